@@ -1,0 +1,126 @@
+//! Command-line entry points: thin wrappers over the library's operations.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::ecosystem::{self, DirTree, LibraryNames};
+use crate::inspect;
+
+#[derive(Debug, Parser)]
+#[command(name = "wavebump", version, about = "Roll a shared library's new release out across a fleet of repositories, in CI-gated waves.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every requirement of the library in a checkout: ecosystem, path,
+    /// line, requirement, locked version, classification and the rewrite.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A checkout (any directory) to inspect.
+    pub path: PathBuf,
+    /// The library's short name (crate, PyPI project and gem name).
+    #[arg(long, default_value = "core-utils")]
+    pub library: String,
+    /// The organisation: npm scope `@ORG/NAME`, Go module `github.com/ORG/NAME`.
+    #[arg(long, default_value = "acme")]
+    pub org: String,
+    /// Override the npm package name.
+    #[arg(long)]
+    pub npm_name: Option<String>,
+    /// Override the Go module path.
+    #[arg(long)]
+    pub go_module: Option<String>,
+    /// The new release to judge and rewrite against.
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print the unified diff of every rewrite.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+impl InspectArgs {
+    fn library_names(&self) -> LibraryNames {
+        LibraryNames {
+            cargo: Some(self.library.clone()),
+            npm: Some(
+                self.npm_name
+                    .clone()
+                    .unwrap_or_else(|| format!("@{}/{}", self.org, self.library)),
+            ),
+            go: Some(
+                self.go_module
+                    .clone()
+                    .unwrap_or_else(|| format!("github.com/{}/{}", self.org, self.library)),
+            ),
+            python: Some(self.library.clone()),
+            ruby: Some(self.library.clone()),
+        }
+    }
+}
+
+/// Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Inspect(args) => run_inspect(&args),
+    }
+}
+
+fn run_inspect(args: &InspectArgs) -> ExitCode {
+    let to = match semver::Version::parse(args.to.trim_start_matches('v')) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: --to {:?} is not a version: {e}", args.to);
+            return ExitCode::from(2);
+        }
+    };
+    let tree = match DirTree::open(&args.path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.path.display());
+            return ExitCode::from(1);
+        }
+    };
+    let report = ecosystem::scan(&tree, &args.library_names(), &to);
+    let out = if args.json {
+        inspect::render_json(&report, &to)
+    } else {
+        inspect::render_text(&report, &to)
+    };
+    print!("{out}");
+    if args.diff {
+        match inspect::render_diff(&tree, &report) {
+            Ok(diff) => print!("{diff}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,8 @@
+//! wavebump: carries a new release of a shared library into every repository
+//! that consumes it, in CI-gated, dependency-ordered waves.
+//!
+//! See `ARCHITECTURE.md` for the module map.
+
+pub mod cli;
+pub mod ecosystem;
+pub mod inspect;

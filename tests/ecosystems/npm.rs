@@ -1,0 +1,9 @@
+use wavebump::ecosystem::Ecosystem;
+
+use crate::support::snapshot;
+
+#[test]
+fn snapshots() {
+    let n = snapshot::check_all(Ecosystem::Npm);
+    println!("{n} npm snapshot cases");
+}

@@ -1,0 +1,9 @@
+use wavebump::ecosystem::Ecosystem;
+
+use crate::support::snapshot;
+
+#[test]
+fn snapshots() {
+    let n = snapshot::check_all(Ecosystem::Ruby);
+    println!("{n} ruby snapshot cases");
+}
