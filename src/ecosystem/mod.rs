@@ -237,12 +237,17 @@ pub struct PackageInfo {
     pub requires: Vec<String>,
 }
 
-/// A shell command that moves a lockfile, as data for the PR step.
+/// The commands that move a lockfile to the new version, as data for the PR
+/// step (run in order; none is run by the scan).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockRefresh {
     /// Directory to run in, relative to the repository root (`""` = root).
     pub dir: String,
-    pub argv: Vec<String>,
+    /// The lockfile that moves, relative to the repository root.
+    pub lockfile: String,
+    /// Each command as argv (no shell): e.g. `["cargo", "update", "-p",
+    /// "core-utils", "--precise", "2.0.3"]`.
+    pub commands: Vec<Vec<String>>,
 }
 
 /// An error in one manifest or lockfile, naming where and what was expected.
