@@ -4,5 +4,9 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod demo;
+pub mod discover;
 pub mod ecosystem;
+pub mod forge;
+pub mod git;
 pub mod inspect;

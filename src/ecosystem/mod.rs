@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use scan::{apply_splices, scan, ScanReport, Target};
+pub use scan::{ScanReport, Target, apply_splices, scan};
 pub use tree::{DirTree, MemTree, SourceTree};
 
 /// The ecosystems wavebump understands.
@@ -69,6 +69,31 @@ impl fmt::Display for Ecosystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Lockfile names of every ecosystem.
+pub const LOCKFILE_NAMES: &[&str] = &[
+    "Cargo.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "go.sum",
+    "poetry.lock",
+    "uv.lock",
+    "Gemfile.lock",
+    "gems.locked",
+];
+
+/// Is this path one the scan may read: a manifest, a lockfile, or Go source
+/// (whose imports move with a Go major)? Lets forges fetch only these.
+pub fn is_relevant_path(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    LOCKFILE_NAMES.contains(&file)
+        || file.ends_with(".go")
+        || Ecosystem::ALL
+            .iter()
+            .any(|eco| eco.handler().is_manifest(path))
 }
 
 /// The watched library's package name in each ecosystem; `None` where the
