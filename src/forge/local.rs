@@ -29,12 +29,10 @@ impl LocalForge {
         if repo.is_empty() || repo.contains(['/', '\\']) || repo == "." || repo == ".." {
             return Err(ForgeError::NotFound(repo.to_string()));
         }
-        let dir = self.root.join(repo);
-        if dir.is_dir() {
-            Ok(dir)
-        } else {
-            Err(ForgeError::NotFound(repo.to_string()))
-        }
+        [self.root.join(repo), self.root.join(format!("{repo}.git"))]
+            .into_iter()
+            .find(|dir| dir.is_dir())
+            .ok_or_else(|| ForgeError::NotFound(repo.to_string()))
     }
 }
 
@@ -81,9 +79,7 @@ impl Forge for LocalForge {
     }
 
     async fn read_tree(&self, repo: &str) -> Result<MemTree, ForgeError> {
-        let dir = self
-            .repo_dir(repo)
-            .or_else(|_| self.repo_dir(&format!("{repo}.git")))?;
+        let dir = self.repo_dir(repo)?;
         let name = repo.to_string();
         blocking(move || {
             git::read_default_branch(&dir, &is_relevant_path)
@@ -97,9 +93,7 @@ impl Forge for LocalForge {
     }
 
     async fn tags(&self, repo: &str) -> Result<Vec<String>, ForgeError> {
-        let dir = self
-            .repo_dir(repo)
-            .or_else(|_| self.repo_dir(&format!("{repo}.git")))?;
+        let dir = self.repo_dir(repo)?;
         let name = repo.to_string();
         blocking(move || {
             git::tags(&dir).map_err(|e| ForgeError::Repo {

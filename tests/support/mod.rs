@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod org;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
