@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use wavebump::demo::{fleet, GenerateOptions};
-use wavebump::ecosystem::{self, apply_splices, Ecosystem, LibraryNames, SourceTree};
+use wavebump::demo::{GenerateOptions, fleet};
+use wavebump::ecosystem::{self, Ecosystem, LibraryNames, SourceTree, apply_splices};
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects figures.

@@ -2,8 +2,8 @@
 
 use wavebump::discover::latest_version;
 use wavebump::ecosystem::SourceTree;
-use wavebump::forge::local::LocalForge;
 use wavebump::forge::Forge;
+use wavebump::forge::local::LocalForge;
 use wavebump::git;
 
 use crate::support::org;
@@ -53,7 +53,10 @@ async fn library_tags_give_the_latest_version() {
     );
     let tree = forge.read_tree("core-utils").await.expect("read");
     let gomod = tree.read_text("go/go.mod").expect("go.mod");
-    assert!(gomod.starts_with("module github.com/acme/core-utils/v2\n"), "{gomod}");
+    assert!(
+        gomod.starts_with("module github.com/acme/core-utils/v2\n"),
+        "{gomod}"
+    );
 }
 
 #[tokio::test]
