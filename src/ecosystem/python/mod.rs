@@ -1,5 +1,8 @@
 //! Python manifests (scaffold: to be implemented).
 
+pub mod specifier;
+pub mod version;
+
 use crate::ecosystem::{
     Classification, Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
     Requirement, SourceTree, Splice,
