@@ -354,7 +354,7 @@ mod tests {
     fn spans_point_at_versions() {
         let set = SpecifierSet::parse(" >= 1.4 ,<2").expect("valid");
         let spans: Vec<_> = set.specs.iter().map(|s| s.text_span.clone()).collect();
-        assert_eq!(spans, vec![5..8, 10..11]);
+        assert_eq!(spans, vec![4..7, 10..11]);
     }
 
     #[test]
