@@ -1,10 +1,10 @@
 //! Python: snapshots, PEP 440 conformance against `packaging`'s own suite,
 //! and tables of judge and rewrite rules.
 
-use wavebump::ecosystem::python::specifier::{Specifier, SpecifierSet};
 use wavebump::ecosystem::Ecosystem;
+use wavebump::ecosystem::python::specifier::{Specifier, SpecifierSet};
 
-use crate::support::conformance::{load, Tally};
+use crate::support::conformance::{Tally, load};
 use crate::support::snapshot;
 
 #[test]
@@ -36,7 +36,9 @@ fn pep440_conformance() {
                 .map(|s| s.contains(version, configured, call)),
             other => panic!("unknown api {other}"),
         };
-        let label = format!("{api}({req:?}, prereleases={configured:?}).contains({version:?}, prereleases={call:?}) = {want}, got {got:?}");
+        let label = format!(
+            "{api}({req:?}, prereleases={configured:?}).contains({version:?}, prereleases={call:?}) = {want}, got {got:?}"
+        );
         let declined = DECLINED
             .iter()
             .find(|(r, v, _)| *r == req && *v == version)
@@ -51,8 +53,8 @@ fn pep440_conformance() {
     tally.finish();
 }
 
-use wavebump::ecosystem::{Classification, Handler, MemTree, Requirement, Source};
 use wavebump::ecosystem::python::Python;
+use wavebump::ecosystem::{Classification, Handler, MemTree, Requirement, Source};
 
 fn registry_req(section: &str, requirement: &str) -> Requirement {
     Requirement {
@@ -116,34 +118,92 @@ fn rewrite_rules() {
             _ => false,
         };
         if !ok {
-            failures.push(format!("{section} {req} -> {to}: want {want:?}, got {got:?}"));
+            failures.push(format!(
+                "{section} {req} -> {to}: want {want:?}, got {got:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// (section, requirement, to, locked, classification, admits)
+type ClassCase<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Classification,
+    bool,
+);
+
 #[test]
 fn classification_table() {
     use Classification::*;
-    let cases: &[(&str, &str, &str, Option<&str>, Classification, bool)] = &[
+    let cases: &[ClassCase] = &[
         // section, requirement, to, locked, classification, admits
         ("requirements", ">=1.4", "2.0.3", None, LockfileOnly, true),
-        ("requirements", ">=1.4", "2.0.3", Some("2.1.0"), UpToDate, true),
+        (
+            "requirements",
+            ">=1.4",
+            "2.0.3",
+            Some("2.1.0"),
+            UpToDate,
+            true,
+        ),
         ("requirements", "==2.0.3", "2.0.3", None, UpToDate, true),
         ("requirements", "~=1.4", "1.9.0", None, LockfileOnly, true),
         ("requirements", "~=1.4.2", "1.5.0", None, Rewrite, false),
-        ("requirements", ">=1.4,<2", "2.0.3", Some("1.9.9"), Major, false),
+        (
+            "requirements",
+            ">=1.4,<2",
+            "2.0.3",
+            Some("1.9.9"),
+            Major,
+            false,
+        ),
         ("requirements", "==0.4.*", "0.5.0", None, Major, false),
         ("requirements", "", "2.0.3", None, LockfileOnly, true),
         ("requirements", ">=1.0,<2", "2.0.0-rc.1", None, Major, false),
-        ("tool.poetry.dependencies", "^0.4", "0.5.0", None, Major, false),
-        ("tool.poetry.dependencies", "^1.4", "1.9.0", None, LockfileOnly, true),
-        ("tool.poetry.dependencies", "~1.4", "1.5.0", None, Rewrite, false),
-        ("tool.poetry.dependencies", "*", "9.0.0", None, LockfileOnly, true),
+        (
+            "tool.poetry.dependencies",
+            "^0.4",
+            "0.5.0",
+            None,
+            Major,
+            false,
+        ),
+        (
+            "tool.poetry.dependencies",
+            "^1.4",
+            "1.9.0",
+            None,
+            LockfileOnly,
+            true,
+        ),
+        (
+            "tool.poetry.dependencies",
+            "~1.4",
+            "1.5.0",
+            None,
+            Rewrite,
+            false,
+        ),
+        (
+            "tool.poetry.dependencies",
+            "*",
+            "9.0.0",
+            None,
+            LockfileOnly,
+            true,
+        ),
     ];
     for (section, req, to, locked, class, admits) in cases {
         let j = Python.judge(&registry_req(section, req), &version(to), *locked);
-        assert_eq!((j.classification, j.admits), (*class, *admits), "{section} {req:?} -> {to} locked {locked:?}");
+        assert_eq!(
+            (j.classification, j.admits),
+            (*class, *admits),
+            "{section} {req:?} -> {to} locked {locked:?}"
+        );
     }
 }
 
@@ -151,7 +211,10 @@ fn classification_table() {
 fn git_refs() {
     use wavebump::ecosystem::GitRef;
     let git = |reference: GitRef| Requirement {
-        source: Source::Git { url: "https://github.com/acme/core-utils".into(), reference },
+        source: Source::Git {
+            url: "https://github.com/acme/core-utils".into(),
+            reference,
+        },
         ..registry_req("requirements", "")
     };
     let to = version("2.0.3");
@@ -169,24 +232,61 @@ fn lock_refresh_commands() {
     let to = version("2.0.3");
     let cases = [
         ("svc/poetry.lock", vec!["poetry", "lock", "--no-update"]),
-        ("svc/uv.lock", vec!["uv", "lock", "--upgrade-package", "core-utils"]),
+        (
+            "svc/uv.lock",
+            vec!["uv", "lock", "--upgrade-package", "core-utils"],
+        ),
     ];
     for (lock, want) in cases {
         let tree = MemTree::new()
-            .with("svc/pyproject.toml", "[project]\ndependencies = [\"core-utils>=1.4\"]\n")
-            .with(lock, "[[package]]\nname = \"core-utils\"\nversion = \"1.4.0\"\n");
+            .with(
+                "svc/pyproject.toml",
+                "[project]\ndependencies = [\"core-utils>=1.4\"]\n",
+            )
+            .with(
+                lock,
+                "[[package]]\nname = \"core-utils\"\nversion = \"1.4.0\"\n",
+            );
         let text = "[project]\ndependencies = [\"core-utils>=1.4\"]\n";
-        let reqs = Python.find(&tree, "svc/pyproject.toml", text, "core-utils").expect("find");
+        let reqs = Python
+            .find(&tree, "svc/pyproject.toml", text, "core-utils")
+            .expect("find");
         let req = &reqs[0];
-        assert_eq!(Python.locked_version(&tree, req, "core-utils").expect("lock").as_deref(), Some("1.4.0"));
-        let refresh = Python.lock_refresh(&tree, req, "core-utils", &to).expect("refresh");
-        assert_eq!((refresh.dir.as_str(), refresh.lockfile.as_str()), ("svc", lock));
+        assert_eq!(
+            Python
+                .locked_version(&tree, req, "core-utils")
+                .expect("lock")
+                .as_deref(),
+            Some("1.4.0")
+        );
+        let refresh = Python
+            .lock_refresh(&tree, req, "core-utils", &to)
+            .expect("refresh");
+        assert_eq!(
+            (refresh.dir.as_str(), refresh.lockfile.as_str()),
+            ("svc", lock)
+        );
         assert_eq!(refresh.commands, vec![want]);
     }
     let tree = MemTree::new().with("requirements.txt", "core-utils==1.4.0\n");
-    let reqs = Python.find(&tree, "requirements.txt", "core-utils==1.4.0\n", "core-utils").expect("find");
-    assert_eq!(Python.locked_version(&tree, &reqs[0], "core-utils").expect("ok"), None);
-    assert_eq!(Python.lock_refresh(&tree, &reqs[0], "core-utils", &to), None);
+    let reqs = Python
+        .find(
+            &tree,
+            "requirements.txt",
+            "core-utils==1.4.0\n",
+            "core-utils",
+        )
+        .expect("find");
+    assert_eq!(
+        Python
+            .locked_version(&tree, &reqs[0], "core-utils")
+            .expect("ok"),
+        None
+    );
+    assert_eq!(
+        Python.lock_refresh(&tree, &reqs[0], "core-utils", &to),
+        None
+    );
 }
 
 #[test]
@@ -201,6 +301,8 @@ fn package_info_normalises() {
 fn look_alikes_and_comments_are_not_matches() {
     let text = "core-utils-extra==1.4\ncore-utils-stubs>=1\n# core-utils==1.4\ncoreutils==1\nacme-core-utils==1\n";
     let tree = MemTree::new().with("requirements.txt", text);
-    let found = Python.find(&tree, "requirements.txt", text, "core-utils").expect("find");
+    let found = Python
+        .find(&tree, "requirements.txt", text, "core-utils")
+        .expect("find");
     assert!(found.is_empty(), "{found:?}");
 }

@@ -146,7 +146,10 @@ impl Constraint {
                 let set = SpecifierSet::parse(text).map_err(|e| (e.offset, e.clause))?;
                 Ok(Constraint {
                     alternatives: vec![
-                        set.specs.into_iter().map(|s| Clause::from_spec(s, 0)).collect(),
+                        set.specs
+                            .into_iter()
+                            .map(|s| Clause::from_spec(s, 0))
+                            .collect(),
                     ],
                 })
             }
@@ -201,7 +204,10 @@ fn parse_poetry_and(text: &str, base: usize) -> Result<Vec<Clause>, (usize, Stri
     let mut i = 0;
     let bad = |at: usize, what: &str| Err((base + at, what.to_string()));
     loop {
-        while s.get(i).is_some_and(|b| b.is_ascii_whitespace() || *b == b',') {
+        while s
+            .get(i)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
+        {
             i += 1;
         }
         if i >= s.len() {

@@ -116,9 +116,9 @@ pub fn plan_rewrite(constraint: &Constraint, to: &Version) -> Result<Vec<Edit>, 
                 }
                 None
             }
-            ClauseOp::Pep(Op::Lt | Op::Le) => {
-                (!clause.admits(to)).then(|| widen_upper(clause, v, to)).transpose()?
-            }
+            ClauseOp::Pep(Op::Lt | Op::Le) => (!clause.admits(to))
+                .then(|| widen_upper(clause, v, to))
+                .transpose()?,
             ClauseOp::Pep(Op::Eq) if clause.wildcard => {
                 Some(format!("{}.*", format_prefix(to, clause.written)))
             }
@@ -162,7 +162,11 @@ pub fn apply(text: &str, edits: &[Edit]) -> Option<String> {
 }
 
 /// Rewrite a constraint string, checked: the result parses and admits `to`.
-pub fn rewrite_text(text: &str, dialect: Dialect, to: &Version) -> Result<(String, Vec<Edit>), String> {
+pub fn rewrite_text(
+    text: &str,
+    dialect: Dialect,
+    to: &Version,
+) -> Result<(String, Vec<Edit>), String> {
     let constraint = Constraint::parse(text, dialect)
         .map_err(|(_, clause)| format!("cannot parse `{clause}`"))?;
     let edits = plan_rewrite(&constraint, to)?;
@@ -170,7 +174,9 @@ pub fn rewrite_text(text: &str, dialect: Dialect, to: &Version) -> Result<(Strin
     let reparsed = Constraint::parse(&new, dialect)
         .map_err(|(_, clause)| format!("the rewrite `{new}` does not parse at `{clause}`"))?;
     if !reparsed.admits(to) {
-        return Err(format!("no rewrite of `{text}` in the same style admits {to}"));
+        return Err(format!(
+            "no rewrite of `{text}` in the same style admits {to}"
+        ));
     }
     Ok((new, edits))
 }
@@ -203,7 +209,10 @@ pub fn judge_constraint(
     let minimum = constraint.minimum();
     let current = locked.or(minimum.as_ref());
     let mut j = verdict(admits, classify(current, to, admits));
-    if matches!(j.classification, Classification::Rewrite | Classification::Major) {
+    if matches!(
+        j.classification,
+        Classification::Rewrite | Classification::Major
+    ) {
         match rewrite_text(text, dialect, to) {
             Ok((new, _)) => j.new_requirement = Some(new),
             Err(reason) => j.unrewritable = Some(reason),
@@ -224,7 +233,10 @@ pub fn judge_git(reference: &GitRef, to: &Version, locked: Option<&Version>) -> 
             let admits = tagged == *to;
             let current = locked.unwrap_or(&tagged);
             let mut j = verdict(admits, classify(Some(current), to, admits));
-            if matches!(j.classification, Classification::Rewrite | Classification::Major) {
+            if matches!(
+                j.classification,
+                Classification::Rewrite | Classification::Major
+            ) {
                 j.new_requirement = tag::retag(t, to);
             }
             j

@@ -54,7 +54,11 @@ pub fn find(tree: &dyn SourceTree, path: &str) -> Option<Lock> {
             for (file, kind) in [("poetry.lock", Kind::Poetry), ("uv.lock", Kind::Uv)] {
                 let candidate = join(dir, file);
                 if tree.exists(&candidate) {
-                    return Some(Lock { kind, path: candidate, source: None });
+                    return Some(Lock {
+                        kind,
+                        path: candidate,
+                        source: None,
+                    });
                 }
             }
             if dir.is_empty() {
@@ -75,7 +79,11 @@ pub fn find(tree: &dyn SourceTree, path: &str) -> Option<Lock> {
         let input = join(parent(&compiled), &format!("{stem}.in"));
         tree.exists(&input).then(|| format!("{stem}.in"))
     });
-    Some(Lock { kind: Kind::PipCompile, path: compiled, source })
+    Some(Lock {
+        kind: Kind::PipCompile,
+        path: compiled,
+        source,
+    })
 }
 
 /// The version of `name` the lockfile pins.
@@ -100,22 +108,40 @@ pub fn locked_version(
 fn toml_locked(path: &str, text: &str, name: &str) -> Result<Option<String>, ManifestError> {
     let doc = Document::parse(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        ManifestError::at_offset(path, text, offset, format!("invalid TOML lockfile: {}", e.message()))
+        ManifestError::at_offset(
+            path,
+            text,
+            offset,
+            format!("invalid TOML lockfile: {}", e.message()),
+        )
     })?;
     let Some(packages) = doc.get("package") else {
         return Ok(None);
     };
     let Some(packages) = packages.as_array_of_tables() else {
         let at = packages.span().map_or(0, |s| s.start);
-        return Err(ManifestError::at_offset(path, text, at, "expected `[[package]]` tables"));
+        return Err(ManifestError::at_offset(
+            path,
+            text,
+            at,
+            "expected `[[package]]` tables",
+        ));
     };
     for package in packages.iter() {
         let Some(pkg_name) = package.get("name").and_then(Item::as_str) else {
             let at = package.span().map_or(0, |s| s.start);
-            return Err(ManifestError::at_offset(path, text, at, "expected a `name` in every `[[package]]`"));
+            return Err(ManifestError::at_offset(
+                path,
+                text,
+                at,
+                "expected a `name` in every `[[package]]`",
+            ));
         };
         if same_name(pkg_name, name) {
-            return Ok(package.get("version").and_then(Item::as_str).map(str::to_string));
+            return Ok(package
+                .get("version")
+                .and_then(Item::as_str)
+                .map(str::to_string));
         }
     }
     Ok(None)
@@ -147,7 +173,11 @@ pub fn refresh(lock: &Lock, name: &str, to: &str) -> LockRefresh {
             vec![cmd]
         }
     };
-    LockRefresh { dir, lockfile: lock.path.clone(), commands }
+    LockRefresh {
+        dir,
+        lockfile: lock.path.clone(),
+        commands,
+    }
 }
 
 #[cfg(test)]
@@ -158,7 +188,10 @@ mod tests {
     #[test]
     fn finds_lock_in_ancestor() {
         let tree = MemTree::new()
-            .with("poetry.lock", "[[package]]\nname = \"Core_Utils\"\nversion = \"1.4.2\"\n")
+            .with(
+                "poetry.lock",
+                "[[package]]\nname = \"Core_Utils\"\nversion = \"1.4.2\"\n",
+            )
             .with("svc/pyproject.toml", "");
         let lock = find(&tree, "svc/pyproject.toml").expect("lock");
         assert_eq!(lock.path, "poetry.lock");
@@ -170,7 +203,9 @@ mod tests {
 
     #[test]
     fn malformed_lock_is_an_error() {
-        let tree = MemTree::new().with("uv.lock", "[[package]\n").with("pyproject.toml", "");
+        let tree = MemTree::new()
+            .with("uv.lock", "[[package]\n")
+            .with("pyproject.toml", "");
         let lock = find(&tree, "pyproject.toml").expect("lock");
         assert!(locked_version(&tree, &lock, "core-utils").is_err());
     }
@@ -190,7 +225,12 @@ mod tests {
             assert_eq!(r.dir, "app");
             assert_eq!(
                 r.commands,
-                vec![vec!["pip-compile", "--upgrade-package", "core-utils==2.0.3", "requirements.in"]]
+                vec![vec![
+                    "pip-compile",
+                    "--upgrade-package",
+                    "core-utils==2.0.3",
+                    "requirements.in"
+                ]]
             );
         }
         assert!(find(&tree, "app/other.txt").is_none());

@@ -26,8 +26,8 @@ use pep508::{normalize, same_name};
 use version::Version;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError,
-    PackageInfo, Requirement, Source, SourceTree, Splice,
+    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
+    Requirement, Source, SourceTree, Splice,
 };
 
 pub struct Python;
@@ -35,8 +35,18 @@ pub struct Python;
 /// pip-tools input names accepted as `*.in` manifests besides
 /// `requirements*.in` (other `*.in` files are autotools or MANIFEST.in).
 const PIP_TOOLS_STEMS: &[&str] = &[
-    "base", "ci", "constraints", "dev", "doc", "docs", "lint", "prod", "production", "test",
-    "tests", "typing",
+    "base",
+    "ci",
+    "constraints",
+    "dev",
+    "doc",
+    "docs",
+    "lint",
+    "prod",
+    "production",
+    "test",
+    "tests",
+    "typing",
 ];
 
 fn file_name(path: &str) -> &str {
@@ -95,22 +105,43 @@ fn invalid_constraint(
 }
 
 impl Python {
-    fn find_pyproject(&self, path: &str, text: &str, name: &str) -> Result<Vec<Requirement>, ManifestError> {
+    fn find_pyproject(
+        &self,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Vec<Requirement>, ManifestError> {
         let manifest = pyproject::parse(path, text)?;
         let mut out = Vec::new();
-        for dep in manifest.deps.into_iter().filter(|d| same_name(&d.key, name)) {
+        for dep in manifest
+            .deps
+            .into_iter()
+            .filter(|d| same_name(&d.key, name))
+        {
             let source = match dep.form {
                 pyproject::Form::Local => continue,
                 pyproject::Form::Git { url, reference } => Source::Git { url, reference },
                 pyproject::Form::Pep508 | pyproject::Form::Poetry => {
-                    let d = if dep.form == pyproject::Form::Poetry { Dialect::Poetry } else { Dialect::Pep440 };
+                    let d = if dep.form == pyproject::Form::Poetry {
+                        Dialect::Poetry
+                    } else {
+                        Dialect::Pep440
+                    };
                     if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d) {
                         let line_start = text
                             .split_inclusive('\n')
                             .take(dep.line.saturating_sub(1) as usize)
                             .map(str::len)
                             .sum();
-                        return Err(invalid_constraint(path, text, dep.span.as_ref(), line_start, offset, &clause, d));
+                        return Err(invalid_constraint(
+                            path,
+                            text,
+                            dep.span.as_ref(),
+                            line_start,
+                            offset,
+                            &clause,
+                            d,
+                        ));
                     }
                     Source::Registry
                 }
@@ -131,7 +162,12 @@ impl Python {
         Ok(out)
     }
 
-    fn find_requirements(&self, path: &str, text: &str, name: &str) -> Result<Vec<Requirement>, ManifestError> {
+    fn find_requirements(
+        &self,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Vec<Requirement>, ManifestError> {
         let mut out = Vec::new();
         for entry in requirements::parse(path, text)? {
             if !same_name(&entry.name, name) || entry.other_url {
@@ -143,11 +179,26 @@ impl Python {
                         Some((r, _)) => (pep508::classify_ref(r), r.clone()),
                         None => (GitRef::DefaultBranch, String::new()),
                     };
-                    (Source::Git { url: vcs.url, reference }, text_ref, ref_span)
+                    (
+                        Source::Git {
+                            url: vcs.url,
+                            reference,
+                        },
+                        text_ref,
+                        ref_span,
+                    )
                 }
                 None => {
                     if let Err((offset, clause)) = Constraint::parse(&entry.spec, Dialect::Pep440) {
-                        return Err(invalid_constraint(path, text, entry.spec_span.as_ref(), 0, offset, &clause, Dialect::Pep440));
+                        return Err(invalid_constraint(
+                            path,
+                            text,
+                            entry.spec_span.as_ref(),
+                            0,
+                            offset,
+                            &clause,
+                            Dialect::Pep440,
+                        ));
                     }
                     (Source::Registry, entry.spec, entry.spec_span)
                 }
@@ -156,7 +207,12 @@ impl Python {
                 ecosystem: Ecosystem::Python,
                 path: path.to_string(),
                 line: entry.line,
-                section: if entry.editable { "requirements:editable" } else { "requirements" }.to_string(),
+                section: if entry.editable {
+                    "requirements:editable"
+                } else {
+                    "requirements"
+                }
+                .to_string(),
                 key: entry.name,
                 requirement,
                 source,
@@ -214,17 +270,23 @@ impl Handler for Python {
         req: &Requirement,
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
-        let span = req
-            .span
-            .clone()
-            .ok_or("the requirement has no single span to edit (escaped string or line continuation)")?;
+        let span = req.span.clone().ok_or(
+            "the requirement has no single span to edit (escaped string or line continuation)",
+        )?;
         let to = target(to);
         let edits: Vec<(std::ops::Range<usize>, String)> = match &req.source {
-            Source::Git { reference: GitRef::Tag(t), .. } => {
-                let new = tag::retag(t, &to).ok_or_else(|| format!("tag `{t}` names no version"))?;
+            Source::Git {
+                reference: GitRef::Tag(t),
+                ..
+            } => {
+                let new =
+                    tag::retag(t, &to).ok_or_else(|| format!("tag `{t}` names no version"))?;
                 vec![(span.clone(), new)]
             }
-            Source::Git { reference: GitRef::Rev(r), .. } => {
+            Source::Git {
+                reference: GitRef::Rev(r),
+                ..
+            } => {
                 return Err(format!("pinned to commit {r}"));
             }
             Source::Registry => {
@@ -243,7 +305,10 @@ impl Handler for Python {
         let mut new = String::with_capacity(text.len() + 8);
         let mut cursor = 0;
         for (range, replacement) in &edits {
-            new.push_str(text.get(cursor..range.start).ok_or("edit outside the file")?);
+            new.push_str(
+                text.get(cursor..range.start)
+                    .ok_or("edit outside the file")?,
+            );
             new.push_str(replacement);
             cursor = range.end;
         }
@@ -288,12 +353,22 @@ impl Handler for Python {
     }
 
     fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
-        let (publishes, names): (Option<String>, Vec<String>) = if file_name(path) == "pyproject.toml" {
-            let manifest = pyproject::parse(path, text)?;
-            (manifest.name, manifest.deps.into_iter().map(|d| d.key).collect())
-        } else {
-            (None, requirements::parse(path, text)?.into_iter().map(|e| e.name).collect())
-        };
+        let (publishes, names): (Option<String>, Vec<String>) =
+            if file_name(path) == "pyproject.toml" {
+                let manifest = pyproject::parse(path, text)?;
+                (
+                    manifest.name,
+                    manifest.deps.into_iter().map(|d| d.key).collect(),
+                )
+            } else {
+                (
+                    None,
+                    requirements::parse(path, text)?
+                        .into_iter()
+                        .map(|e| e.name)
+                        .collect(),
+                )
+            };
         let mut requires: Vec<String> = names.iter().map(|n| normalize(n)).collect();
         requires.sort();
         requires.dedup();

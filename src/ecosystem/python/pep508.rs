@@ -84,7 +84,11 @@ pub fn parse(text: &str) -> Result<Pep508, SyntaxError> {
             None => return Err(err(i, "`]` closing the extras")),
         }
     }
-    let marker_at = |from: usize| -> usize { text.get(from..).and_then(|t| t.find(';')).map_or(s.len(), |k| from + k) };
+    let marker_at = |from: usize| -> usize {
+        text.get(from..)
+            .and_then(|t| t.find(';'))
+            .map_or(s.len(), |k| from + k)
+    };
     if s.get(i) == Some(&b'@') {
         let url_start = skip_ws(s, i + 1);
         let mut end = url_start;
@@ -124,7 +128,10 @@ pub fn parse(text: &str) -> Result<Pep508, SyntaxError> {
     let spec = raw.trim();
     let start = spec_start + lead;
     if !spec.is_empty() && !spec.starts_with(['<', '>', '=', '!', '~']) {
-        return Err(err(start, "a version specifier (`>=`, `==`, `~=`, ...), `@ url` or `;`"));
+        return Err(err(
+            start,
+            "a version specifier (`>=`, `==`, `~=`, ...), `@ url` or `;`",
+        ));
     }
     Ok(Pep508 {
         name: name.to_string(),
@@ -163,7 +170,10 @@ pub fn parse_vcs(url: &str) -> Option<VcsUrl> {
     // The path starts after `scheme://authority`; a `@` in the authority is
     // a user, the last `@` in the path is the reference.
     let path_start = match base.find("://") {
-        Some(k) => base.get(k + 3..)?.find('/').map_or(base.len(), |p| k + 3 + p),
+        Some(k) => base
+            .get(k + 3..)?
+            .find('/')
+            .map_or(base.len(), |p| k + 3 + p),
         None => base.find(':').map_or(0, |k| k + 1),
     };
     let reference = base.get(path_start..)?.rfind('@').and_then(|k| {
@@ -215,15 +225,27 @@ mod tests {
         let r = parse("core-utils[async] >=1.4, <2 ; python_version>='3.8'").expect("ok");
         assert_eq!(r.name, "core-utils");
         assert_eq!(r.spec, ">=1.4, <2");
-        assert_eq!(&"core-utils[async] >=1.4, <2 ; x"[r.spec_span.clone()], ">=1.4, <2");
+        assert_eq!(
+            &"core-utils[async] >=1.4, <2 ; x"[r.spec_span.clone()],
+            ">=1.4, <2"
+        );
         let r = parse("core-utils (>=1.4)").expect("ok");
         assert_eq!(r.spec, ">=1.4");
         let r = parse("core-utils").expect("ok");
         assert_eq!(r.spec, "");
         let r = parse("core-utils @ git+https://github.com/acme/core-utils@v1.4.0 ; os_name=='nt'")
             .expect("ok");
-        assert_eq!(r.url.map(|u| u.0).as_deref(), Some("git+https://github.com/acme/core-utils@v1.4.0"));
-        for bad in ["", "-core", "core-utils[x", "core-utils (>=1", "core-utils 1.4"] {
+        assert_eq!(
+            r.url.map(|u| u.0).as_deref(),
+            Some("git+https://github.com/acme/core-utils@v1.4.0")
+        );
+        for bad in [
+            "",
+            "-core",
+            "core-utils[x",
+            "core-utils (>=1",
+            "core-utils 1.4",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -53,7 +53,11 @@ fn string_content(text: &str, value: &Value) -> Option<(String, usize)> {
     let s = value.as_str()?;
     let span = value.span()?;
     let raw = text.get(span.clone())?;
-    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") { 3 } else { 1 };
+    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
     let mut inner = raw.get(quote..raw.len().checked_sub(quote)?)?;
     let mut start = span.start + quote;
     if quote == 3 {
@@ -85,11 +89,17 @@ pub fn parse(path: &str, text: &str) -> Result<Pyproject, ManifestError> {
     let mut out = Pyproject::default();
     let root = doc.as_table();
     if let Some(project) = root.get("project").and_then(Item::as_table_like) {
-        out.name = project.get("name").and_then(Item::as_str).map(str::to_string);
+        out.name = project
+            .get("name")
+            .and_then(Item::as_str)
+            .map(str::to_string);
         if let Some(deps) = project.get("dependencies") {
             pep508_array(path, text, deps, "project.dependencies", &mut out.deps)?;
         }
-        if let Some(groups) = project.get("optional-dependencies").and_then(Item::as_table_like) {
+        if let Some(groups) = project
+            .get("optional-dependencies")
+            .and_then(Item::as_table_like)
+        {
             for (group, deps) in groups.iter() {
                 let section = format!("project.optional-dependencies.{group}");
                 pep508_array(path, text, deps, &section, &mut out.deps)?;
@@ -109,11 +119,20 @@ pub fn parse(path: &str, text: &str) -> Result<Pyproject, ManifestError> {
         .and_then(Item::as_table_like);
     if let Some(poetry) = poetry {
         if out.name.is_none() {
-            out.name = poetry.get("name").and_then(Item::as_str).map(str::to_string);
+            out.name = poetry
+                .get("name")
+                .and_then(Item::as_str)
+                .map(str::to_string);
         }
         for key in ["dependencies", "dev-dependencies"] {
             if let Some(table) = poetry.get(key).and_then(Item::as_table_like) {
-                poetry_table(path, text, table, &format!("tool.poetry.{key}"), &mut out.deps)?;
+                poetry_table(
+                    path,
+                    text,
+                    table,
+                    &format!("tool.poetry.{key}"),
+                    &mut out.deps,
+                )?;
             }
         }
         if let Some(groups) = poetry.get("group").and_then(Item::as_table_like) {
@@ -141,7 +160,12 @@ fn pep508_array(
 ) -> Result<(), ManifestError> {
     let Some(array) = item.as_array() else {
         let at = item.span().map_or(0, |s| s.start);
-        return Err(err_at(path, text, at, format!("`{section}` must be an array of strings")));
+        return Err(err_at(
+            path,
+            text,
+            at,
+            format!("`{section}` must be an array of strings"),
+        ));
     };
     for value in array.iter() {
         if value.is_inline_table() && section.starts_with("dependency-groups") {
@@ -149,12 +173,22 @@ fn pep508_array(
         }
         let at = value.span().map_or(0, |s| s.start);
         let Some(s) = value.as_str() else {
-            return Err(err_at(path, text, at, format!("expected a requirement string in `{section}`")));
+            return Err(err_at(
+                path,
+                text,
+                at,
+                format!("expected a requirement string in `{section}`"),
+            ));
         };
         let content = string_content(text, value);
         let req = pep508::parse(s).map_err(|e| {
             let off = content.as_ref().map_or(at, |(_, start)| start + e.offset);
-            err_at(path, text, off, format!("expected {} in requirement `{s}`", e.expected))
+            err_at(
+                path,
+                text,
+                off,
+                format!("expected {} in requirement `{s}`", e.expected),
+            )
         })?;
         let base = content.map(|(_, start)| start);
         let (requirement, span, form) = match &req.url {
@@ -167,11 +201,20 @@ fn pep508_array(
                     let (text_ref, span) = match &vcs.reference {
                         Some((r, rs)) => (
                             r.clone(),
-                            base.map(|b| b + url_span.start + rs.start..b + url_span.start + rs.end),
+                            base.map(|b| {
+                                b + url_span.start + rs.start..b + url_span.start + rs.end
+                            }),
                         ),
                         None => (String::new(), None),
                     };
-                    (text_ref, span, Form::Git { url: vcs.url, reference })
+                    (
+                        text_ref,
+                        span,
+                        Form::Git {
+                            url: vcs.url,
+                            reference,
+                        },
+                    )
                 }
                 None => (String::new(), None, Form::Local),
             },
@@ -257,7 +300,9 @@ fn poetry_entry(
         (None, Some(t)) => {
             let get = |k: &str| t.get(k).and_then(Item::as_value);
             if let Some(url) = get("git").and_then(Value::as_str) {
-                let pick = ["tag", "rev", "branch"].iter().find_map(|k| get(k).map(|v| (*k, v)));
+                let pick = ["tag", "rev", "branch"]
+                    .iter()
+                    .find_map(|k| get(k).map(|v| (*k, v)));
                 let reference = match pick {
                     Some(("tag", v)) => GitRef::Tag(v.as_str().unwrap_or_default().to_string()),
                     Some(("rev", v)) => GitRef::Rev(v.as_str().unwrap_or_default().to_string()),
@@ -273,7 +318,10 @@ fn poetry_entry(
                     }
                     dep.line = line_of(text, v.span().map_or(at, |s| s.start));
                 }
-                dep.form = Form::Git { url: url.to_string(), reference };
+                dep.form = Form::Git {
+                    url: url.to_string(),
+                    reference,
+                };
                 return Ok(dep);
             }
             if get("version").is_none() && (get("path").is_some() || get("url").is_some()) {
@@ -285,11 +333,21 @@ fn poetry_entry(
         (None, None) => None,
     };
     let Some(value) = version_value else {
-        return Err(err_at(path, text, at, format!("expected `version`, `git`, `path` or `url` for `{key}` in `{section}`")));
+        return Err(err_at(
+            path,
+            text,
+            at,
+            format!("expected `version`, `git`, `path` or `url` for `{key}` in `{section}`"),
+        ));
     };
     let Some(s) = value.as_str() else {
         let at = value.span().map_or(at, |s| s.start);
-        return Err(err_at(path, text, at, format!("expected a version string for `{key}`")));
+        return Err(err_at(
+            path,
+            text,
+            at,
+            format!("expected a version string for `{key}`"),
+        ));
     };
     let vat = value.span().map_or(at, |s| s.start);
     dep.line = line_of(text, vat);
@@ -344,12 +402,21 @@ Core_Utils = "~1.4.2"
 
     #[test]
     fn errors_are_located() {
-        let err = parse("pyproject.toml", "[project]\ndependencies = [\"core-utils >=\"]\n");
-        assert!(err.is_ok(), "an invalid specifier is judged later, not here");
+        let err = parse(
+            "pyproject.toml",
+            "[project]\ndependencies = [\"core-utils >=\"]\n",
+        );
+        assert!(
+            err.is_ok(),
+            "an invalid specifier is judged later, not here"
+        );
         let err = parse("pyproject.toml", "[project\n").expect_err("bad toml");
         assert_eq!(err.line, 1);
-        let err = parse("pyproject.toml", "[tool.poetry.dependencies]\ncore-utils = 3\n")
-            .expect_err("bad value");
+        let err = parse(
+            "pyproject.toml",
+            "[tool.poetry.dependencies]\ncore-utils = 3\n",
+        )
+        .expect_err("bad value");
         assert_eq!(err.line, 2);
     }
 }

@@ -224,7 +224,8 @@ impl Specifier {
             if item.to_lowercase() != self.text.to_lowercase() {
                 return false;
             }
-            return policy != Some(false) || Version::parse(item).is_none_or(|v| !v.is_prerelease());
+            return policy != Some(false)
+                || Version::parse(item).is_none_or(|v| !v.is_prerelease());
         }
         let Some(v) = Version::parse(item) else {
             return false;
@@ -324,9 +325,11 @@ impl SpecifierSet {
             return policy != Some(false) || parsed.is_none_or(|v| !v.is_prerelease());
         }
         if self.has_arbitrary {
-            let all = self.specs.iter().all(|s| s.contains(item, None, Some(true)));
-            return all
-                && (policy != Some(false) || parsed.is_none_or(|v| !v.is_prerelease()));
+            let all = self
+                .specs
+                .iter()
+                .all(|s| s.contains(item, None, Some(true)));
+            return all && (policy != Some(false) || parsed.is_none_or(|v| !v.is_prerelease()));
         }
         let Some(v) = parsed else {
             return false;
@@ -360,7 +363,13 @@ mod tests {
     #[test]
     fn invalid_clause_is_located() {
         let err = SpecifierSet::parse(">=1.0, =>2").expect_err("invalid");
-        assert_eq!(err, InvalidSpecifier { clause: "=>2".into(), offset: 7 });
+        assert_eq!(
+            err,
+            InvalidSpecifier {
+                clause: "=>2".into(),
+                offset: 7
+            }
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub fn split(tag: &str) -> Option<(&str, Version, usize)> {
 /// version.
 pub fn retag(old: &str, to: &Version) -> Option<String> {
     let (prefix, _, written) = split(old)?;
-    Some(format!("{prefix}{}", super::judge::format_full(to, written)))
+    Some(format!(
+        "{prefix}{}",
+        super::judge::format_full(to, written)
+    ))
 }
 
 #[cfg(test)]

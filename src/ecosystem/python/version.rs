@@ -230,7 +230,11 @@ impl<'a> Parser<'a> {
 
     /// Optional separator at `i`: its end.
     fn sep_at(&self, i: usize) -> usize {
-        if self.at(i).is_some_and(is_sep) { i + 1 } else { i }
+        if self.at(i).is_some_and(is_sep) {
+            i + 1
+        } else {
+            i
+        }
     }
 
     fn version(mut self) -> Option<Version> {
@@ -309,10 +313,7 @@ impl<'a> Parser<'a> {
             return Some(Some(n));
         }
         let start = self.sep_at(self.i);
-        let Some(word) = ["post", "rev", "r"]
-            .iter()
-            .find(|w| self.word_at(start, w))
-        else {
+        let Some(word) = ["post", "rev", "r"].iter().find(|w| self.word_at(start, w)) else {
             return Some(None);
         };
         let mut i = start + word.len();
@@ -361,7 +362,9 @@ impl<'a> Parser<'a> {
                 LocalPart::Str(seg.to_ascii_lowercase())
             });
             if self.peek().is_some_and(is_sep)
-                && self.at(self.i + 1).is_some_and(|b| b.is_ascii_alphanumeric())
+                && self
+                    .at(self.i + 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
             {
                 self.i += 1;
             } else {
@@ -405,8 +408,19 @@ mod tests {
     #[test]
     fn rejects() {
         for bad in [
-            "", "v", "1.", ".1", "1..2", "1.0+", "1.0+a..b", "1.0 1", "a1", "1.0.*", "1.2+İ",
-            "1.0+-a", "99999999999999999999999",
+            "",
+            "v",
+            "1.",
+            ".1",
+            "1..2",
+            "1.0+",
+            "1.0+a..b",
+            "1.0 1",
+            "a1",
+            "1.0.*",
+            "1.2+İ",
+            "1.0+-a",
+            "99999999999999999999999",
         ] {
             assert!(Version::parse(bad).is_none(), "{bad:?} should not parse");
         }
@@ -415,8 +429,20 @@ mod tests {
     #[test]
     fn orders_like_packaging() {
         let sorted = [
-            "1.0.dev1", "1.0a1.dev1", "1.0a1", "1.0a1.post1", "1.0b1", "1.0rc1", "1.0",
-            "1.0+abc", "1.0+abc.1", "1.0+1", "1.0.post1.dev1", "1.0.post1", "1.1", "1!0.1",
+            "1.0.dev1",
+            "1.0a1.dev1",
+            "1.0a1",
+            "1.0a1.post1",
+            "1.0b1",
+            "1.0rc1",
+            "1.0",
+            "1.0+abc",
+            "1.0+abc.1",
+            "1.0+1",
+            "1.0.post1.dev1",
+            "1.0.post1",
+            "1.1",
+            "1!0.1",
         ];
         for pair in sorted.windows(2) {
             assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
