@@ -20,6 +20,8 @@ pub mod requirements;
 pub mod specifier;
 pub mod tag;
 pub mod version;
+#[cfg(test)]
+mod version_table;
 
 use constraint::{Constraint, Dialect};
 use pep508::{normalize, same_name};
