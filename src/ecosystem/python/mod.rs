@@ -1,69 +1,405 @@
-//! Python manifests (scaffold: to be implemented).
+//! Python manifests: pip requirements files and `pyproject.toml` (PEP 621,
+//! PEP 735 dependency groups, Poetry), judged by PEP 440 as `packaging` 26
+//! implements it and by Poetry's `^`/`~` rules.
+//!
+//! Invariant: names are compared PEP 503-normalised (`Core_Utils` matches
+//! `core-utils`; `core-utils-extra` does not), and a rewrite splices only
+//! version or tag tokens, after checking the edited file still parses.
+//!
+//! Layout: [`version`] and [`specifier`] are PEP 440; [`constraint`] adds
+//! Poetry's dialect; [`judge`] classifies and plans rewrites; [`pep508`],
+//! [`requirements`] and [`pyproject`] read manifests; [`lockfile`] reads
+//! `poetry.lock`, `uv.lock` and pip-compile output.
+
+pub mod constraint;
+pub mod judge;
+pub mod lockfile;
+pub mod pep508;
+pub mod pyproject;
+pub mod requirements;
+pub mod specifier;
+pub mod tag;
+pub mod version;
+#[cfg(test)]
+mod version_table;
+
+use constraint::{Constraint, Dialect};
+use pep508::{normalize, same_name};
+use version::Version;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, SourceTree, Splice,
+    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
+    Requirement, Source, SourceTree, Splice,
 };
 
 pub struct Python;
+
+/// pip-tools input names accepted as `*.in` manifests besides
+/// `requirements*.in` (other `*.in` files are autotools or MANIFEST.in).
+const PIP_TOOLS_STEMS: &[&str] = &[
+    "base",
+    "ci",
+    "constraints",
+    "dev",
+    "doc",
+    "docs",
+    "lint",
+    "prod",
+    "production",
+    "test",
+    "tests",
+    "typing",
+];
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn in_requirements_dir(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    parts.next();
+    parts.next() == Some("requirements")
+}
+
+fn is_requirements_file(path: &str) -> bool {
+    let name = file_name(path);
+    if let Some(stem) = name.strip_suffix(".txt") {
+        return stem.starts_with("requirements") || in_requirements_dir(path);
+    }
+    if let Some(stem) = name.strip_suffix(".in") {
+        return stem.starts_with("requirements")
+            || in_requirements_dir(path)
+            || PIP_TOOLS_STEMS.contains(&stem);
+    }
+    false
+}
+
+/// The constraint dialect of a requirement found by [`Python::find`].
+fn dialect(req: &Requirement) -> Dialect {
+    if req.section.starts_with("tool.poetry") {
+        Dialect::Poetry
+    } else {
+        Dialect::Pep440
+    }
+}
+
+/// The new release as PEP 440 (a semver pre-release tag PEP 440 cannot
+/// spell falls back to the release triple).
+fn target(to: &semver::Version) -> Version {
+    judge::to_pep440(to).unwrap_or_else(|| Version::release(vec![to.major, to.minor, to.patch]))
+}
+
+fn invalid_constraint(
+    path: &str,
+    text: &str,
+    span: Option<&std::ops::Range<usize>>,
+    fallback: usize,
+    offset: usize,
+    clause: &str,
+    dialect: Dialect,
+) -> ManifestError {
+    let at = span.map_or(fallback, |s| s.start + offset);
+    let what = match dialect {
+        Dialect::Pep440 => "a PEP 440 version specifier",
+        Dialect::Poetry => "a Poetry version constraint",
+    };
+    ManifestError::at_offset(path, text, at, format!("expected {what}, found `{clause}`"))
+}
+
+impl Python {
+    fn find_pyproject(
+        &self,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Vec<Requirement>, ManifestError> {
+        let manifest = pyproject::parse(path, text)?;
+        let mut out = Vec::new();
+        for dep in manifest
+            .deps
+            .into_iter()
+            .filter(|d| same_name(&d.key, name))
+        {
+            let source = match dep.form {
+                pyproject::Form::Local => continue,
+                pyproject::Form::Git { url, reference } => Source::Git { url, reference },
+                pyproject::Form::Pep508 | pyproject::Form::Poetry => {
+                    let d = if dep.form == pyproject::Form::Poetry {
+                        Dialect::Poetry
+                    } else {
+                        Dialect::Pep440
+                    };
+                    if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d) {
+                        let line_start = text
+                            .split_inclusive('\n')
+                            .take(dep.line.saturating_sub(1) as usize)
+                            .map(str::len)
+                            .sum();
+                        return Err(invalid_constraint(
+                            path,
+                            text,
+                            dep.span.as_ref(),
+                            line_start,
+                            offset,
+                            &clause,
+                            d,
+                        ));
+                    }
+                    Source::Registry
+                }
+            };
+            let span = dep.span.filter(|s| !s.is_empty());
+            out.push(Requirement {
+                ecosystem: Ecosystem::Python,
+                path: path.to_string(),
+                line: dep.line,
+                section: dep.section,
+                key: dep.key,
+                requirement: dep.requirement,
+                source,
+                span,
+                span_path: path.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn find_requirements(
+        &self,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Vec<Requirement>, ManifestError> {
+        let mut out = Vec::new();
+        for entry in requirements::parse(path, text)? {
+            if !same_name(&entry.name, name) || entry.other_url {
+                continue;
+            }
+            let (source, requirement, span) = match entry.vcs {
+                Some((vcs, ref_span)) => {
+                    let (reference, text_ref) = match &vcs.reference {
+                        Some((r, _)) => (pep508::classify_ref(r), r.clone()),
+                        None => (GitRef::DefaultBranch, String::new()),
+                    };
+                    (
+                        Source::Git {
+                            url: vcs.url,
+                            reference,
+                        },
+                        text_ref,
+                        ref_span,
+                    )
+                }
+                None => {
+                    if let Err((offset, clause)) = Constraint::parse(&entry.spec, Dialect::Pep440) {
+                        return Err(invalid_constraint(
+                            path,
+                            text,
+                            entry.spec_span.as_ref(),
+                            0,
+                            offset,
+                            &clause,
+                            Dialect::Pep440,
+                        ));
+                    }
+                    (Source::Registry, entry.spec, entry.spec_span)
+                }
+            };
+            out.push(Requirement {
+                ecosystem: Ecosystem::Python,
+                path: path.to_string(),
+                line: entry.line,
+                section: if entry.editable {
+                    "requirements:editable"
+                } else {
+                    "requirements"
+                }
+                .to_string(),
+                key: entry.name,
+                requirement,
+                source,
+                span: span.filter(|s| !s.is_empty()),
+                span_path: path.to_string(),
+            });
+        }
+        Ok(out)
+    }
+}
 
 impl Handler for Python {
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Python
     }
 
-    fn is_manifest(&self, _path: &str) -> bool {
-        false
+    fn is_manifest(&self, path: &str) -> bool {
+        file_name(path) == "pyproject.toml" || is_requirements_file(path)
     }
 
     fn find(
         &self,
         _tree: &dyn SourceTree,
-        _path: &str,
-        _text: &str,
-        _name: &str,
+        path: &str,
+        text: &str,
+        name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
-        Ok(Vec::new())
+        if file_name(path) == "pyproject.toml" {
+            self.find_pyproject(path, text, name)
+        } else {
+            self.find_requirements(path, text, name)
+        }
     }
 
-    fn judge(&self, _req: &Requirement, _to: &semver::Version, _locked: Option<&str>) -> Judgement {
-        Judgement {
-            admits: false,
-            classification: Classification::Rewrite,
-            new_requirement: None,
-            unrewritable: Some("not implemented".into()),
+    fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+        let to = target(to);
+        let locked = locked.and_then(Version::parse);
+        match &req.source {
+            Source::Git { reference, .. } => judge::judge_git(reference, &to, locked.as_ref()),
+            Source::Path { .. } | Source::Workspace { .. } => Judgement {
+                admits: true,
+                classification: Classification::LockfileOnly,
+                new_requirement: None,
+                unrewritable: None,
+            },
+            Source::Registry => {
+                judge::judge_constraint(&req.requirement, dialect(req), &to, locked.as_ref())
+            }
         }
     }
 
     fn rewrite(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _to: &semver::Version,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
-        Err("not implemented".into())
+        let span = req.span.clone().ok_or(
+            "the requirement has no single span to edit (escaped string or line continuation)",
+        )?;
+        let to = target(to);
+        let edits: Vec<(std::ops::Range<usize>, String)> = match &req.source {
+            Source::Git {
+                reference: GitRef::Tag(t),
+                ..
+            } => {
+                let new =
+                    tag::retag(t, &to).ok_or_else(|| format!("tag `{t}` names no version"))?;
+                vec![(span.clone(), new)]
+            }
+            Source::Git {
+                reference: GitRef::Rev(r),
+                ..
+            } => {
+                return Err(format!("pinned to commit {r}"));
+            }
+            Source::Registry => {
+                let (_, edits) = judge::rewrite_text(&req.requirement, dialect(req), &to)?;
+                edits
+                    .into_iter()
+                    .map(|e| (span.start + e.span.start..span.start + e.span.end, e.text))
+                    .collect()
+            }
+            _ => return Err("nothing to rewrite".into()),
+        };
+        let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
+        if text.get(span.clone()) != Some(req.requirement.as_str()) {
+            return Err(format!("{} changed since it was read", req.span_path));
+        }
+        let mut new = String::with_capacity(text.len() + 8);
+        let mut cursor = 0;
+        for (range, replacement) in &edits {
+            new.push_str(
+                text.get(cursor..range.start)
+                    .ok_or("edit outside the file")?,
+            );
+            new.push_str(replacement);
+            cursor = range.end;
+        }
+        new.push_str(text.get(cursor..).ok_or("edit outside the file")?);
+        let still_found = self
+            .find(tree, &req.span_path, &new, &req.key)
+            .map_err(|e| format!("the rewritten manifest does not parse: {e}"))?;
+        if still_found.is_empty() {
+            return Err("the rewritten manifest no longer names the library".into());
+        }
+        Ok(edits
+            .into_iter()
+            .map(|(span, replacement)| Splice {
+                path: req.span_path.clone(),
+                span,
+                replacement,
+            })
+            .collect())
     }
 
     fn locked_version(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
     ) -> Result<Option<String>, ManifestError> {
-        Ok(None)
+        match lockfile::find(tree, &req.path) {
+            Some(lock) => lockfile::locked_version(tree, &lock, name),
+            None => Ok(None),
+        }
     }
 
     fn lock_refresh(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
-        _to: &semver::Version,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
+        to: &semver::Version,
     ) -> Option<LockRefresh> {
-        None
+        let lock = lockfile::find(tree, &req.path)?;
+        Some(lockfile::refresh(&lock, name, &target(to).to_string()))
     }
 
-    fn package_info(&self, _path: &str, _text: &str) -> Result<PackageInfo, ManifestError> {
-        Ok(PackageInfo::default())
+    fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
+        let (publishes, names): (Option<String>, Vec<String>) =
+            if file_name(path) == "pyproject.toml" {
+                let manifest = pyproject::parse(path, text)?;
+                (
+                    manifest.name,
+                    manifest.deps.into_iter().map(|d| d.key).collect(),
+                )
+            } else {
+                (
+                    None,
+                    requirements::parse(path, text)?
+                        .into_iter()
+                        .map(|e| e.name)
+                        .collect(),
+                )
+            };
+        let mut requires: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+        requires.sort();
+        requires.dedup();
+        Ok(PackageInfo {
+            publishes: publishes.map(|n| normalize(&n)),
+            requires,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_names() {
+        for (path, want) in [
+            ("requirements.txt", true),
+            ("svc/requirements-dev.txt", true),
+            ("requirements/base.txt", true),
+            ("requirements.in", true),
+            ("dev.in", true),
+            ("pyproject.toml", true),
+            ("MANIFEST.in", false),
+            ("Makefile.in", false),
+            ("notes.txt", false),
+            ("poetry.lock", false),
+        ] {
+            assert_eq!(Python.is_manifest(path), want, "{path}");
+        }
     }
 }
