@@ -118,7 +118,7 @@ impl Handler for Cargo {
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
         match &req.source {
             Source::Git { reference, .. } => git::judge(reference, to, locked),
-            _ => req::judge(&req.requirement, to, locked),
+            _ => req::judge(written(req), to, locked),
         }
     }
 
@@ -152,7 +152,7 @@ impl Handler for Cargo {
             } => return Err(format!("pinned to commit {rev}")),
             Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
             Source::Path { .. } => return Err("a path dependency has no version".into()),
-            Source::Registry | Source::Workspace { .. } => req::bump(&req.requirement, to)?,
+            Source::Registry | Source::Workspace { .. } => req::bump(written(req), to)?,
         };
         let file = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
         if file.get(span.clone()) != Some(req.requirement.as_str()) {
@@ -242,6 +242,16 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The requirement to judge: as written, or `*` when none is written (a
+/// table with no `version`; an empty string `""` stays an error, as in Cargo).
+fn written(req: &Requirement) -> &str {
+    if req.requirement.is_empty() && req.span.is_none() {
+        "*"
+    } else {
+        &req.requirement
+    }
+}
+
 /// Does a member entry inherit from the workspace (`workspace = true`)?
 fn inherits(entry: &DepEntry<'_>) -> bool {
     entry.section != "workspace.dependencies"
@@ -306,7 +316,7 @@ fn requirement(site: &Site<'_>, from: &Site<'_>, spec: Spec) -> Result<Option<Re
 /// The locked entry a requirement resolves to.
 fn pick_locked<'a>(req: &Requirement, locked: &'a [lockfile::Locked]) -> Option<&'a lockfile::Locked> {
     let git = matches!(req.source, Source::Git { .. });
-    let parsed = (!git).then(|| req::parse(&req.requirement).ok()).flatten();
+    let parsed = (!git).then(|| req::parse(written(req)).ok()).flatten();
     lockfile::pick(locked, parsed.as_ref(), git)
 }
 

@@ -20,13 +20,10 @@ pub struct TokenEdit {
     pub text: String,
 }
 
-/// Parse a requirement as Cargo does; an empty requirement means `*`.
+/// Parse a requirement as Cargo does (an empty string is an error, as in
+/// Cargo; a dependency with no requirement at all is judged as `*`).
 pub fn parse(text: &str) -> Result<VersionReq, semver::Error> {
-    if text.trim().is_empty() {
-        Ok(VersionReq::STAR)
-    } else {
-        VersionReq::parse(text)
-    }
+    VersionReq::parse(text)
 }
 
 /// Cargo's compatibility key: `1.x.y` -> (1, 0, 0), `0.4.x` -> (0, 4, 0),
@@ -64,18 +61,6 @@ fn comparator_lower_bound(c: &Comparator) -> Option<Version> {
     }
 }
 
-/// The lowest version written in the requirement at all (lower bounds
-/// first, else any comparator's version), used as "what is required" when
-/// deciding whether a new version crosses a compatibility boundary.
-fn required_base(req: &VersionReq) -> Option<Version> {
-    lower_bound(req).or_else(|| {
-        req.comparators
-            .iter()
-            .map(|c| Version::new(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)))
-            .min()
-    })
-}
-
 /// Judge a registry requirement against `to`, with the locked version if any.
 pub fn judge(text: &str, to: &Version, locked: Option<&str>) -> Judgement {
     let req = match parse(text) {
@@ -101,10 +86,13 @@ pub fn judge(text: &str, to: &Version, locked: Option<&str>) -> Judgement {
     if admits {
         return verdict(admits, Classification::LockfileOnly);
     }
-    let base = required_base(&req).or(locked);
-    let classification = match base {
-        Some(base) if compat_key(&base) == compat_key(to) => Classification::Rewrite,
-        _ => Classification::Major,
+    // What is required: the lower bound, else what is locked, else nothing
+    // (an upper bound alone, `<2`, admits 0.x).
+    let base = lower_bound(&req).or(locked).unwrap_or_else(|| Version::new(0, 0, 0));
+    let classification = if compat_key(&base) == compat_key(to) {
+        Classification::Rewrite
+    } else {
+        Classification::Major
     };
     match bump(text, to) {
         Ok(edits) => Judgement {
