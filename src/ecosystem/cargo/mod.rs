@@ -118,7 +118,14 @@ impl Handler for Cargo {
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
         match &req.source {
             Source::Git { reference, .. } => git::judge(reference, to, locked),
-            _ => req::judge(written(req), to, locked),
+            _ => {
+                let mut judgement = req::judge(written(req), to, locked);
+                if req.span.is_none() && judgement.new_requirement.is_some() {
+                    judgement.new_requirement = None;
+                    judgement.unrewritable = Some(not_verbatim(req));
+                }
+                judgement
+            }
         }
     }
 
@@ -128,12 +135,7 @@ impl Handler for Cargo {
         req: &Requirement,
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
-        let span = req.span.clone().ok_or_else(|| {
-            format!(
-                "`{}` in {} is not written verbatim (escapes or no version)",
-                req.requirement, req.span_path
-            )
-        })?;
+        let span = req.span.clone().ok_or_else(|| not_verbatim(req))?;
         let edits = match &req.source {
             Source::Git {
                 reference: GitRef::Tag(tag),
@@ -240,6 +242,13 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str())
         .map(str::to_string)
+}
+
+fn not_verbatim(req: &Requirement) -> String {
+    format!(
+        "`{}` in {} is not written verbatim (escapes or a multi-line string)",
+        req.requirement, req.span_path
+    )
 }
 
 /// The requirement to judge: as written, or `*` when none is written (a

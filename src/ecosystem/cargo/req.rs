@@ -143,9 +143,12 @@ pub fn bump(text: &str, to: &Version) -> Result<Vec<TokenEdit>, String> {
     if tokens.len() != req.comparators.len() {
         return Err(format!("cannot locate the versions of `{text}`"));
     }
+    // Bounds are moved for the release `to` names; whether a pre-release is
+    // admitted is settled by the final check below.
+    let release = Version::new(to.major, to.minor, to.patch);
     let mut edits = Vec::new();
     for (c, span) in req.comparators.iter().zip(tokens) {
-        if c.matches(to) {
+        if c.matches(&release) {
             continue;
         }
         let token = text.get(span.clone()).unwrap_or_default();
