@@ -4,11 +4,11 @@
 
 use semver::Version;
 use wavebump::ecosystem::{
-    apply_splices, Classification, Ecosystem, GitRef, Handler, MemTree, Requirement, Source,
-    SourceTree,
+    Classification, Ecosystem, GitRef, Handler, MemTree, Requirement, Source, SourceTree,
+    apply_splices,
 };
 
-use crate::support::conformance::{load, Tally};
+use crate::support::conformance::{Tally, load};
 use crate::support::snapshot;
 
 const NAME: &str = "core-utils";
@@ -61,7 +61,11 @@ fn conformance() {
         let version = case["version"].as_str().expect("version");
         let want = case["matches"].as_bool().expect("matches");
         let got = handler().judge(&registry(req), &v(version), None).admits;
-        tally.case(format!("{req:?} matches {version}: want {want}"), got == want, None);
+        tally.case(
+            format!("{req:?} matches {version}: want {want}"),
+            got == want,
+            None,
+        );
     }
     for case in data["invalid_reqs"].as_array().expect("invalid_reqs") {
         let req = case["req"].as_str().expect("req");
@@ -159,27 +163,83 @@ fn judge_classifies_by_lock_and_compatibility() {
     ];
     for &(req, to, locked, admits, class) in cases {
         let j = handler().judge(&registry(req), &v(to), locked);
-        assert_eq!((j.admits, j.classification), (admits, class), "{req} -> {to} locked {locked:?}: {j:?}");
+        assert_eq!(
+            (j.admits, j.classification),
+            (admits, class),
+            "{req} -> {to} locked {locked:?}: {j:?}"
+        );
         if class == UpToDate || class == LockfileOnly {
             assert_eq!(j.new_requirement, None, "{req}");
         }
     }
 }
 
+/// (pin, to, locked, classification, new tag, reason it cannot be rewritten)
+type GitCase = (
+    Requirement,
+    &'static str,
+    Option<&'static str>,
+    Classification,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[test]
 fn git_pins_are_judged_by_their_reference() {
     use Classification::*;
     let tag = |t: &str| git(GitRef::Tag(t.into()));
-    let cases: Vec<(Requirement, &str, Option<&str>, Classification, Option<&str>, Option<&str>)> = vec![
+    let cases: Vec<GitCase> = vec![
         (tag("v1.4.0"), "2.0.3", None, Major, Some("v2.0.3"), None),
         (tag("v1.4.0"), "1.5.0", None, Rewrite, Some("v1.5.0"), None),
-        (tag("core-utils-v1.4.0"), "1.5.0", None, Rewrite, Some("core-utils-v1.5.0"), None),
+        (
+            tag("core-utils-v1.4.0"),
+            "1.5.0",
+            None,
+            Rewrite,
+            Some("core-utils-v1.5.0"),
+            None,
+        ),
         (tag("v2.0.3"), "2.0.3", None, UpToDate, None, None),
-        (tag("nightly"), "2.0.3", None, Rewrite, None, Some("names no version")),
-        (git(GitRef::Rev("abc123".into())), "2.0.3", Some("1.4.0"), Major, None, Some("pinned to commit abc123")),
-        (git(GitRef::Rev("abc123".into())), "2.0.3", Some("2.1.0"), UpToDate, None, None),
-        (git(GitRef::Branch("main".into())), "2.0.3", Some("1.4.0"), LockfileOnly, None, None),
-        (git(GitRef::DefaultBranch), "2.0.3", None, LockfileOnly, None, None),
+        (
+            tag("nightly"),
+            "2.0.3",
+            None,
+            Rewrite,
+            None,
+            Some("names no version"),
+        ),
+        (
+            git(GitRef::Rev("abc123".into())),
+            "2.0.3",
+            Some("1.4.0"),
+            Major,
+            None,
+            Some("pinned to commit abc123"),
+        ),
+        (
+            git(GitRef::Rev("abc123".into())),
+            "2.0.3",
+            Some("2.1.0"),
+            UpToDate,
+            None,
+            None,
+        ),
+        (
+            git(GitRef::Branch("main".into())),
+            "2.0.3",
+            Some("1.4.0"),
+            LockfileOnly,
+            None,
+            None,
+        ),
+        (
+            git(GitRef::DefaultBranch),
+            "2.0.3",
+            None,
+            LockfileOnly,
+            None,
+            None,
+        ),
     ];
     for (req, to, locked, class, new, reason) in cases {
         let j = handler().judge(&req, &v(to), locked);
@@ -216,7 +276,14 @@ fn found(tree: &MemTree, path: &str) -> Vec<(String, String, String, u32, String
         .collect()
 }
 
-fn row(s: &str, k: &str, r: &str, l: u32, kind: &str, sp: &str) -> (String, String, String, u32, String, String) {
+fn row(
+    s: &str,
+    k: &str,
+    r: &str,
+    l: u32,
+    kind: &str,
+    sp: &str,
+) -> (String, String, String, u32, String, String) {
     (s.into(), k.into(), r.into(), l, kind.into(), sp.into())
 }
 
@@ -248,11 +315,46 @@ core-utils = { path = "../core-utils" }
     assert_eq!(
         found(&tree, "app/Cargo.toml"),
         [
-            row("dependencies", "core-utils", "1.4", 5, "registry", "app/Cargo.toml"),
-            row("dependencies", "cu", "^1.2", 8, "registry", "app/Cargo.toml"),
-            row("dev-dependencies", "core-utils", "~1.3", 12, "registry", "app/Cargo.toml"),
-            row("build_dependencies", "core-utils", "=1.4.2", 15, "registry", "app/Cargo.toml"),
-            row("target.'cfg(unix)'.dependencies", "core-utils", ">=1.2, <2", 18, "registry", "app/Cargo.toml"),
+            row(
+                "dependencies",
+                "core-utils",
+                "1.4",
+                5,
+                "registry",
+                "app/Cargo.toml"
+            ),
+            row(
+                "dependencies",
+                "cu",
+                "^1.2",
+                8,
+                "registry",
+                "app/Cargo.toml"
+            ),
+            row(
+                "dev-dependencies",
+                "core-utils",
+                "~1.3",
+                12,
+                "registry",
+                "app/Cargo.toml"
+            ),
+            row(
+                "build_dependencies",
+                "core-utils",
+                "=1.4.2",
+                15,
+                "registry",
+                "app/Cargo.toml"
+            ),
+            row(
+                "target.'cfg(unix)'.dependencies",
+                "core-utils",
+                ">=1.2, <2",
+                18,
+                "registry",
+                "app/Cargo.toml"
+            ),
         ]
     );
 }
@@ -278,7 +380,10 @@ fn find_reads_git_pins() {
             ("dependencies".into(), "git:Tag(\"v1.4.0\")".into()),
             ("dev-dependencies".into(), "git:Rev(\"abc123\")".into()),
             ("build-dependencies".into(), "git:Branch(\"main\")".into()),
-            ("target.x86_64-unknown-linux-gnu.dependencies".into(), "git:DefaultBranch".into()),
+            (
+                "target.x86_64-unknown-linux-gnu.dependencies".into(),
+                "git:DefaultBranch".into()
+            ),
         ]
     );
 }
@@ -298,25 +403,68 @@ fn find_resolves_workspace_inheritance() {
     assert_eq!(
         found(&tree, "Cargo.toml"),
         [
-            row("workspace.dependencies", "core-utils", "1.4", 5, "registry", "Cargo.toml"),
-            row("workspace.dependencies", "cu2", "=1.3.0", 6, "registry", "Cargo.toml"),
+            row(
+                "workspace.dependencies",
+                "core-utils",
+                "1.4",
+                5,
+                "registry",
+                "Cargo.toml"
+            ),
+            row(
+                "workspace.dependencies",
+                "cu2",
+                "=1.3.0",
+                6,
+                "registry",
+                "Cargo.toml"
+            ),
         ]
     );
     assert_eq!(
         found(&tree, "crates/a/Cargo.toml"),
-        [row("dependencies", "core-utils", "1.4", 5, "workspace:Cargo.toml", "Cargo.toml")]
+        [row(
+            "dependencies",
+            "core-utils",
+            "1.4",
+            5,
+            "workspace:Cargo.toml",
+            "Cargo.toml"
+        )]
     );
     assert_eq!(
         found(&tree, "crates/b/Cargo.toml"),
         [
-            row("dev-dependencies", "core-utils", "1.4", 5, "workspace:Cargo.toml", "Cargo.toml"),
-            row("dev-dependencies", "cu2", "=1.3.0", 7, "workspace:Cargo.toml", "Cargo.toml"),
+            row(
+                "dev-dependencies",
+                "core-utils",
+                "1.4",
+                5,
+                "workspace:Cargo.toml",
+                "Cargo.toml"
+            ),
+            row(
+                "dev-dependencies",
+                "cu2",
+                "=1.3.0",
+                7,
+                "workspace:Cargo.toml",
+                "Cargo.toml"
+            ),
         ]
     );
     // A member whose root lacks the entry is an error naming the member.
-    let lonely = MemTree::new().with("x/Cargo.toml", "[dependencies]\ncore-utils.workspace = true\n");
+    let lonely = MemTree::new().with(
+        "x/Cargo.toml",
+        "[dependencies]\ncore-utils.workspace = true\n",
+    );
     let err = handler()
-        .find(&lonely, "x/Cargo.toml", "[dependencies]\ncore-utils.workspace = true\n", NAME)
+        .find(
+            &lonely,
+            "x/Cargo.toml",
+            "[dependencies]\ncore-utils.workspace = true\n",
+            NAME,
+        )
         .unwrap_err();
     assert_eq!((err.path.as_str(), err.line), ("x/Cargo.toml", 2), "{err}");
 }
@@ -333,7 +481,11 @@ fn look_alikes_and_path_only_deps_are_not_targets() {
     ];
     for text in manifests {
         let tree = MemTree::new().with("Cargo.toml", text);
-        assert_eq!(handler().find(&tree, "Cargo.toml", text, NAME).unwrap(), [], "{text}");
+        assert_eq!(
+            handler().find(&tree, "Cargo.toml", text, NAME).unwrap(),
+            [],
+            "{text}"
+        );
     }
 }
 
@@ -341,11 +493,31 @@ fn look_alikes_and_path_only_deps_are_not_targets() {
 fn malformed_manifests_are_located_errors() {
     let cases = [
         ("[dependencies\ncore-utils = \"1\"\n", 1, "invalid TOML"),
-        ("[dependencies]\ncore-utils = 1.4\n", 2, "expected a version string or a table"),
-        ("[dependencies]\ncore-utils = { version = 1 }\n", 2, "expected `version` to be a string"),
-        ("[dependencies]\ncore-utils = \"1\"\ncore-utils = \"2\"\n", 3, "invalid TOML"),
-        ("[dependencies]\ncu = { package = 3 }\n# core-utils\n", 2, "expected `package` to be a string"),
-        ("[dependencies]\ncore-utils = { git = \"u\", tag = \"a\", rev = \"b\" }\n", 2, "only one of"),
+        (
+            "[dependencies]\ncore-utils = 1.4\n",
+            2,
+            "expected a version string or a table",
+        ),
+        (
+            "[dependencies]\ncore-utils = { version = 1 }\n",
+            2,
+            "expected `version` to be a string",
+        ),
+        (
+            "[dependencies]\ncore-utils = \"1\"\ncore-utils = \"2\"\n",
+            3,
+            "invalid TOML",
+        ),
+        (
+            "[dependencies]\ncu = { package = 3 }\n# core-utils\n",
+            2,
+            "expected `package` to be a string",
+        ),
+        (
+            "[dependencies]\ncore-utils = { git = \"u\", tag = \"a\", rev = \"b\" }\n",
+            2,
+            "only one of",
+        ),
     ];
     for (text, line, message) in cases {
         let tree = MemTree::new().with("Cargo.toml", text);
@@ -359,7 +531,10 @@ fn malformed_manifests_are_located_errors() {
 fn rewrite_splices_only_version_tokens() {
     let text = "[dependencies]\r\n\tcore-utils = { version = \">=1.2,  <2\" } # keep\r\nb = \"1\"";
     let tree = MemTree::new().with("Cargo.toml", text);
-    let req = handler().find(&tree, "Cargo.toml", text, NAME).unwrap().remove(0);
+    let req = handler()
+        .find(&tree, "Cargo.toml", text, NAME)
+        .unwrap()
+        .remove(0);
     let splices = handler().rewrite(&tree, &req, &v("2.0.3")).unwrap();
     assert_eq!(splices.len(), 1);
     let out = apply_splices(&tree, &splices).unwrap();
@@ -380,20 +555,38 @@ fn lockfiles_pin_the_admitted_version_and_refresh_in_their_directory() {
     let tree = MemTree::new()
         .with("ws/Cargo.lock", lock)
         .with("ws/crates/m/Cargo.toml", member);
-    let req = handler().find(&tree, "ws/crates/m/Cargo.toml", member, NAME).unwrap().remove(0);
+    let req = handler()
+        .find(&tree, "ws/crates/m/Cargo.toml", member, NAME)
+        .unwrap()
+        .remove(0);
     let locked = handler().locked_version(&tree, &req, NAME).unwrap();
     assert_eq!(locked.as_deref(), Some("1.4.2"));
-    let refresh = handler().lock_refresh(&tree, &req, NAME, &v("2.0.3")).unwrap();
+    let refresh = handler()
+        .lock_refresh(&tree, &req, NAME, &v("2.0.3"))
+        .unwrap();
     assert_eq!(refresh.dir, "ws");
     assert_eq!(refresh.lockfile, "ws/Cargo.lock");
     assert_eq!(
         refresh.commands,
-        [["cargo", "update", "-p", "core-utils@1.4.2", "--precise", "2.0.3"]]
+        [[
+            "cargo",
+            "update",
+            "-p",
+            "core-utils@1.4.2",
+            "--precise",
+            "2.0.3"
+        ]]
     );
     let single = MemTree::new().with("Cargo.toml", member);
-    assert_eq!(handler().lock_refresh(&single, &req, NAME, &v("2.0.3")), None);
+    assert_eq!(
+        handler().lock_refresh(&single, &req, NAME, &v("2.0.3")),
+        None
+    );
     let broken = MemTree::new()
-        .with("ws/Cargo.lock", "[[package]]\nname = \"core-utils\"\nversion = 7\n")
+        .with(
+            "ws/Cargo.lock",
+            "[[package]]\nname = \"core-utils\"\nversion = 7\n",
+        )
         .with("ws/crates/m/Cargo.toml", member);
     let err = handler().locked_version(&broken, &req, NAME).unwrap_err();
     assert_eq!((err.path.as_str(), err.line), ("ws/Cargo.lock", 1), "{err}");

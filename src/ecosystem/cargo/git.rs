@@ -16,8 +16,8 @@ use crate::ecosystem::{Classification, GitRef, Judgement};
 pub fn tag_version(tag: &str) -> Option<(&str, Version)> {
     let bytes = tag.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
-        let starts_number = b.is_ascii_digit()
-            && (i == 0 || bytes.get(i - 1).is_some_and(|p| !p.is_ascii_digit()));
+        let starts_number =
+            b.is_ascii_digit() && (i == 0 || bytes.get(i - 1).is_some_and(|p| !p.is_ascii_digit()));
         if !starts_number {
             continue;
         }

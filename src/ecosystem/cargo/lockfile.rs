@@ -42,16 +42,22 @@ pub fn versions(path: &str, text: &str, name: &str) -> Result<Vec<Locked>, Manif
             continue;
         }
         let version = table.get("version");
-        let text_version = version
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| at(table.span(), "expected `version = \"X.Y.Z\"` in `[[package]]`"))?;
+        let text_version = version.and_then(|v| v.as_str()).ok_or_else(|| {
+            at(
+                table.span(),
+                "expected `version = \"X.Y.Z\"` in `[[package]]`",
+            )
+        })?;
         let version = Version::parse(text_version).map_err(|e| {
             at(
                 version.and_then(|v| v.span()),
                 &format!("expected a semver version, found `{text_version}`: {e}"),
             )
         })?;
-        let source = table.get("source").and_then(|s| s.as_str()).map(str::to_string);
+        let source = table
+            .get("source")
+            .and_then(|s| s.as_str())
+            .map(str::to_string);
         out.push(Locked { version, source });
     }
     Ok(out)

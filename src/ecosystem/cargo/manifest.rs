@@ -77,7 +77,14 @@ pub fn entries<'d>(
     let mut out = Vec::new();
     for name in DEP_TABLES {
         if let Some((key, item)) = root.get_key_value(name) {
-            push_table(&mut out, name.to_string(), item, key_offset(key), path, text)?;
+            push_table(
+                &mut out,
+                name.to_string(),
+                item,
+                key_offset(key),
+                path,
+                text,
+            )?;
         }
     }
     if let Some(target) = root.get("target") {
@@ -119,9 +126,14 @@ fn push_table<'d>(
     path: &str,
     text: &str,
 ) -> Result<(), ManifestError> {
-    let table = item
-        .as_table_like()
-        .ok_or_else(|| expected(path, text, item.span().map_or(offset, |s| s.start), &section))?;
+    let table = item.as_table_like().ok_or_else(|| {
+        expected(
+            path,
+            text,
+            item.span().map_or(offset, |s| s.start),
+            &section,
+        )
+    })?;
     for (key, value) in table.iter() {
         let offset = table
             .key(key)
@@ -139,7 +151,12 @@ fn push_table<'d>(
 }
 
 fn expected(path: &str, text: &str, offset: usize, what: &str) -> ManifestError {
-    ManifestError::at_offset(path, text, offset, format!("expected `{what}` to be a table"))
+    ManifestError::at_offset(
+        path,
+        text,
+        offset,
+        format!("expected `{what}` to be a table"),
+    )
 }
 
 fn table_like<'d>(
@@ -280,7 +297,10 @@ mod tests {
                     [workspace.dependencies]\nd = { path = \"d\" }\n\
                     [dependencies.e]\ngit = \"https://x/e\"\nrev = \"abc\"\n";
         let got = specs(text);
-        let names: Vec<(&str, &str)> = got.iter().map(|(s, n, _)| (s.as_str(), n.as_str())).collect();
+        let names: Vec<(&str, &str)> = got
+            .iter()
+            .map(|(s, n, _)| (s.as_str(), n.as_str()))
+            .collect();
         assert_eq!(
             names,
             [
@@ -312,10 +332,26 @@ mod tests {
     #[test]
     fn bad_shapes_are_located_errors() {
         let cases = [
-            ("[dependencies]\na = 5\n", 2, "expected a version string or a table"),
-            ("dependencies = 3\n", 1, "expected `dependencies` to be a table"),
-            ("[dependencies]\na = { version = 1 }\n", 2, "expected `version` to be a string"),
-            ("[dependencies]\na = { workspace = false }\n", 2, "expected `workspace = true`"),
+            (
+                "[dependencies]\na = 5\n",
+                2,
+                "expected a version string or a table",
+            ),
+            (
+                "dependencies = 3\n",
+                1,
+                "expected `dependencies` to be a table",
+            ),
+            (
+                "[dependencies]\na = { version = 1 }\n",
+                2,
+                "expected `version` to be a string",
+            ),
+            (
+                "[dependencies]\na = { workspace = false }\n",
+                2,
+                "expected `workspace = true`",
+            ),
             ("[dependencies\n", 1, "invalid TOML"),
         ];
         for (text, line, msg) in cases {

@@ -20,8 +20,8 @@ use toml_edit::Document;
 
 use self::manifest::{DepEntry, Spec};
 use crate::ecosystem::{
-    line_col, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, Source, SourceTree, Splice,
+    Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
+    Source, SourceTree, Splice, line_col,
 };
 
 pub struct Cargo;
@@ -87,7 +87,9 @@ impl Handler for Cargo {
             let from_root = root_entries.iter().find(|r| r.key == entry.key);
             let (Some((root_path, root_text)), Some(root_entry)) = (&root, from_root) else {
                 if entry.key == name {
-                    let where_ = root.as_ref().map_or("no workspace root in the tree", |r| &r.0);
+                    let where_ = root
+                        .as_ref()
+                        .map_or("no workspace root in the tree", |r| &r.0);
                     return Err(ManifestError::at_offset(
                         path,
                         text,
@@ -273,7 +275,11 @@ fn inherits(entry: &DepEntry<'_>) -> bool {
 /// The requirement for an entry at `site` whose spec was read at `from` (the
 /// workspace root for an inherited entry, else the same site). `None` for
 /// path-only dependencies.
-fn requirement(site: &Site<'_>, from: &Site<'_>, spec: Spec) -> Result<Option<Requirement>, ManifestError> {
+fn requirement(
+    site: &Site<'_>,
+    from: &Site<'_>,
+    spec: Spec,
+) -> Result<Option<Requirement>, ManifestError> {
     let inherited = from.path != site.path || from.entry.section != site.entry.section;
     let (requirement, span, source) = match spec {
         Spec::Version(loc) => {
@@ -323,7 +329,10 @@ fn requirement(site: &Site<'_>, from: &Site<'_>, spec: Spec) -> Result<Option<Re
 }
 
 /// The locked entry a requirement resolves to.
-fn pick_locked<'a>(req: &Requirement, locked: &'a [lockfile::Locked]) -> Option<&'a lockfile::Locked> {
+fn pick_locked<'a>(
+    req: &Requirement,
+    locked: &'a [lockfile::Locked],
+) -> Option<&'a lockfile::Locked> {
     let git = matches!(req.source, Source::Git { .. });
     let parsed = (!git).then(|| req::parse(written(req)).ok()).flatten();
     lockfile::pick(locked, parsed.as_ref(), git)

@@ -40,7 +40,10 @@ pub fn compat_key(v: &Version) -> (u64, u64, u64) {
 
 /// The lowest version a requirement's lower bounds allow, if it has any.
 pub fn lower_bound(req: &VersionReq) -> Option<Version> {
-    req.comparators.iter().filter_map(comparator_lower_bound).max()
+    req.comparators
+        .iter()
+        .filter_map(comparator_lower_bound)
+        .max()
 }
 
 fn comparator_lower_bound(c: &Comparator) -> Option<Version> {
@@ -88,7 +91,9 @@ pub fn judge(text: &str, to: &Version, locked: Option<&str>) -> Judgement {
     }
     // What is required: the lower bound, else what is locked, else nothing
     // (an upper bound alone, `<2`, admits 0.x).
-    let base = lower_bound(&req).or(locked).unwrap_or_else(|| Version::new(0, 0, 0));
+    let base = lower_bound(&req)
+        .or(locked)
+        .unwrap_or_else(|| Version::new(0, 0, 0));
     let classification = if compat_key(&base) == compat_key(to) {
         Classification::Rewrite
     } else {
@@ -293,7 +298,10 @@ mod tests {
         let got: Vec<&str> = spans.iter().map(|s| &text[s.clone()]).collect();
         assert_eq!(got, [">=1.2".trim_start_matches(">="), "2"]);
         let text = " ^ 1.4.2 ";
-        let got: Vec<&str> = version_tokens(text).iter().map(|s| &text[s.clone()]).collect();
+        let got: Vec<&str> = version_tokens(text)
+            .iter()
+            .map(|s| &text[s.clone()])
+            .collect();
         assert_eq!(got, ["1.4.2"]);
     }
 
