@@ -58,6 +58,8 @@ pub enum Spec {
         url: String,
         reference: GitRef,
         pin: Option<Located>,
+        /// A `version` beside the git source, which Cargo also checks.
+        version: Option<Located>,
     },
     /// `workspace = true`: inherited from the workspace root.
     Workspace,
@@ -239,6 +241,7 @@ pub fn spec(entry: &DepEntry<'_>, path: &str, text: &str) -> Result<Spec, Manife
             url: url.value,
             reference,
             pin,
+            version: string("version")?,
         });
     }
     if let Some(version) = string("version")? {
@@ -248,6 +251,28 @@ pub fn spec(entry: &DepEntry<'_>, path: &str, text: &str) -> Result<Spec, Manife
         return Ok(Spec::PathOnly(p.value));
     }
     Ok(Spec::Unversioned)
+}
+
+/// The `version` written beside the git pin whose bytes are at `pin_span`
+/// (`tag = "v1.4.0", version = "1.4"`), if any.
+pub fn version_beside_pin(
+    doc: &Document<&str>,
+    path: &str,
+    pin_span: &Range<usize>,
+) -> Result<Option<Located>, ManifestError> {
+    let text = doc.raw();
+    for entry in entries(doc, path)? {
+        if let Ok(Spec::Git {
+            pin: Some(pin),
+            version,
+            ..
+        }) = spec(&entry, path, text)
+            && pin.span.as_ref() == Some(pin_span)
+        {
+            return Ok(version);
+        }
+    }
+    Ok(None)
 }
 
 /// A string value with the span of its characters, when they are verbatim.

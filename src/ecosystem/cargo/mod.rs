@@ -138,26 +138,6 @@ impl Handler for Cargo {
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
         let span = req.span.clone().ok_or_else(|| not_verbatim(req))?;
-        let edits = match &req.source {
-            Source::Git {
-                reference: GitRef::Tag(tag),
-                ..
-            } => {
-                let new = git::new_tag(tag, to)
-                    .ok_or_else(|| format!("git tag `{tag}` names no version"))?;
-                vec![req::TokenEdit {
-                    span: 0..tag.len(),
-                    text: new,
-                }]
-            }
-            Source::Git {
-                reference: GitRef::Rev(rev),
-                ..
-            } => return Err(format!("pinned to commit {rev}")),
-            Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
-            Source::Path { .. } => return Err("a path dependency has no version".into()),
-            Source::Registry | Source::Workspace { .. } => req::bump(written(req), to)?,
-        };
         let file = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
         if file.get(span.clone()) != Some(req.requirement.as_str()) {
             return Err(format!(
@@ -165,14 +145,32 @@ impl Handler for Cargo {
                 req.span_path, span.start, span.end, req.requirement
             ));
         }
-        let splices: Vec<Splice> = edits
-            .into_iter()
-            .map(|e| Splice {
-                path: req.span_path.clone(),
-                span: span.start + e.span.start..span.start + e.span.end,
-                replacement: e.text,
-            })
-            .collect();
+        let mut splices: Vec<Splice> = match &req.source {
+            Source::Git {
+                reference: GitRef::Tag(tag),
+                ..
+            } => {
+                let new = git::new_tag(tag, to)
+                    .ok_or_else(|| format!("git tag `{tag}` names no version"))?;
+                let edit = req::TokenEdit {
+                    span: 0..tag.len(),
+                    text: new,
+                };
+                let mut splices = splices_at(&req.span_path, span.start, vec![edit]);
+                splices.extend(version_beside_tag(&file, req, &span, to)?);
+                splices
+            }
+            Source::Git {
+                reference: GitRef::Rev(rev),
+                ..
+            } => return Err(format!("pinned to commit {rev}")),
+            Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
+            Source::Path { .. } => return Err("a path dependency has no version".into()),
+            Source::Registry | Source::Workspace { .. } => {
+                splices_at(&req.span_path, span.start, req::bump(written(req), to)?)
+            }
+        };
+        splices.sort_by_key(|s| s.span.start);
         verify(&file, &req.span_path, &splices)?;
         Ok(splices)
     }
@@ -246,6 +244,46 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The splices that move a `version` written beside a git tag so that it
+/// admits `to` too (Cargo checks both).
+fn version_beside_tag(
+    file: &str,
+    req: &Requirement,
+    tag_span: &std::ops::Range<usize>,
+    to: &semver::Version,
+) -> Result<Vec<Splice>, String> {
+    let doc = manifest::parse(&req.span_path, file).map_err(|e| e.to_string())?;
+    let version =
+        manifest::version_beside_pin(&doc, &req.span_path, tag_span).map_err(|e| e.to_string())?;
+    let Some(version) = version else {
+        return Ok(Vec::new());
+    };
+    if req::parse(&version.value).is_ok_and(|r| r.matches(to)) {
+        return Ok(Vec::new());
+    }
+    let span = version.span.ok_or_else(|| {
+        format!(
+            "the `version = \"{}\"` beside the tag is not written verbatim",
+            version.value
+        )
+    })?;
+    let edits =
+        req::bump(&version.value, to).map_err(|e| format!("the `version` beside the tag: {e}"))?;
+    Ok(splices_at(&req.span_path, span.start, edits))
+}
+
+/// Edits relative to a string starting at `offset` of `path`, as splices.
+fn splices_at(path: &str, offset: usize, edits: Vec<req::TokenEdit>) -> Vec<Splice> {
+    edits
+        .into_iter()
+        .map(|e| Splice {
+            path: path.to_string(),
+            span: offset + e.span.start..offset + e.span.end,
+            replacement: e.text,
+        })
+        .collect()
+}
+
 fn not_verbatim(req: &Requirement) -> String {
     format!(
         "`{}` in {} is not written verbatim (escapes or a multi-line string)",
@@ -297,6 +335,7 @@ fn requirement(
             url,
             reference,
             pin,
+            ..
         } => {
             let (value, span) = pin.map_or((String::new(), None), |p| (p.value, p.span));
             (value, span, Source::Git { url, reference })
