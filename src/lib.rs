@@ -4,5 +4,6 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod config;
 pub mod ecosystem;
 pub mod inspect;
