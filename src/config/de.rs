@@ -359,9 +359,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         if let Some(rec) = self.recorder {
-            let key = self.path.split('[').enumerate().fold(
-                String::new(),
-                |mut acc, (i, part)| {
+            let key = self
+                .path
+                .split('[')
+                .enumerate()
+                .fold(String::new(), |mut acc, (i, part)| {
                     if i > 0 {
                         acc.push_str("[]");
                         acc.push_str(part.split_once(']').map_or("", |(_, rest)| rest));
@@ -369,8 +371,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                         acc.push_str(part);
                     }
                     acc
-                },
-            );
+                });
             rec.borrow_mut()
                 .entry(key)
                 .or_default()

@@ -156,7 +156,10 @@ mod tests {
     fn suggestions() {
         let valid = ["repository", "packages", "release_source", "prereleases"];
         assert_eq!(did_you_mean("pakages", &valid), Some("packages"));
-        assert_eq!(did_you_mean("release-source", &valid), Some("release_source"));
+        assert_eq!(
+            did_you_mean("release-source", &valid),
+            Some("release_source")
+        );
         assert_eq!(did_you_mean("Repository", &valid), Some("repository"));
         assert_eq!(did_you_mean("zzz", &valid), None);
         assert_eq!(did_you_mean("pypi", &["cargo", "python"]), Some("python"));

@@ -23,7 +23,10 @@ enum Token {
     Char(char),
     Any,
     Star,
-    Class { negated: bool, items: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        items: Vec<(char, char)>,
+    },
 }
 
 /// What a glob looks like, for messages.

@@ -20,6 +20,7 @@ mod node;
 pub mod schema;
 pub mod secret;
 pub mod store;
+mod textpath;
 mod validate;
 pub mod values;
 
@@ -71,8 +72,8 @@ impl Config {
     /// Parses config text, resolving relative paths against `base_dir`.
     pub fn parse_in(text: &str, origin_name: &str, base_dir: &Path) -> Result<Config, ConfigError> {
         let root = parse_tree(text, origin_name)?;
-        let mut config = Config::deserialize(NodeDe::root(&root, None))
-            .map_err(|e| located(e, origin_name))?;
+        let mut config =
+            Config::deserialize(NodeDe::root(&root, None)).map_err(|e| located(e, origin_name))?;
         validate::validate(&config, &root, origin_name)?;
         config.finish(&root, origin_name, base_dir)?;
         Ok(config)
@@ -228,17 +229,28 @@ fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ConfigError> {
     })
 }
 
-/// Step 1: YAML text → positioned tree. An empty document is an error.
+/// Nesting deeper than this is refused: the schema needs 5 levels, and the
+/// tree's recursive visitors must stay far from the stack limit.
+const MAX_DEPTH: usize = 24;
+
+/// Step 1: YAML text → positioned tree, YAML 1.2 core schema (only
+/// `true`/`false` are booleans, so a repository named `y` or `no` stays a
+/// string). An empty document is an error.
 fn parse_tree(text: &str, origin: &str) -> Result<Node, ConfigError> {
     let syntax = |pos: Pos, message: String| ConfigError {
         origin: origin.to_owned(),
         line: pos.line,
         column: pos.column,
-        path: String::new(),
+        path: textpath::path_at(text, pos.line),
         kind: ConfigErrorKind::Syntax,
         message,
     };
-    let node: Option<Node> = serde_saphyr::from_str(text).map_err(|e| {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+    };
+    let node: Option<Node> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let pos = e
             .location()
             .and_then(|l| {
@@ -254,13 +266,20 @@ fn parse_tree(text: &str, origin: &str) -> Result<Node, ConfigError> {
         Some(n) if n.value != Value::Null => Ok(n),
         _ => Err(syntax(
             Pos::START,
-            "expected a mapping with at least the key `library`, found an empty document".to_owned(),
+            "expected a mapping with at least the key `library`, found an empty document"
+                .to_owned(),
         )),
     }
 }
 
 /// serde-saphyr's message without its own location suffix and snippet.
 fn syntax_message(e: &serde_saphyr::Error) -> String {
+    if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = e.without_snippet() {
+        return match key {
+            Some(k) => format!("expected each key once, found `{}` again", node::shorten(k)),
+            None => "expected each key once, found one again".to_owned(),
+        };
+    }
     let full = e.without_snippet().to_string();
     let first = full.lines().next().unwrap_or("").trim();
     let trimmed = match first.rfind(" at line ") {

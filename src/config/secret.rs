@@ -144,7 +144,10 @@ impl ServerConfig {
             });
         }
         if let Some(path) = &self.operator_tokens_file {
-            out.extend(parse_tokens_file(&read(path, "operator tokens file")?, path)?);
+            out.extend(parse_tokens_file(
+                &read(path, "operator tokens file")?,
+                path,
+            )?);
         }
         Ok(out)
     }

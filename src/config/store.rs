@@ -141,7 +141,10 @@ mod tests {
         for (url, want) in [
             (
                 "sqlite://wavebump.db",
-                Some(sqlite("/etc/wavebump/wavebump.db", "sqlite:///etc/wavebump/wavebump.db")),
+                Some(sqlite(
+                    "/etc/wavebump/wavebump.db",
+                    "sqlite:///etc/wavebump/wavebump.db",
+                )),
             ),
             (
                 "sqlite:///var/lib/w.db?mode=rwc",
@@ -149,7 +152,10 @@ mod tests {
             ),
             (
                 "sqlite:data/w.db",
-                Some(sqlite("/etc/wavebump/data/w.db", "sqlite:///etc/wavebump/data/w.db")),
+                Some(sqlite(
+                    "/etc/wavebump/data/w.db",
+                    "sqlite:///etc/wavebump/data/w.db",
+                )),
             ),
             ("sqlite::memory:", Some(StoreBackend::Memory)),
             (
@@ -170,7 +176,10 @@ mod tests {
     #[test]
     fn redacts() {
         for (url, want) in [
-            ("postgres://u:hunter2@db:5432/w", "postgres://u:<redacted>@db:5432/w"),
+            (
+                "postgres://u:hunter2@db:5432/w",
+                "postgres://u:<redacted>@db:5432/w",
+            ),
             ("postgres://u@db/w", "postgres://u@db/w"),
             ("postgres://db/w", "postgres://db/w"),
             ("postgres://u:p@ss@db/w", "postgres://u:<redacted>@db/w"),

@@ -64,7 +64,10 @@ fn is_name_char(c: char) -> bool {
 fn valid_owner_name(s: &str) -> bool {
     match s.split_once('/') {
         Some((o, n)) => {
-            !o.is_empty() && !n.is_empty() && o.chars().all(is_name_char) && n.chars().all(is_name_char)
+            !o.is_empty()
+                && !n.is_empty()
+                && o.chars().all(is_name_char)
+                && n.chars().all(is_name_char)
         }
         None => false,
     }
@@ -113,13 +116,19 @@ fn library(cx: &Ctx<'_>, c: &Config) -> Check {
         if name.is_empty() || name.chars().any(char::is_whitespace) {
             return cx.fail(
                 &path,
-                format!("expected a package name without spaces, found {}", found(name)),
+                format!(
+                    "expected a package name without spaces, found {}",
+                    found(name)
+                ),
             );
         }
         if eco == "npm" && name.starts_with('@') && !name.contains('/') {
             return cx.fail(
                 &path,
-                format!("expected a scoped name such as `@acme/core-utils`, found {}", found(name)),
+                format!(
+                    "expected a scoped name such as `@acme/core-utils`, found {}",
+                    found(name)
+                ),
             );
         }
         if eco == "go" && major_suffix(name) {
@@ -204,10 +213,16 @@ fn repo_list(cx: &Ctx<'_>, list: &[String], path: &[Seg<'_>]) -> Check {
         let mut p = path.to_vec();
         p.push(I(i));
         if !valid_repo_ref(name) {
-            return cx.fail(&p, format!("expected {REPO_EXPECTED}, found {}", found(name)));
+            return cx.fail(
+                &p,
+                format!("expected {REPO_EXPECTED}, found {}", found(name)),
+            );
         }
         if !seen.insert(name.to_ascii_lowercase()) {
-            return cx.fail(&p, format!("expected each repository once, found {} again", found(name)));
+            return cx.fail(
+                &p,
+                format!("expected each repository once, found {} again", found(name)),
+            );
         }
     }
     Ok(())
@@ -226,12 +241,18 @@ fn rollout(cx: &Ctx<'_>, r: &RolloutConfig) -> Check {
     for (i, tier) in r.tiers.iter().enumerate() {
         let base = [K("rollout"), K("tiers"), I(i)];
         if tier.name.trim().is_empty() {
-            return cx.fail(&[K("rollout"), K("tiers"), I(i), K("name")], "expected a tier name, found an empty string");
+            return cx.fail(
+                &[K("rollout"), K("tiers"), I(i), K("name")],
+                "expected a tier name, found an empty string",
+            );
         }
         if !names.insert(tier.name.as_str()) {
             return cx.fail(
                 &[K("rollout"), K("tiers"), I(i), K("name")],
-                format!("expected unique tier names, found {} twice", found(&tier.name)),
+                format!(
+                    "expected unique tier names, found {} twice",
+                    found(&tier.name)
+                ),
             );
         }
         if tier.repos.is_empty() {
@@ -257,7 +278,10 @@ fn rollout(cx: &Ctx<'_>, r: &RolloutConfig) -> Check {
         if group.len() < 2 {
             return cx.fail(
                 &path,
-                format!("expected a group of at least 2 repositories, found {}", group.len()),
+                format!(
+                    "expected a group of at least 2 repositories, found {}",
+                    group.len()
+                ),
             );
         }
         repo_list(cx, group, &path)?;
@@ -265,7 +289,10 @@ fn rollout(cx: &Ctx<'_>, r: &RolloutConfig) -> Check {
             if !grouped.insert(name.to_ascii_lowercase()) {
                 return cx.fail(
                     &[K("rollout"), K("lockstep"), I(g), I(i)],
-                    format!("expected each repository in one lockstep group, found {} in two", found(name)),
+                    format!(
+                        "expected each repository in one lockstep group, found {} in two",
+                        found(name)
+                    ),
                 );
             }
         }
@@ -317,7 +344,10 @@ fn waves(cx: &Ctx<'_>, waves: &[WaveSize]) -> Check {
             }
             (_, WaveSize::Percent(p)) => {
                 if !(*p > 0.0 && *p <= 100.0) {
-                    return cx.fail(&path, format!("expected a percentage above 0% and at most 100%, found `{p}%`"));
+                    return cx.fail(
+                        &path,
+                        format!("expected a percentage above 0% and at most 100%, found `{p}%`"),
+                    );
                 }
                 if *p <= previous {
                     return cx.fail(
@@ -334,7 +364,10 @@ fn waves(cx: &Ctx<'_>, waves: &[WaveSize]) -> Check {
         && *last < 100.0
     {
         let path = [K("rollout"), K("waves"), I(waves.len().saturating_sub(1))];
-        return cx.fail(&path, format!("expected the last cumulative percentage to be `100%`, found `{last}%`"));
+        return cx.fail(
+            &path,
+            format!("expected the last cumulative percentage to be `100%`, found `{last}%`"),
+        );
     }
     Ok(())
 }
@@ -348,10 +381,19 @@ fn template(cx: &Ctx<'_>, key: &str, text: &str, allowed: &[&str]) -> Check {
         return cx.fail(&path, "expected a template, found an empty string");
     }
     let Some(names) = placeholders(text) else {
-        return cx.fail(&path, format!("expected balanced `{{placeholder}}` braces, found {}", found(text)));
+        return cx.fail(
+            &path,
+            format!(
+                "expected balanced `{{placeholder}}` braces, found {}",
+                found(text)
+            ),
+        );
     };
     if let Some(bad) = names.iter().find(|n| !allowed.contains(n)) {
-        let mut message = format!("expected placeholders among {}, found `{{{bad}}}`", one_of(allowed));
+        let mut message = format!(
+            "expected placeholders among {}, found `{{{bad}}}`",
+            one_of(allowed)
+        );
         if let Some(hint) = super::error::did_you_mean(bad, allowed) {
             message.push_str(&format!("; did you mean `{{{hint}}}`?"));
         }
@@ -378,10 +420,19 @@ fn valid_branch(name: &str) -> bool {
             .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
 }
 
-fn names(cx: &Ctx<'_>, list: &[String], key: &str, expected: &str, ok: impl Fn(&str) -> bool) -> Check {
+fn names(
+    cx: &Ctx<'_>,
+    list: &[String],
+    key: &str,
+    expected: &str,
+    ok: impl Fn(&str) -> bool,
+) -> Check {
     for (i, v) in list.iter().enumerate() {
         if !ok(v) {
-            return cx.fail(&[K("pull_requests"), K(key), I(i)], format!("expected {expected}, found {}", found(v)));
+            return cx.fail(
+                &[K("pull_requests"), K(key), I(i)],
+                format!("expected {expected}, found {}", found(v)),
+            );
         }
     }
     Ok(())
@@ -400,22 +451,38 @@ fn pull_requests(cx: &Ctx<'_>, p: &PullRequestsConfig) -> Check {
     }
     template(cx, "title", &p.title, TEXT_PLACEHOLDERS)?;
     template(cx, "commit_message", &p.commit_message, TEXT_PLACEHOLDERS)?;
-    names(cx, &p.labels, "labels", "a label of 1 to 50 characters", |l| {
-        !l.trim().is_empty() && l.chars().count() <= 50
-    })?;
+    names(
+        cx,
+        &p.labels,
+        "labels",
+        "a label of 1 to 50 characters",
+        |l| !l.trim().is_empty() && l.chars().count() <= 50,
+    )?;
     let login = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    names(cx, &p.reviewers, "reviewers", "a GitHub login such as `octocat` (no `@`)", login)?;
+    names(
+        cx,
+        &p.reviewers,
+        "reviewers",
+        "a GitHub login such as `octocat` (no `@`)",
+        login,
+    )?;
     names(
         cx,
         &p.team_reviewers,
         "team_reviewers",
         "a team slug such as `platform` (no organisation, no `@`)",
-        |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        |s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        },
     )
 }
 
 fn http_url(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| {
         let host = r.split('/').next().unwrap_or("");
         !host.is_empty() && !r.chars().any(char::is_whitespace)
@@ -424,7 +491,9 @@ fn http_url(s: &str) -> bool {
 
 fn env_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -433,28 +502,52 @@ const ENV_EXPECTED: &str = "an environment variable name such as `GITHUB_TOKEN`"
 fn github(cx: &Ctx<'_>, g: &GithubConfig) -> Check {
     let at = |k: &'static str| [K("github"), K(k)];
     if !http_url(&g.api_url) {
-        return cx.fail(&at("api_url"), format!("expected an http(s) URL such as `https://api.github.com`, found {}", found(&g.api_url)));
+        return cx.fail(
+            &at("api_url"),
+            format!(
+                "expected an http(s) URL such as `https://api.github.com`, found {}",
+                found(&g.api_url)
+            ),
+        );
     }
     match (g.app_id, &g.private_key_path) {
         (Some(_), None) => {
             return cx.fail(&at("app_id"), "expected `github.private_key_path` as well: App mode needs the App id and its private key");
         }
         (None, Some(_)) => {
-            return cx.fail(&at("private_key_path"), "expected `github.app_id` as well: App mode needs the App id and its private key");
+            return cx.fail(
+                &at("private_key_path"),
+                "expected `github.app_id` as well: App mode needs the App id and its private key",
+            );
         }
         _ => {}
     }
     if g.installation_id.is_some() && g.app_id.is_none() {
-        return cx.fail(&at("installation_id"), "expected `github.app_id` as well: an installation belongs to a GitHub App");
+        return cx.fail(
+            &at("installation_id"),
+            "expected `github.app_id` as well: an installation belongs to a GitHub App",
+        );
     }
     if !env_name(&g.token_env) {
-        return cx.fail(&at("token_env"), format!("expected {ENV_EXPECTED}, found {}", found(&g.token_env)));
+        return cx.fail(
+            &at("token_env"),
+            format!("expected {ENV_EXPECTED}, found {}", found(&g.token_env)),
+        );
     }
     if !(1..=64).contains(&g.max_concurrency) {
-        return cx.fail(&at("max_concurrency"), format!("expected a whole number from 1 to 64, found `{}`", g.max_concurrency));
+        return cx.fail(
+            &at("max_concurrency"),
+            format!(
+                "expected a whole number from 1 to 64, found `{}`",
+                g.max_concurrency
+            ),
+        );
     }
     if g.requests_per_hour == 0 {
-        return cx.fail(&at("requests_per_hour"), "expected a whole number of at least 1, found `0`");
+        return cx.fail(
+            &at("requests_per_hour"),
+            "expected a whole number of at least 1, found `0`",
+        );
     }
     if !(1..=80).contains(&g.writes_per_minute) {
         return cx.fail(
@@ -469,14 +562,23 @@ fn server(cx: &Ctx<'_>, s: &ServerConfig) -> Check {
     if let Some(url) = &s.public_url
         && !http_url(url)
     {
-        return cx.fail(&[K("server"), K("public_url")], format!("expected an http(s) URL such as `https://wavebump.acme.dev`, found {}", found(url)));
+        return cx.fail(
+            &[K("server"), K("public_url")],
+            format!(
+                "expected an http(s) URL such as `https://wavebump.acme.dev`, found {}",
+                found(url)
+            ),
+        );
     }
     let mut seen = BTreeSet::new();
     for (i, op) in s.operators.iter().enumerate() {
         if op.name.trim().is_empty() || !seen.insert(op.name.as_str()) {
             return cx.fail(
                 &[K("server"), K("operators"), I(i), K("name")],
-                format!("expected a unique, non-empty operator name, found {}", found(&op.name)),
+                format!(
+                    "expected a unique, non-empty operator name, found {}",
+                    found(&op.name)
+                ),
             );
         }
         if !env_name(&op.token_env) {

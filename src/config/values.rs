@@ -216,11 +216,7 @@ mod tests {
             ("99999999999999999999s", None),
             ("9999999999999999w", None),
         ] {
-            assert_eq!(
-                parse_duration(text).map(|d| d.as_secs()),
-                secs,
-                "{text:?}"
-            );
+            assert_eq!(parse_duration(text).map(|d| d.as_secs()), secs, "{text:?}");
         }
     }
 
