@@ -8,21 +8,23 @@
 
 use std::collections::BTreeSet;
 
-use super::error::{ConfigError, ConfigErrorKind, one_of};
-use super::glob::{GLOB_EXPECTED, Glob};
-use super::node::{Node, Seg, path_string};
-use super::schema::{Config, GithubConfig, PullRequestsConfig, RolloutConfig, ServerConfig};
-use super::values::{FailureBudget, WaveSize};
+mod integrations;
 
-type Check = Result<(), ConfigError>;
+use crate::config::error::{ConfigError, ConfigErrorKind, one_of};
+use crate::config::glob::{GLOB_EXPECTED, Glob};
+use crate::config::node::{Node, Seg, path_string};
+use crate::config::schema::{Config, RolloutConfig};
+use crate::config::values::{FailureBudget, WaveSize};
 
-struct Ctx<'a> {
+pub(super) type Check = Result<(), ConfigError>;
+
+pub(super) struct Ctx<'a> {
     root: &'a Node,
     origin: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, path: &[Seg<'_>], message: impl Into<String>) -> ConfigError {
+    pub(super) fn err(&self, path: &[Seg<'_>], message: impl Into<String>) -> ConfigError {
         let pos = self.root.nearest_pos(path);
         ConfigError {
             origin: self.origin.to_owned(),
@@ -34,12 +36,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn fail(&self, path: &[Seg<'_>], message: impl Into<String>) -> Check {
+    pub(super) fn fail(&self, path: &[Seg<'_>], message: impl Into<String>) -> Check {
         Err(self.err(path, message))
     }
 }
 
-use Seg::{Index as I, Key as K};
+pub(super) use Seg::{Index as I, Key as K};
 
 /// Checks a deserialised config against the rules the types cannot express.
 pub(crate) fn validate(config: &Config, root: &Node, origin: &str) -> Check {
@@ -47,13 +49,13 @@ pub(crate) fn validate(config: &Config, root: &Node, origin: &str) -> Check {
     library(&cx, config)?;
     repositories(&cx, config)?;
     rollout(&cx, &config.rollout)?;
-    pull_requests(&cx, &config.pull_requests)?;
-    github(&cx, &config.github)?;
-    server(&cx, &config.server)?;
+    integrations::pull_requests(&cx, &config.pull_requests)?;
+    integrations::github(&cx, &config.github)?;
+    integrations::server(&cx, &config.server)?;
     Ok(())
 }
 
-fn found(s: &str) -> String {
+pub(super) fn found(s: &str) -> String {
     format!("`{}`", super::node::shorten(s))
 }
 
@@ -165,7 +167,7 @@ fn major_suffix(module: &str) -> bool {
 }
 
 /// The `{name}` placeholders of a template, in order; `None` if braces are unbalanced.
-fn placeholders(template: &str) -> Option<Vec<&str>> {
+pub(super) fn placeholders(template: &str) -> Option<Vec<&str>> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
@@ -372,225 +374,6 @@ fn waves(cx: &Ctx<'_>, waves: &[WaveSize]) -> Check {
     Ok(())
 }
 
-const BRANCH_PLACEHOLDERS: &[&str] = &["library", "version", "major"];
-const TEXT_PLACEHOLDERS: &[&str] = &["library", "version", "from", "major", "wave", "repo"];
-
-fn template(cx: &Ctx<'_>, key: &str, text: &str, allowed: &[&str]) -> Check {
-    let path = [K("pull_requests"), K(key)];
-    if text.trim().is_empty() {
-        return cx.fail(&path, "expected a template, found an empty string");
-    }
-    let Some(names) = placeholders(text) else {
-        return cx.fail(
-            &path,
-            format!(
-                "expected balanced `{{placeholder}}` braces, found {}",
-                found(text)
-            ),
-        );
-    };
-    if let Some(bad) = names.iter().find(|n| !allowed.contains(n)) {
-        let mut message = format!(
-            "expected placeholders among {}, found `{{{bad}}}`",
-            one_of(allowed)
-        );
-        if let Some(hint) = super::error::did_you_mean(bad, allowed) {
-            message.push_str(&format!("; did you mean `{{{hint}}}`?"));
-        }
-        return cx.fail(&path, message);
-    }
-    Ok(())
-}
-
-/// Whether `name` (with placeholders filled) is a valid git branch name.
-fn valid_branch(name: &str) -> bool {
-    let filled = name
-        .replace("{library}", "lib")
-        .replace("{version}", "1.0.0")
-        .replace("{major}", "1");
-    !filled.is_empty()
-        && !filled.starts_with(['/', '-', '.'])
-        && !filled.ends_with(['/', '.'])
-        && !filled.ends_with(".lock")
-        && !filled.contains("..")
-        && !filled.contains("//")
-        && !filled.contains("@{")
-        && !filled
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
-}
-
-fn names(
-    cx: &Ctx<'_>,
-    list: &[String],
-    key: &str,
-    expected: &str,
-    ok: impl Fn(&str) -> bool,
-) -> Check {
-    for (i, v) in list.iter().enumerate() {
-        if !ok(v) {
-            return cx.fail(
-                &[K("pull_requests"), K(key), I(i)],
-                format!("expected {expected}, found {}", found(v)),
-            );
-        }
-    }
-    Ok(())
-}
-
-fn pull_requests(cx: &Ctx<'_>, p: &PullRequestsConfig) -> Check {
-    template(cx, "branch", &p.branch, BRANCH_PLACEHOLDERS)?;
-    if !valid_branch(&p.branch) {
-        return cx.fail(
-            &[K("pull_requests"), K("branch")],
-            format!(
-                "expected a valid git branch name (no spaces, `..`, `~^:?*[\\`), found {}",
-                found(&p.branch)
-            ),
-        );
-    }
-    template(cx, "title", &p.title, TEXT_PLACEHOLDERS)?;
-    template(cx, "commit_message", &p.commit_message, TEXT_PLACEHOLDERS)?;
-    names(
-        cx,
-        &p.labels,
-        "labels",
-        "a label of 1 to 50 characters",
-        |l| !l.trim().is_empty() && l.chars().count() <= 50,
-    )?;
-    let login = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    names(
-        cx,
-        &p.reviewers,
-        "reviewers",
-        "a GitHub login such as `octocat` (no `@`)",
-        login,
-    )?;
-    names(
-        cx,
-        &p.team_reviewers,
-        "team_reviewers",
-        "a team slug such as `platform` (no organisation, no `@`)",
-        |s| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        },
-    )
-}
-
-fn http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split('/').next().unwrap_or("");
-        !host.is_empty() && !r.chars().any(char::is_whitespace)
-    })
-}
-
-fn env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-const ENV_EXPECTED: &str = "an environment variable name such as `GITHUB_TOKEN`";
-
-fn github(cx: &Ctx<'_>, g: &GithubConfig) -> Check {
-    let at = |k: &'static str| [K("github"), K(k)];
-    if !http_url(&g.api_url) {
-        return cx.fail(
-            &at("api_url"),
-            format!(
-                "expected an http(s) URL such as `https://api.github.com`, found {}",
-                found(&g.api_url)
-            ),
-        );
-    }
-    match (g.app_id, &g.private_key_path) {
-        (Some(_), None) => {
-            return cx.fail(&at("app_id"), "expected `github.private_key_path` as well: App mode needs the App id and its private key");
-        }
-        (None, Some(_)) => {
-            return cx.fail(
-                &at("private_key_path"),
-                "expected `github.app_id` as well: App mode needs the App id and its private key",
-            );
-        }
-        _ => {}
-    }
-    if g.installation_id.is_some() && g.app_id.is_none() {
-        return cx.fail(
-            &at("installation_id"),
-            "expected `github.app_id` as well: an installation belongs to a GitHub App",
-        );
-    }
-    if !env_name(&g.token_env) {
-        return cx.fail(
-            &at("token_env"),
-            format!("expected {ENV_EXPECTED}, found {}", found(&g.token_env)),
-        );
-    }
-    if !(1..=64).contains(&g.max_concurrency) {
-        return cx.fail(
-            &at("max_concurrency"),
-            format!(
-                "expected a whole number from 1 to 64, found `{}`",
-                g.max_concurrency
-            ),
-        );
-    }
-    if g.requests_per_hour == 0 {
-        return cx.fail(
-            &at("requests_per_hour"),
-            "expected a whole number of at least 1, found `0`",
-        );
-    }
-    if !(1..=80).contains(&g.writes_per_minute) {
-        return cx.fail(
-            &at("writes_per_minute"),
-            format!("expected a whole number from 1 to 80 (GitHub's content-creation limit), found `{}`", g.writes_per_minute),
-        );
-    }
-    Ok(())
-}
-
-fn server(cx: &Ctx<'_>, s: &ServerConfig) -> Check {
-    if let Some(url) = &s.public_url
-        && !http_url(url)
-    {
-        return cx.fail(
-            &[K("server"), K("public_url")],
-            format!(
-                "expected an http(s) URL such as `https://wavebump.acme.dev`, found {}",
-                found(url)
-            ),
-        );
-    }
-    let mut seen = BTreeSet::new();
-    for (i, op) in s.operators.iter().enumerate() {
-        if op.name.trim().is_empty() || !seen.insert(op.name.as_str()) {
-            return cx.fail(
-                &[K("server"), K("operators"), I(i), K("name")],
-                format!(
-                    "expected a unique, non-empty operator name, found {}",
-                    found(&op.name)
-                ),
-            );
-        }
-        if !env_name(&op.token_env) {
-            return cx.fail(
-                &[K("server"), K("operators"), I(i), K("token_env")],
-                format!("expected {ENV_EXPECTED}, found {}", found(&op.token_env)),
-            );
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,20 +386,5 @@ mod tests {
         assert_eq!(placeholders("{a"), None);
         assert_eq!(placeholders("a}"), None);
         assert_eq!(placeholders("{{a}}"), None);
-    }
-
-    #[test]
-    fn branches() {
-        for (b, ok) in [
-            ("wavebump/{library}-{version}", true),
-            ("a b", false),
-            ("a..b", false),
-            ("/a", false),
-            ("a.lock", false),
-            ("a:b", false),
-            ("x/{version}", true),
-        ] {
-            assert_eq!(valid_branch(b), ok, "{b}");
-        }
     }
 }
