@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod discover;
 pub mod ecosystem;

@@ -3,5 +3,6 @@
 mod support;
 
 mod cli;
+mod config;
 mod ecosystems;
 mod org;

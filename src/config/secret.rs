@@ -1,0 +1,182 @@
+//! Secrets the config points at (webhook secrets, operator tokens, the App's
+//! private key, a plain API token). The config file itself never holds a
+//! secret: it names environment variables and files; these loaders read them.
+//!
+//! Invariant: a [`Secret`]'s value is reachable only through
+//! [`Secret::expose`]; `Debug` prints `<redacted>`, there is no `Display`
+//! and no `Serialize`, and no [`SecretError`] message contains a value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::schema::{GithubConfig, ServerConfig};
+
+/// The environment variable that may hold the webhook secret.
+pub const WEBHOOK_SECRET_ENV: &str = "WAVEBUMP_WEBHOOK_SECRET";
+
+/// A secret string; redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that must use it (HMAC, auth header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// An operator allowed to act on the status page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorToken {
+    /// The name recorded in the audit log.
+    pub name: String,
+    /// The token exchanged at the login form.
+    pub token: Secret,
+}
+
+/// A secret that could not be loaded; names the variable or file, never the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretError {
+    /// What went wrong, with the variable or `file:line`.
+    pub message: String,
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+fn read(path: &Path, what: &str) -> Result<String, SecretError> {
+    std::fs::read_to_string(path).map_err(|e| SecretError {
+        message: format!("{}: cannot read the {what}: {e}", path.display()),
+    })
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl GithubConfig {
+    /// The webhook secrets: the variable `WAVEBUMP_WEBHOOK_SECRET` (if set)
+    /// first, then each non-empty line of `webhook_secret_file`. Several
+    /// secrets allow rotation. `env` looks a variable up (`std::env::var(..).ok()`
+    /// in production). None at all is an error.
+    pub fn load_webhook_secrets(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<Secret>, SecretError> {
+        let mut out: Vec<Secret> = non_empty(env(WEBHOOK_SECRET_ENV))
+            .into_iter()
+            .map(Secret)
+            .collect();
+        if let Some(path) = &self.webhook_secret_file {
+            let text = read(path, "webhook secret file")?;
+            out.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(Secret::new),
+            );
+        }
+        if out.is_empty() {
+            return Err(SecretError {
+                message: format!(
+                    "no webhook secret: set {WEBHOOK_SECRET_ENV} or `github.webhook_secret_file`"
+                ),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The plain API token from the variable named by `token_env`, if set.
+    pub fn load_token(&self, env: impl Fn(&str) -> Option<String>) -> Option<Secret> {
+        non_empty(env(&self.token_env)).map(Secret)
+    }
+
+    /// The App's private key (PEM), when `private_key_path` is set.
+    pub fn load_private_key(&self) -> Result<Option<Secret>, SecretError> {
+        let Some(path) = &self.private_key_path else {
+            return Ok(None);
+        };
+        let pem = read(path, "GitHub App private key")?;
+        if !pem.contains("-----BEGIN") {
+            return Err(SecretError {
+                message: format!("{}: expected a PEM private key", path.display()),
+            });
+        }
+        Ok(Some(Secret(pem)))
+    }
+}
+
+impl ServerConfig {
+    /// Operator tokens: each `operators` entry's variable (which must be
+    /// set), then each `name:token` line of `operator_tokens_file` (blank
+    /// lines and `#` comments skipped).
+    pub fn load_operator_tokens(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<OperatorToken>, SecretError> {
+        let mut out = Vec::new();
+        for op in &self.operators {
+            let token = non_empty(env(&op.token_env)).ok_or_else(|| SecretError {
+                message: format!(
+                    "operator `{}`: the environment variable {} is not set",
+                    op.name, op.token_env
+                ),
+            })?;
+            out.push(OperatorToken {
+                name: op.name.clone(),
+                token: Secret(token),
+            });
+        }
+        if let Some(path) = &self.operator_tokens_file {
+            out.extend(parse_tokens_file(
+                &read(path, "operator tokens file")?,
+                path,
+            )?);
+        }
+        Ok(out)
+    }
+}
+
+/// `name:token` lines; an error names `file:line`, never the line's content.
+pub fn parse_tokens_file(text: &str, path: &Path) -> Result<Vec<OperatorToken>, SecretError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || SecretError {
+            message: format!(
+                "{}:{}: expected `name:token`",
+                PathBuf::from(path).display(),
+                i + 1
+            ),
+        };
+        let (name, token) = line.split_once(':').ok_or_else(bad)?;
+        let (name, token) = (name.trim(), token.trim());
+        if name.is_empty() || token.is_empty() {
+            return Err(bad());
+        }
+        out.push(OperatorToken {
+            name: name.to_owned(),
+            token: Secret::new(token),
+        });
+    }
+    Ok(out)
+}
