@@ -32,7 +32,11 @@ pub fn parse<'a>(path: &str, text: &'a str) -> Result<ModFile<'a>, ManifestError
 pub fn is_library(path: &str, name: &str) -> bool {
     match path.strip_prefix(name) {
         Some("") => true,
-        Some(rest) => rest.starts_with("/v") && module::path_major_number(path).is_some() && module::split_path_version(path).0 == name,
+        Some(rest) => {
+            rest.starts_with("/v")
+                && module::path_major_number(path).is_some()
+                && module::split_path_version(path).0 == name
+        }
         None => false,
     }
 }
@@ -43,8 +47,14 @@ pub fn find(path: &str, text: &str, name: &str) -> Result<Vec<Requirement>, Mani
     let mut out = Vec::new();
     for r in &file.requires {
         if is_library(&r.path.value, name) {
-            let section = if r.indirect { "require (indirect)" } else { "require" };
-            out.push(requirement(path, text, section, &r.path, &r.version, r.line));
+            let section = if r.indirect {
+                "require (indirect)"
+            } else {
+                "require"
+            };
+            out.push(requirement(
+                path, text, section, &r.path, &r.version, r.line,
+            ));
         }
     }
     for r in &file.replaces {
@@ -69,7 +79,14 @@ fn replace_requirement(path: &str, text: &str, name: &str, r: &Replace) -> Optio
     Some(requirement(path, text, section, &r.new, version, r.line))
 }
 
-fn requirement(path: &str, text: &str, section: &str, key: &Token, version: &Token, line: u32) -> Requirement {
+fn requirement(
+    path: &str,
+    text: &str,
+    section: &str,
+    key: &Token,
+    version: &Token,
+    line: u32,
+) -> Requirement {
     Requirement {
         ecosystem: Ecosystem::Go,
         path: path.to_string(),
@@ -129,7 +146,14 @@ mod tests {
         let found = find("svc/go.mod", text, NAME).unwrap();
         let got: Vec<_> = found
             .iter()
-            .map(|r| (r.line, r.section.as_str(), r.key.as_str(), r.requirement.as_str()))
+            .map(|r| {
+                (
+                    r.line,
+                    r.section.as_str(),
+                    r.key.as_str(),
+                    r.requirement.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -146,7 +170,11 @@ mod tests {
 
     #[test]
     fn package_info_lists_module_and_requires() {
-        let info = package_info("go.mod", "module \"example.com/lib\"\nrequire a.b/c v1.0.0\nrequire a.b/c v1.0.0\n").unwrap();
+        let info = package_info(
+            "go.mod",
+            "module \"example.com/lib\"\nrequire a.b/c v1.0.0\nrequire a.b/c v1.0.0\n",
+        )
+        .unwrap();
         assert_eq!(info.publishes.as_deref(), Some("example.com/lib"));
         assert_eq!(info.requires, ["a.b/c"]);
         let e = package_info("x/go.mod", "module\n").unwrap_err();

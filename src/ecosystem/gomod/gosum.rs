@@ -25,25 +25,46 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Every version go.sum records for `module_path`.
-pub fn versions<'a>(path: &str, text: &'a str, module_path: &str) -> Result<Vec<&'a str>, ManifestError> {
+pub fn versions<'a>(
+    path: &str,
+    text: &'a str,
+    module_path: &str,
+) -> Result<Vec<&'a str>, ManifestError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u32 + 1;
         let mut fields = line.split_whitespace();
-        let (Some(m), Some(v), Some(hash), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
+        let (Some(m), Some(v), Some(hash), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
             if line.trim().is_empty() {
                 continue;
             }
-            return Err(ManifestError::new(path, line_no, 1, "expected `module version hash`"));
+            return Err(ManifestError::new(
+                path,
+                line_no,
+                1,
+                "expected `module version hash`",
+            ));
         };
         let version = v.strip_suffix("/go.mod").unwrap_or(v);
         if module::canonical_version(version).is_empty() {
             let col = line.find(v).map_or(1, |c| c as u32 + 1);
-            return Err(ManifestError::new(path, line_no, col, format!("invalid version {v:?}: expected the form v1.2.3")));
+            return Err(ManifestError::new(
+                path,
+                line_no,
+                col,
+                format!("invalid version {v:?}: expected the form v1.2.3"),
+            ));
         }
         if !hash.contains(':') {
             let col = line.find(hash).map_or(1, |c| c as u32 + 1);
-            return Err(ManifestError::new(path, line_no, col, "expected a hash like h1:..."));
+            return Err(ManifestError::new(
+                path,
+                line_no,
+                col,
+                "expected a hash like h1:...",
+            ));
         }
         if m == module_path && !out.contains(&version) {
             out.push(version);
@@ -78,7 +99,11 @@ fn workspace_sum(tree: &dyn SourceTree, module_dir: &str) -> Option<String> {
             if let Ok(file) = find::parse(&work, &text) {
                 let uses = file.uses.iter().any(|u| {
                     let rel = u.value.trim_start_matches("./").trim_end_matches('/');
-                    let used = if rel == "." || rel.is_empty() { dir.to_string() } else { join(dir, rel) };
+                    let used = if rel == "." || rel.is_empty() {
+                        dir.to_string()
+                    } else {
+                        join(dir, rel)
+                    };
                     used == module_dir
                 });
                 let sum = join(dir, "go.work.sum");
@@ -95,14 +120,20 @@ fn workspace_sum(tree: &dyn SourceTree, module_dir: &str) -> Option<String> {
 }
 
 /// The version the lockfile records for the requirement's module.
-pub fn locked_version(tree: &dyn SourceTree, req: &Requirement) -> Result<Option<String>, ManifestError> {
+pub fn locked_version(
+    tree: &dyn SourceTree,
+    req: &Requirement,
+) -> Result<Option<String>, ManifestError> {
     let Some(sum) = lockfile(tree, &req.path) else {
         return Ok(None);
     };
     let text = tree.read_text(&sum)?;
     let found = versions(&sum, &text, &req.key)?;
     let wanted = module::canonical_version(&req.requirement);
-    if let Some(v) = found.iter().find(|v| module::canonical_version(v) == wanted) {
+    if let Some(v) = found
+        .iter()
+        .find(|v| module::canonical_version(v) == wanted)
+    {
         return Ok(Some(v.to_string()));
     }
     Ok(found
@@ -115,7 +146,11 @@ pub fn locked_version(tree: &dyn SourceTree, req: &Requirement) -> Result<Option
 /// replace only the tidy (`go work sync` for go.work). `None` without a
 /// lockfile, or when the requirement is already at or above `to` (a `go
 /// get` would downgrade).
-pub fn lock_refresh(tree: &dyn SourceTree, req: &Requirement, to: &::semver::Version) -> Option<LockRefresh> {
+pub fn lock_refresh(
+    tree: &dyn SourceTree,
+    req: &Requirement,
+    to: &::semver::Version,
+) -> Option<LockRefresh> {
     let lockfile = lockfile(tree, &req.path)?;
     if semver::compare(&req.requirement, &semver::from_semver(to)) != Ordering::Less {
         return None;
@@ -148,12 +183,19 @@ mod tests {
 
     #[test]
     fn versions_of_one_module() {
-        assert_eq!(versions("go.sum", SUM, "github.com/acme/core-utils").unwrap(), ["v1.3.0", "v1.4.0"]);
+        assert_eq!(
+            versions("go.sum", SUM, "github.com/acme/core-utils").unwrap(),
+            ["v1.3.0", "v1.4.0"]
+        );
     }
 
     #[test]
     fn malformed_lines_are_errors() {
-        let table = [("a v1.0.0\n", 1, 1), ("x\na vX h1:y\n", 2, 3), ("a v1.0.0 nohash\n", 1, 10)];
+        let table = [
+            ("a v1.0.0\n", 1, 1),
+            ("\na vX h1:y\n", 2, 3),
+            ("a v1.0.0 nohash\n", 1, 10),
+        ];
         for (text, line, col) in table {
             let e = versions("go.sum", text, "a").unwrap_err();
             assert_eq!((e.line, e.column), (line, col), "{text:?}: {e}");

@@ -56,7 +56,9 @@ impl<'a> Lexer<'a> {
                     let mut plain = true;
                     loop {
                         match b.get(i) {
-                            None | Some(b'\n') => return Err(format!("unterminated string at byte {start}")),
+                            None | Some(b'\n') => {
+                                return Err(format!("unterminated string at byte {start}"));
+                            }
                             Some(b'\\') => {
                                 plain = false;
                                 i += 2;
@@ -66,13 +68,19 @@ impl<'a> Lexer<'a> {
                         }
                     }
                     self.pos = i + 1;
-                    return Ok(Some(Tok::Str { inner: start + 1..i, plain: plain && q == b'"' }));
+                    return Ok(Some(Tok::Str {
+                        inner: start + 1..i,
+                        plain: plain && q == b'"',
+                    }));
                 }
                 Some(b'`') => {
                     let start = self.pos;
                     let end = find(b, start + 1, b"`").ok_or("unterminated raw string")?;
                     self.pos = end + 1;
-                    return Ok(Some(Tok::Str { inner: start + 1..end, plain: true }));
+                    return Ok(Some(Tok::Str {
+                        inner: start + 1..end,
+                        plain: true,
+                    }));
                 }
                 Some(&c) if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
                     let start = self.pos;
@@ -152,12 +160,25 @@ fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), String>
         Some(Tok::Str { inner, plain }) => {
             if plain {
                 let path = lx.word(&inner).to_string();
-                let line = lx.text.get(..inner.start).unwrap_or_default().matches('\n').count() as u32 + 1;
-                out.push(Import { path, span: inner, line });
+                let line = lx
+                    .text
+                    .get(..inner.start)
+                    .unwrap_or_default()
+                    .matches('\n')
+                    .count() as u32
+                    + 1;
+                out.push(Import {
+                    path,
+                    span: inner,
+                    line,
+                });
             }
             Ok(())
         }
-        _ => Err(format!("expected an import path string near byte {}", lx.pos)),
+        _ => Err(format!(
+            "expected an import path string near byte {}",
+            lx.pos
+        )),
     }
 }
 
@@ -168,7 +189,11 @@ mod tests {
     #[test]
     fn reads_single_grouped_aliased_and_dot_imports() {
         let src = "// Copyright\n/* block\n comment */\npackage main\n\nimport \"fmt\"\nimport (\n\tcu \"github.com/acme/core-utils/pkg/x\" // why\n\t. `github.com/acme/core-utils`\n\t_ \"embed\"; \"os\"\n)\n\nfunc main() { _ = \"github.com/acme/core-utils\" }\n";
-        let got: Vec<_> = imports(src).unwrap().into_iter().map(|i| (i.path, i.line)).collect();
+        let got: Vec<_> = imports(src)
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.path, i.line))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -185,7 +210,14 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        for src in ["", "func x() {}", "package", "package p\nimport (\n\"a\"", "package p\nimport \"a", "/* x"] {
+        for src in [
+            "",
+            "func x() {}",
+            "package",
+            "package p\nimport (\n\"a\"",
+            "package p\nimport \"a",
+            "/* x",
+        ] {
             assert!(imports(src).is_err(), "{src:?}");
         }
         assert!(imports("package p\nfunc f() {}\n").unwrap().is_empty());

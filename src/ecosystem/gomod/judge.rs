@@ -60,7 +60,8 @@ pub fn judge(req: &Requirement, to: &::semver::Version, locked: Option<&str>) ->
     let to_go = semver::from_semver(to);
     let current = req.requirement.as_str();
     let admits = semver::is_valid(current) && semver::compare(current, &to_go) != Ordering::Less;
-    let locked_ok = locked.is_some_and(|l| semver::is_valid(l) && semver::compare(l, &to_go) != Ordering::Less);
+    let locked_ok =
+        locked.is_some_and(|l| semver::is_valid(l) && semver::compare(l, &to_go) != Ordering::Less);
     if admits || locked_ok {
         return Judgement {
             admits,

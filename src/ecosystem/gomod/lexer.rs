@@ -60,7 +60,9 @@ fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, LexError> {
 
 /// Can `c` be part of an identifier?
 fn is_ident_char(c: char) -> bool {
-    !matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ',' | '"' | '`') && !c.is_whitespace() && !c.is_control()
+    !matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ',' | '"' | '`')
+        && !c.is_whitespace()
+        && !c.is_control()
 }
 
 /// Split `text` into tokens.
@@ -82,7 +84,11 @@ pub fn lex(text: &str) -> Result<Vec<Token<'_>>, LexError> {
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let end = memchr_newline(bytes, i);
-                let body_end = if end > i + 2 && bytes[end - 1] == b'\r' { end - 1 } else { end };
+                let body_end = if end > i + 2 && bytes[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
                 tokens.push(Token {
                     kind: Kind::Comment,
                     span: start..body_end,
@@ -92,7 +98,10 @@ pub fn lex(text: &str) -> Result<Vec<Token<'_>>, LexError> {
                 i = end;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                return err(i, "expected // comments: go.mod files do not allow /* */ comments");
+                return err(
+                    i,
+                    "expected // comments: go.mod files do not allow /* */ comments",
+                );
             }
             b'"' => {
                 let (token, end) = quoted(text, start)?;
@@ -125,13 +134,21 @@ pub fn lex(text: &str) -> Result<Vec<Token<'_>>, LexError> {
                         break;
                     }
                     if rest[off..].starts_with("/*") {
-                        return err(i + off, "expected // comments: go.mod files do not allow /* */ comments");
+                        return err(
+                            i + off,
+                            "expected // comments: go.mod files do not allow /* */ comments",
+                        );
                     }
                     end = i + off + c.len_utf8();
                 }
                 if end == i {
                     let c = rest.chars().next().unwrap_or('?');
-                    return err(i, format!("unexpected character {c:?}: expected a word, a string or a comment"));
+                    return err(
+                        i,
+                        format!(
+                            "unexpected character {c:?}: expected a word, a string or a comment"
+                        ),
+                    );
                 }
                 tokens.push(simple(text, Kind::Ident, i..end));
                 i = end;

@@ -22,8 +22,8 @@ pub mod pseudo;
 mod rewrite;
 pub mod semver;
 
-pub use imports::{imports, Import};
-pub use judge::{plan_move, Move};
+pub use imports::{Import, imports};
+pub use judge::{Move, plan_move};
 
 use crate::ecosystem::{
     Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,

@@ -16,7 +16,15 @@ pub enum FileKind {
 }
 
 const GO_MOD_VERBS: [&str; 10] = [
-    "module", "go", "toolchain", "godebug", "require", "exclude", "replace", "retract", "tool",
+    "module",
+    "go",
+    "toolchain",
+    "godebug",
+    "require",
+    "exclude",
+    "replace",
+    "retract",
+    "tool",
     "ignore",
 ];
 const GO_WORK_VERBS: [&str; 5] = ["go", "toolchain", "godebug", "use", "replace"];
@@ -112,19 +120,39 @@ pub fn parse(text: &str, kind: FileKind) -> Result<ModFile<'_>, ParseError> {
                 block = None;
                 continue;
             }
-            add(&mut file, &Stmt { verb, args: words, comment, line })?;
+            add(
+                &mut file,
+                &Stmt {
+                    verb,
+                    args: words,
+                    comment,
+                    line,
+                },
+            )?;
             continue;
         }
         check_verb(first, kind)?;
         match words {
             [verb, open] if open.kind == Kind::Punct(b'(') => block = Some(verb),
-            [_, open, close] if open.kind == Kind::Punct(b'(') && close.kind == Kind::Punct(b')') => {}
-            [verb, args @ ..] => add(&mut file, &Stmt { verb, args, comment, line })?,
+            [_, open, close]
+                if open.kind == Kind::Punct(b'(') && close.kind == Kind::Punct(b')') => {}
+            [verb, args @ ..] => add(
+                &mut file,
+                &Stmt {
+                    verb,
+                    args,
+                    comment,
+                    line,
+                },
+            )?,
             [] => {}
         }
     }
     if let Some(verb) = block {
-        return fail(verb.span.start, format!("expected ) to close the {} block", verb.value));
+        return fail(
+            verb.span.start,
+            format!("expected ) to close the {} block", verb.value),
+        );
     }
     Ok(file)
 }
@@ -137,7 +165,11 @@ fn check_verb(verb: &Token, kind: FileKind) -> Result<(), ParseError> {
     if verb.kind != Kind::Ident || !known.contains(&verb.value.as_ref()) {
         return fail(
             verb.span.start,
-            format!("unknown directive {:?}: expected one of {}", verb.value, known.join(", ")),
+            format!(
+                "unknown directive {:?}: expected one of {}",
+                verb.value,
+                known.join(", ")
+            ),
         );
     }
     Ok(())
@@ -150,8 +182,15 @@ fn is_word(tok: &Token) -> bool {
 
 fn add<'a>(file: &mut ModFile<'a>, s: &Stmt<'_, 'a>) -> Result<(), ParseError> {
     let at = s.args.first().map_or(s.verb.span.end, |t| t.span.start);
-    if let Some(bad) = s.args.iter().find(|t| t.kind == Kind::Punct(b'(') || t.kind == Kind::Punct(b')')) {
-        return fail(bad.span.start, "unexpected parenthesis: a block opens with `verb (` at the end of a line");
+    if let Some(bad) = s
+        .args
+        .iter()
+        .find(|t| t.kind == Kind::Punct(b'(') || t.kind == Kind::Punct(b')'))
+    {
+        return fail(
+            bad.span.start,
+            "unexpected parenthesis: a block opens with `verb (` at the end of a line",
+        );
     }
     match s.verb.value.as_ref() {
         "module" => match s.args {
@@ -160,7 +199,13 @@ fn add<'a>(file: &mut ModFile<'a>, s: &Stmt<'_, 'a>) -> Result<(), ParseError> {
         },
         "require" | "exclude" => {
             let [path, version] = s.args else {
-                return fail(at, format!("expected a module path and a version after {}", s.verb.value));
+                return fail(
+                    at,
+                    format!(
+                        "expected a module path and a version after {}",
+                        s.verb.value
+                    ),
+                );
             };
             check_version(path, version)?;
             if s.verb.value == "require" {
@@ -190,15 +235,25 @@ fn check_version(path: &Token, version: &Token) -> Result<(), ParseError> {
     if module::canonical_version(&version.value).is_empty() {
         return fail(
             version.span.start,
-            format!("invalid version {:?}: expected the form v1.2.3", version.value),
+            format!(
+                "invalid version {:?}: expected the form v1.2.3",
+                version.value
+            ),
         );
     }
     let (_, major, ok) = module::split_path_version(&path.value);
     if !ok {
-        return fail(path.span.start, format!("invalid module path {:?}", path.value));
+        return fail(
+            path.span.start,
+            format!("invalid module path {:?}", path.value),
+        );
     }
     if !module::match_path_major(&version.value, major) {
-        let want = if major.is_empty() { "v0 or v1" } else { &major[1..] };
+        let want = if major.is_empty() {
+            "v0 or v1"
+        } else {
+            &major[1..]
+        };
         return fail(
             version.span.start,
             format!(
@@ -212,7 +267,10 @@ fn check_version(path: &Token, version: &Token) -> Result<(), ParseError> {
 
 fn replace<'a>(s: &Stmt<'_, 'a>, at: usize) -> Result<Replace<'a>, ParseError> {
     let usage = "expected `replace module [version] => module version` or `=> ./directory`";
-    let arrow = s.args.iter().position(|t| t.kind == Kind::Ident && t.value == "=>");
+    let arrow = s
+        .args
+        .iter()
+        .position(|t| t.kind == Kind::Ident && t.value == "=>");
     let (left, right) = match arrow {
         Some(a) => (&s.args[..a], &s.args[a + 1..]),
         None => return fail(at, usage),
@@ -227,14 +285,20 @@ fn replace<'a>(s: &Stmt<'_, 'a>, at: usize) -> Result<Replace<'a>, ParseError> {
         [new, v] => (new, Some(v)),
         _ => return fail(at, usage),
     };
-    for tok in [Some(old), old_version, Some(new), new_version].into_iter().flatten() {
+    for tok in [Some(old), old_version, Some(new), new_version]
+        .into_iter()
+        .flatten()
+    {
         if !is_word(tok) {
             return fail(tok.span.start, usage);
         }
     }
     for v in [old_version, new_version].into_iter().flatten() {
         if module::canonical_version(&v.value).is_empty() {
-            return fail(v.span.start, format!("invalid version {:?}: expected the form v1.2.3", v.value));
+            return fail(
+                v.span.start,
+                format!("invalid version {:?}: expected the form v1.2.3", v.value),
+            );
         }
     }
     match new_version {
@@ -245,7 +309,10 @@ fn replace<'a>(s: &Stmt<'_, 'a>, at: usize) -> Result<Replace<'a>, ParseError> {
             );
         }
         Some(v) if is_directory_path(&new.value) => {
-            return fail(v.span.start, "replacement directory must not have a version");
+            return fail(
+                v.span.start,
+                "replacement directory must not have a version",
+            );
         }
         _ => {}
     }
@@ -261,8 +328,11 @@ fn replace<'a>(s: &Stmt<'_, 'a>, at: usize) -> Result<Replace<'a>, ParseError> {
 /// `modfile.IsDirectoryPath`: rooted or `./`, `../` relative (either slash).
 pub fn is_directory_path(p: &str) -> bool {
     let b = p.as_bytes();
-    p == "." || p == ".."
-        || ["./", "../", "/", ".\\", "..\\"].iter().any(|pre| p.starts_with(pre))
+    p == "."
+        || p == ".."
+        || ["./", "../", "/", ".\\", "..\\"]
+            .iter()
+            .any(|pre| p.starts_with(pre))
         || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
 }
 
@@ -285,7 +355,14 @@ mod tests {
         let reqs: Vec<_> = f
             .requires
             .iter()
-            .map(|r| (r.path.value.as_ref(), r.version.value.as_ref(), r.indirect, r.line))
+            .map(|r| {
+                (
+                    r.path.value.as_ref(),
+                    r.version.value.as_ref(),
+                    r.indirect,
+                    r.line,
+                )
+            })
             .collect();
         assert_eq!(
             reqs,
@@ -324,7 +401,11 @@ mod tests {
 
     #[test]
     fn go_work_uses() {
-        let f = parse("go 1.22\nuse (\n\t./api\n\t./svc // comment\n)\nuse ./tools\n", FileKind::GoWork).unwrap();
+        let f = parse(
+            "go 1.22\nuse (\n\t./api\n\t./svc // comment\n)\nuse ./tools\n",
+            FileKind::GoWork,
+        )
+        .unwrap();
         let uses: Vec<_> = f.uses.iter().map(|u| u.value.as_ref()).collect();
         assert_eq!(uses, ["./api", "./svc", "./tools"]);
         assert!(parse("module x\n", FileKind::GoWork).is_err());
@@ -332,7 +413,11 @@ mod tests {
 
     #[test]
     fn empty_block_and_incompatible() {
-        let f = parse("require ()\nrequire a.b/c v2.0.0+incompatible\n", FileKind::GoMod).unwrap();
+        let f = parse(
+            "require ()\nrequire a.b/c v2.0.0+incompatible\n",
+            FileKind::GoMod,
+        )
+        .unwrap();
         assert_eq!(f.requires.len(), 1);
     }
 }

@@ -80,8 +80,13 @@ fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
         return Err(format!("invalid char {c:?}"));
     }
     let short = elem.split('.').next().unwrap_or(elem);
-    if BAD_WINDOWS_NAMES.iter().any(|bad| bad.eq_ignore_ascii_case(short)) {
-        return Err(format!("{short:?} disallowed as path element component on Windows"));
+    if BAD_WINDOWS_NAMES
+        .iter()
+        .any(|bad| bad.eq_ignore_ascii_case(short))
+    {
+        return Err(format!(
+            "{short:?} disallowed as path element component on Windows"
+        ));
     }
     if kind == Kind::File {
         return Ok(());
@@ -112,7 +117,9 @@ pub fn check_path(path: &str) -> Result<(), String> {
         return Err(malformed("leading dash in first path element"));
     }
     if let Some(c) = first.chars().find(|&c| !first_path_ok(c)) {
-        return Err(malformed(&format!("invalid char {c:?} in first path element")));
+        return Err(malformed(&format!(
+            "invalid char {c:?} in first path element"
+        )));
     }
     if !split_path_version(path).2 {
         return Err(malformed("invalid version"));
@@ -242,14 +249,28 @@ mod tests {
 
     #[test]
     fn canonical_keeps_incompatible() {
-        assert_eq!(canonical_version("v2.0.0+incompatible"), "v2.0.0+incompatible");
+        assert_eq!(
+            canonical_version("v2.0.0+incompatible"),
+            "v2.0.0+incompatible"
+        );
         assert_eq!(canonical_version("v2+meta"), "");
         assert_eq!(canonical_version("v2.1"), "v2.1.0");
     }
 
     #[test]
     fn never_panics_on_odd_paths() {
-        for p in ["/", "v", "/v", "a/v", "/v2", "gopkg.in/", "gopkg.in/.v", "é/v2", "-", "."] {
+        for p in [
+            "/",
+            "v",
+            "/v",
+            "a/v",
+            "/v2",
+            "gopkg.in/",
+            "gopkg.in/.v",
+            "é/v2",
+            "-",
+            ".",
+        ] {
             let _ = check_path(p);
             let _ = split_path_version(p);
             let _ = check_import_path(p);

@@ -10,17 +10,24 @@ use std::ops::Range;
 
 use super::find::{self, FORK_SECTION};
 use super::imports;
-use super::judge::{plan_move, Move};
+use super::judge::{Move, plan_move};
 use super::module;
 use crate::ecosystem::{Requirement, SourceTree, Splice};
 
 /// The splices moving `req` to `to`, or why none is safe.
-pub fn rewrite(tree: &dyn SourceTree, req: &Requirement, to: &semver::Version) -> Result<Vec<Splice>, String> {
+pub fn rewrite(
+    tree: &dyn SourceTree,
+    req: &Requirement,
+    to: &semver::Version,
+) -> Result<Vec<Splice>, String> {
     let span = req.span.clone().ok_or("no version token to edit")?;
     let file_path = req.span_path.as_str();
     let text = tree.read_text(file_path).map_err(|e| e.to_string())?;
     if text.get(span.clone()) != Some(req.requirement.as_str()) {
-        return Err(format!("{file_path}: the version at line {} is no longer {}", req.line, req.requirement));
+        return Err(format!(
+            "{file_path}: the version at line {} is no longer {}",
+            req.line, req.requirement
+        ));
     }
     let mv = plan_move(&req.key, &req.requirement, to);
     let mut splices = vec![splice(file_path, span.clone(), &mv.version)];
@@ -28,7 +35,8 @@ pub fn rewrite(tree: &dyn SourceTree, req: &Requirement, to: &semver::Version) -
         splices.extend(path_splices(req, &text, &span, &mv)?);
     }
     let new_text = apply(&text, &splices)?;
-    find::parse(file_path, &new_text).map_err(|e| format!("the rewritten file does not parse: {e}"))?;
+    find::parse(file_path, &new_text)
+        .map_err(|e| format!("the rewritten file does not parse: {e}"))?;
     if mv.major && req.section.starts_with("require") {
         splices.extend(import_splices(tree, req, &mv)?);
     }
@@ -44,13 +52,21 @@ fn splice(path: &str, span: Range<usize>, replacement: &str) -> Splice {
 }
 
 /// The module path tokens of the directive holding the version at `span`.
-fn path_splices(req: &Requirement, text: &str, span: &Range<usize>, mv: &Move) -> Result<Vec<Splice>, String> {
+fn path_splices(
+    req: &Requirement,
+    text: &str,
+    span: &Range<usize>,
+    mv: &Move,
+) -> Result<Vec<Splice>, String> {
     let file = find::parse(&req.span_path, text).map_err(|e| e.to_string())?;
     let plain = |tok: &super::lexer::Token| {
         if tok.is_plain(text) {
             Ok(splice(&req.span_path, tok.inner.clone(), &mv.path))
         } else {
-            Err(format!("{}:{}: the module path is written with escapes: edit it by hand", req.span_path, req.line))
+            Err(format!(
+                "{}:{}: the module path is written with escapes: edit it by hand",
+                req.span_path, req.line
+            ))
         }
     };
     if req.section == FORK_SECTION {
@@ -63,7 +79,12 @@ fn path_splices(req: &Requirement, text: &str, span: &Range<usize>, mv: &Move) -
         .replaces
         .iter()
         .find(|r| r.new_version.as_ref().is_some_and(|v| v.inner == *span))
-        .ok_or_else(|| format!("{}:{}: no directive holds this version", req.span_path, req.line))?;
+        .ok_or_else(|| {
+            format!(
+                "{}:{}: no directive holds this version",
+                req.span_path, req.line
+            )
+        })?;
     let mut out = vec![plain(&r.new)?];
     let prefix = module::split_path_version(&req.key).0;
     if module::split_path_version(&r.old.value).0 == prefix {
@@ -114,7 +135,8 @@ fn in_module(root: &str, file: &str, module_dirs: &[&str]) -> bool {
     };
     let mut dir = String::from(root);
     for part in dirs.split('/') {
-        if part == "vendor" || part == "testdata" || part.starts_with('.') || part.starts_with('_') {
+        if part == "vendor" || part == "testdata" || part.starts_with('.') || part.starts_with('_')
+        {
             return false;
         }
         if !dir.is_empty() {
@@ -130,7 +152,11 @@ fn in_module(root: &str, file: &str, module_dirs: &[&str]) -> bool {
 
 /// Every import of the library's old path in the module's `.go` files,
 /// moved to the new path.
-fn import_splices(tree: &dyn SourceTree, req: &Requirement, mv: &Move) -> Result<Vec<Splice>, String> {
+fn import_splices(
+    tree: &dyn SourceTree,
+    req: &Requirement,
+    mv: &Move,
+) -> Result<Vec<Splice>, String> {
     let root = dir_of(&req.path);
     let files = tree.files();
     let module_dirs: Vec<&str> = files
@@ -141,12 +167,16 @@ fn import_splices(tree: &dyn SourceTree, req: &Requirement, mv: &Move) -> Result
     let old = req.key.as_str();
     let old_has_major = module::path_major_number(old).is_some();
     let mut out = Vec::new();
-    for file in files.iter().filter(|f| f.ends_with(".go") && in_module(root, f, &module_dirs)) {
+    for file in files
+        .iter()
+        .filter(|f| f.ends_with(".go") && in_module(root, f, &module_dirs))
+    {
         let src = tree.read_text(file).map_err(|e| e.to_string())?;
         if !src.contains(old) {
             continue;
         }
-        let found = imports::imports(&src).map_err(|e| format!("{file}: cannot read its imports: {e}"))?;
+        let found =
+            imports::imports(&src).map_err(|e| format!("{file}: cannot read its imports: {e}"))?;
         let mut edits = Vec::new();
         for imp in found {
             let Some(rest) = imp.path.strip_prefix(old) else {
@@ -156,8 +186,15 @@ fn import_splices(tree: &dyn SourceTree, req: &Requirement, mv: &Move) -> Result
                 continue;
             }
             // `old/v3/...` belongs to another major of the library.
-            let first = rest.trim_start_matches('/').split('/').next().unwrap_or_default();
-            if !old_has_major && !rest.is_empty() && module::path_major_number(&format!("{old}/{first}")).is_some() {
+            let first = rest
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            if !old_has_major
+                && !rest.is_empty()
+                && module::path_major_number(&format!("{old}/{first}")).is_some()
+            {
                 continue;
             }
             edits.push(splice(file, imp.span, &format!("{}{rest}", mv.path)));
@@ -166,7 +203,8 @@ fn import_splices(tree: &dyn SourceTree, req: &Requirement, mv: &Move) -> Result
             continue;
         }
         let new_src = apply(&src, &edits)?;
-        imports::imports(&new_src).map_err(|e| format!("{file}: rewritten imports do not parse: {e}"))?;
+        imports::imports(&new_src)
+            .map_err(|e| format!("{file}: rewritten imports do not parse: {e}"))?;
         out.extend(edits);
     }
     Ok(out)
@@ -201,7 +239,10 @@ mod tests {
     #[test]
     fn applies_in_order() {
         let s = |a, b, r: &str| splice("f", a..b, r);
-        assert_eq!(apply("abcdef", &[s(4, 5, "E"), s(0, 1, "AA")]).unwrap(), "AAbcdEf");
+        assert_eq!(
+            apply("abcdef", &[s(4, 5, "E"), s(0, 1, "AA")]).unwrap(),
+            "AAbcdEf"
+        );
         assert!(apply("abc", &[s(0, 2, "x"), s(1, 3, "y")]).is_err());
         assert!(apply("abc", &[s(2, 9, "x")]).is_err());
     }

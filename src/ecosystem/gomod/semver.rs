@@ -117,7 +117,9 @@ pub fn canonical(v: &str) -> String {
 
 /// `semver.Major`: `v2`, or `""` when invalid.
 pub fn major(v: &str) -> String {
-    parse(v).map(|p| format!("v{}", p.major)).unwrap_or_default()
+    parse(v)
+        .map(|p| format!("v{}", p.major))
+        .unwrap_or_default()
 }
 
 /// `semver.Prerelease`: `-pre`, or `""`.
