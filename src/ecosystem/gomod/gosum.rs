@@ -94,29 +94,35 @@ pub fn lockfile(tree: &dyn SourceTree, manifest: &str) -> Option<String> {
 fn workspace_sum(tree: &dyn SourceTree, module_dir: &str) -> Option<String> {
     let mut dir = module_dir;
     loop {
-        let work = join(dir, "go.work");
-        if let Ok(text) = tree.read_text(&work) {
-            if let Ok(file) = find::parse(&work, &text) {
-                let uses = file.uses.iter().any(|u| {
-                    let rel = u.value.trim_start_matches("./").trim_end_matches('/');
-                    let used = if rel == "." || rel.is_empty() {
-                        dir.to_string()
-                    } else {
-                        join(dir, rel)
-                    };
-                    used == module_dir
-                });
-                let sum = join(dir, "go.work.sum");
-                if uses && tree.exists(&sum) {
-                    return Some(sum);
-                }
-            }
+        let sum = join(dir, "go.work.sum");
+        if work_uses(tree, dir, module_dir) && tree.exists(&sum) {
+            return Some(sum);
         }
         if dir.is_empty() {
             return None;
         }
         dir = dir_of(dir);
     }
+}
+
+/// Does the go.work in `dir` (if any, and readable) use `module_dir`?
+fn work_uses(tree: &dyn SourceTree, dir: &str, module_dir: &str) -> bool {
+    let work = join(dir, "go.work");
+    let Ok(text) = tree.read_text(&work) else {
+        return false;
+    };
+    let Ok(file) = find::parse(&work, &text) else {
+        return false;
+    };
+    file.uses.iter().any(|u| {
+        let rel = u.value.trim_start_matches("./").trim_end_matches('/');
+        let used = if rel == "." || rel.is_empty() {
+            dir.to_string()
+        } else {
+            join(dir, rel)
+        };
+        used == module_dir
+    })
 }
 
 /// The version the lockfile records for the requirement's module.

@@ -100,11 +100,11 @@ pub fn parse(text: &str, kind: FileKind) -> Result<ModFile<'_>, ParseError> {
         }
         let mut words = &tokens[start..i];
         let mut comment = None;
-        if let Some((last, rest)) = words.split_last() {
-            if last.kind == Kind::Comment {
-                comment = Some(last);
-                words = rest;
-            }
+        if let Some((last, rest)) = words.split_last()
+            && last.kind == Kind::Comment
+        {
+            comment = Some(last);
+            words = rest;
         }
         let line = line_no;
         line_no += 1;
