@@ -268,6 +268,11 @@ fn rewrite_table() {
             "replace github.com/acme/core-utils/v2 => github.com/acme/core-utils/v2 v2.0.3\n",
         ),
         (
+            "require github.com/acme/core-utils v1.4.0\nreplace github.com/acme/core-utils => ../cu\nreplace github.com/acme/core-utils v1.3.0 => ../old\n",
+            "2.0.3",
+            "require github.com/acme/core-utils/v2 v2.0.3\nreplace github.com/acme/core-utils/v2 => ../cu\nreplace github.com/acme/core-utils v1.3.0 => ../old\n",
+        ),
+        (
             "replace example.com/x => github.com/acme/core-utils v1.4.1\n",
             "1.6.0",
             "replace example.com/x => github.com/acme/core-utils v1.6.0\n",
@@ -476,4 +481,33 @@ fn package_info_publishes_module_and_requires_all() {
     );
     let work = go.package_info("go.work", "go 1.22\nuse ./a\n").unwrap();
     assert_eq!(work.publishes, None);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// A major rewrite reads every `.go` file of the module: whatever they
+    /// hold, the scan neither panics nor emits a splice with a quote in it.
+    #[test]
+    fn major_rewrite_over_arbitrary_go_files_never_panics(
+        body in "[ -~\n\t]{0,120}",
+        cut in 0usize..200,
+    ) {
+        let src = format!(
+            "package p\nimport (\n\tcu \"github.com/acme/core-utils/x\"\n{body}\n)\n"
+        );
+        let src: String = src.chars().take(cut).collect();
+        let tree = MemTree::new()
+            .with("go.mod", "module example.com/p\nrequire github.com/acme/core-utils v1.4.0\n")
+            .with("p.go", src);
+        let to = semver::Version::parse("2.0.3").unwrap();
+        let report = wavebump::ecosystem::scan(&tree, &wavebump::ecosystem::LibraryNames::acme_core_utils(), &to);
+        for t in &report.targets {
+            for sp in &t.splices {
+                proptest::prop_assert!(!sp.replacement.contains('"'));
+            }
+        }
+        let splices: Vec<_> = report.targets.iter().flat_map(|t| t.splices.clone()).collect();
+        proptest::prop_assert!(wavebump::ecosystem::apply_splices(&tree, &splices).is_ok());
+    }
 }

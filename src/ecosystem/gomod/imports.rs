@@ -116,7 +116,12 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Every import of `src`. `Err` when the file does not start with a package
 /// clause or its import declarations do not lex.
 pub fn imports(src: &str) -> Result<Vec<Import>, String> {
-    let mut lx = Lexer { text: src, pos: 0 };
+    // A leading byte-order mark is allowed by the Go compiler.
+    let start = if src.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut lx = Lexer {
+        text: src,
+        pos: start,
+    };
     match lx.next()? {
         Some(Tok::Word(r)) if lx.word(&r) == "package" => {}
         _ => return Err("expected a package clause".into()),
@@ -221,5 +226,9 @@ mod tests {
             assert!(imports(src).is_err(), "{src:?}");
         }
         assert!(imports("package p\nfunc f() {}\n").unwrap().is_empty());
+        assert_eq!(
+            imports("\u{feff}package p\nimport \"a\"\n").unwrap()[0].span,
+            21..22
+        );
     }
 }

@@ -73,7 +73,16 @@ fn path_splices(
         return Err("the library is replaced by another module".into());
     }
     if let Some(r) = file.requires.iter().find(|r| r.version.inner == *span) {
-        return Ok(vec![plain(&r.path)?]);
+        let mut out = vec![plain(&r.path)?];
+        // A directory replacement of the old path (`=> ../core-utils`)
+        // follows the module to its new path; one pinning an old version
+        // on its left side is left alone (it no longer applies).
+        for dir in file.replaces.iter().filter(|d| {
+            d.new_version.is_none() && d.old_version.is_none() && d.old.value == req.key
+        }) {
+            out.push(plain(&dir.old)?);
+        }
+        return Ok(out);
     }
     let r = file
         .replaces
