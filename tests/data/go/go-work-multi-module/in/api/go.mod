@@ -1,0 +1,5 @@
+module github.com/acme/mono/api
+
+go 1.22
+
+require github.com/acme/core-utils v1.4.0
