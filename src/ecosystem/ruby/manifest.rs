@@ -1,0 +1,526 @@
+//! Gemfiles (`Gemfile`, `gems.rb`) and gemspecs read as token streams: every
+//! `gem` call and `add_*dependency` call with its literal arguments, the
+//! `group`/`git`/`path` block it sits in, and the gemspec's `name`.
+//!
+//! Invariant: only calls in code count (comments, strings and heredocs never
+//! do); every declaration keeps the byte spans of its name and requirement
+//! strings; brackets must balance. A declaration whose arguments are not
+//! literals carries a `problem` instead of a guess: the caller turns it into
+//! an error only for the library's own declaration.
+
+use std::ops::Range;
+
+use super::lexer::{lex, Kind, Token};
+
+/// A plain string literal: its value and the byte span of its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrLit<'a> {
+    pub value: &'a str,
+    pub content: Range<usize>,
+}
+
+/// What a git dependency is pinned to, with the literal that says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefLit<'a> {
+    Tag(StrLit<'a>),
+    Ref(StrLit<'a>),
+    Branch(StrLit<'a>),
+    Default,
+}
+
+/// Where a declared gem comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeclSource<'a> {
+    Registry,
+    Git { url: String, reference: RefLit<'a> },
+    Path(&'a str),
+}
+
+/// One `gem "x", ...` or `spec.add_dependency "x", ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GemDecl<'a> {
+    pub name: &'a str,
+    /// Byte offset of the name literal.
+    pub name_offset: usize,
+    /// `Gemfile`, `Gemfile group test`, `gemspec:add_dependency`, ...
+    pub section: String,
+    /// The requirement strings, in order.
+    pub strings: Vec<StrLit<'a>>,
+    pub source: DeclSource<'a>,
+    /// A non-literal argument: where it is and what was expected.
+    pub problem: Option<(usize, String)>,
+}
+
+/// Everything read from one manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest<'a> {
+    pub decls: Vec<GemDecl<'a>>,
+    /// `spec.name = "x"` in a gemspec.
+    pub publishes: Option<&'a str>,
+}
+
+/// A syntax error: byte offset and what was expected.
+pub type SyntaxError = (usize, String);
+
+const DEP_METHODS: [&str; 3] = [
+    "add_dependency",
+    "add_runtime_dependency",
+    "add_development_dependency",
+];
+
+/// Keywords that open a block closed by `end` when they start a statement.
+const BLOCK_KEYWORDS: [&str; 10] = [
+    "if", "unless", "while", "until", "case", "begin", "def", "class", "module", "for",
+];
+
+/// Words that end a command-call's arguments (statement modifiers, blocks).
+const ARG_STOPS: [&str; 8] = ["if", "unless", "while", "until", "do", "end", "and", "or"];
+
+/// A block opened by `do` (or a keyword) and closed by `end`.
+#[derive(Clone, Debug)]
+enum Block<'a> {
+    Group(Vec<&'a str>),
+    Git { url: String, reference: RefLit<'a> },
+    Path(&'a str),
+    Other,
+}
+
+/// One call argument.
+enum Arg<'a, 't> {
+    Str(StrLit<'a>),
+    Array(&'t [Token<'a>]),
+    Kw(&'a str, &'t [Token<'a>]),
+    Other(&'t [Token<'a>]),
+}
+
+/// Parse a Gemfile (`gemspec == false`) or a gemspec.
+pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
+    let toks = lex(text).map_err(|e| (e.offset, e.message))?;
+    let mut m = Manifest::default();
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut brackets: Vec<(u8, usize)> = Vec::new();
+    let mut pending: Option<Block> = None;
+    let mut stmt_start = true;
+    let mut loop_header = false;
+    let mut i = 0;
+    while let Some(t) = toks.get(i) {
+        let at_start = std::mem::replace(&mut stmt_start, false);
+        match t.kind {
+            Kind::Newline | Kind::Punct(b';') => {
+                stmt_start = true;
+                loop_header = false;
+            }
+            Kind::Punct(open @ (b'(' | b'[' | b'{')) => {
+                brackets.push((open, t.start));
+                if open == b'{' {
+                    stmt_start = true;
+                    i = skip_block_params(&toks, i + 1);
+                    continue;
+                }
+            }
+            Kind::Punct(close @ (b')' | b']' | b'}')) => {
+                let want = match close {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                match brackets.pop() {
+                    Some((open, _)) if open == want => {}
+                    Some((open, at)) => {
+                        return Err((
+                            t.start,
+                            format!(
+                                "expected the `{}` opened at byte {at} to close before `{}`",
+                                closer(open),
+                                close as char
+                            ),
+                        ));
+                    }
+                    None => return Err((t.start, format!("unexpected `{}`", close as char))),
+                }
+            }
+            Kind::Ident("do") => {
+                if loop_header {
+                    loop_header = false;
+                } else {
+                    blocks.push(pending.take().unwrap_or(Block::Other));
+                }
+                stmt_start = true;
+                i = skip_block_params(&toks, i + 1);
+                continue;
+            }
+            Kind::Ident("end") => {
+                blocks.pop();
+            }
+            Kind::Ident("then" | "else" | "begin" | "rescue" | "ensure") if !at_start => {
+                stmt_start = true;
+            }
+            Kind::Ident(word) if at_start && BLOCK_KEYWORDS.contains(&word) => {
+                blocks.push(Block::Other);
+                loop_header = matches!(word, "while" | "until" | "for");
+                stmt_start = matches!(word, "begin");
+            }
+            Kind::Ident(word) if at_start && !gemspec && is_call(&toks, i) => {
+                let args = call_args(&toks, i + 1);
+                match word {
+                    "gem" => {
+                        if let Some(d) = gem_decl(&args, &blocks, "gem") {
+                            m.decls.push(d);
+                        }
+                    }
+                    "group" => pending = Some(Block::Group(names(&args))),
+                    "path" => {
+                        if let Some(Arg::Str(p)) = args.first() {
+                            pending = Some(Block::Path(p.value));
+                        }
+                    }
+                    "git" | "github" | "gitlab" | "bitbucket" | "gist" => {
+                        if let Some(Arg::Str(u)) = args.first() {
+                            let (reference, _) = git_ref(&args);
+                            pending = Some(Block::Git {
+                                url: git_url(word, u.value),
+                                reference,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Kind::Ident(word) if DEP_METHODS.contains(&word) && (at_start || after_dot(&toks, i)) => {
+                let args = call_args(&toks, i + 1);
+                let section = format!("gemspec:{word}");
+                if let Some(mut d) = gem_decl(&args, &[], word) {
+                    d.section = section;
+                    m.decls.push(d);
+                }
+            }
+            Kind::Ident("name") if gemspec && after_dot(&toks, i) && m.publishes.is_none() => {
+                if let (Some(Kind::Punct(b'=')), Some(Kind::Str(Some(v)))) =
+                    (toks.get(i + 1).map(|t| t.kind), toks.get(i + 2).map(|t| t.kind))
+                {
+                    m.publishes = Some(v);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some((open, at)) = brackets.pop() {
+        return Err((at, format!("unclosed `{}`: expected `{}`", open as char, closer(open))));
+    }
+    Ok(m)
+}
+
+fn closer(open: u8) -> char {
+    match open {
+        b'(' => ')',
+        b'[' => ']',
+        _ => '}',
+    }
+}
+
+/// Skip `|a, b|` after `do` or `{`; returns the index after it.
+fn skip_block_params(toks: &[Token], mut i: usize) -> usize {
+    if toks.get(i).map(|t| t.kind) == Some(Kind::Punct(b'|')) {
+        i += 1;
+        while let Some(t) = toks.get(i) {
+            i += 1;
+            if matches!(t.kind, Kind::Punct(b'|') | Kind::Newline) {
+                break;
+            }
+        }
+    }
+    i
+}
+
+fn after_dot(toks: &[Token], i: usize) -> bool {
+    i > 0 && toks.get(i - 1).map(|t| t.kind) == Some(Kind::Punct(b'.'))
+}
+
+/// Is the identifier at `i` a method call (not `gem = ..`, `gem.x`)?
+fn is_call(toks: &[Token], i: usize) -> bool {
+    !matches!(
+        toks.get(i + 1).map(|t| t.kind),
+        Some(Kind::Punct(b'=' | b'.') | Kind::Op | Kind::Arrow)
+    )
+}
+
+/// The arguments of a call whose name ends at `i - 1`: `name(..)` or a
+/// command call up to the end of the statement (continued after a comma).
+fn call_args<'a, 't>(toks: &'t [Token<'a>], i: usize) -> Vec<Arg<'a, 't>> {
+    let parens = match (toks.get(i.wrapping_sub(1)), toks.get(i)) {
+        (Some(name), Some(open)) => open.kind == Kind::Punct(b'(') && open.start == name.end,
+        _ => false,
+    };
+    let first = if parens { i + 1 } else { i };
+    let mut depth = 0usize;
+    let mut end = first;
+    while let Some(t) = toks.get(end) {
+        match t.kind {
+            Kind::Punct(b'(' | b'[' | b'{') => depth += 1,
+            Kind::Punct(b')' | b']' | b'}') => {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+            Kind::Newline if depth == 0 && !parens => {
+                let continued = end > first
+                    && toks.get(end - 1).is_some_and(|p| {
+                        matches!(
+                            p.kind,
+                            Kind::Punct(b',' | b'.') | Kind::Arrow | Kind::Label(_) | Kind::Op
+                        )
+                    });
+                if !continued {
+                    break;
+                }
+            }
+            Kind::Punct(b';') if depth == 0 => break,
+            Kind::Ident(w) if depth == 0 && !parens && ARG_STOPS.contains(&w) => break,
+            _ => {}
+        }
+        end += 1;
+    }
+    split_args(toks.get(first..end).unwrap_or_default())
+}
+
+/// Split call arguments at depth-0 commas (arrays and nested calls stay
+/// whole); newlines around an argument are dropped.
+fn split_args<'a, 't>(body: &'t [Token<'a>]) -> Vec<Arg<'a, 't>> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (k, t) in body.iter().enumerate() {
+        match t.kind {
+            Kind::Punct(b'(' | b'[' | b'{') => depth += 1,
+            Kind::Punct(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+            Kind::Punct(b',') if depth == 0 => {
+                let arg = trim_newlines(body.get(start..k).unwrap_or_default());
+                if !arg.is_empty() {
+                    out.push(classify(arg));
+                }
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    let arg = trim_newlines(body.get(start..).unwrap_or_default());
+    if !arg.is_empty() {
+        out.push(classify(arg));
+    }
+    out
+}
+
+fn trim_newlines<'a, 't>(arg: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    let s = arg.iter().position(|t| t.kind != Kind::Newline).unwrap_or(arg.len());
+    let e = arg.iter().rposition(|t| t.kind != Kind::Newline).map_or(s, |i| i + 1);
+    arg.get(s..e).unwrap_or_default()
+}
+
+fn lit<'a>(t: &Token<'a>) -> Option<StrLit<'a>> {
+    match t.kind {
+        Kind::Str(Some(value)) => Some(StrLit {
+            value,
+            content: t.content(),
+        }),
+        _ => None,
+    }
+}
+
+fn classify<'a, 't>(arg: &'t [Token<'a>]) -> Arg<'a, 't> {
+    match arg {
+        [one] => match lit(one) {
+            Some(s) => Arg::Str(s),
+            None => Arg::Other(arg),
+        },
+        [key, rest @ ..] if matches!(key.kind, Kind::Label(_)) => match key.kind {
+            Kind::Label(k) => Arg::Kw(k, rest),
+            _ => Arg::Other(arg),
+        },
+        [key, arrow, rest @ ..] if arrow.kind == Kind::Arrow => match key.kind {
+            Kind::Sym(k) | Kind::Str(Some(k)) => Arg::Kw(k, rest),
+            _ => Arg::Other(arg),
+        },
+        [open, inner @ .., close]
+            if open.kind == Kind::Punct(b'[') && close.kind == Kind::Punct(b']') =>
+        {
+            Arg::Array(inner)
+        }
+        _ => Arg::Other(arg),
+    }
+}
+
+/// Symbol and string names among the arguments (`group :test, "dev"`).
+fn names<'a>(args: &[Arg<'a, '_>]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for a in args {
+        match a {
+            Arg::Str(s) => out.push(s.value),
+            Arg::Other(toks) | Arg::Array(toks) => out.extend(toks.iter().filter_map(|t| match t.kind {
+                Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
+                _ => None,
+            })),
+            Arg::Kw(..) => {}
+        }
+    }
+    out
+}
+
+fn kw<'a, 't>(args: &[Arg<'a, 't>], key: &str) -> Option<&'t [Token<'a>]> {
+    args.iter().find_map(|a| match a {
+        Arg::Kw(k, v) if *k == key => Some(*v),
+        _ => None,
+    })
+}
+
+/// The single string literal a keyword argument holds.
+fn kw_str<'a>(args: &[Arg<'a, '_>], key: &str) -> Option<Result<StrLit<'a>, usize>> {
+    kw(args, key).map(|v| match v {
+        [one] => lit(one).ok_or(one.start),
+        _ => Err(v.first().map_or(0, |t| t.start)),
+    })
+}
+
+/// `tag:`, `ref:` or `branch:`; a problem when its value is not a literal.
+fn git_ref<'a>(args: &[Arg<'a, '_>]) -> (RefLit<'a>, Option<(usize, String)>) {
+    let forms: [(&str, fn(StrLit<'a>) -> RefLit<'a>); 4] = [
+        ("tag", RefLit::Tag),
+        ("ref", RefLit::Ref),
+        ("revision", RefLit::Ref),
+        ("branch", RefLit::Branch),
+    ];
+    for (key, make) in forms {
+        match kw_str(args, key) {
+            Some(Ok(s)) => return (make(s), None),
+            Some(Err(at)) => {
+                return (
+                    RefLit::Default,
+                    Some((at, format!("expected a string literal after `{key}:`"))),
+                );
+            }
+            None => {}
+        }
+    }
+    (RefLit::Default, None)
+}
+
+/// The URL Bundler derives from `github:` and friends.
+fn git_url(key: &str, value: &str) -> String {
+    let repo = if value.contains('/') {
+        value.to_string()
+    } else {
+        format!("{value}/{value}")
+    };
+    match key {
+        "github" => format!("https://github.com/{repo}.git"),
+        "gitlab" => format!("https://gitlab.com/{repo}.git"),
+        "bitbucket" => format!("https://bitbucket.org/{repo}.git"),
+        "gist" => format!("https://gist.github.com/{value}.git"),
+        _ => value.to_string(),
+    }
+}
+
+/// A declaration from a call's arguments; `None` when the first argument is
+/// not a literal name.
+fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Option<GemDecl<'a>> {
+    let Some(Arg::Str(name)) = args.first() else {
+        return None;
+    };
+    let mut strings = Vec::new();
+    let mut problem = None;
+    let expected = "expected a version requirement string like \"~> 1.4\"";
+    for a in args.iter().skip(1) {
+        match a {
+            Arg::Str(s) => strings.push(s.clone()),
+            Arg::Array(inner) => {
+                for t in inner.iter().filter(|t| !matches!(t.kind, Kind::Punct(b',') | Kind::Newline)) {
+                    match lit(t) {
+                        Some(s) => strings.push(s),
+                        None => problem = problem.or(Some((t.start, expected.to_string()))),
+                    }
+                }
+            }
+            Arg::Other(toks) => {
+                problem = problem.or(Some((toks.first().map_or(0, |t| t.start), expected.to_string())));
+            }
+            Arg::Kw(..) => {}
+        }
+    }
+    let mut source = DeclSource::Registry;
+    for key in ["git", "github", "gitlab", "bitbucket", "gist"] {
+        match kw_str(args, key) {
+            Some(Ok(u)) => {
+                let (reference, p) = git_ref(args);
+                problem = problem.or(p);
+                source = DeclSource::Git {
+                    url: git_url(key, u.value),
+                    reference,
+                };
+                break;
+            }
+            Some(Err(at)) => {
+                problem = problem.or(Some((at, format!("expected a string literal after `{key}:`"))));
+                break;
+            }
+            None => {}
+        }
+    }
+    if source == DeclSource::Registry {
+        if let Some(p) = kw(args, "path") {
+            let path = p.first().and_then(lit).map_or("", |s| s.value);
+            source = DeclSource::Path(path);
+        }
+    }
+    if source == DeclSource::Registry {
+        for b in blocks.iter().rev() {
+            match b {
+                Block::Git { url, reference } => {
+                    source = DeclSource::Git {
+                        url: url.clone(),
+                        reference: reference.clone(),
+                    };
+                    break;
+                }
+                Block::Path(p) => {
+                    source = DeclSource::Path(p);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut groups: Vec<&str> = ["group", "groups"]
+        .iter()
+        .filter_map(|k| kw(args, k))
+        .flat_map(|v| v.iter().filter_map(|t| match t.kind {
+            Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
+            _ => None,
+        }))
+        .collect();
+    if groups.is_empty() {
+        groups = blocks
+            .iter()
+            .rev()
+            .find_map(|b| match b {
+                Block::Group(g) => Some(g.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+    }
+    let section = if method != "gem" {
+        format!("gemspec:{method}")
+    } else if groups.is_empty() {
+        "Gemfile".to_string()
+    } else {
+        format!("Gemfile group {}", groups.join(", "))
+    };
+    Some(GemDecl {
+        name: name.value,
+        name_offset: name.content.start,
+        section,
+        strings,
+        source,
+        problem,
+    })
+}
