@@ -3,10 +3,10 @@
 
 use wavebump::ecosystem::ruby::{GemRequirement, GemVersion, Ruby};
 use wavebump::ecosystem::{
-    apply_splices, Classification, Ecosystem, GitRef, Handler, MemTree, Requirement, Source,
+    Classification, Ecosystem, GitRef, Handler, MemTree, Requirement, Source, apply_splices,
 };
 
-use crate::support::conformance::{load, Tally};
+use crate::support::conformance::{Tally, load};
 use crate::support::snapshot;
 
 #[test]
@@ -32,7 +32,9 @@ fn conformance_rubygems() {
         let version = case["version"].as_str().expect("version");
         let want = case["matches"].as_bool().expect("matches");
         let api = case["options"]["api"].as_str().expect("api");
-        let allow = case["options"]["allow_prerelease"].as_bool().unwrap_or(false);
+        let allow = case["options"]["allow_prerelease"]
+            .as_bool()
+            .unwrap_or(false);
         let got = match (GemRequirement::parse(&reqs), GemVersion::parse(version)) {
             (Ok(req), Some(v)) => match api {
                 "Gem::Requirement#satisfied_by?" => Some(req.satisfied_by(&v)),
@@ -41,7 +43,8 @@ fn conformance_rubygems() {
             },
             _ => None,
         };
-        let label = format!("{api} {reqs:?} {version:?} (allow_prerelease {allow}) => {want}, got {got:?}");
+        let label =
+            format!("{api} {reqs:?} {version:?} (allow_prerelease {allow}) => {want}, got {got:?}");
         tally.case(label, got == Some(want), None);
     }
     for case in data["invalid_reqs"].as_array().expect("invalid_reqs") {
@@ -61,25 +64,78 @@ fn find(path: &str, text: &str) -> Vec<Requirement> {
 /// requirement, source kind) rows.
 #[test]
 fn find_table() {
-    let cases: &[(&str, &str, &[(u32, &str, &str)])] = &[
+    type Row = (u32, &'static str, &'static str);
+    let cases: &[(&str, &str, &[Row])] = &[
         ("Gemfile", "gem 'core-utils'\n", &[(1, "Gemfile", "")]),
-        ("Gemfile", "gem \"core-utils\", \">= 1.4\", \"< 2\"\n", &[(1, "Gemfile", ">= 1.4, < 2")]),
-        ("Gemfile", "gem(\"core-utils\",\n    \"~> 1.4\")\n", &[(2, "Gemfile", "~> 1.4")]),
-        ("Gemfile", "gem 'core-utils',\n  '~> 1.4',\n  require: false\n", &[(2, "Gemfile", "~> 1.4")]),
+        (
+            "Gemfile",
+            "gem \"core-utils\", \">= 1.4\", \"< 2\"\n",
+            &[(1, "Gemfile", ">= 1.4, < 2")],
+        ),
+        (
+            "Gemfile",
+            "gem(\"core-utils\",\n    \"~> 1.4\")\n",
+            &[(2, "Gemfile", "~> 1.4")],
+        ),
+        (
+            "Gemfile",
+            "gem 'core-utils',\n  '~> 1.4',\n  require: false\n",
+            &[(2, "Gemfile", "~> 1.4")],
+        ),
         ("Gemfile", "# gem 'core-utils', '~> 1.4'\n", &[]),
-        ("Gemfile", "gem 'core-utils-extra', '~> 1.4'\ngem 'core_utils', '1'\n", &[]),
+        (
+            "Gemfile",
+            "gem 'core-utils-extra', '~> 1.4'\ngem 'core_utils', '1'\n",
+            &[],
+        ),
         ("Gemfile", "x = \"gem 'core-utils', '1'\"\n", &[]),
         ("Gemfile", "=begin\ngem 'core-utils'\n=end\n", &[]),
-        ("Gemfile", "group :test, :development do\n  gem 'core-utils', '~> 1.4'\nend\ngem 'rake'\n", &[(2, "Gemfile group test, development", "~> 1.4")]),
-        ("Gemfile", "gem 'core-utils', '~> 1.4', group: :test\n", &[(1, "Gemfile group test", "~> 1.4")]),
+        (
+            "Gemfile",
+            "group :test, :development do\n  gem 'core-utils', '~> 1.4'\nend\ngem 'rake'\n",
+            &[(2, "Gemfile group test, development", "~> 1.4")],
+        ),
+        (
+            "Gemfile",
+            "gem 'core-utils', '~> 1.4', group: :test\n",
+            &[(1, "Gemfile group test", "~> 1.4")],
+        ),
         ("Gemfile", "gem 'core-utils', path: '../core-utils'\n", &[]),
-        ("Gemfile", "path '../libs' do\n  gem 'core-utils'\nend\n", &[]),
-        ("Gemfile", "gem 'core-utils', git: 'https://x/core-utils.git', tag: 'v1.4.0'\n", &[(1, "Gemfile", "v1.4.0")]),
-        ("Gemfile", "gem 'core-utils', :github => 'acme/core-utils', :branch => 'main'\n", &[(1, "Gemfile", "main")]),
-        ("Gemfile", "gem %q(core-utils), %q(~> 1.4) if ENV['X']\n", &[(1, "Gemfile", "~> 1.4")]),
-        ("Gemfile", "desc = <<~EOS\n  gem 'core-utils', '1'\nEOS\ngem 'core-utils', '2.0'\n", &[(4, "Gemfile", "2.0")]),
-        ("core.gemspec", "Gem::Specification.new do |s|\n  s.name = 'core'\n  s.add_dependency 'core-utils', ['~> 1.4', '>= 1.4.2']\n  s.add_development_dependency('core-utils-extra')\nend\n", &[(3, "gemspec:add_dependency", "~> 1.4, >= 1.4.2")]),
-        ("x.gemspec", "Gem::Specification.new do |spec|\n  spec.add_runtime_dependency \"core-utils\", \">= 1.4\"\nend\n", &[(2, "gemspec:add_runtime_dependency", ">= 1.4")]),
+        (
+            "Gemfile",
+            "path '../libs' do\n  gem 'core-utils'\nend\n",
+            &[],
+        ),
+        (
+            "Gemfile",
+            "gem 'core-utils', git: 'https://x/core-utils.git', tag: 'v1.4.0'\n",
+            &[(1, "Gemfile", "v1.4.0")],
+        ),
+        (
+            "Gemfile",
+            "gem 'core-utils', :github => 'acme/core-utils', :branch => 'main'\n",
+            &[(1, "Gemfile", "main")],
+        ),
+        (
+            "Gemfile",
+            "gem %q(core-utils), %q(~> 1.4) if ENV['X']\n",
+            &[(1, "Gemfile", "~> 1.4")],
+        ),
+        (
+            "Gemfile",
+            "desc = <<~EOS\n  gem 'core-utils', '1'\nEOS\ngem 'core-utils', '2.0'\n",
+            &[(4, "Gemfile", "2.0")],
+        ),
+        (
+            "core.gemspec",
+            "Gem::Specification.new do |s|\n  s.name = 'core'\n  s.add_dependency 'core-utils', ['~> 1.4', '>= 1.4.2']\n  s.add_development_dependency('core-utils-extra')\nend\n",
+            &[(3, "gemspec:add_dependency", "~> 1.4, >= 1.4.2")],
+        ),
+        (
+            "x.gemspec",
+            "Gem::Specification.new do |spec|\n  spec.add_runtime_dependency \"core-utils\", \">= 1.4\"\nend\n",
+            &[(2, "gemspec:add_runtime_dependency", ">= 1.4")],
+        ),
     ];
     for (path, text, want) in cases {
         let got: Vec<(u32, String, String)> = find(path, text)
@@ -96,7 +152,10 @@ fn find_table() {
 
 #[test]
 fn git_sources() {
-    let r = find("Gemfile", "git 'https://g/acme/core-utils.git', ref: 'abc123' do\n  gem 'core-utils'\nend\n");
+    let r = find(
+        "Gemfile",
+        "git 'https://g/acme/core-utils.git', ref: 'abc123' do\n  gem 'core-utils'\nend\n",
+    );
     assert_eq!(
         r[0].source,
         Source::Git {
@@ -130,7 +189,11 @@ fn malformed_manifests_are_errors_with_positions() {
         assert_eq!(e.path, "Gemfile");
     }
     // Another gem's non-literal requirement is not our concern.
-    assert!(Ruby.find(&tree, "Gemfile", "gem 'rails', RAILS\n", "core-utils").unwrap().is_empty());
+    assert!(
+        Ruby.find(&tree, "Gemfile", "gem 'rails', RAILS\n", "core-utils")
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// (requirement, locked, to) -> (admits, classification, new requirement or
@@ -138,22 +201,72 @@ fn malformed_manifests_are_errors_with_positions() {
 #[test]
 fn judge_table() {
     use Classification::*;
-    let cases: &[(&str, Option<&str>, &str, bool, Classification, Result<&str, &str>)] = &[
+    type Case = (
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        bool,
+        Classification,
+        Result<&'static str, &'static str>,
+    );
+    let cases: &[Case] = &[
         ("~> 1.4", None, "2.0.3", false, Major, Ok("~> 2.0")),
         ("~> 1.4.2", None, "2.0.3", false, Major, Ok("~> 2.0.3")),
         ("~> 1.4.2", None, "1.5.0", false, Rewrite, Ok("~> 1.5.0")),
         ("= 1.4.2", None, "2.0.3", false, Major, Ok("= 2.0.3")),
         ("1.4.2", None, "1.4.3", false, Rewrite, Ok("1.4.3")),
-        (">= 1.4, < 2", None, "2.0.3", false, Major, Ok(">= 1.4, < 3")),
+        (
+            ">= 1.4, < 2",
+            None,
+            "2.0.3",
+            false,
+            Major,
+            Ok(">= 1.4, < 3"),
+        ),
         (">= 1.4", None, "2.0.3", true, LockfileOnly, Err("")),
         ("", None, "2.0.3", true, LockfileOnly, Err("")),
-        ("~> 1.4", Some("1.4.2"), "1.5.0", true, LockfileOnly, Err("")),
+        (
+            "~> 1.4",
+            Some("1.4.2"),
+            "1.5.0",
+            true,
+            LockfileOnly,
+            Err(""),
+        ),
         ("~> 1.4", Some("2.1.0"), "2.0.3", false, UpToDate, Err("")),
         (">= 2.1", None, "2.0.3", false, UpToDate, Err("")),
-        (">= 1.4, != 2.0.3", None, "2.0.3", false, Major, Err("excludes 2.0.3")),
-        ("~> 1.4", None, "2.0.0-rc.1", false, Major, Err("would still not admit")),
-        ("", None, "2.0.0-rc.1", false, Rewrite, Err("explicit requirement")),
-        ("= 1.4", None, "2.0.0-rc.1", false, Major, Ok("= 2.0.0-rc.1")),
+        (
+            ">= 1.4, != 2.0.3",
+            None,
+            "2.0.3",
+            false,
+            Major,
+            Err("excludes 2.0.3"),
+        ),
+        (
+            "~> 1.4",
+            None,
+            "2.0.0-rc.1",
+            false,
+            Major,
+            Err("would still not admit"),
+        ),
+        (
+            "",
+            None,
+            "2.0.0-rc.1",
+            false,
+            Rewrite,
+            Err("explicit requirement"),
+        ),
+        (
+            "= 1.4",
+            None,
+            "2.0.0-rc.1",
+            false,
+            Major,
+            Ok("= 2.0.0-rc.1"),
+        ),
         ("< 1.5", Some("1.4.9"), "1.6.0", false, Rewrite, Ok("< 1.7")),
     ];
     for (written, locked, to, admits, class, rewrite) in cases {
@@ -177,8 +290,15 @@ fn judge_table() {
                 assert_eq!(j.new_requirement.as_deref(), Some(*new), "{label}");
                 assert_eq!(j.unrewritable, None, "{label}");
             }
-            Err("") => assert_eq!((&j.new_requirement, &j.unrewritable), (&None, &None), "{label}"),
-            Err(why) => assert!(j.unrewritable.as_deref().unwrap_or("").contains(why), "{label}"),
+            Err("") => assert_eq!(
+                (&j.new_requirement, &j.unrewritable),
+                (&None, &None),
+                "{label}"
+            ),
+            Err(why) => assert!(
+                j.unrewritable.as_deref().unwrap_or("").contains(why),
+                "{label}"
+            ),
         }
     }
 }
@@ -203,26 +323,66 @@ fn git_req(reference: GitRef, requirement: &str) -> Requirement {
 #[test]
 fn judge_git() {
     let to = semver::Version::new(2, 0, 3);
-    let j = Ruby.judge(&git_req(GitRef::Tag("core-utils-v1.4.0".into()), "core-utils-v1.4.0"), &to, None);
-    assert_eq!((j.classification, j.new_requirement.as_deref()), (Classification::Major, Some("core-utils-v2.0.3")));
-    let j = Ruby.judge(&git_req(GitRef::Tag("v2.0.3".into()), "v2.0.3"), &to, Some("2.0.3"));
+    let j = Ruby.judge(
+        &git_req(GitRef::Tag("core-utils-v1.4.0".into()), "core-utils-v1.4.0"),
+        &to,
+        None,
+    );
+    assert_eq!(
+        (j.classification, j.new_requirement.as_deref()),
+        (Classification::Major, Some("core-utils-v2.0.3"))
+    );
+    let j = Ruby.judge(
+        &git_req(GitRef::Tag("v2.0.3".into()), "v2.0.3"),
+        &to,
+        Some("2.0.3"),
+    );
     assert_eq!(j.classification, Classification::UpToDate);
-    let j = Ruby.judge(&git_req(GitRef::Rev("abc123".into()), "abc123"), &to, Some("1.4.0"));
+    let j = Ruby.judge(
+        &git_req(GitRef::Rev("abc123".into()), "abc123"),
+        &to,
+        Some("1.4.0"),
+    );
     assert_eq!(j.unrewritable.as_deref(), Some("pinned to commit abc123"));
-    let j = Ruby.judge(&git_req(GitRef::Branch("main".into()), "main"), &to, Some("1.4.0"));
-    assert_eq!((j.admits, j.classification), (true, Classification::LockfileOnly));
+    let j = Ruby.judge(
+        &git_req(GitRef::Branch("main".into()), "main"),
+        &to,
+        Some("1.4.0"),
+    );
+    assert_eq!(
+        (j.admits, j.classification),
+        (true, Classification::LockfileOnly)
+    );
 }
 
 /// Gemfile text -> Gemfile text after the rewrite to 2.0.3.
 #[test]
 fn rewrite_table() {
     let cases: &[(&str, &str)] = &[
-        ("gem 'core-utils', '~> 1.4'\n", "gem 'core-utils', '~> 2.0'\n"),
-        ("gem 'core-utils', \"~>1.4.2\" # pinned\n", "gem 'core-utils', \"~>2.0.3\" # pinned\n"),
-        ("gem 'core-utils', '>= 1.4', '< 2'\n", "gem 'core-utils', '>= 1.4', '< 3'\n"),
-        ("gem 'core-utils', %q(= 1.4.2)\n", "gem 'core-utils', %q(= 2.0.3)\n"),
-        ("gem 'core-utils', '~> 1.4', git: 'u', tag: 'v1.4.0'\n", "gem 'core-utils', '~> 2.0', git: 'u', tag: 'v2.0.3'\n"),
-        ("gem 'core-utils', :git => 'u', :tag => 'core-utils-1.4.0'\r\n", "gem 'core-utils', :git => 'u', :tag => 'core-utils-2.0.3'\r\n"),
+        (
+            "gem 'core-utils', '~> 1.4'\n",
+            "gem 'core-utils', '~> 2.0'\n",
+        ),
+        (
+            "gem 'core-utils', \"~>1.4.2\" # pinned\n",
+            "gem 'core-utils', \"~>2.0.3\" # pinned\n",
+        ),
+        (
+            "gem 'core-utils', '>= 1.4', '< 2'\n",
+            "gem 'core-utils', '>= 1.4', '< 3'\n",
+        ),
+        (
+            "gem 'core-utils', %q(= 1.4.2)\n",
+            "gem 'core-utils', %q(= 2.0.3)\n",
+        ),
+        (
+            "gem 'core-utils', '~> 1.4', git: 'u', tag: 'v1.4.0'\n",
+            "gem 'core-utils', '~> 2.0', git: 'u', tag: 'v2.0.3'\n",
+        ),
+        (
+            "gem 'core-utils', :git => 'u', :tag => 'core-utils-1.4.0'\r\n",
+            "gem 'core-utils', :git => 'u', :tag => 'core-utils-2.0.3'\r\n",
+        ),
     ];
     let to = semver::Version::new(2, 0, 3);
     for (before, after) in cases {
@@ -240,7 +400,9 @@ fn rewrite_gemspec_array() {
     let text = "Gem::Specification.new do |s|\n\ts.add_dependency \"core-utils\", [\"~> 1.4\", \">= 1.4.2\"]\nend";
     let tree = MemTree::new().with("a/b.gemspec", text);
     let reqs = Ruby.find(&tree, "a/b.gemspec", text, "core-utils").unwrap();
-    let splices = Ruby.rewrite(&tree, &reqs[0], &semver::Version::new(2, 0, 3)).unwrap();
+    let splices = Ruby
+        .rewrite(&tree, &reqs[0], &semver::Version::new(2, 0, 3))
+        .unwrap();
     let out = apply_splices(&tree, &splices).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out["a/b.gemspec"]),
@@ -254,7 +416,10 @@ fn lockfile_and_refresh() {
     let tree = MemTree::new()
         .with("svc/Gemfile", "gem 'core-utils', '~> 1.4'\n")
         .with("svc/Gemfile.lock", lock)
-        .with("svc/lib.gemspec", "Gem::Specification.new { |s| s.add_dependency 'core-utils' }\n")
+        .with(
+            "svc/lib.gemspec",
+            "Gem::Specification.new { |s| s.add_dependency 'core-utils' }\n",
+        )
         .with("other/Gemfile", "gem 'core-utils'\n");
     let req = |p: &str| {
         let text = String::from_utf8(tree.get(p).unwrap().to_vec()).unwrap();
@@ -262,15 +427,39 @@ fn lockfile_and_refresh() {
     };
     let to = semver::Version::new(2, 0, 3);
     for p in ["svc/Gemfile", "svc/lib.gemspec"] {
-        assert_eq!(Ruby.locked_version(&tree, &req(p), "core-utils").unwrap().as_deref(), Some("1.4.2"));
-        let refresh = Ruby.lock_refresh(&tree, &req(p), "core-utils", &to).unwrap();
-        assert_eq!((refresh.dir.as_str(), refresh.lockfile.as_str()), ("svc", "svc/Gemfile.lock"));
-        assert_eq!(refresh.commands, [["bundle", "lock", "--update", "core-utils"]]);
+        assert_eq!(
+            Ruby.locked_version(&tree, &req(p), "core-utils")
+                .unwrap()
+                .as_deref(),
+            Some("1.4.2")
+        );
+        let refresh = Ruby
+            .lock_refresh(&tree, &req(p), "core-utils", &to)
+            .unwrap();
+        assert_eq!(
+            (refresh.dir.as_str(), refresh.lockfile.as_str()),
+            ("svc", "svc/Gemfile.lock")
+        );
+        assert_eq!(
+            refresh.commands,
+            [["bundle", "lock", "--update", "core-utils"]]
+        );
     }
-    assert_eq!(Ruby.locked_version(&tree, &req("other/Gemfile"), "core-utils").unwrap(), None);
-    assert_eq!(Ruby.lock_refresh(&tree, &req("other/Gemfile"), "core-utils", &to), None);
-    let broken = tree.clone().with("svc/Gemfile.lock", "GEM\n  specs:\n    core-utils 1.4.2\n");
-    let e = Ruby.locked_version(&broken, &req("svc/Gemfile"), "core-utils").unwrap_err();
+    assert_eq!(
+        Ruby.locked_version(&tree, &req("other/Gemfile"), "core-utils")
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        Ruby.lock_refresh(&tree, &req("other/Gemfile"), "core-utils", &to),
+        None
+    );
+    let broken = tree
+        .clone()
+        .with("svc/Gemfile.lock", "GEM\n  specs:\n    core-utils 1.4.2\n");
+    let e = Ruby
+        .locked_version(&broken, &req("svc/Gemfile"), "core-utils")
+        .unwrap_err();
     assert_eq!((e.path.as_str(), e.line), ("svc/Gemfile.lock", 3));
 }
 
@@ -281,7 +470,10 @@ fn package_info_and_manifest_names() {
     assert_eq!(info.publishes.as_deref(), Some("billing-lib"));
     assert_eq!(info.requires, ["core-utils", "rspec"]);
     let info = Ruby.package_info("Gemfile", "source 'https://rubygems.org'\ngemspec\ngem 'rails'\ngroup :test do\n  gem 'rspec'\nend\n").unwrap();
-    assert_eq!((info.publishes, info.requires), (None, vec!["rails".to_string(), "rspec".to_string()]));
+    assert_eq!(
+        (info.publishes, info.requires),
+        (None, vec!["rails".to_string(), "rspec".to_string()])
+    );
     for (path, yes) in [
         ("Gemfile", true),
         ("a/gems.rb", true),

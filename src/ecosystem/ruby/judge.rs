@@ -9,7 +9,7 @@
 use crate::ecosystem::{Classification, GitRef, Judgement, Requirement, Source};
 
 use super::requirement::{Constraint, GemRequirement, Op};
-use super::version::{semver_text, GemVersion};
+use super::version::{GemVersion, semver_text};
 
 /// The requirement strings of a displayed requirement (`">= 1.4, < 2"`).
 /// A single RubyGems requirement string never contains a comma.
@@ -127,7 +127,9 @@ fn new_bound(c: &Constraint, to: &Target) -> Result<String, String> {
                 .map(|i| to_nums.get(i).copied().unwrap_or("0").to_string())
                 .collect();
             if let Some(last) = parts.last_mut() {
-                *last = GemVersion::from_numbers(&[last.as_str()]).bump().to_string();
+                *last = GemVersion::from_numbers(&[last.as_str()])
+                    .bump()
+                    .to_string();
             }
             parts.resize(width.max(at + 1), "0".to_string());
             Ok(parts.join("."))
@@ -175,10 +177,19 @@ pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> J
         Source::Git { reference, .. } => match reference {
             GitRef::Tag(tag) => judge_tag(tag, &target, locked.as_ref()),
             GitRef::Rev(rev) if !locked_done => {
-                let major = locked.as_ref().is_some_and(|l| major_below(l, &target.version));
+                let major = locked
+                    .as_ref()
+                    .is_some_and(|l| major_below(l, &target.version));
                 Judgement {
                     unrewritable: Some(format!("pinned to commit {rev}")),
-                    ..verdict(false, if major { Classification::Major } else { Classification::Rewrite })
+                    ..verdict(
+                        false,
+                        if major {
+                            Classification::Major
+                        } else {
+                            Classification::Rewrite
+                        },
+                    )
                 }
             }
             _ if locked_done => verdict(true, Classification::UpToDate),
@@ -238,7 +249,10 @@ pub fn split_tag(tag: &str) -> Option<(&str, GemVersion, &str)> {
     while i < b.len() {
         if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
             let s = i;
-            while i < b.len() && (b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))) {
+            while i < b.len()
+                && (b[i].is_ascii_digit()
+                    || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+            {
                 i += 1;
             }
             runs.push((s, i));
@@ -270,7 +284,14 @@ fn judge_tag(tag: &str, to: &Target, locked: Option<&GemVersion>) -> Judgement {
         let done = locked.is_some_and(|l| *l >= to.version);
         return Judgement {
             unrewritable: (!done).then(|| format!("tag {tag:?} names no version")),
-            ..verdict(false, if done { Classification::UpToDate } else { Classification::Rewrite })
+            ..verdict(
+                false,
+                if done {
+                    Classification::UpToDate
+                } else {
+                    Classification::Rewrite
+                },
+            )
         };
     };
     let current = locked.unwrap_or(&tag_v);

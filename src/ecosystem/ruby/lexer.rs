@@ -299,11 +299,10 @@ impl<'a> Lexer<'a> {
                 self.out.last().map(|t| t.kind),
                 Some(Kind::Punct(b'(' | b',' | b'{'))
             )
+            && let Some(v) = value
         {
-            if let Some(v) = value {
-                self.pos += 1;
-                kind = Kind::Label(v);
-            }
+            self.pos += 1;
+            kind = Kind::Label(v);
         }
         self.out.push(Token {
             kind,
@@ -388,13 +387,10 @@ impl<'a> Lexer<'a> {
     fn percent(&mut self) -> Result<(), LexError> {
         let start = self.pos;
         let kind = self.peek(1);
-        let (delim_at, ty) = if b"qQwWiIrsx".contains(&kind)
-            && !self.peek(2).is_ascii_alphanumeric()
-            && !self.peek(2).is_ascii_whitespace()
-            && self.peek(2) != 0
+        let (delim_at, ty) = if b"qQwWiIrsx".contains(&kind) && self.peek(2).is_ascii_punctuation()
         {
             (2, kind)
-        } else if !self.after_value() && b"([{<|!/^".contains(&kind) && kind != 0 {
+        } else if !self.after_value() && b"([{<|!/^".contains(&kind) {
             (1, b'Q')
         } else {
             self.pos += 1;
@@ -418,8 +414,8 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
         }
-        let value = (plain && matches!(ty, b'q' | b'Q'))
-            .then(|| &self.src[content_start..content_end]);
+        let value =
+            (plain && matches!(ty, b'q' | b'Q')).then(|| &self.src[content_start..content_end]);
         self.out.push(Token {
             kind: Kind::Str(value),
             start,
@@ -477,7 +473,10 @@ impl<'a> Lexer<'a> {
         let id = self.src[id_start..i].to_string();
         if quoted {
             if self.b.get(i) != Some(&first) || id.is_empty() {
-                return self.err(start, "malformed heredoc: expected a closing quote after its identifier");
+                return self.err(
+                    start,
+                    "malformed heredoc: expected a closing quote after its identifier",
+                );
             }
             i += 1;
         }
@@ -492,7 +491,10 @@ impl<'a> Lexer<'a> {
         for (id, indented, start) in std::mem::take(&mut self.heredocs) {
             loop {
                 if self.pos >= self.b.len() {
-                    return self.err(start, "unterminated heredoc: expected its closing identifier line");
+                    return self.err(
+                        start,
+                        "unterminated heredoc: expected its closing identifier line",
+                    );
                 }
                 let eol = self.b[self.pos..].iter().position(|&c| c == b'\n');
                 let line_end = eol.map_or(self.b.len(), |i| self.pos + i);
@@ -558,12 +560,20 @@ mod tests {
                 Newline
             ]
         );
-        assert_eq!(kinds("x =~ /'/\n"), vec![Ident("x"), Op, Str(None), Newline]);
+        assert_eq!(
+            kinds("x =~ /'/\n"),
+            vec![Ident("x"), Op, Str(None), Newline]
+        );
     }
 
     #[test]
     fn errors_name_the_start() {
-        for (src, offset) in [("gem 'a", 4), ("x = <<~E\nbody", 4), ("=begin\n", 0), ("\"#{", 0)] {
+        for (src, offset) in [
+            ("gem 'a", 4),
+            ("x = <<~E\nbody", 4),
+            ("=begin\n", 0),
+            ("\"#{", 0),
+        ] {
             assert_eq!(lex(src).unwrap_err().offset, offset, "{src:?}");
         }
     }

@@ -29,7 +29,10 @@ pub fn locked_version(text: &str, name: &str) -> Result<Option<String>, (u32, St
         let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
         let line = raw.trim_end_matches('\r');
         if line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line == "=======" {
-            return Err((line_no, "merge conflict marker: expected a resolved lockfile".into()));
+            return Err((
+                line_no,
+                "merge conflict marker: expected a resolved lockfile".into(),
+            ));
         }
         if line.is_empty() {
             continue;
@@ -42,11 +45,11 @@ pub fn locked_version(text: &str, name: &str) -> Result<Option<String>, (u32, St
         if !in_source {
             continue;
         }
-        if let Some(rest) = line.strip_prefix("  ") {
-            if !rest.starts_with(' ') {
-                in_specs = rest == "specs:";
-                continue;
-            }
+        if let Some(rest) = line.strip_prefix("  ")
+            && !rest.starts_with(' ')
+        {
+            in_specs = rest == "specs:";
+            continue;
         }
         if !in_specs {
             continue;
@@ -89,9 +92,17 @@ mod tests {
 
     #[test]
     fn finds_the_exact_name() {
-        assert_eq!(locked_version(LOCK, "core-utils").unwrap().as_deref(), Some("1.4.2"));
+        assert_eq!(
+            locked_version(LOCK, "core-utils").unwrap().as_deref(),
+            Some("1.4.2")
+        );
         assert_eq!(locked_version(LOCK, "core_utils").unwrap(), None);
-        assert_eq!(locked_version(&LOCK.replace('\n', "\r\n"), "rake").unwrap().as_deref(), Some("13.0.6"));
+        assert_eq!(
+            locked_version(&LOCK.replace('\n', "\r\n"), "rake")
+                .unwrap()
+                .as_deref(),
+            Some("13.0.6")
+        );
     }
 
     #[test]

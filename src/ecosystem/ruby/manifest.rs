@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use super::lexer::{lex, Kind, Token};
+use super::lexer::{Kind, Token, lex};
 
 /// A plain string literal: its value and the byte span of its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,7 +186,9 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
                     _ => {}
                 }
             }
-            Kind::Ident(word) if DEP_METHODS.contains(&word) && (at_start || after_dot(&toks, i)) => {
+            Kind::Ident(word)
+                if DEP_METHODS.contains(&word) && (at_start || after_dot(&toks, i)) =>
+            {
                 let args = call_args(&toks, i + 1);
                 let section = format!("gemspec:{word}");
                 if let Some(mut d) = gem_decl(&args, &[], word) {
@@ -195,9 +197,10 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
                 }
             }
             Kind::Ident("name") if gemspec && after_dot(&toks, i) && m.publishes.is_none() => {
-                if let (Some(Kind::Punct(b'=')), Some(Kind::Str(Some(v)))) =
-                    (toks.get(i + 1).map(|t| t.kind), toks.get(i + 2).map(|t| t.kind))
-                {
+                if let (Some(Kind::Punct(b'=')), Some(Kind::Str(Some(v)))) = (
+                    toks.get(i + 1).map(|t| t.kind),
+                    toks.get(i + 2).map(|t| t.kind),
+                ) {
                     m.publishes = Some(v);
                 }
             }
@@ -206,7 +209,10 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
         i += 1;
     }
     if let Some((open, at)) = brackets.pop() {
-        return Err((at, format!("unclosed `{}`: expected `{}`", open as char, closer(open))));
+        return Err((
+            at,
+            format!("unclosed `{}`: expected `{}`", open as char, closer(open)),
+        ));
     }
     Ok(m)
 }
@@ -313,8 +319,14 @@ fn split_args<'a, 't>(body: &'t [Token<'a>]) -> Vec<Arg<'a, 't>> {
 }
 
 fn trim_newlines<'a, 't>(arg: &'t [Token<'a>]) -> &'t [Token<'a>] {
-    let s = arg.iter().position(|t| t.kind != Kind::Newline).unwrap_or(arg.len());
-    let e = arg.iter().rposition(|t| t.kind != Kind::Newline).map_or(s, |i| i + 1);
+    let s = arg
+        .iter()
+        .position(|t| t.kind != Kind::Newline)
+        .unwrap_or(arg.len());
+    let e = arg
+        .iter()
+        .rposition(|t| t.kind != Kind::Newline)
+        .map_or(s, |i| i + 1);
     arg.get(s..e).unwrap_or_default()
 }
 
@@ -357,10 +369,12 @@ fn names<'a>(args: &[Arg<'a, '_>]) -> Vec<&'a str> {
     for a in args {
         match a {
             Arg::Str(s) => out.push(s.value),
-            Arg::Other(toks) | Arg::Array(toks) => out.extend(toks.iter().filter_map(|t| match t.kind {
-                Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
-                _ => None,
-            })),
+            Arg::Other(toks) | Arg::Array(toks) => {
+                out.extend(toks.iter().filter_map(|t| match t.kind {
+                    Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
+                    _ => None,
+                }))
+            }
             Arg::Kw(..) => {}
         }
     }
@@ -384,7 +398,8 @@ fn kw_str<'a>(args: &[Arg<'a, '_>], key: &str) -> Option<Result<StrLit<'a>, usiz
 
 /// `tag:`, `ref:` or `branch:`; a problem when its value is not a literal.
 fn git_ref<'a>(args: &[Arg<'a, '_>]) -> (RefLit<'a>, Option<(usize, String)>) {
-    let forms: [(&str, fn(StrLit<'a>) -> RefLit<'a>); 4] = [
+    type Make<'a> = fn(StrLit<'a>) -> RefLit<'a>;
+    let forms: [(&str, Make<'a>); 4] = [
         ("tag", RefLit::Tag),
         ("ref", RefLit::Ref),
         ("revision", RefLit::Ref),
@@ -434,7 +449,10 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
         match a {
             Arg::Str(s) => strings.push(s.clone()),
             Arg::Array(inner) => {
-                for t in inner.iter().filter(|t| !matches!(t.kind, Kind::Punct(b',') | Kind::Newline)) {
+                for t in inner
+                    .iter()
+                    .filter(|t| !matches!(t.kind, Kind::Punct(b',') | Kind::Newline))
+                {
                     match lit(t) {
                         Some(s) => strings.push(s),
                         None => problem = problem.or(Some((t.start, expected.to_string()))),
@@ -442,7 +460,10 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
                 }
             }
             Arg::Other(toks) => {
-                problem = problem.or(Some((toks.first().map_or(0, |t| t.start), expected.to_string())));
+                problem = problem.or(Some((
+                    toks.first().map_or(0, |t| t.start),
+                    expected.to_string(),
+                )));
             }
             Arg::Kw(..) => {}
         }
@@ -460,17 +481,20 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
                 break;
             }
             Some(Err(at)) => {
-                problem = problem.or(Some((at, format!("expected a string literal after `{key}:`"))));
+                problem = problem.or(Some((
+                    at,
+                    format!("expected a string literal after `{key}:`"),
+                )));
                 break;
             }
             None => {}
         }
     }
-    if source == DeclSource::Registry {
-        if let Some(p) = kw(args, "path") {
-            let path = p.first().and_then(lit).map_or("", |s| s.value);
-            source = DeclSource::Path(path);
-        }
+    if source == DeclSource::Registry
+        && let Some(p) = kw(args, "path")
+    {
+        let path = p.first().and_then(lit).map_or("", |s| s.value);
+        source = DeclSource::Path(path);
     }
     if source == DeclSource::Registry {
         for b in blocks.iter().rev() {
@@ -493,10 +517,12 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
     let mut groups: Vec<&str> = ["group", "groups"]
         .iter()
         .filter_map(|k| kw(args, k))
-        .flat_map(|v| v.iter().filter_map(|t| match t.kind {
-            Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
-            _ => None,
-        }))
+        .flat_map(|v| {
+            v.iter().filter_map(|t| match t.kind {
+                Kind::Sym(s) | Kind::Str(Some(s)) => Some(s),
+                _ => None,
+            })
+        })
         .collect();
     if groups.is_empty() {
         groups = blocks
@@ -523,4 +549,67 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
         source,
         problem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn blocks_sections_and_sources() {
+        let text = "source 'x' do\n  gem 'a'\nend\nif ENV['CI']\n  group :ci do\n    gem 'b', '1'\n  end\nend\nwhile false do end\ngit 'u', branch: 'dev' do\n  gem 'c'\nend\ngem 'd', path: '.'\n";
+        let m = parse(text, false).unwrap();
+        let got: Vec<(&str, &str)> = m
+            .decls
+            .iter()
+            .map(|d| (d.name, d.section.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "Gemfile"),
+                ("b", "Gemfile group ci"),
+                ("c", "Gemfile"),
+                ("d", "Gemfile")
+            ]
+        );
+        assert!(matches!(
+            m.decls[2].source,
+            DeclSource::Git {
+                reference: RefLit::Branch(_),
+                ..
+            }
+        ));
+        assert_eq!(m.decls[3].source, DeclSource::Path("."));
+    }
+
+    #[test]
+    fn multibyte_and_odd_delimiters() {
+        for text in [
+            "gem 'é', %q€x€\n",
+            "%w€ €",
+            "gem '☃' if x ? 'a': :b\n",
+            "a = \"\\é\" # ü\n",
+            "%q\u{80}",
+        ] {
+            let _ = parse(text, false);
+            let _ = parse(text, true);
+        }
+        assert_eq!(parse("gem 'ü', '1'\n", false).unwrap().decls[0].name, "ü");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(parts in prop::collection::vec(prop::sample::select(vec![
+            "gem", " ", "'", "\"", "core-utils", ",", "(", ")", "[", "]", "{", "}", "\n", "#", "#{",
+            "\\", ":", "tag:", "=>", "%q(", "%w[", "<<~E", "<<-'X'", "E", "X", "/", "do", "end",
+            "group", ":test", "é", "€", "1.4", "~>", "=begin", "=end", "__END__", "|", ".", "add_dependency",
+            "s.name", "=", "?", "`", "\r\n", "\t",
+        ]), 0..40)) {
+            let text: String = parts.concat();
+            let _ = parse(&text, false);
+            let _ = parse(&text, true);
+        }
+    }
 }

@@ -62,7 +62,12 @@ impl Handler for Ruby {
         let mut out = Vec::new();
         for decl in parsed.decls.iter().filter(|d| d.name == name) {
             if let Some((at, msg)) = &decl.problem {
-                return Err(ManifestError::at_offset(path, text, *at, format!("{name}: {msg}")));
+                return Err(ManifestError::at_offset(
+                    path,
+                    text,
+                    *at,
+                    format!("{name}: {msg}"),
+                ));
             }
             for s in &decl.strings {
                 Constraint::parse(s.value).map_err(|msg| {
@@ -73,7 +78,11 @@ impl Handler for Ruby {
             let (requirement, span, source) = match &decl.source {
                 DeclSource::Path(_) => continue,
                 DeclSource::Registry => (
-                    decl.strings.iter().map(|s| s.value.trim()).collect::<Vec<_>>().join(", "),
+                    decl.strings
+                        .iter()
+                        .map(|s| s.value.trim())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     first.map(|s| s.content.clone()),
                     Source::Registry,
                 ),
@@ -150,7 +159,10 @@ impl Handler for Ruby {
         let lockfile = lockfile::candidates(&req.path)
             .into_iter()
             .find(|p| tree.exists(p))?;
-        let dir = lockfile.rfind('/').map_or("", |i| &lockfile[..i]).to_string();
+        let dir = lockfile
+            .rfind('/')
+            .map_or("", |i| &lockfile[..i])
+            .to_string();
         Some(LockRefresh {
             dir,
             lockfile,

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use super::version::{is_ruby_space, matches_version_pattern, GemVersion};
+use super::version::{GemVersion, is_ruby_space, matches_version_pattern};
 
 /// A requirement operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +179,15 @@ mod tests {
             let c = Constraint::parse(s).unwrap();
             assert_eq!((c.op, c.version_span), (op, span), "{s}");
         }
-        for bad in [">>> 1.3.5", "> blah", "", "~>", "1.4,", "=> 1", ">= 1.4, < 2"] {
+        for bad in [
+            ">>> 1.3.5",
+            "> blah",
+            "",
+            "~>",
+            "1.4,",
+            "=> 1",
+            ">= 1.4, < 2",
+        ] {
             assert!(Constraint::parse(bad).is_err(), "{bad}");
         }
     }

@@ -7,8 +7,8 @@
 
 use crate::ecosystem::{Requirement, SourceTree, Splice};
 
-use super::judge::{new_tag, plan_strings, Target};
-use super::manifest::{parse, DeclSource, GemDecl, RefLit};
+use super::judge::{Target, new_tag, plan_strings};
+use super::manifest::{DeclSource, GemDecl, RefLit, parse};
 use super::requirement::{Constraint, GemRequirement};
 
 /// Is `path` a gemspec (rather than a Gemfile)?
@@ -50,11 +50,14 @@ pub fn rewrite(
         });
     }
     let strings: Vec<&str> = decl.strings.iter().map(|s| s.value).collect();
-    let needs_strings =
-        !strings.is_empty() && !GemRequirement::parse(&strings)?.dependency_match(&target.version, false);
+    let needs_strings = !strings.is_empty()
+        && !GemRequirement::parse(&strings)?.dependency_match(&target.version, false);
     if needs_strings {
         for edit in plan_strings(&strings, &target)? {
-            let lit = decl.strings.get(edit.index).ok_or("requirement string vanished")?;
+            let lit = decl
+                .strings
+                .get(edit.index)
+                .ok_or("requirement string vanished")?;
             let start = lit.content.start + edit.version_span.start;
             let end = lit.content.start + edit.version_span.end;
             splices.push(Splice {
@@ -92,12 +95,15 @@ fn verify(text: &str, path: &str, req: &Requirement, splices: &[Splice]) -> Resu
     out.push_str(text.get(cursor..).unwrap_or_default());
     let reparsed = parse(&out, is_gemspec(path))
         .map_err(|(_, m)| format!("{path}: the rewritten file no longer parses: {m}"))?;
-    let still = reparsed.decls.iter().any(|d| {
-        d.name == req.key
-            && d.strings.iter().all(|s| Constraint::parse(s.value).is_ok())
-    });
+    let still = reparsed
+        .decls
+        .iter()
+        .any(|d| d.name == req.key && d.strings.iter().all(|s| Constraint::parse(s.value).is_ok()));
     if !still {
-        return Err(format!("{path}: the rewritten file lost the requirement on {}", req.key));
+        return Err(format!(
+            "{path}: the rewritten file lost the requirement on {}",
+            req.key
+        ));
     }
     Ok(())
 }

@@ -184,7 +184,11 @@ impl GemVersion {
     /// `Gem::Version#bump`: drop the pre-release part and the last segment,
     /// then increment the new last one (`1.4.2` -> `1.5`, `1` -> `2`).
     pub fn bump(&self) -> GemVersion {
-        let mut nums: Vec<String> = self.numeric_prefix().iter().map(|s| s.to_string()).collect();
+        let mut nums: Vec<String> = self
+            .numeric_prefix()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if nums.len() > 1 {
             nums.pop();
         }
@@ -301,10 +305,21 @@ mod tests {
 
     #[test]
     fn pattern() {
-        for ok in ["1", "1.0", "1.0.a", "1.0-rc.1", "1-a-b", "10.3.2", "1.0.0.0.0.2", "5.x"] {
+        for ok in [
+            "1",
+            "1.0",
+            "1.0.a",
+            "1.0-rc.1",
+            "1-a-b",
+            "10.3.2",
+            "1.0.0.0.0.2",
+            "5.x",
+        ] {
             assert!(matches_version_pattern(ok), "{ok}");
         }
-        for bad in ["", "a", "1.", "1..0", "1.0-", "1.0-.a", "1 0", "blah", ">1", "1.0+b"] {
+        for bad in [
+            "", "a", "1.", "1..0", "1.0-", "1.0-.a", "1 0", "blah", ">1", "1.0+b",
+        ] {
             assert!(!matches_version_pattern(bad), "{bad}");
         }
         assert_eq!(v("  ").to_string(), "0");
@@ -334,7 +349,13 @@ mod tests {
 
     #[test]
     fn bump_and_release() {
-        for (a, bumped) in [("1.4.2", "1.5"), ("1", "2"), ("1.4", "2"), ("5.a", "6"), ("1.9.b.3", "2")] {
+        for (a, bumped) in [
+            ("1.4.2", "1.5"),
+            ("1", "2"),
+            ("1.4", "2"),
+            ("5.a", "6"),
+            ("1.9.b.3", "2"),
+        ] {
             assert_eq!(v(a).bump().to_string(), bumped, "{a}");
         }
         assert_eq!(v("1.99").bump().to_string(), "2");
