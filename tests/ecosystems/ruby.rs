@@ -486,3 +486,27 @@ fn package_info_and_manifest_names() {
         assert_eq!(Ruby.is_manifest(path), yes, "{path}");
     }
 }
+
+/// A branch-tracking git gem with requirement strings is bounded by them.
+#[test]
+fn git_branch_with_requirement_strings() {
+    let text = "gem 'core-utils', '~> 1.4', github: 'acme/core-utils', branch: 'main'\n";
+    let tree = MemTree::new().with("Gemfile", text);
+    let req = Ruby
+        .find(&tree, "Gemfile", text, "core-utils")
+        .unwrap()
+        .remove(0);
+    assert_eq!(req.requirement, "~> 1.4");
+    let to = semver::Version::new(2, 0, 3);
+    let j = Ruby.judge(&req, &to, Some("1.4.2"));
+    assert_eq!(
+        (j.classification, j.new_requirement.as_deref()),
+        (Classification::Major, Some("~> 2.0"))
+    );
+    let splices = Ruby.rewrite(&tree, &req, &to).unwrap();
+    let out = apply_splices(&tree, &splices).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out["Gemfile"]),
+        text.replace("~> 1.4", "~> 2.0")
+    );
+}

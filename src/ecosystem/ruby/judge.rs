@@ -192,6 +192,13 @@ pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> J
                     )
                 }
             }
+            // A branch with requirement strings: the strings decide.
+            GitRef::Branch(b) if req.requirement != *b => {
+                judge_range(req, &target, locked.as_ref())
+            }
+            GitRef::DefaultBranch if !req.requirement.is_empty() => {
+                judge_range(req, &target, locked.as_ref())
+            }
             _ if locked_done => verdict(true, Classification::UpToDate),
             _ => verdict(true, Classification::LockfileOnly),
         },

@@ -7,6 +7,7 @@
 //! requirement string (or of its git tag), and rewrites touch only version
 //! bytes inside those literals.
 
+mod args;
 mod judge;
 mod lexer;
 mod lockfile;
@@ -26,6 +27,15 @@ use crate::ecosystem::{
 use manifest::{DeclSource, RefLit};
 
 pub struct Ruby;
+
+/// A declaration's requirement strings, joined for display.
+fn joined(decl: &manifest::GemDecl) -> String {
+    decl.strings
+        .iter()
+        .map(|s| s.value.trim())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Directories holding installed gems, not the repository's own manifests.
 const VENDORED: [&str; 2] = ["vendor/bundle/", ".bundle/"];
@@ -78,11 +88,7 @@ impl Handler for Ruby {
             let (requirement, span, source) = match &decl.source {
                 DeclSource::Path(_) => continue,
                 DeclSource::Registry => (
-                    decl.strings
-                        .iter()
-                        .map(|s| s.value.trim())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    joined(decl),
                     first.map(|s| s.content.clone()),
                     Source::Registry,
                 ),
@@ -93,8 +99,17 @@ impl Handler for Ruby {
                         RefLit::Branch(t) => (Some(t), GitRef::Branch(t.value.to_string())),
                         RefLit::Default => (None, GitRef::DefaultBranch),
                     };
+                    // A branch moves: what bounds the version then is the
+                    // requirement strings, if any.
+                    let by_strings = matches!(reference, GitRef::Branch(_) | GitRef::DefaultBranch)
+                        && first.is_some();
+                    let lit = if by_strings { first } else { lit };
                     (
-                        lit.map_or_else(String::new, |t| t.value.to_string()),
+                        if by_strings {
+                            joined(decl)
+                        } else {
+                            lit.map_or_else(String::new, |t| t.value.to_string())
+                        },
                         lit.map(|t| t.content.clone()),
                         Source::Git {
                             url: url.clone(),
