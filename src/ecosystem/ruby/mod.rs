@@ -55,9 +55,9 @@ impl Handler for Ruby {
             || name == "gems.rb"
             || (name.len() > ".gemspec".len() && name.ends_with(".gemspec"));
         manifest
-            && !VENDORED
-                .iter()
-                .any(|v| path.starts_with(v) || path.contains(&format!("/{v}")))
+            && !VENDORED.iter().any(|v| {
+                path.starts_with(v) || path.match_indices(v).any(|(i, _)| path[..i].ends_with('/'))
+            })
     }
 
     fn find(
