@@ -1,69 +1,208 @@
-//! Ruby manifests (scaffold: to be implemented).
+//! Ruby: `Gemfile` / `gems.rb` and `*.gemspec` manifests, `Gemfile.lock`,
+//! RubyGems version semantics.
+//!
+//! Invariant: a requirement is found only in a real `gem` or
+//! `add_*dependency` call naming the gem exactly (never in a comment, a
+//! string or a look-alike name); its span is the content of its first
+//! requirement string (or of its git tag), and rewrites touch only version
+//! bytes inside those literals.
+
+mod args;
+mod judge;
+mod lexer;
+mod lockfile;
+mod manifest;
+mod requirement;
+mod rewrite;
+mod version;
+
+pub use requirement::{Constraint, GemRequirement, Op};
+pub use version::GemVersion;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, SourceTree, Splice,
+    Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
+    Source, SourceTree, Splice, line_col,
 };
 
+use manifest::{DeclSource, RefLit};
+
 pub struct Ruby;
+
+/// A declaration's requirement strings, joined for display.
+fn joined(decl: &manifest::GemDecl) -> String {
+    decl.strings
+        .iter()
+        .map(|s| s.value.trim())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Directories holding installed gems, not the repository's own manifests.
+const VENDORED: [&str; 2] = ["vendor/bundle/", ".bundle/"];
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
 
 impl Handler for Ruby {
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Ruby
     }
 
-    fn is_manifest(&self, _path: &str) -> bool {
-        false
+    fn is_manifest(&self, path: &str) -> bool {
+        let name = file_name(path);
+        let manifest = name == "Gemfile"
+            || name == "gems.rb"
+            || (name.len() > ".gemspec".len() && name.ends_with(".gemspec"));
+        manifest
+            && !VENDORED.iter().any(|v| {
+                path.starts_with(v) || path.match_indices(v).any(|(i, _)| path[..i].ends_with('/'))
+            })
     }
 
     fn find(
         &self,
         _tree: &dyn SourceTree,
-        _path: &str,
-        _text: &str,
-        _name: &str,
+        path: &str,
+        text: &str,
+        name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
-        Ok(Vec::new())
+        let parsed = manifest::parse(text, rewrite::is_gemspec(path))
+            .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
+        let mut out = Vec::new();
+        for decl in parsed.decls.iter().filter(|d| d.name == name) {
+            if let Some((at, msg)) = &decl.problem {
+                return Err(ManifestError::at_offset(
+                    path,
+                    text,
+                    *at,
+                    format!("{name}: {msg}"),
+                ));
+            }
+            for s in &decl.strings {
+                Constraint::parse(s.value).map_err(|msg| {
+                    ManifestError::at_offset(path, text, s.content.start, format!("{name}: {msg}"))
+                })?;
+            }
+            let first = decl.strings.first();
+            let (requirement, span, source) = match &decl.source {
+                DeclSource::Path(_) => continue,
+                DeclSource::Registry => (
+                    joined(decl),
+                    first.map(|s| s.content.clone()),
+                    Source::Registry,
+                ),
+                DeclSource::Git { url, reference } => {
+                    let (lit, reference) = match reference {
+                        RefLit::Tag(t) => (Some(t), GitRef::Tag(t.value.to_string())),
+                        RefLit::Ref(t) => (Some(t), GitRef::Rev(t.value.to_string())),
+                        RefLit::Branch(t) => (Some(t), GitRef::Branch(t.value.to_string())),
+                        RefLit::Default => (None, GitRef::DefaultBranch),
+                    };
+                    // A branch moves: what bounds the version then is the
+                    // requirement strings, if any.
+                    let by_strings = matches!(reference, GitRef::Branch(_) | GitRef::DefaultBranch)
+                        && first.is_some();
+                    let lit = if by_strings { first } else { lit };
+                    (
+                        if by_strings {
+                            joined(decl)
+                        } else {
+                            lit.map_or_else(String::new, |t| t.value.to_string())
+                        },
+                        lit.map(|t| t.content.clone()),
+                        Source::Git {
+                            url: url.clone(),
+                            reference,
+                        },
+                    )
+                }
+            };
+            let at = span.as_ref().map_or(decl.name_offset, |s| s.start);
+            out.push(Requirement {
+                ecosystem: Ecosystem::Ruby,
+                path: path.to_string(),
+                line: line_col(text, at).0,
+                section: decl.section.clone(),
+                key: decl.name.to_string(),
+                requirement,
+                source,
+                span,
+                span_path: path.to_string(),
+            });
+        }
+        Ok(out)
     }
 
-    fn judge(&self, _req: &Requirement, _to: &semver::Version, _locked: Option<&str>) -> Judgement {
-        Judgement {
-            admits: false,
-            classification: Classification::Rewrite,
-            new_requirement: None,
-            unrewritable: Some("not implemented".into()),
-        }
+    fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+        judge::judge(req, to, locked)
     }
 
     fn rewrite(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _to: &semver::Version,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
-        Err("not implemented".into())
+        rewrite::rewrite(tree, req, to)
     }
 
     fn locked_version(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
     ) -> Result<Option<String>, ManifestError> {
-        Ok(None)
+        let Some(lock) = lockfile::candidates(&req.path)
+            .into_iter()
+            .find(|p| tree.exists(p))
+        else {
+            return Ok(None);
+        };
+        let text = tree.read_text(&lock)?;
+        lockfile::locked_version(&text, name)
+            .map_err(|(line, msg)| ManifestError::new(&lock, line, 1, msg))
     }
 
     fn lock_refresh(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
         _to: &semver::Version,
     ) -> Option<LockRefresh> {
-        None
+        let lockfile = lockfile::candidates(&req.path)
+            .into_iter()
+            .find(|p| tree.exists(p))?;
+        let dir = lockfile
+            .rfind('/')
+            .map_or("", |i| &lockfile[..i])
+            .to_string();
+        Some(LockRefresh {
+            dir,
+            lockfile,
+            commands: vec![vec![
+                "bundle".into(),
+                "lock".into(),
+                "--update".into(),
+                name.into(),
+            ]],
+        })
     }
 
-    fn package_info(&self, _path: &str, _text: &str) -> Result<PackageInfo, ManifestError> {
-        Ok(PackageInfo::default())
+    fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
+        let gemspec = rewrite::is_gemspec(path);
+        let parsed = manifest::parse(text, gemspec)
+            .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
+        let mut requires: Vec<String> = Vec::new();
+        for d in &parsed.decls {
+            if !requires.iter().any(|r| r == d.name) {
+                requires.push(d.name.to_string());
+            }
+        }
+        Ok(PackageInfo {
+            publishes: parsed.publishes.map(str::to_string),
+            requires,
+        })
     }
 }

@@ -1,0 +1,109 @@
+//! Splices that move a Gemfile or gemspec requirement to a new release.
+//!
+//! Invariant: each splice covers exactly a version inside a requirement
+//! string or a git tag's content, never a quote, comma or space; the edited
+//! file is lexed and parsed again and must still declare the gem with the
+//! new requirement, else the rewrite is refused.
+
+use crate::ecosystem::{Requirement, SourceTree, Splice};
+
+use super::judge::{Target, new_tag, plan_strings};
+use super::manifest::{DeclSource, GemDecl, RefLit, parse};
+use super::requirement::{Constraint, GemRequirement};
+
+/// Is `path` a gemspec (rather than a Gemfile)?
+pub fn is_gemspec(path: &str) -> bool {
+    path.ends_with(".gemspec")
+}
+
+/// The splices moving `req` to `to`.
+pub fn rewrite(
+    tree: &dyn SourceTree,
+    req: &Requirement,
+    to: &semver::Version,
+) -> Result<Vec<Splice>, String> {
+    let path = &req.span_path;
+    let text = tree.read_text(path).map_err(|e| e.to_string())?;
+    let span = req
+        .span
+        .clone()
+        .ok_or_else(|| "no requirement is written: nothing to edit".to_string())?;
+    let manifest = parse(&text, is_gemspec(path)).map_err(|(_, m)| format!("{path}: {m}"))?;
+    let decl = manifest
+        .decls
+        .iter()
+        .find(|d| d.name == req.key && owns_span(d, &span))
+        .ok_or_else(|| format!("{path}: the requirement at bytes {span:?} is no longer there"))?;
+    let target = Target::new(to);
+    let mut splices = Vec::new();
+    if let DeclSource::Git {
+        reference: RefLit::Tag(tag),
+        ..
+    } = &decl.source
+    {
+        let new = new_tag(tag.value, &target)
+            .ok_or_else(|| format!("tag {:?} names no version", tag.value))?;
+        splices.push(Splice {
+            path: path.clone(),
+            span: tag.content.clone(),
+            replacement: new,
+        });
+    }
+    let strings: Vec<&str> = decl.strings.iter().map(|s| s.value).collect();
+    let needs_strings = !strings.is_empty()
+        && !GemRequirement::parse(&strings)?.dependency_match(&target.version, false);
+    if needs_strings {
+        for edit in plan_strings(&strings, &target)? {
+            let lit = decl
+                .strings
+                .get(edit.index)
+                .ok_or("requirement string vanished")?;
+            let start = lit.content.start + edit.version_span.start;
+            let end = lit.content.start + edit.version_span.end;
+            splices.push(Splice {
+                path: path.clone(),
+                span: start..end,
+                replacement: edit.version,
+            });
+        }
+    }
+    verify(&text, path, req, &splices)?;
+    Ok(splices)
+}
+
+/// Does this declaration hold the requirement's span (its first string or
+/// its git tag)?
+fn owns_span(d: &GemDecl, span: &std::ops::Range<usize>) -> bool {
+    d.strings.first().is_some_and(|s| s.content == *span)
+        || matches!(&d.source, DeclSource::Git { reference: RefLit::Tag(t) | RefLit::Ref(t) | RefLit::Branch(t), .. } if t.content == *span)
+}
+
+/// Apply the splices and parse the result again.
+fn verify(text: &str, path: &str, req: &Requirement, splices: &[Splice]) -> Result<(), String> {
+    let mut sorted: Vec<&Splice> = splices.iter().collect();
+    sorted.sort_by_key(|s| s.span.start);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut cursor = 0;
+    for s in sorted {
+        let before = text
+            .get(cursor..s.span.start)
+            .ok_or_else(|| format!("{path}: overlapping edits"))?;
+        out.push_str(before);
+        out.push_str(&s.replacement);
+        cursor = s.span.end;
+    }
+    out.push_str(text.get(cursor..).unwrap_or_default());
+    let reparsed = parse(&out, is_gemspec(path))
+        .map_err(|(_, m)| format!("{path}: the rewritten file no longer parses: {m}"))?;
+    let still = reparsed
+        .decls
+        .iter()
+        .any(|d| d.name == req.key && d.strings.iter().all(|s| Constraint::parse(s.value).is_ok()));
+    if !still {
+        return Err(format!(
+            "{path}: the rewritten file lost the requirement on {}",
+            req.key
+        ));
+    }
+    Ok(())
+}
