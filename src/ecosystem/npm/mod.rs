@@ -1,5 +1,7 @@
 //! Npm manifests (scaffold: to be implemented).
 
+pub mod node_semver;
+
 use crate::ecosystem::{
     Classification, Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
     Requirement, SourceTree, Splice,
