@@ -62,6 +62,7 @@ fn conformance_gtr() {
 }
 
 fn req(requirement: &str, source: Source) -> Requirement {
+    let span = Some(0..requirement.len());
     Requirement {
         ecosystem: Ecosystem::Npm,
         path: "package.json".into(),
@@ -70,7 +71,7 @@ fn req(requirement: &str, source: Source) -> Requirement {
         key: "@acme/core-utils".into(),
         requirement: requirement.into(),
         source,
-        span: None,
+        span,
         span_path: "package.json".into(),
     }
 }

@@ -14,6 +14,17 @@ use super::LOOSE;
 
 /// Judge `req` against `to`, with the version a lockfile pins.
 pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+    let mut j = judge_text(req, to, locked);
+    if j.new_requirement.is_some() && req.span.is_none() {
+        j.new_requirement = None;
+        j.unrewritable = Some(
+            "the requirement is not written as plain text (JSON escapes): edit it by hand".into(),
+        );
+    }
+    j
+}
+
+fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
     let to_v = Version::from_semver(to);
     let locked_v = locked.and_then(|l| Version::parse(l, true).ok());
     match &req.source {

@@ -65,6 +65,10 @@ pub fn locked(path: &str, text: &str, q: &Query) -> Result<Option<String>, Manif
             continue;
         };
         let value = value.trim().trim_matches('"').to_string();
+        if value == "0.0.0-use.local" {
+            // Berry's marker for a workspace package: no registry version.
+            continue;
+        }
         if value.is_empty() {
             return Err(ManifestError::new(
                 path,
