@@ -1,12 +1,10 @@
 //! npm: snapshots, node-semver conformance, rewrite and judgement tables.
 
 use serde_json::Value;
-use wavebump::ecosystem::npm::node_semver::{gtr, satisfies, Options};
-use wavebump::ecosystem::{
-    Classification, Ecosystem, GitRef, MemTree, Requirement, Source,
-};
+use wavebump::ecosystem::npm::node_semver::{Options, gtr, satisfies};
+use wavebump::ecosystem::{Classification, Ecosystem, GitRef, MemTree, Requirement, Source};
 
-use crate::support::conformance::{load, Tally};
+use crate::support::conformance::{Tally, load};
 use crate::support::snapshot;
 
 #[test]
@@ -113,7 +111,11 @@ fn rewrite_rules_keep_operator_and_precision() {
     for (written, to, want) in cases {
         let j = npm.judge(&req(written, Source::Registry), &v(to), None);
         assert_eq!(j.unrewritable, None, "{written} -> {to}");
-        assert_eq!(j.new_requirement.as_deref(), Some(want), "{written} -> {to}");
+        assert_eq!(
+            j.new_requirement.as_deref(),
+            Some(want),
+            "{written} -> {to}"
+        );
         assert!(!j.admits, "{written} must not admit {to}");
     }
 }
@@ -143,7 +145,11 @@ fn judge_classifies() {
     let npm = Ecosystem::Npm.handler();
     for (written, to, locked, admits, class) in cases {
         let j = npm.judge(&req(written, Source::Registry), &v(to), locked);
-        assert_eq!((j.admits, j.classification), (admits, class), "{written} -> {to} ({locked:?})");
+        assert_eq!(
+            (j.admits, j.classification),
+            (admits, class),
+            "{written} -> {to} ({locked:?})"
+        );
     }
 }
 
@@ -172,21 +178,44 @@ fn git_references() {
         url: "git+https://github.com/acme/core-utils.git".into(),
         reference,
     };
-    let tag = npm.judge(&req("v1.4.0", git(GitRef::Tag("v1.4.0".into()))), &v("2.0.3"), None);
+    let tag = npm.judge(
+        &req("v1.4.0", git(GitRef::Tag("v1.4.0".into()))),
+        &v("2.0.3"),
+        None,
+    );
     assert_eq!(tag.new_requirement.as_deref(), Some("v2.0.3"));
     assert_eq!(tag.classification, Classification::Major);
     let tag = npm.judge(
-        &req("core-utils-v1.4.0", git(GitRef::Tag("core-utils-v1.4.0".into()))),
+        &req(
+            "core-utils-v1.4.0",
+            git(GitRef::Tag("core-utils-v1.4.0".into())),
+        ),
         &v("1.5.0"),
         None,
     );
     assert_eq!(tag.new_requirement.as_deref(), Some("core-utils-v1.5.0"));
     assert_eq!(tag.classification, Classification::Rewrite);
-    let rev = npm.judge(&req("1a2b3c4", git(GitRef::Rev("1a2b3c4".into()))), &v("2.0.3"), None);
-    assert!(rev.unrewritable.unwrap_or_default().contains("pinned to commit 1a2b3c4"));
-    let branch = npm.judge(&req("main", git(GitRef::Branch("main".into()))), &v("2.0.3"), None);
+    let rev = npm.judge(
+        &req("1a2b3c4", git(GitRef::Rev("1a2b3c4".into()))),
+        &v("2.0.3"),
+        None,
+    );
+    assert!(
+        rev.unrewritable
+            .unwrap_or_default()
+            .contains("pinned to commit 1a2b3c4")
+    );
+    let branch = npm.judge(
+        &req("main", git(GitRef::Branch("main".into()))),
+        &v("2.0.3"),
+        None,
+    );
     assert_eq!(branch.classification, Classification::LockfileOnly);
-    let semver = npm.judge(&req("^1.4.0", git(GitRef::Semver("^1.4.0".into()))), &v("2.0.3"), None);
+    let semver = npm.judge(
+        &req("^1.4.0", git(GitRef::Semver("^1.4.0".into()))),
+        &v("2.0.3"),
+        None,
+    );
     assert_eq!(semver.new_requirement.as_deref(), Some("^2.0.3"));
 }
 
@@ -226,9 +255,27 @@ fn finds_every_form_and_no_look_alike() {
 }"#;
     let got = found(text);
     let want = [
-        ("@acme/core-utils", "dependencies", "^1.4.0", "registry", Some("^1.4.0")),
-        ("cu", "devDependencies", "~1.4.1", "registry", Some("~1.4.1")),
-        ("@acme/core-utils", "peerDependencies", "^1.4.0", "workspace", Some("^1.4.0")),
+        (
+            "@acme/core-utils",
+            "dependencies",
+            "^1.4.0",
+            "registry",
+            Some("^1.4.0"),
+        ),
+        (
+            "cu",
+            "devDependencies",
+            "~1.4.1",
+            "registry",
+            Some("~1.4.1"),
+        ),
+        (
+            "@acme/core-utils",
+            "peerDependencies",
+            "^1.4.0",
+            "workspace",
+            Some("^1.4.0"),
+        ),
         (
             "@acme/core-utils",
             "optionalDependencies",
@@ -240,7 +287,13 @@ fn finds_every_form_and_no_look_alike() {
     assert_eq!(got.len(), want.len(), "{got:?}");
     for (g, w) in got.iter().zip(want) {
         assert_eq!(
-            (g.0.as_str(), g.1.as_str(), g.2.as_str(), g.3.as_str(), g.4.as_deref()),
+            (
+                g.0.as_str(),
+                g.1.as_str(),
+                g.2.as_str(),
+                g.3.as_str(),
+                g.4.as_deref()
+            ),
             w
         );
     }
@@ -260,7 +313,11 @@ fn malformed_manifests_name_line_and_column() {
     let npm = Ecosystem::Npm.handler();
     let tree = MemTree::new();
     let cases = [
-        ("{\n  \"dependencies\": {\n    \"a\": \"1\"\n    \"b\": \"2\"\n  }\n}", 4, 5),
+        (
+            "{\n  \"dependencies\": {\n    \"a\": \"1\"\n    \"b\": \"2\"\n  }\n}",
+            4,
+            5,
+        ),
         ("{\"dependencies\": [\"a\"]}", 1, 18),
         ("{\"dependencies\": {\"@acme/core-utils\": 1}}", 1, 39),
         ("[]", 1, 1),
@@ -329,7 +386,11 @@ fn lockfiles_pin_versions() {
         ),
     ];
     for (lock_name, lock, manifest_path, want, command) in cases {
-        let text = if manifest_path == "package.json" { manifest } else { member };
+        let text = if manifest_path == "package.json" {
+            manifest
+        } else {
+            member
+        };
         let tree = MemTree::new()
             .with(lock_name, lock)
             .with("package.json", manifest)
@@ -338,13 +399,18 @@ fn lockfiles_pin_versions() {
             .find(&tree, manifest_path, text, "@acme/core-utils")
             .expect("find");
         let r = &reqs[0];
-        let got = npm.locked_version(&tree, r, "@acme/core-utils").expect(lock_name);
+        let got = npm
+            .locked_version(&tree, r, "@acme/core-utils")
+            .expect(lock_name);
         assert_eq!(got.as_deref(), want, "{lock_name}");
         let refresh = npm
             .lock_refresh(&tree, r, "@acme/core-utils", &v("2.0.3"))
             .expect("refresh");
         assert_eq!(refresh.lockfile, lock_name);
-        assert_eq!(refresh.commands, vec![command.split(' ').map(String::from).collect::<Vec<_>>()]);
+        assert_eq!(
+            refresh.commands,
+            vec![command.split(' ').map(String::from).collect::<Vec<_>>()]
+        );
     }
 }
 
@@ -354,11 +420,19 @@ fn malformed_lockfiles_are_errors() {
     let manifest = r#"{"dependencies": {"@acme/core-utils": "^1.4.0"}}"#;
     for (name, lock, line) in [
         ("package-lock.json", "{\n  \"packages\": {,\n}", 2),
-        ("yarn.lock", "\"@acme/core-utils@^1.4.0\"\n  version \"1.4.3\"\n", 1),
+        (
+            "yarn.lock",
+            "\"@acme/core-utils@^1.4.0\"\n  version \"1.4.3\"\n",
+            1,
+        ),
         ("pnpm-lock.yaml", "importers:\n  .:\n\tdependencies:\n", 3),
     ] {
-        let tree = MemTree::new().with(name, lock).with("package.json", manifest);
-        let reqs = npm.find(&tree, "package.json", manifest, "@acme/core-utils").expect("find");
+        let tree = MemTree::new()
+            .with(name, lock)
+            .with("package.json", manifest);
+        let reqs = npm
+            .find(&tree, "package.json", manifest, "@acme/core-utils")
+            .expect("find");
         let e = npm
             .locked_version(&tree, &reqs[0], "@acme/core-utils")
             .expect_err(name);

@@ -8,9 +8,9 @@
 
 use crate::ecosystem::{Classification, GitRef, Judgement, Requirement, Source};
 
+use super::LOOSE;
 use super::node_semver::{Range, Version};
 use super::spec::GitTag;
-use super::LOOSE;
 
 /// Judge `req` against `to`, with the version a lockfile pins.
 pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
@@ -164,7 +164,10 @@ struct Token<'a> {
 fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut words = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         match (c.is_whitespace(), start) {
             (true, Some(s)) => {
                 words.push(s..i);
@@ -230,7 +233,9 @@ pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
         [one] if matches!(one.op, "" | "=" | "^" | "~" | "~>") => {
             replace(one, same_precision(version_text(one), to)?)
         }
-        [one] if matches!(one.op, "<" | "<=") => replace(one, widen(one.op, version_text(one), to)?),
+        [one] if matches!(one.op, "<" | "<=") => {
+            replace(one, widen(one.op, version_text(one), to)?)
+        }
         [a, b] if is_lower(a.op) && matches!(b.op, "<" | "<=") => {
             replace(b, widen(b.op, version_text(b), to)?)
         }
@@ -240,7 +245,7 @@ pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
         _ => {
             return Err(format!(
                 "range `{text}` does not admit {to} and has no single bound to move: rewrite it by hand"
-            ))
+            ));
         }
     };
     match Range::parse(&new, LOOSE) {
@@ -277,7 +282,10 @@ fn same_precision(written: &str, to: &Version) -> Result<String, String> {
             (false, None) => return Err(format!("cannot read version `{written}`")),
         }
     }
-    if parts.len() == 3 && to.is_prerelease() && !parts.iter().any(|p| matches!(*p, "x" | "X" | "*")) {
+    if parts.len() == 3
+        && to.is_prerelease()
+        && !parts.iter().any(|p| matches!(*p, "x" | "X" | "*"))
+    {
         let pre: Vec<String> = to.pre.iter().map(ToString::to_string).collect();
         out.push('-');
         out.push_str(&pre.join("."));

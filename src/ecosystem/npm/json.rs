@@ -106,7 +106,12 @@ impl Parser<'_> {
             Some(c) => format!("found {c:?}"),
             None => "found the end of the file".to_string(),
         };
-        ManifestError::at_offset(self.path, self.text, self.pos, format!("{message}, {found}"))
+        ManifestError::at_offset(
+            self.path,
+            self.text,
+            self.pos,
+            format!("{message}, {found}"),
+        )
     }
 
     fn peek(&self) -> Option<u8> {
@@ -205,7 +210,9 @@ impl Parser<'_> {
                     chunk = self.pos;
                 }
                 Some(b) if b < 0x20 => {
-                    return Err(self.error("expected a `\\` escape, not a control character in a string"))
+                    return Err(
+                        self.error("expected a `\\` escape, not a control character in a string")
+                    );
                 }
                 Some(_) => self.pos += 1,
             }
@@ -251,7 +258,11 @@ impl Parser<'_> {
                 out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                 return Ok(());
             }
-            _ => return Err(self.error("expected an escape (`\\\"`, `\\\\`, `\\n`, `\\uXXXX`, ...)")),
+            _ => {
+                return Err(
+                    self.error("expected an escape (`\\\"`, `\\\\`, `\\n`, `\\uXXXX`, ...)")
+                );
+            }
         };
         self.pos += 1;
         out.push(c);

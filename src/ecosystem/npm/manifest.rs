@@ -7,11 +7,11 @@
 //! decoded value (escapes) or nothing is written.
 
 use crate::ecosystem::{
-    line_col, Ecosystem, ManifestError, PackageInfo, Requirement, Source, SourceTree,
+    Ecosystem, ManifestError, PackageInfo, Requirement, Source, SourceTree, line_col,
 };
 
 use super::json::{self, JStr, Member, Node, Value};
-use super::spec::{classify, Spec};
+use super::spec::{Spec, classify};
 
 /// The dependency sections npm installs from.
 pub const SECTIONS: [&str; 4] = [
@@ -88,7 +88,7 @@ pub fn dependencies<'a>(
                     text,
                     node.span.start,
                     format!("expected `{section}` to be an object of package name to version"),
-                ))
+                ));
             }
         };
         for (i, m) in members.iter().enumerate() {
@@ -131,9 +131,7 @@ pub fn find(
     for dep in dependencies(path, text, &root)? {
         let spec = dep.value.value.as_str();
         let (requirement, offset, source) = match classify(spec) {
-            Spec::Registry { range } if dep.key.value == name => {
-                (range, Some(0), Source::Registry)
-            }
+            Spec::Registry { range } if dep.key.value == name => (range, Some(0), Source::Registry),
             Spec::Alias {
                 name: target,
                 range,
@@ -225,7 +223,10 @@ pub fn join(dir: &str, name: &str) -> String {
 /// to the real package).
 pub fn package_info(path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
     let root = parse(path, text)?;
-    let publishes = root.get("name").and_then(Node::as_str).map(|s| s.value.clone());
+    let publishes = root
+        .get("name")
+        .and_then(Node::as_str)
+        .map(|s| s.value.clone());
     let mut requires: Vec<String> = Vec::new();
     for dep in dependencies(path, text, &root)? {
         let name = match classify(&dep.value.value) {

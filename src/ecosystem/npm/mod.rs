@@ -67,7 +67,7 @@ impl Handler for Npm {
                 GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to))?,
                 GitRef::Rev(rev) => return Err(format!("pinned to commit {rev}: move it by hand")),
                 GitRef::Branch(_) | GitRef::DefaultBranch => {
-                    return Err("a branch moves with the lockfile, not the manifest".into())
+                    return Err("a branch moves with the lockfile, not the manifest".into());
                 }
             },
             Source::Registry | Source::Workspace { .. } => {
@@ -79,9 +79,7 @@ impl Handler for Npm {
             "the requirement is not written as plain text (escaped or empty): edit it by hand"
                 .to_string()
         })?;
-        let text = tree
-            .read_text(&req.span_path)
-            .map_err(|e| e.to_string())?;
+        let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
         if text.get(span.clone()) != Some(req.requirement.as_str()) {
             return Err(format!(
                 "{}: the requirement `{}` is no longer at its recorded place",
@@ -94,7 +92,12 @@ impl Handler for Npm {
             text.get(span.end..).unwrap_or("")
         );
         serde_json::from_str::<serde_json::Value>(rewritten.trim_start_matches('\u{feff}'))
-            .map_err(|e| format!("{}: the rewrite would not parse as JSON: {e}", req.span_path))?;
+            .map_err(|e| {
+                format!(
+                    "{}: the rewrite would not parse as JSON: {e}",
+                    req.span_path
+                )
+            })?;
         Ok(vec![Splice {
             path: req.span_path.clone(),
             span,

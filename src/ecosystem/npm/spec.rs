@@ -38,10 +38,7 @@ pub enum Spec<'a> {
 pub fn classify(spec: &str) -> Spec<'_> {
     if let Some(rest) = spec.strip_prefix("npm:") {
         let offset = 4;
-        let at = rest
-            .get(1..)
-            .and_then(|r| r.find('@'))
-            .map(|i| i + 1);
+        let at = rest.get(1..).and_then(|r| r.find('@')).map(|i| i + 1);
         return match at {
             Some(at) => Spec::Alias {
                 name: rest.get(..at).unwrap_or(""),
@@ -81,23 +78,33 @@ pub fn classify(spec: &str) -> Spec<'_> {
 /// `workspace:packages/core` is a path instead).
 fn is_workspace_range(range: &str) -> bool {
     matches!(range, "*" | "^" | "~")
-        || !range.contains('/')
-            && super::node_semver::Range::parse(range, super::LOOSE).is_some()
+        || !range.contains('/') && super::node_semver::Range::parse(range, super::LOOSE).is_some()
 }
 
 fn is_local(spec: &str) -> bool {
-    ["file:", "link:", "portal:", "./", "../", "/", "~/", ".\\", "..\\"]
-        .iter()
-        .any(|p| spec.starts_with(p))
+    [
+        "file:", "link:", "portal:", "./", "../", "/", "~/", ".\\", "..\\",
+    ]
+    .iter()
+    .any(|p| spec.starts_with(p))
         || spec == "."
         || spec == ".."
         || spec.ends_with(".tgz") && !spec.contains("://")
-        || spec.len() > 2 && spec.as_bytes().get(1) == Some(&b':') && spec.as_bytes().get(2) == Some(&b'\\')
+        || spec.len() > 2
+            && spec.as_bytes().get(1) == Some(&b':')
+            && spec.as_bytes().get(2) == Some(&b'\\')
 }
 
 fn is_git(spec: &str) -> bool {
     const PREFIXES: [&str; 8] = [
-        "git+", "git://", "git@", "github:", "gitlab:", "bitbucket:", "gist:", "ssh://",
+        "git+",
+        "git://",
+        "git@",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
+        "ssh://",
     ];
     if PREFIXES.iter().any(|p| spec.starts_with(p)) {
         return true;
@@ -114,7 +121,8 @@ fn is_git(spec: &str) -> bool {
                 !s.is_empty()
                     && !s.starts_with('.')
                     && !s.starts_with('@')
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             };
             ok(owner) && ok(repo)
         }
@@ -158,7 +166,8 @@ fn git(spec: &str) -> Spec<'_> {
 
 /// A hex commit id (7 to 40 digits).
 fn is_commit(s: &str) -> bool {
-    (7..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+    (7..=40).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_hexdigit())
         && s.bytes().any(|b| b.is_ascii_digit())
 }
 
@@ -244,12 +253,20 @@ mod tests {
                 offset: Some(21)
             }
         );
-        assert_eq!(classify("workspace:*"), Spec::Workspace { range: "*", offset: 10 });
+        assert_eq!(
+            classify("workspace:*"),
+            Spec::Workspace {
+                range: "*",
+                offset: 10
+            }
+        );
         assert_eq!(classify("workspace:packages/core"), Spec::Local);
         assert_eq!(classify("file:../core"), Spec::Local);
         assert_eq!(classify("https://x.org/core-utils-1.4.0.tgz"), Spec::Local);
         let git = |s| match classify(s) {
-            Spec::Git { reference, offset, .. } => Some((reference, offset)),
+            Spec::Git {
+                reference, offset, ..
+            } => Some((reference, offset)),
             _ => None,
         };
         let url = "git+https://github.com/acme/core-utils.git#v1.4.0";
@@ -258,8 +275,14 @@ mod tests {
             git("github:acme/core-utils#semver:^1.4.0"),
             Some((GitRef::Semver("^1.4.0".into()), Some(30)))
         );
-        assert_eq!(git("acme/core-utils#main"), Some((GitRef::Branch("main".into()), Some(16))));
-        assert_eq!(git("acme/core-utils#1a2b3c4d"), Some((GitRef::Rev("1a2b3c4d".into()), Some(16))));
+        assert_eq!(
+            git("acme/core-utils#main"),
+            Some((GitRef::Branch("main".into()), Some(16)))
+        );
+        assert_eq!(
+            git("acme/core-utils#1a2b3c4d"),
+            Some((GitRef::Rev("1a2b3c4d".into()), Some(16)))
+        );
         assert_eq!(git("acme/core-utils"), Some((GitRef::DefaultBranch, None)));
     }
 

@@ -70,7 +70,12 @@ fn scan(path: &str, text: &str, key: &str) -> Result<HashMap<String, String>, Ma
             continue;
         }
         let (k, value) = split_key(content).ok_or_else(|| {
-            ManifestError::new(path, lineno, indent as u32 + 1, "expected `key:` or `key: value`")
+            ManifestError::new(
+                path,
+                lineno,
+                indent as u32 + 1,
+                "expected `key:` or `key: value`",
+            )
         })?;
         while stack.last().is_some_and(|(d, _)| *d >= indent) {
             stack.pop();
@@ -111,7 +116,10 @@ fn split_key(content: &str) -> Option<(String, &str)> {
         }
         Some(b'"') => {
             let close = content.get(1..)?.find('"')? + 1;
-            (content.get(1..close)?.to_string(), content.get(close + 1..)?)
+            (
+                content.get(1..close)?.to_string(),
+                content.get(close + 1..)?,
+            )
         }
         _ => {
             let colon = content

@@ -6,8 +6,8 @@
 //! corresponding `replace*` step returns for the same input and options
 //! (the regexes are emulated by hand-written matchers; no regex engine).
 
-use super::version::{is_ident_byte, Cursor};
 use super::Options;
+use super::version::{Cursor, is_ident_byte};
 
 /// The parts of an `XRANGEPLAIN` match: `[v=\s]*M(.m(.p(-pre)?(+build)?)?)?`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,11 +78,19 @@ pub fn hyphen(range: &str, opts: Options) -> Option<String> {
             continue;
         };
         let (left, right) = (left.trim_start(), right.trim_end());
-        let (Some(from), Some(to)) = (xrange_full(left, opts.loose), xrange_full(right, opts.loose))
-        else {
+        let (Some(from), Some(to)) = (
+            xrange_full(left, opts.loose),
+            xrange_full(right, opts.loose),
+        ) else {
             continue;
         };
-        return Some(hyphen_replace(left, from, right, to, opts.include_prerelease));
+        return Some(hyphen_replace(
+            left,
+            from,
+            right,
+            to,
+            opts.include_prerelease,
+        ));
     }
     None
 }
@@ -159,7 +167,10 @@ fn comparator_trim(s: &str) -> String {
             k += 1;
         }
         let mut v = k;
-        while bytes.get(v).is_some_and(|b| matches!(b, b'v' | b'=') || is_space(*b)) {
+        while bytes
+            .get(v)
+            .is_some_and(|b| matches!(b, b'v' | b'=') || is_space(*b))
+        {
             v += 1;
         }
         let starts_version = bytes
@@ -187,7 +198,10 @@ fn lone_trim(s: &str, op: u8) -> String {
             continue;
         }
         let mut k = i + 1;
-        if op == b'~' && bytes.get(k) == Some(&b'>') && bytes.get(k + 1).copied().is_some_and(is_space) {
+        if op == b'~'
+            && bytes.get(k) == Some(&b'>')
+            && bytes.get(k + 1).copied().is_some_and(is_space)
+        {
             k += 1;
         }
         let ws_start = k;
@@ -246,19 +260,28 @@ fn strip_build(comp: &str) -> String {
             while bytes.get(end).copied().is_some_and(is_ident_byte) {
                 end += 1;
             }
-            if bytes.get(end) == Some(&b'.') && bytes.get(end + 1).copied().is_some_and(is_ident_byte) {
+            if bytes.get(end) == Some(&b'.')
+                && bytes.get(end + 1).copied().is_some_and(is_ident_byte)
+            {
                 end += 1;
             } else {
                 break;
             }
         }
-        return format!("{}{}", comp.get(..i).unwrap_or(""), comp.get(end..).unwrap_or(""));
+        return format!(
+            "{}{}",
+            comp.get(..i).unwrap_or(""),
+            comp.get(end..).unwrap_or("")
+        );
     }
     comp.to_string()
 }
 
 fn replace_caret(comp: &str, opts: Options) -> String {
-    let Some(x) = comp.strip_prefix('^').and_then(|r| xrange_full(r, opts.loose)) else {
+    let Some(x) = comp
+        .strip_prefix('^')
+        .and_then(|r| xrange_full(r, opts.loose))
+    else {
         return comp.to_string();
     };
     let z = if opts.include_prerelease { "-0" } else { "" };
@@ -340,7 +363,10 @@ fn replace_xrange(comp: &str, opts: Options) -> String {
             "*".to_string()
         }
     } else if !gtlt.is_empty() && xpat {
-        let (mut new_big, mut new_minor) = (big.to_string(), if xmin { "0".to_string() } else { m.to_string() });
+        let (mut new_big, mut new_minor) = (
+            big.to_string(),
+            if xmin { "0".to_string() } else { m.to_string() },
+        );
         if gtlt == ">" {
             gtlt = ">=";
             if xmin {
@@ -387,7 +413,11 @@ fn replace_stars(comp: &str) -> String {
     if start > 0 && matches!(bytes.get(start - 1), Some(b'<' | b'>')) {
         start -= 1;
     }
-    format!("{}{}", comp.get(..start).unwrap_or(""), comp.get(star + 1..).unwrap_or(""))
+    format!(
+        "{}{}",
+        comp.get(..start).unwrap_or(""),
+        comp.get(star + 1..).unwrap_or("")
+    )
 }
 
 #[cfg(test)]
@@ -433,7 +463,10 @@ mod tests {
         assert_eq!(trims("~> 1"), "~>1");
         assert_eq!(trims("~ 1"), "~1");
         assert_eq!(trims("^ 1.2 ~ 3"), "^1.2 ~3");
-        assert_eq!(hyphen("1.2.3 - 2.3.4", STRICT).as_deref(), Some(">=1.2.3 <=2.3.4"));
+        assert_eq!(
+            hyphen("1.2.3 - 2.3.4", STRICT).as_deref(),
+            Some(">=1.2.3 <=2.3.4")
+        );
         assert_eq!(hyphen("1 - 2", STRICT).as_deref(), Some(">=1.0.0 <3.0.0-0"));
         assert_eq!(hyphen("x - 1.x", STRICT).as_deref(), Some("<2.0.0-0"));
         assert_eq!(hyphen("1.2.3", STRICT), None);

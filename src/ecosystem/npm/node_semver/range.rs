@@ -6,9 +6,9 @@
 //! `None` where it throws; `test`, `is_below` and `min_version` follow
 //! `Range.test`, `outside(.., '>')` and `minVersion`.
 
+use super::Options;
 use super::desugar::{hyphen, js_split_ws, parse_comparator, trims};
 use super::version::{Version, VersionError};
-use super::Options;
 
 /// A primitive comparator's operator (`=` and `` are the same).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,13 +121,12 @@ impl Range {
             set.retain(|c| !c.first().is_some_and(Comparator::is_null_set));
             if set.is_empty() {
                 set = vec![first];
-            } else if set.len() > 1 {
-                if let Some(any) = set
-                    .iter()
-                    .find(|c| c.len() == 1 && c.first().is_some_and(|c| c.version.is_none()))
-                {
-                    set = vec![any.clone()];
-                }
+            } else if let Some(any) = set
+                .iter()
+                .find(|c| c.len() == 1 && c.first().is_some_and(|c| c.version.is_none()))
+            {
+                // Any set absorbs the union (only reached with several sets).
+                set = vec![any.clone()];
             }
         }
         Some(Range { set, opts })
@@ -185,9 +184,12 @@ impl Range {
             if matches!(high.op, Op::Gt | Op::Ge) {
                 return false;
             }
-            if matches!(low.op, Op::Eq | Op::Gt) && v <= low_v {
-                return false;
-            } else if low.op == Op::Ge && v < low_v {
+            let under_low = match low.op {
+                Op::Eq | Op::Gt => v <= low_v,
+                Op::Ge => v < low_v,
+                Op::Lt | Op::Le => false,
+            };
+            if under_low {
                 return false;
             }
         }
@@ -222,10 +224,8 @@ impl Range {
                     set_min = Some(v);
                 }
             }
-            if let Some(s) = set_min {
-                if min.as_ref().is_none_or(|m| *m > s) {
-                    min = Some(s);
-                }
+            if let Some(s) = set_min.filter(|s| min.as_ref().is_none_or(|m| m > s)) {
+                min = Some(s);
             }
         }
         min.filter(|m| self.test(m))

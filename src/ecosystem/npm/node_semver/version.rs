@@ -22,14 +22,11 @@ pub enum Ident {
 
 impl Ident {
     fn from_text(text: &str) -> Ident {
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = text.parse::<u64>() {
-                if n < MAX_SAFE_INTEGER {
-                    return Ident::Num(n);
-                }
-            }
+        let numeric = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        match text.parse::<u64>() {
+            Ok(n) if numeric && n < MAX_SAFE_INTEGER => Ident::Num(n),
+            _ => Ident::Alpha(text.to_string()),
         }
-        Ident::Alpha(text.to_string())
     }
 }
 
@@ -323,7 +320,10 @@ mod tests {
         assert!(ok("1.2.3-", false).is_err());
         assert!(ok("1.2", false).is_err());
         assert!(ok("not a version", false).is_err());
-        assert_eq!(ok("9007199254740992.0.0", false), Err(VersionError::TooLarge));
+        assert_eq!(
+            ok("9007199254740992.0.0", false),
+            Err(VersionError::TooLarge)
+        );
         assert!(ok(&"1".repeat(300), true).is_err());
     }
 
@@ -331,8 +331,16 @@ mod tests {
     fn precedence() {
         let v = |s: &str| Version::parse(s, false).unwrap();
         let order = [
-            "1.0.0-0", "1.0.0-1", "1.0.0-2", "1.0.0-a", "1.0.0-a.1", "1.0.0-b", "1.0.0", "1.0.1",
-            "1.1.0", "2.0.0",
+            "1.0.0-0",
+            "1.0.0-1",
+            "1.0.0-2",
+            "1.0.0-a",
+            "1.0.0-a.1",
+            "1.0.0-b",
+            "1.0.0",
+            "1.0.1",
+            "1.1.0",
+            "2.0.0",
         ];
         for pair in order.windows(2) {
             assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
