@@ -1,8 +1,30 @@
-//! Npm manifests (scaffold: to be implemented).
+//! npm manifests (`package.json`): the library's requirements in every
+//! dependency section (aliases, `workspace:`, git URLs), judged by a
+//! node-semver reimplementation, rewritten by byte splices, with versions
+//! from package-lock.json, yarn.lock or pnpm-lock.yaml.
+//!
+//! Invariant: a rewrite replaces only the range or git reference text of
+//! one dependency value, and the result still parses as JSON.
+
+mod bump;
+mod json;
+mod lockfile;
+mod manifest;
+pub mod node_semver;
+mod spec;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, SourceTree, Splice,
+    Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
+    Source, SourceTree, Splice,
+};
+
+use node_semver::{Options, Version};
+use spec::GitTag;
+
+/// How manifests' ranges are read: npm parses them loosely.
+pub(crate) const LOOSE: Options = Options {
+    loose: true,
+    include_prerelease: false,
 };
 
 pub struct Npm;
@@ -12,58 +34,97 @@ impl Handler for Npm {
         Ecosystem::Npm
     }
 
-    fn is_manifest(&self, _path: &str) -> bool {
-        false
+    fn is_manifest(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        name == "package.json" && !path.split('/').any(|part| part == "node_modules")
     }
 
     fn find(
         &self,
-        _tree: &dyn SourceTree,
-        _path: &str,
-        _text: &str,
-        _name: &str,
+        tree: &dyn SourceTree,
+        path: &str,
+        text: &str,
+        name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
-        Ok(Vec::new())
+        manifest::find(tree, path, text, name)
     }
 
-    fn judge(&self, _req: &Requirement, _to: &semver::Version, _locked: Option<&str>) -> Judgement {
-        Judgement {
-            admits: false,
-            classification: Classification::Rewrite,
-            new_requirement: None,
-            unrewritable: Some("not implemented".into()),
-        }
+    fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+        bump::judge(req, to, locked)
     }
 
     fn rewrite(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _to: &semver::Version,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
-        Err("not implemented".into())
+        let new = match &req.source {
+            Source::Git { reference, .. } => match reference {
+                GitRef::Tag(tag) => GitTag::parse(tag)
+                    .map(|t| t.with_version(to))
+                    .ok_or_else(|| format!("git tag `{tag}` names no version"))?,
+                GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to))?,
+                GitRef::Rev(rev) => return Err(format!("pinned to commit {rev}: move it by hand")),
+                GitRef::Branch(_) | GitRef::DefaultBranch => {
+                    return Err("a branch moves with the lockfile, not the manifest".into());
+                }
+            },
+            Source::Registry | Source::Workspace { .. } => {
+                bump::new_range(&req.requirement, &Version::from_semver(to))?
+            }
+            Source::Path { .. } => return Err("a path dependency has no version".into()),
+        };
+        let span = req.span.clone().ok_or_else(|| {
+            "the requirement is not written as plain text (escaped or empty): edit it by hand"
+                .to_string()
+        })?;
+        let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
+        if text.get(span.clone()) != Some(req.requirement.as_str()) {
+            return Err(format!(
+                "{}: the requirement `{}` is no longer at its recorded place",
+                req.span_path, req.requirement
+            ));
+        }
+        let rewritten = format!(
+            "{}{new}{}",
+            text.get(..span.start).unwrap_or(""),
+            text.get(span.end..).unwrap_or("")
+        );
+        serde_json::from_str::<serde_json::Value>(rewritten.trim_start_matches('\u{feff}'))
+            .map_err(|e| {
+                format!(
+                    "{}: the rewrite would not parse as JSON: {e}",
+                    req.span_path
+                )
+            })?;
+        Ok(vec![Splice {
+            path: req.span_path.clone(),
+            span,
+            replacement: new,
+        }])
     }
 
     fn locked_version(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
     ) -> Result<Option<String>, ManifestError> {
-        Ok(None)
+        lockfile::locked_version(tree, req, name)
     }
 
     fn lock_refresh(
         &self,
-        _tree: &dyn SourceTree,
-        _req: &Requirement,
-        _name: &str,
-        _to: &semver::Version,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        name: &str,
+        to: &semver::Version,
     ) -> Option<LockRefresh> {
-        None
+        lockfile::refresh(tree, req, name, to)
     }
 
-    fn package_info(&self, _path: &str, _text: &str) -> Result<PackageInfo, ManifestError> {
-        Ok(PackageInfo::default())
+    fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
+        manifest::package_info(path, text)
     }
 }
