@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod ecosystem;
 pub mod inspect;
+pub mod plan;

@@ -2,5 +2,5 @@
 
 mod support;
 
-mod ecosystems;
 mod cli;
+mod ecosystems;
