@@ -9,11 +9,7 @@ use crate::ecosystem::{self, DirTree, LibraryNames};
 use crate::inspect;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "wavebump",
-    version,
-    about = "Roll a shared library's new release out across a fleet of repositories, in CI-gated waves."
-)]
+#[command(name = "wavebump", version, about = "Roll a shared library's new release out across a fleet of repositories, in CI-gated waves.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use crate::ecosystem::{ScanReport, SourceTree, Splice, apply_splices};
+use crate::ecosystem::{apply_splices, ScanReport, SourceTree, Splice};
 
 /// A fixed-width table, one row per target, then errors and a summary line.
 pub fn render_text(report: &ScanReport, to: &semver::Version) -> String {
@@ -92,8 +92,7 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
         "targets": report.targets,
         "errors": report.errors,
     });
-    let mut s =
-        serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

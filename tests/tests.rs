@@ -2,5 +2,5 @@
 
 mod support;
 
-mod cli;
 mod ecosystems;
+mod cli;

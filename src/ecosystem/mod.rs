@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use scan::{ScanReport, Target, apply_splices, scan};
+pub use scan::{apply_splices, scan, ScanReport, Target};
 pub use tree::{DirTree, MemTree, SourceTree};
 
 /// The ecosystems wavebump understands.

@@ -3,7 +3,7 @@
 //! locked-version, rewrite and package-info of every handler.
 
 use proptest::prelude::*;
-use wavebump::ecosystem::{self, Ecosystem, LibraryNames, MemTree, apply_splices};
+use wavebump::ecosystem::{self, apply_splices, Ecosystem, LibraryNames, MemTree};
 
 use crate::support::{crate_root, load_tree};
 
@@ -52,11 +52,7 @@ fn real_manifests() -> Vec<(String, Vec<u8>)> {
 fn exercise(tree: &MemTree, to: &semver::Version) {
     let library = LibraryNames::acme_core_utils();
     let report = ecosystem::scan(tree, &library, to);
-    let splices: Vec<_> = report
-        .targets
-        .iter()
-        .flat_map(|t| t.splices.clone())
-        .collect();
+    let splices: Vec<_> = report.targets.iter().flat_map(|t| t.splices.clone()).collect();
     let _ = apply_splices(tree, &splices);
     for eco in Ecosystem::ALL {
         let handler = eco.handler();

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use wavebump::ecosystem::{self, Ecosystem, LibraryNames, SourceTree, apply_splices};
+use wavebump::ecosystem::{self, apply_splices, Ecosystem, LibraryNames, SourceTree};
 use wavebump::inspect;
 
 use super::{crate_root, load_tree};
@@ -29,11 +29,7 @@ pub fn check_all(eco: Ecosystem) -> usize {
             failures.push(format!("{}: {e}", case.display()));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "snapshot failures:\n{}",
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "snapshot failures:\n{}", failures.join("\n\n"));
     cases.len()
 }
 
@@ -58,15 +54,9 @@ fn check_case(case: &Path) -> Result<(), String> {
     }
 
     // Only requirement bytes are replaced.
-    let splices: Vec<_> = report
-        .targets
-        .iter()
-        .flat_map(|t| t.splices.clone())
-        .collect();
+    let splices: Vec<_> = report.targets.iter().flat_map(|t| t.splices.clone()).collect();
     for s in &splices {
-        let old = input
-            .read(&s.path)
-            .map_err(|e| format!("{}: {e}", s.path))?;
+        let old = input.read(&s.path).map_err(|e| format!("{}: {e}", s.path))?;
         let replaced = old
             .get(s.span.clone())
             .ok_or_else(|| format!("{}: span {:?} outside file", s.path, s.span))?;
@@ -107,9 +97,7 @@ fn check_case(case: &Path) -> Result<(), String> {
                 diffs.push_str(&inspect::unified_diff(&path, b, a));
             }
         }
-        return Err(format!(
-            "rewritten tree differs from out/ (expected → actual):\n{diffs}"
-        ));
+        return Err(format!("rewritten tree differs from out/ (expected → actual):\n{diffs}"));
     }
     Ok(())
 }
