@@ -4,3 +4,4 @@ mod support;
 
 mod ecosystems;
 mod cli;
+mod plan;

@@ -27,6 +27,8 @@ pub(crate) fn resolve(
     warnings: &mut Vec<String>,
 ) -> Result<Entries, PlanError> {
     let n = graph.names.len();
+    // Collected apart and sorted, so list order in the policy does not show.
+    let mut notes = Vec::new();
     let lookup = |entry: String, name: &str| -> Result<usize, PlanError> {
         graph.id(name).ok_or_else(|| PlanError::UnknownRepo {
             entry,
@@ -39,7 +41,7 @@ pub(crate) fn resolve(
     for (i, name) in policy.canaries.iter().enumerate() {
         let id = lookup(format!("canaries[{i}]"), name)?;
         if !graph.is_planned(id) {
-            warnings.push(format!("canary `{name}` needs no PR: ignored"));
+            notes.push(format!("canary `{name}` needs no PR: ignored"));
         } else if let Some(slot) = canary.get_mut(id) {
             *slot = true;
         }
@@ -53,9 +55,7 @@ pub(crate) fn resolve(
             if graph.is_planned(id) {
                 ids.push(id);
             } else {
-                warnings.push(format!(
-                    "lockstep group {g}: `{name}` needs no PR: left out of the group"
-                ));
+                notes.push(format!("lockstep member `{name}` needs no PR: left out of its group"));
             }
         }
         ids.sort_unstable();
@@ -81,6 +81,9 @@ pub(crate) fn resolve(
             }
         }
     }
+    notes.sort();
+    notes.dedup();
+    warnings.append(&mut notes);
     Ok(Entries {
         canary,
         lockstep,

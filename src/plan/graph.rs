@@ -23,7 +23,7 @@ pub(crate) struct Graph {
 
 impl Graph {
     /// Intern every name of `input`. With `with_edges` off the graph has no
-    /// edges; the number of edges dropped between two planned repositories
+    /// edges; the number of distinct edges dropped between two planned repositories
     /// is returned.
     pub fn build(input: &PlanInput, with_edges: bool) -> (Self, usize) {
         let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
@@ -45,7 +45,7 @@ impl Graph {
             }
         }
         let mut providers = vec![Vec::new(); names.len()];
-        let mut dropped = 0;
+        let mut dropped = std::collections::BTreeSet::new();
         for e in &input.edges {
             let (Some(&from), Some(&to)) = (ids.get(e.from.as_str()), ids.get(e.to.as_str()))
             else {
@@ -57,7 +57,9 @@ impl Graph {
             if !with_edges {
                 let both = planned.get(from).copied().unwrap_or(false)
                     && planned.get(to).copied().unwrap_or(false);
-                dropped += usize::from(both);
+                if both {
+                    dropped.insert((from, to));
+                }
                 continue;
             }
             if let Some(list) = providers.get_mut(from) {
@@ -74,7 +76,7 @@ impl Graph {
                 planned,
                 providers,
             },
-            dropped,
+            dropped.len(),
         )
     }
 

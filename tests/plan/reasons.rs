@@ -1,0 +1,1 @@
+//! Reason and warning texts on small hand-made organisations.
