@@ -229,12 +229,21 @@ pub fn check(input: &PlanInput, policy: &Policy, plan: &Plan) {
     if !free.is_empty() {
         assert_eq!(wave0, free, "wave 0 is exactly the canaries that depend on nothing planned");
     }
+    // Canaries and their providers go ahead of everything else: between the
+    // first wave their dependencies allow and their own, only such units.
     let boosted = |c: usize| is_canary(c) || canaries.iter().any(|&k| reach[k].contains(&c));
-    for &c in canaries.iter().filter(|c| !free.contains(c)) {
-        let earliest = deps(c).iter().map(|&d| cwave(d) + 1).max().unwrap();
+    let first_sized = usize::from(!free.is_empty());
+    for &c in pclasses.iter().filter(|&&c| boosted(c) && !free.contains(&c)) {
+        let earliest = deps(c).iter().map(|&d| cwave(d) + 1).max().unwrap_or(first_sized);
         for &o in &pclasses {
             if (earliest..cwave(c)).contains(&cwave(o)) {
-                assert!(boosted(o), "canary {} waits in wave {} behind {} which is not canary-related", m.names[c], cwave(c), m.names[o]);
+                assert!(
+                    boosted(o),
+                    "canary-related {} waits in wave {} behind {} which is not canary-related",
+                    m.names[c],
+                    cwave(c),
+                    m.names[o]
+                );
             }
         }
     }
