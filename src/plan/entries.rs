@@ -55,7 +55,9 @@ pub(crate) fn resolve(
             if graph.is_planned(id) {
                 ids.push(id);
             } else {
-                notes.push(format!("lockstep member `{name}` needs no PR: left out of its group"));
+                notes.push(format!(
+                    "lockstep member `{name}` needs no PR: left out of its group"
+                ));
             }
         }
         ids.sort_unstable();

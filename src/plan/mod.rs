@@ -55,8 +55,9 @@ pub fn plan(input: &PlanInput, policy: &Policy) -> Result<Plan, PlanError> {
     let (graph, ignored_edges) = graph::Graph::build(input, policy.order_by_graph);
     let mut warnings = Vec::new();
     if ignored_edges > 0 {
+        let s = if ignored_edges == 1 { "" } else { "s" };
         warnings.push(format!(
-            "dependency order is off: {ignored_edges} edges between planned repositories are ignored"
+            "dependency order is off: {ignored_edges} edge{s} between planned repositories ignored"
         ));
     }
     let entries = entries::resolve(&graph, policy, &mut warnings)?;

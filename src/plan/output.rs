@@ -82,9 +82,10 @@ impl Plan {
         let mut out = String::new();
         for w in &self.waves {
             out.push_str(&format!(
-                "wave {} ({} repos, done after {}):\n",
+                "wave {} ({} repo{}, done after {}):\n",
                 w.index,
                 w.repo_count(),
+                if w.repo_count() == 1 { "" } else { "s" },
                 human(w.eta)
             ));
             for u in &w.units {

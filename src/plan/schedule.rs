@@ -155,10 +155,9 @@ pub(crate) fn schedule(
     for c in (0..n).filter(|&c| s.canary[c]) {
         if let (Some(w), Some(dep)) = (s.wave[c], &s.dep[c]) {
             warnings.push(format!(
-                "canary {} cannot be in wave 0: it depends on {} (wave {}); placed in wave {w}",
+                "canary {} cannot be in wave 0: it depends on {}; placed in wave {w}",
                 s.label(c),
                 s.after_list(dep),
-                dep.wave
             ));
         }
     }
@@ -370,13 +369,18 @@ impl<'a> Scheduler<'a> {
         shorten(list.iter().map(|&x| self.graph.name(x)).collect())
     }
 
+    /// `billing-lib (wave 1)`, `a, b (wave 1, through unplanned gateway)`.
     fn after_list(&self, dep: &Dep) -> String {
         let labels: Vec<String> = dep.after.iter().map(|a| self.label(a.0)).collect();
-        let mut text = shorten(labels.iter().map(String::as_str).collect());
-        if let Some((_, Some(via))) = dep.after.first() {
-            text.push_str(&format!(" through unplanned {}", self.label(*via)));
+        let list = shorten(labels.iter().map(String::as_str).collect());
+        match dep.after.first() {
+            Some((_, Some(via))) => format!(
+                "{list} (wave {}, through unplanned {})",
+                dep.wave,
+                self.label(*via)
+            ),
+            _ => format!("{list} (wave {})", dep.wave),
         }
-        text
     }
 
     fn reason(&self, c: usize, ctx: &Context, alone: bool) -> String {
@@ -386,18 +390,14 @@ impl<'a> Scheduler<'a> {
             clauses.push(if self.dep[c].is_none() {
                 "canary".to_string()
             } else {
-                "canary, not in wave 0: it depends on planned repositories".to_string()
+                "canary, delayed by its providers".to_string()
             });
         } else if let Some(cf) = self.canary_for[c] {
             clauses.push(format!("provider of canary {}", self.label(cf)));
         }
         let earliest = match &self.dep[c] {
             Some(dep) => {
-                clauses.push(format!(
-                    "after {} (wave {})",
-                    self.after_list(dep),
-                    dep.wave
-                ));
+                clauses.push(format!("after {}", self.after_list(dep)));
                 (dep.wave + 1).max(ctx.first_sized)
             }
             None => {

@@ -99,20 +99,19 @@ pub(crate) fn build(graph: &Graph, lockstep: &[Vec<usize>], warnings: &mut Vec<S
     // Pass 2: the quotient graph may still have cycles (a group whose
     // members depend on each other through other repositories).
     let mut qid = vec![usize::MAX; n];
-    let mut reps = Vec::new();
-    for node in 0..n {
-        let r = uf.find(node);
-        if r == node {
-            qid[node] = reps.len();
-            reps.push(node);
+    let mut reps = 0;
+    for (node, slot) in qid.iter_mut().enumerate() {
+        if uf.find(node) == node {
+            *slot = reps;
+            reps += 1;
         }
     }
     let q_of: Vec<usize> = (0..n).map(|x| qid[uf.find(x)]).collect();
-    let mut q_nodes: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
+    let mut q_nodes: Vec<Vec<usize>> = vec![Vec::new(); reps];
     for (node, &q) in q_of.iter().enumerate() {
         q_nodes[q].push(node);
     }
-    let mut qadj = vec![Vec::new(); reps.len()];
+    let mut qadj = vec![Vec::new(); reps];
     for (from, providers) in graph.providers.iter().enumerate() {
         for &to in providers {
             let (a, b) = (q_of[from], q_of[to]);

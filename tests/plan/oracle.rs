@@ -38,7 +38,11 @@ fn model(input: &PlanInput, policy: &Policy) -> Model {
             }
         }
     }
-    Model { names, planned, adj }
+    Model {
+        names,
+        planned,
+        adj,
+    }
 }
 
 /// Transitive closure (excluding the trivial path) of `adj`.
@@ -65,7 +69,11 @@ fn classes(m: &Model, policy: &Policy) -> (Vec<usize>, Vec<BTreeSet<usize>>) {
     let mut class: Vec<usize> = (0..n).collect();
     let id = |name: &str| m.names.binary_search_by(|x| x.as_str().cmp(name)).ok();
     for group in &policy.lockstep {
-        let ids: Vec<usize> = group.iter().filter_map(|g| id(g)).filter(|&i| m.planned[i]).collect();
+        let ids: Vec<usize> = group
+            .iter()
+            .filter_map(|g| id(g))
+            .filter(|&i| m.planned[i])
+            .collect();
         if let Some(&first) = ids.first() {
             let target = class[first];
             for &i in &ids {
@@ -125,10 +133,11 @@ fn glob(p: &[char], t: &[char]) -> bool {
 fn member_rank(policy: &Policy, name: &str) -> usize {
     let t_count = policy.tiers.len();
     let text: Vec<char> = name.chars().collect();
-    let tier = policy
-        .tiers
-        .iter()
-        .rposition(|t| t.patterns.iter().any(|p| glob(&p.chars().collect::<Vec<_>>(), &text)));
+    let tier = policy.tiers.iter().rposition(|t| {
+        t.patterns
+            .iter()
+            .any(|p| glob(&p.chars().collect::<Vec<_>>(), &text))
+    });
     match tier {
         Some(t) if t + 1 == t_count => t_count,
         Some(t) => t,
@@ -143,7 +152,11 @@ pub fn capacity(policy: &Policy, j: usize, placed: usize, total: usize) -> usize
         WaveSizes::CumulativePercent(p) => {
             let last = *p.last().unwrap();
             let prev = if p.len() >= 2 { p[p.len() - 2] } else { 0.0 };
-            let cum = if j < p.len() { p[j] } else { (last + (last - prev) * (j + 1 - p.len()) as f64).min(100.0) };
+            let cum = if j < p.len() {
+                p[j]
+            } else {
+                (last + (last - prev) * (j + 1 - p.len()) as f64).min(100.0)
+            };
             let target = (cum * total as f64 / 100.0 - 1e-9).ceil() as usize;
             target.saturating_sub(placed)
         }
@@ -166,12 +179,23 @@ pub fn check_shape(input: &PlanInput, policy: &Policy, plan: &Plan) -> BTreeMap<
         assert!(!wave.units.is_empty(), "wave {i} is empty");
         assert_eq!(wave.eta, per_wave * (i as u32 + 1), "eta of wave {i}");
         let firsts: Vec<&String> = wave.units.iter().map(|u| &u.repos[0]).collect();
-        assert!(firsts.windows(2).all(|w| w[0] < w[1]), "units of wave {i} in name order: {firsts:?}");
+        assert!(
+            firsts.windows(2).all(|w| w[0] < w[1]),
+            "units of wave {i} in name order: {firsts:?}"
+        );
         for unit in &wave.units {
             assert!(!unit.repos.is_empty());
-            assert!(unit.repos.windows(2).all(|w| w[0] < w[1]), "repos sorted: {:?}", unit.repos);
+            assert!(
+                unit.repos.windows(2).all(|w| w[0] < w[1]),
+                "repos sorted: {:?}",
+                unit.repos
+            );
             let prefix = format!("wave {i}: {} -- ", unit.repos.join(", "));
-            assert!(unit.reason.starts_with(&prefix), "reason {:?} starts with {prefix:?}", unit.reason);
+            assert!(
+                unit.reason.starts_with(&prefix),
+                "reason {:?} starts with {prefix:?}",
+                unit.reason
+            );
             for r in &unit.repos {
                 assert!(planned.contains(r), "{r} is in the plan but needs no PR");
                 assert!(seen.insert(r.clone(), i).is_none(), "{r} is planned twice");
@@ -197,7 +221,10 @@ pub fn check(input: &PlanInput, policy: &Policy, plan: &Plan) {
     // Units are exactly the expected classes' planned members.
     let mut expected: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for i in (0..n).filter(|&i| m.planned[i]) {
-        expected.entry(class[i]).or_default().push(m.names[i].clone());
+        expected
+            .entry(class[i])
+            .or_default()
+            .push(m.names[i].clone());
     }
     let mut want: Vec<Vec<String>> = expected.values().cloned().collect();
     let mut got: Vec<Vec<String>> = plan.units().map(|u| u.repos.clone()).collect();
@@ -212,29 +239,69 @@ pub fn check(input: &PlanInput, policy: &Policy, plan: &Plan) {
     let members = |c: usize| (0..n).filter(move |&i| class_ref[i] == c && m_ref.planned[i]);
     let is_canary = |c: usize| members(c).any(|i| canary_set.contains(m.names[i].as_str()));
     let cwave = |c: usize| wave(members(c).next().unwrap());
-    let own = |c: usize| if is_canary(c) { 0 } else { members(c).map(|i| member_rank(policy, &m.names[i])).max().unwrap() };
-    let deps = |c: usize| reach[c].iter().copied().filter(|d| pclasses.contains(d)).collect::<Vec<_>>();
+    let own = |c: usize| {
+        if is_canary(c) {
+            0
+        } else {
+            members(c)
+                .map(|i| member_rank(policy, &m.names[i]))
+                .max()
+                .unwrap()
+        }
+    };
+    let deps = |c: usize| {
+        reach[c]
+            .iter()
+            .copied()
+            .filter(|d| pclasses.contains(d))
+            .collect::<Vec<_>>()
+    };
 
     // Dependency order (through unplanned repositories and groups too).
     for &c in &pclasses {
         for d in deps(c) {
-            assert!(cwave(d) < cwave(c), "{} (wave {}) depends on {} (wave {})", m.names[c], cwave(c), m.names[d], cwave(d));
+            assert!(
+                cwave(d) < cwave(c),
+                "{} (wave {}) depends on {} (wave {})",
+                m.names[c],
+                cwave(c),
+                m.names[d],
+                cwave(d)
+            );
         }
     }
 
     // Canaries.
     let canaries: Vec<usize> = pclasses.iter().copied().filter(|&c| is_canary(c)).collect();
-    let free: BTreeSet<usize> = canaries.iter().copied().filter(|&c| deps(c).is_empty()).collect();
-    let wave0: BTreeSet<usize> = pclasses.iter().copied().filter(|&c| cwave(c) == 0).collect();
+    let free: BTreeSet<usize> = canaries
+        .iter()
+        .copied()
+        .filter(|&c| deps(c).is_empty())
+        .collect();
+    let wave0: BTreeSet<usize> = pclasses
+        .iter()
+        .copied()
+        .filter(|&c| cwave(c) == 0)
+        .collect();
     if !free.is_empty() {
-        assert_eq!(wave0, free, "wave 0 is exactly the canaries that depend on nothing planned");
+        assert_eq!(
+            wave0, free,
+            "wave 0 is exactly the canaries that depend on nothing planned"
+        );
     }
     // Canaries and their providers go ahead of everything else: between the
     // first wave their dependencies allow and their own, only such units.
     let boosted = |c: usize| is_canary(c) || canaries.iter().any(|&k| reach[k].contains(&c));
     let first_sized = usize::from(!free.is_empty());
-    for &c in pclasses.iter().filter(|&&c| boosted(c) && !free.contains(&c)) {
-        let earliest = deps(c).iter().map(|&d| cwave(d) + 1).max().unwrap_or(first_sized);
+    for &c in pclasses
+        .iter()
+        .filter(|&&c| boosted(c) && !free.contains(&c))
+    {
+        let earliest = deps(c)
+            .iter()
+            .map(|&d| cwave(d) + 1)
+            .max()
+            .unwrap_or(first_sized);
         for &o in &pclasses {
             if (earliest..cwave(c)).contains(&cwave(o)) {
                 assert!(
@@ -250,13 +317,27 @@ pub fn check(input: &PlanInput, policy: &Policy, plan: &Plan) {
 
     // Tiers: effective ranks order the waves.
     let eff = |c: usize| {
-        pclasses.iter().copied().filter(|&v| reach[v].contains(&c)).map(own).chain([own(c)]).min().unwrap()
+        pclasses
+            .iter()
+            .copied()
+            .filter(|&v| reach[v].contains(&c))
+            .map(own)
+            .chain([own(c)])
+            .min()
+            .unwrap()
     };
     let effs: BTreeMap<usize, usize> = pclasses.iter().map(|&c| (c, eff(c))).collect();
     for (&a, &ea) in &effs {
         for (&b, &eb) in &effs {
             if ea < eb {
-                assert!(cwave(a) < cwave(b), "rank {ea} unit {} (wave {}) before rank {eb} unit {} (wave {})", m.names[a], cwave(a), m.names[b], cwave(b));
+                assert!(
+                    cwave(a) < cwave(b),
+                    "rank {ea} unit {} (wave {}) before rank {eb} unit {} (wave {})",
+                    m.names[a],
+                    cwave(a),
+                    m.names[b],
+                    cwave(b)
+                );
             }
         }
     }
@@ -265,14 +346,28 @@ pub fn check(input: &PlanInput, policy: &Policy, plan: &Plan) {
     let canary_wave = !free.is_empty();
     let total: usize = plan.repo_count();
     let first = usize::from(canary_wave);
-    let sized_total = total - if canary_wave { plan.waves[0].repo_count() } else { 0 };
+    let sized_total = total
+        - if canary_wave {
+            plan.waves[0].repo_count()
+        } else {
+            0
+        };
     let mut placed = 0;
     for (j, w) in plan.waves.iter().skip(first).enumerate() {
         let cap = capacity(policy, j, placed, sized_total);
         let count = w.repo_count();
         if count > cap {
-            assert_eq!(w.units.len(), 1, "wave {} has {count} repos, capacity {cap}", w.index);
-            assert!(w.units[0].reason.contains("kept whole"), "{}", w.units[0].reason);
+            assert_eq!(
+                w.units.len(),
+                1,
+                "wave {} has {count} repos, capacity {cap}",
+                w.index
+            );
+            assert!(
+                w.units[0].reason.contains("kept whole"),
+                "{}",
+                w.units[0].reason
+            );
         }
         placed += count;
     }
@@ -284,12 +379,20 @@ pub fn check_light(input: &PlanInput, policy: &Policy, plan: &Plan) {
     let wave_of = check_shape(input, policy, plan);
     let index = plan.wave_index();
     assert_eq!(index.len(), wave_of.len());
-    let unit: BTreeMap<&str, usize> =
-        plan.units().enumerate().flat_map(|(i, u)| u.repos.iter().map(move |r| (r.as_str(), i))).collect();
+    let unit: BTreeMap<&str, usize> = plan
+        .units()
+        .enumerate()
+        .flat_map(|(i, u)| u.repos.iter().map(move |r| (r.as_str(), i)))
+        .collect();
     for e in &input.edges {
         if let (Some(a), Some(b)) = (wave_of.get(&e.from), wave_of.get(&e.to)) {
             let same = unit.get(e.from.as_str()) == unit.get(e.to.as_str());
-            assert!(same || b < a, "{} (wave {a}) consumes {} (wave {b})", e.from, e.to);
+            assert!(
+                same || b < a,
+                "{} (wave {a}) consumes {} (wave {b})",
+                e.from,
+                e.to
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use wavebump::plan::{plan, Edge, PlanInput, Policy, RepoInput, Tier, WaveSizes};
+use wavebump::plan::{Edge, PlanInput, Policy, RepoInput, Tier, WaveSizes, plan};
 
 use super::oracle;
 
@@ -62,57 +62,88 @@ fn case() -> impl Strategy<Value = Case> {
             prop::option::of(1usize..8),
             prop::bool::weighted(0.9),
         );
-        (graph, policy).prop_map(move |((dag, back, needs, listed), (canaries, groups, tiers, wave_sizes, max, ordered))| {
-            let mut edges: Vec<Edge> = dag
-                .iter()
-                .filter(|(a, b)| a != b)
-                .map(|&(a, b)| Edge::new(name(a.max(b)), name(a.min(b))))
-                .collect();
-            edges.extend(back.iter().map(|&(a, b)| Edge::new(name(a.min(b)), name(a.max(b)))));
-            // A node absent from `repos` is known only through an edge; if
-            // it has none it does not exist at all, so keep policy entries
-            // to listed nodes or edge ends.
-            let mut known: Vec<bool> = listed.clone();
-            for &(a, b) in dag.iter().chain(&back) {
-                if a != b {
-                    known[a] = true;
-                    known[b] = true;
-                }
-            }
-            let repos = (0..n)
-                .filter(|&i| listed[i])
-                .map(|i| RepoInput { name: name(i), needs_pr: needs[i] })
-                .collect();
-            let pick = |ids: &[usize]| ids.iter().filter(|&&i| known[i]).map(|&i| name(i)).collect::<Vec<_>>();
-            let policy = Policy {
-                canaries: pick(&canaries),
-                lockstep: groups.iter().map(|g| pick(g)).filter(|g| !g.is_empty()).collect(),
-                tiers: tiers
+        (graph, policy).prop_map(
+            move |(
+                (dag, back, needs, listed),
+                (canaries, groups, tiers, wave_sizes, max, ordered),
+            )| {
+                let mut edges: Vec<Edge> = dag
                     .iter()
-                    .enumerate()
-                    .map(|(t, pats)| Tier {
-                        name: format!("tier{t}"),
-                        patterns: pats
-                            .iter()
-                            .filter(|p| p.contains(['*', '?']) || known.iter().enumerate().any(|(i, k)| *k && name(i) == **p))
-                            .cloned()
-                            .collect(),
+                    .filter(|(a, b)| a != b)
+                    .map(|&(a, b)| Edge::new(name(a.max(b)), name(a.min(b))))
+                    .collect();
+                edges.extend(
+                    back.iter()
+                        .map(|&(a, b)| Edge::new(name(a.min(b)), name(a.max(b)))),
+                );
+                // A node absent from `repos` is known only through an edge; if
+                // it has none it does not exist at all, so keep policy entries
+                // to listed nodes or edge ends.
+                let mut known: Vec<bool> = listed.clone();
+                for &(a, b) in dag.iter().chain(&back) {
+                    if a != b {
+                        known[a] = true;
+                        known[b] = true;
+                    }
+                }
+                let repos = (0..n)
+                    .filter(|&i| listed[i])
+                    .map(|i| RepoInput {
+                        name: name(i),
+                        needs_pr: needs[i],
                     })
-                    .collect(),
-                wave_sizes,
-                max_wave_size: max,
-                order_by_graph: ordered,
-                ..Policy::default()
-            };
-            Case { input: PlanInput { repos, edges }, policy }
-        })
+                    .collect();
+                let pick = |ids: &[usize]| {
+                    ids.iter()
+                        .filter(|&&i| known[i])
+                        .map(|&i| name(i))
+                        .collect::<Vec<_>>()
+                };
+                let policy = Policy {
+                    canaries: pick(&canaries),
+                    lockstep: groups
+                        .iter()
+                        .map(|g| pick(g))
+                        .filter(|g| !g.is_empty())
+                        .collect(),
+                    tiers: tiers
+                        .iter()
+                        .enumerate()
+                        .map(|(t, pats)| Tier {
+                            name: format!("tier{t}"),
+                            patterns: pats
+                                .iter()
+                                .filter(|p| {
+                                    p.contains(['*', '?'])
+                                        || known
+                                            .iter()
+                                            .enumerate()
+                                            .any(|(i, k)| *k && name(i) == **p)
+                                })
+                                .cloned()
+                                .collect(),
+                        })
+                        .collect(),
+                    wave_sizes,
+                    max_wave_size: max,
+                    order_by_graph: ordered,
+                    ..Policy::default()
+                };
+                Case {
+                    input: PlanInput { repos, edges },
+                    policy,
+                }
+            },
+        )
     })
 }
 
 /// Deterministic Fisher-Yates driven by `seed`.
 fn shuffle<T>(v: &mut [T], seed: &mut u64) {
     for i in (1..v.len()).rev() {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let j = (*seed >> 33) as usize % (i + 1);
         v.swap(i, j);
     }
