@@ -114,7 +114,7 @@ pub(crate) fn schedule(
         let phase_start = waves.len();
         loop {
             let k = waves.len();
-            let cap = policy.wave_capacity(k - first_sized, placed, sized_total);
+            let cap = policy.wave_capacity(k.saturating_sub(first_sized), placed, sized_total);
             let Some(set) = s.ready.get_mut(&rank) else {
                 break;
             };
