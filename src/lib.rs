@@ -11,3 +11,4 @@ pub mod ecosystem;
 pub mod forge;
 pub mod git;
 pub mod inspect;
+pub mod plan;

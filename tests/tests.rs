@@ -6,3 +6,4 @@ mod cli;
 mod config;
 mod ecosystems;
 mod org;
+mod plan;

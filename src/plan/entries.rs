@@ -1,0 +1,94 @@
+//! Resolve the policy's repository names (canaries, lockstep groups, tier
+//! patterns) to node ids, rejecting names that match no known repository.
+//!
+//! Invariant: every id returned is a planned node of the graph; entries that
+//! name a known but unplanned repository are dropped with a warning.
+
+use super::error::closest;
+use super::glob::Glob;
+use super::graph::Graph;
+use super::{PlanError, Policy};
+
+/// The policy's entries as node ids.
+#[derive(Debug, Clone)]
+pub(crate) struct Entries {
+    /// Per node: configured as a canary.
+    pub canary: Vec<bool>,
+    /// Configured lockstep groups, planned members only (sorted, unique).
+    pub lockstep: Vec<Vec<usize>>,
+    /// Per node: index of the last tier matching it.
+    pub tier: Vec<Option<usize>>,
+}
+
+/// Resolve `policy`'s names against `graph`.
+pub(crate) fn resolve(
+    graph: &Graph,
+    policy: &Policy,
+    warnings: &mut Vec<String>,
+) -> Result<Entries, PlanError> {
+    let n = graph.names.len();
+    // Collected apart and sorted, so list order in the policy does not show.
+    let mut notes = Vec::new();
+    let lookup = |entry: String, name: &str| -> Result<usize, PlanError> {
+        graph.id(name).ok_or_else(|| PlanError::UnknownRepo {
+            entry,
+            name: name.to_string(),
+            suggestion: closest(name, graph.names.iter().map(String::as_str)),
+        })
+    };
+
+    let mut canary = vec![false; n];
+    for (i, name) in policy.canaries.iter().enumerate() {
+        let id = lookup(format!("canaries[{i}]"), name)?;
+        if !graph.is_planned(id) {
+            notes.push(format!("canary `{name}` needs no PR: ignored"));
+        } else if let Some(slot) = canary.get_mut(id) {
+            *slot = true;
+        }
+    }
+
+    let mut lockstep = Vec::with_capacity(policy.lockstep.len());
+    for (g, group) in policy.lockstep.iter().enumerate() {
+        let mut ids = Vec::with_capacity(group.len());
+        for (j, name) in group.iter().enumerate() {
+            let id = lookup(format!("lockstep[{g}][{j}]"), name)?;
+            if graph.is_planned(id) {
+                ids.push(id);
+            } else {
+                notes.push(format!(
+                    "lockstep member `{name}` needs no PR: left out of its group"
+                ));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        lockstep.push(ids);
+    }
+
+    // Tiers in order, so a later tier overwrites an earlier one: a node ends
+    // with the last tier matching it. Literal patterns must name a known
+    // repository; a glob may match nothing.
+    let mut tier = vec![None; n];
+    let chars: Vec<Vec<char>> = graph.names.iter().map(|s| s.chars().collect()).collect();
+    for (t, spec) in policy.tiers.iter().enumerate() {
+        for (j, pattern) in spec.patterns.iter().enumerate() {
+            let glob = Glob::new(pattern);
+            if glob.is_literal() {
+                lookup(format!("tiers[{t}] `{}` patterns[{j}]", spec.name), pattern)?;
+            }
+            for ((id, text), slot) in chars.iter().enumerate().zip(tier.iter_mut()) {
+                if graph.is_planned(id) && glob.matches(text) {
+                    *slot = Some(t);
+                }
+            }
+        }
+    }
+    notes.sort();
+    notes.dedup();
+    warnings.append(&mut notes);
+    Ok(Entries {
+        canary,
+        lockstep,
+        tier,
+    })
+}
