@@ -21,6 +21,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Dry run: who consumes the library, at what version, in which wave,
+    /// and the exact diffs. Writes nothing. With no --config and no --local
+    /// it plans the generated example organisation.
+    Plan(PlanArgs),
+    /// The example organisation: `--generate DIR` writes it as git
+    /// repositories for anyone to plan against.
+    Demo(DemoArgs),
     /// Print every requirement of the library in a checkout: ecosystem, path,
     /// line, requirement, locked version, classification and the rewrite.
     Inspect(InspectArgs),
@@ -51,6 +58,48 @@ pub struct InspectArgs {
     /// Also print the unified diff of every rewrite.
     #[arg(long)]
     pub diff: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The configuration file (default: the embedded config.example.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A directory of git repositories to plan over (the local forge).
+    #[arg(long, value_name = "DIR")]
+    pub local: Option<PathBuf>,
+    /// The version to roll out (default: the library's latest tag). A version
+    /// that is not tagged yet gives a what-if plan.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also print the unified diff of every manifest rewrite.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Write the example organisation's repositories into DIR (created;
+    /// must be empty).
+    #[arg(long, value_name = "DIR")]
+    pub generate: PathBuf,
+    /// How many repositories (the hand-written core is always included).
+    #[arg(long, default_value_t = 40)]
+    pub repos: usize,
+    /// Seed of the generated filler.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 impl InspectArgs {
@@ -88,6 +137,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Inspect(args) => run_inspect(&args),
+        Command::Plan(args) => crate::cli_plan::run(&args),
+        Command::Demo(args) => crate::cli_plan::run_demo(&args),
     }
 }
 

@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod cli_plan;
 pub mod config;
 pub mod demo;
 pub mod discover;
@@ -12,3 +13,6 @@ pub mod forge;
 pub mod git;
 pub mod inspect;
 pub mod plan;
+pub mod planning;
+pub mod render;
+pub mod report;

@@ -173,8 +173,11 @@ impl PlanReport {
             .waves
             .iter()
             .map(|w| {
-                let mut repos: Vec<String> =
-                    w.units.iter().flat_map(|u| u.repos.iter().cloned()).collect();
+                let mut repos: Vec<String> = w
+                    .units
+                    .iter()
+                    .flat_map(|u| u.repos.iter().cloned())
+                    .collect();
                 repos.sort();
                 WaveRow {
                     index: w.index,

@@ -82,9 +82,14 @@ pub fn text(report: &PlanReport) -> String {
     for w in &report.waves {
         let _ = writeln!(
             out,
-            "Wave {} — {} repositories, done in ~{}",
+            "Wave {} — {} {}, done in ~{}",
             w.index,
             w.repos.len(),
+            if w.repos.len() == 1 {
+                "repository"
+            } else {
+                "repositories"
+            },
             human_duration(w.eta_seconds)
         );
         let rows: Vec<[String; 5]> = wave_rows(report, w.index)
@@ -95,7 +100,11 @@ pub fn text(report: &PlanReport) -> String {
                     format!("{}:{}", t.path, t.line),
                     format!("{} → {}", display_req(&t.requirement), to_text(t)),
                     t.classification.to_string(),
-                    reasons.get(t.repo.as_str()).copied().unwrap_or("").to_string(),
+                    reasons
+                        .get(t.repo.as_str())
+                        .copied()
+                        .unwrap_or("")
+                        .to_string(),
                 ]
             })
             .collect();
@@ -121,7 +130,11 @@ pub fn text(report: &PlanReport) -> String {
         let _ = writeln!(out, "Up to date: {}", report.up_to_date.join(", "));
     }
     if !report.affected.is_empty() {
-        let _ = writeln!(out, "Affected only transitively: {}", report.affected.join(", "));
+        let _ = writeln!(
+            out,
+            "Affected only transitively: {}",
+            report.affected.join(", ")
+        );
     }
     for w in &report.warnings {
         let _ = writeln!(out, "warning: {w}");
@@ -141,7 +154,11 @@ pub fn text(report: &PlanReport) -> String {
         s.targets,
         s.planned_repos,
         s.waves,
-        if classes.is_empty() { "none".to_string() } else { classes.join(", ") },
+        if classes.is_empty() {
+            "none".to_string()
+        } else {
+            classes.join(", ")
+        },
         report.affected.len(),
         report.up_to_date.len(),
         s.unrewritable,
@@ -201,16 +218,25 @@ fn dot_quote(s: &str) -> String {
 
 /// Graphviz: nodes coloured by wave, edges provider → consumer.
 pub fn dot(report: &PlanReport) -> String {
-    let mut out = String::from("digraph consumers {\n  rankdir=LR;\n  node [shape=box, style=filled, fillcolor=\"#f3f4f6\"];\n");
+    let mut out = String::from(
+        "digraph consumers {\n  rankdir=LR;\n  node [shape=box, style=filled, fillcolor=\"#f3f4f6\"];\n",
+    );
     let _ = writeln!(
         out,
         "  {} [shape=doubleoctagon, fillcolor=\"#fca5a5\", label={}];",
         dot_quote(&report.library.repo),
-        dot_quote(&format!("{}\\n{}", report.library.repo, report.library.version))
+        dot_quote(&format!(
+            "{}\\n{}",
+            report.library.repo, report.library.version
+        ))
     );
     for w in &report.waves {
         let colour = PALETTE[w.index % PALETTE.len()];
-        let _ = writeln!(out, "  subgraph cluster_wave{} {{\n    label=\"wave {}\";", w.index, w.index);
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_wave{} {{\n    label=\"wave {}\";",
+            w.index, w.index
+        );
         for r in &w.repos {
             let _ = writeln!(out, "    {} [fillcolor=\"{colour}\"];", dot_quote(r));
         }
@@ -251,12 +277,23 @@ pub fn mermaid(report: &PlanReport) -> String {
     for w in &report.waves {
         let _ = writeln!(out, "  subgraph wave{}[\"wave {}\"]", w.index, w.index);
         for r in &w.repos {
-            let _ = writeln!(out, "    {}[\"{}\"]:::wave{}", mermaid_id(r), mermaid_label(r), w.index % PALETTE.len());
+            let _ = writeln!(
+                out,
+                "    {}[\"{}\"]:::wave{}",
+                mermaid_id(r),
+                mermaid_label(r),
+                w.index % PALETTE.len()
+            );
         }
         out.push_str("  end\n");
     }
     for a in &report.affected {
-        let _ = writeln!(out, "  {}[\"{}\"]:::affected", mermaid_id(a), mermaid_label(a));
+        let _ = writeln!(
+            out,
+            "  {}[\"{}\"]:::affected",
+            mermaid_id(a),
+            mermaid_label(a)
+        );
     }
     for e in &report.edges {
         let _ = writeln!(out, "  {} --> {}", mermaid_id(&e.to), mermaid_id(&e.from));

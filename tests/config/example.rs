@@ -46,7 +46,10 @@ fn example_loads_with_its_values() {
     assert!(!r.archived && !r.forks);
 
     let ro = &c.rollout;
-    assert_eq!(ro.canaries, ["docs-site", "internal-tools"]);
+    assert!(
+        ro.canaries.is_empty(),
+        "the example must plan any directory"
+    );
     assert_eq!(ro.waves, [5.0, 25.0, 50.0, 100.0].map(WaveSize::Percent));
     assert!(ro.waves_are_percentages());
     assert_eq!(ro.max_wave_size, 50);
@@ -58,14 +61,14 @@ fn example_loads_with_its_values() {
         ro.tiers,
         [
             tier("services", &["*-service"]),
-            tier("edge", &["gateway", "*-frontend"]),
-            tier("critical", &["payments-*", "billing-service"]),
+            tier("edge", &["*-gateway", "*-frontend"]),
+            tier("critical", &["payments-*"]),
         ]
     );
-    assert_eq!(ro.critical, ["payments-*", "billing-service"]);
-    assert_eq!(
-        ro.lockstep,
-        [["user-service", "auth-service", "billing-service"]]
+    assert_eq!(ro.critical, ["payments-*"]);
+    assert!(
+        ro.lockstep.is_empty(),
+        "the example must plan any directory"
     );
     assert!(ro.order_by_graph);
     assert!(!ro.transitive_prs);

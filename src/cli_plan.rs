@@ -1,0 +1,196 @@
+//! `wavebump plan` and `wavebump demo --generate`: argument handling and
+//! output around `planning::run`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{DemoArgs, Format, PlanArgs};
+use crate::config::Config;
+use crate::demo::{self, GenerateOptions};
+use crate::ecosystem::{SourceTree, apply_splices};
+use crate::forge::Forge;
+use crate::forge::local::LocalForge;
+use crate::inspect::unified_diff;
+use crate::planning::{self, Outcome};
+use crate::render;
+
+/// The config the demo organisation is planned with: canaries, the lockstep
+/// trio and a critical tier that exist in it.
+pub const DEMO_CONFIG: &str = include_str!("demo/demo.yaml");
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(1, format!("cannot start the runtime: {e}")))
+}
+
+pub fn run(args: &PlanArgs) -> ExitCode {
+    let config = match &args.config {
+        Some(path) => Config::load(path),
+        None if args.local.is_none() => Config::parse(DEMO_CONFIG, "<embedded demo config>"),
+        None => Config::embedded_example(),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    if let Some(to) = &args.to {
+        if let Err(e) = planning::parse_version(to) {
+            return fail(2, e);
+        }
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match &args.local {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return fail(2, format!("--local {}: not a directory", dir.display()));
+            }
+            rt.block_on(plan_local(dir, &config, args))
+        }
+        None if args.config.is_some() => fail(
+            2,
+            "--local DIR is required: the GitHub forge is not available yet",
+        ),
+        None => {
+            let dir = match tempfile::tempdir() {
+                Ok(d) => d,
+                Err(e) => return fail(1, format!("cannot create a temporary directory: {e}")),
+            };
+            if let Err(e) = generate(dir.path(), &GenerateOptions::default()) {
+                return fail(1, e);
+            }
+            eprintln!(
+                "planning the generated example organisation ({} repositories; `wavebump demo --generate DIR` writes it to keep)",
+                GenerateOptions::default().repos
+            );
+            rt.block_on(plan_local(dir.path(), &config, args))
+        }
+    }
+}
+
+fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), String> {
+    let gitconfig = dir.join(".gitconfig-isolated");
+    std::fs::create_dir_all(&gitconfig).map_err(|e| e.to_string())?;
+    crate::git::isolate_global_config(&gitconfig).map_err(|e| e.to_string())?;
+    let org = dir.join("org");
+    demo::generate(&org, opts).map_err(|e| e.to_string())?;
+    // Plan over `org` only: move the repositories up one level.
+    for entry in std::fs::read_dir(&org).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(|e| e.to_string())?;
+    }
+    std::fs::remove_dir(&org).map_err(|e| e.to_string())?;
+    std::fs::remove_dir_all(&gitconfig).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn progress_bar() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} repositories") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+async fn plan_local(dir: &Path, config: &Config, args: &PlanArgs) -> ExitCode {
+    let forge = LocalForge::new(dir);
+    let bar = progress_bar();
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let outcome = planning::run(&forge, config, args.to.as_deref(), &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return fail(if e.is_usage() { 2 } else { 1 }, e),
+    };
+    let rendered = match args.format {
+        Format::Text => Ok(render::plan::text(&outcome.report)),
+        Format::Json => Ok(render::plan::json(&outcome.report)),
+        Format::Markdown => render::plan::markdown(&outcome.report),
+        Format::Dot => Ok(render::plan::dot(&outcome.report)),
+        Format::Mermaid => Ok(render::plan::mermaid(&outcome.report)),
+    };
+    match rendered {
+        Ok(text) => print!("{text}"),
+        Err(e) => return fail(1, e),
+    }
+    if args.diff {
+        match diffs(&forge, &outcome).await {
+            Ok(text) => print!("{text}"),
+            Err(e) => return fail(1, e),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The unified diff of every rewrite, repository by repository.
+pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, String> {
+    let mut out = String::new();
+    for scan in &outcome.discovery.repos {
+        let splices: Vec<_> = scan
+            .targets
+            .iter()
+            .flat_map(|t| t.splices.iter().cloned())
+            .collect();
+        if splices.is_empty() {
+            continue;
+        }
+        let tree = forge
+            .read_tree(&scan.repo)
+            .await
+            .map_err(|e| e.to_string())?;
+        let new = apply_splices(&tree, &splices)?;
+        for (path, bytes) in &new {
+            let old = tree.read(path)?;
+            out.push_str(&unified_diff(&format!("{}/{path}", scan.repo), &old, bytes));
+        }
+    }
+    Ok(out)
+}
+
+pub fn run_demo(args: &DemoArgs) -> ExitCode {
+    let opts = GenerateOptions {
+        repos: args.repos,
+        seed: args.seed,
+    };
+    let scratch = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return fail(1, format!("cannot create a temporary directory: {e}")),
+    };
+    if let Err(e) = crate::git::isolate_global_config(scratch.path()) {
+        return fail(1, e);
+    }
+    match demo::generate(&args.generate, &opts) {
+        Ok(specs) => {
+            println!(
+                "wrote {} repositories to {}; plan them with:\n  wavebump plan --config config.example.yaml --local {}",
+                specs.len(),
+                args.generate.display(),
+                args.generate.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, e),
+    }
+}
