@@ -30,12 +30,143 @@ pub enum ForgeError {
     NotFound(String),
     #[error("{repo}: {message}")]
     Repo { repo: String, message: String },
+    /// The branch moved under us (someone else pushed): nothing was
+    /// overwritten.
+    #[error("{repo}: push to {branch} rejected: {message}")]
+    PushRejected {
+        repo: String,
+        branch: String,
+        message: String,
+    },
+    /// Rate limited: retry no earlier than `retry_after_secs`.
+    #[error("rate limited: retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    /// An answer that lacks what it must have, naming the endpoint.
+    #[error("{endpoint}: unexpected answer: {message}")]
+    BadAnswer { endpoint: String, message: String },
     #[error("{0}")]
     Other(String),
 }
 
-/// Read access to an organisation's repositories. (Writing -- branches and
-/// pull requests -- arrives with the rollout engine.)
+impl ForgeError {
+    /// Worth retrying later (rate limits, server errors), as opposed to a
+    /// permanent refusal.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ForgeError::RateLimited { .. } | ForgeError::Other(_))
+    }
+}
+
+/// A release of the library.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub tag: String,
+    pub name: Option<String>,
+    /// Release notes (Markdown), as written by the library's maintainers.
+    pub notes: String,
+    pub prerelease: bool,
+    pub draft: bool,
+    /// RFC 3339.
+    pub published_at: Option<String>,
+    pub url: Option<String>,
+}
+
+/// The state of a pull request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrState {
+    Open,
+    Closed,
+    Merged,
+}
+
+/// A pull request as the forge reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub url: String,
+    pub head_branch: String,
+    pub head_sha: String,
+    pub state: PrState,
+    pub title: String,
+    pub draft: bool,
+}
+
+/// A pull request to open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPullRequest {
+    pub head_branch: String,
+    pub base_branch: String,
+    pub title: String,
+    pub body: String,
+    pub draft: bool,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub team_reviewers: Vec<String>,
+}
+
+/// A branch to (re)write: the default branch's head plus whole-file
+/// contents, in one commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchPush {
+    pub branch: String,
+    /// The branch it starts from (the repository's default branch).
+    pub base_branch: String,
+    /// New contents of every changed file (repository-relative paths).
+    pub files: Vec<(String, Vec<u8>)>,
+    pub message: String,
+    /// The branch head we last pushed, if any: the push is refused
+    /// (`PushRejected`) when the remote branch is anywhere else, so a human's
+    /// commit is never overwritten.
+    pub expected_head: Option<String>,
+    /// Lockfile refreshes to run in the checkout after writing `files`, when
+    /// the tool exists (no shell, timeout, environment without tokens).
+    pub lock_refresh: Vec<crate::ecosystem::LockRefresh>,
+}
+
+/// What a push did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushOutcome {
+    pub head_sha: String,
+    /// One line per lock refresh: ran, failed (with why) or tool missing.
+    pub lock_notes: Vec<String>,
+}
+
+/// One CI check (a commit status or a check run).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub state: CiState,
+    pub url: Option<String>,
+    /// Required by branch protection.
+    pub required: bool,
+}
+
+/// Aggregated CI state of a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CiState {
+    Pending,
+    Passed,
+    Failed,
+}
+
+/// CI of one commit: the aggregate and every check behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CiReport {
+    pub state: CiState,
+    pub checks: Vec<Check>,
+}
+
+/// What a merge attempt did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
+pub enum MergeOutcome {
+    Merged,
+    /// Blocked by branch protection (reviews, checks); the reason says which.
+    Blocked(String),
+}
+
+/// Read access to an organisation's repositories.
 pub trait Forge: Sync {
     /// Every repository of the organisation, sorted by name.
     fn list_repos(&self) -> impl Future<Output = Result<Vec<RepoInfo>, ForgeError>> + Send;
@@ -46,4 +177,86 @@ pub trait Forge: Sync {
 
     /// The repository's tag names.
     fn tags(&self, repo: &str) -> impl Future<Output = Result<Vec<String>, ForgeError>> + Send;
+}
+
+/// Write access: branches, pull requests, CI, merges. Every method is
+/// idempotent where the forge allows it; callers find before they create.
+pub trait ForgeWrite: Forge {
+    /// The library's releases, newest first.
+    fn releases(&self, repo: &str)
+    -> impl Future<Output = Result<Vec<Release>, ForgeError>> + Send;
+
+    /// The open pull request whose head is `branch`, if any.
+    fn find_open_pr(
+        &self,
+        repo: &str,
+        branch: &str,
+    ) -> impl Future<Output = Result<Option<PullRequest>, ForgeError>> + Send;
+
+    /// A pull request by number.
+    fn pull_request(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<PullRequest, ForgeError>> + Send;
+
+    /// Write `push.files` on top of the base branch as one commit and push
+    /// it to `push.branch`.
+    fn push_branch(
+        &self,
+        repo: &str,
+        push: &BranchPush,
+    ) -> impl Future<Output = Result<PushOutcome, ForgeError>> + Send;
+
+    fn create_pr(
+        &self,
+        repo: &str,
+        pr: &NewPullRequest,
+    ) -> impl Future<Output = Result<PullRequest, ForgeError>> + Send;
+
+    fn update_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), ForgeError>> + Send;
+
+    /// Close without merging, leaving `comment` when given.
+    fn close_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        comment: Option<&str>,
+    ) -> impl Future<Output = Result<(), ForgeError>> + Send;
+
+    fn comment(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> impl Future<Output = Result<(), ForgeError>> + Send;
+
+    /// CI of a commit, aggregated the way branch protection sees it.
+    fn ci_state(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> impl Future<Output = Result<CiReport, ForgeError>> + Send;
+
+    /// Merge the pull request at `sha` if the forge allows it.
+    fn merge_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        sha: &str,
+    ) -> impl Future<Output = Result<MergeOutcome, ForgeError>> + Send;
+
+    /// Re-run the failed checks of a commit; `false` when the forge cannot
+    /// (the caller then pushes an empty commit).
+    fn rerun_failed_checks(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> impl Future<Output = Result<bool, ForgeError>> + Send;
 }
