@@ -47,13 +47,24 @@ fn plan_figures(repos: usize) {
 
     let start = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wavebump"))
-        .args(["plan", "--config", "config.example.yaml", "--format", "json", "--local"])
+        .args([
+            "plan",
+            "--config",
+            "config.example.yaml",
+            "--format",
+            "json",
+            "--local",
+        ])
         .arg(&org)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run wavebump plan");
     let wall = start.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rss = children_peak_rss_mib();
 
     // The pure planning step on the same organisation.
@@ -80,7 +91,12 @@ fn plan_figures(repos: usize) {
             .map(|e| wavebump::plan::Edge::new(e.from.clone(), e.to.clone()))
             .collect(),
     };
-    let known: Vec<String> = outcome.discovery.repos.iter().map(|s| s.repo.clone()).collect();
+    let known: Vec<String> = outcome
+        .discovery
+        .repos
+        .iter()
+        .map(|s| s.repo.clone())
+        .collect();
     let policy = wavebump::planning::policy(&config, &known);
     let mut best = Duration::MAX;
     for _ in 0..5 {

@@ -29,7 +29,9 @@ const DEMO_CONFIG: &str = "src/demo/demo.yaml";
 
 fn plan_json(dir: &Path, config: &str, extra: &[&str]) -> Value {
     let dir = dir.to_str().expect("utf-8 path");
-    let mut args = vec!["plan", "--config", config, "--local", dir, "--format", "json"];
+    let mut args = vec![
+        "plan", "--config", config, "--local", dir, "--format", "json",
+    ];
     args.extend_from_slice(extra);
     let out = wavebump(&args);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
@@ -94,8 +96,16 @@ fn plans_the_generated_organisation_exactly() {
         ("payments-lib", "Cargo.toml:8", "major"),
         ("platform-monorepo", "Cargo.toml:7", "major"),
         ("platform-monorepo", "crates/gateway/Cargo.toml:7", "major"),
-        ("platform-monorepo", "crates/scheduler/Cargo.toml:10", "major"),
-        ("platform-monorepo", "crates/scheduler/Cargo.toml:7", "major"),
+        (
+            "platform-monorepo",
+            "crates/scheduler/Cargo.toml:10",
+            "major",
+        ),
+        (
+            "platform-monorepo",
+            "crates/scheduler/Cargo.toml:7",
+            "major",
+        ),
         ("py-common", "pyproject.toml:6", "major"),
         ("reporting-service", "requirements.txt:3", "major"),
         ("ruby-common", "ruby-common.gemspec:5", "major"),
@@ -117,8 +127,19 @@ fn plans_the_generated_organisation_exactly() {
         .iter()
         .map(|t| t["repo"].as_str().unwrap().to_string())
         .collect();
-    for decoy in ["extras-service", "legacy-js", "other-go", "py-stubs", "docs-site", "core-utils", "ui-kit"] {
-        assert!(!target_repos.iter().any(|r| r == decoy), "{decoy} is a target");
+    for decoy in [
+        "extras-service",
+        "legacy-js",
+        "other-go",
+        "py-stubs",
+        "docs-site",
+        "core-utils",
+        "ui-kit",
+    ] {
+        assert!(
+            !target_repos.iter().any(|r| r == decoy),
+            "{decoy} is a target"
+        );
     }
 
     // The consumer graph: consumer → provider.
@@ -126,7 +147,12 @@ fn plans_the_generated_organisation_exactly() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["from"].as_str().unwrap().to_string(), e["to"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().to_string(),
+                e["to"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     for (from, to) in [
         ("billing-lib", "core-utils"),
@@ -146,13 +172,20 @@ fn plans_the_generated_organisation_exactly() {
             "missing edge {from} → {to}"
         );
     }
-    assert!(!edges.iter().any(|(f, _)| f == "legacy-js" || f == "other-go"));
+    assert!(
+        !edges
+            .iter()
+            .any(|(f, _)| f == "legacy-js" || f == "other-go")
+    );
     assert_eq!(strings(&plan["affected"]), ["ui-kit"]);
     assert_eq!(strings(&plan["up_to_date"]), ["fresh-service"]);
 
     // Waves: canaries first, providers before consumers, lockstep together,
     // critical last.
-    assert_eq!(strings(&plan["waves"][0]["repos"]), ["ml-pipeline", "notifications"]);
+    assert_eq!(
+        strings(&plan["waves"][0]["repos"]),
+        ["ml-pipeline", "notifications"]
+    );
     assert!(wave_of(&plan, "billing-lib") < wave_of(&plan, "payments-lib"));
     assert!(wave_of(&plan, "payments-lib") < wave_of(&plan, "billing-service"));
     assert!(wave_of(&plan, "http-kit") < wave_of(&plan, "web-monorepo"));
@@ -162,10 +195,15 @@ fn plans_the_generated_organisation_exactly() {
     assert_eq!(wave_of(&plan, "auth-service"), trio);
     let last = plan["waves"].as_array().unwrap().len() as u64 - 1;
     assert_eq!(wave_of(&plan, "storefront"), last);
-    assert_eq!(strings(&plan["waves"][last as usize]["repos"]), ["storefront"]);
+    assert_eq!(
+        strings(&plan["waves"][last as usize]["repos"]),
+        ["storefront"]
+    );
     let warnings = strings(&plan["warnings"]);
     assert!(
-        warnings.iter().any(|w| w.contains("dependency cycle between auth-service, user-service")),
+        warnings
+            .iter()
+            .any(|w| w.contains("dependency cycle between auth-service, user-service")),
         "{warnings:?}"
     );
 }
@@ -180,11 +218,20 @@ fn text_plan_is_deterministic_and_reasoned() {
     assert_eq!(stdout(&a), stdout(&b));
     let text = stdout(&a);
     assert!(text.contains("wave 0: notifications -- canary"), "{text}");
-    assert!(text.contains("payments-lib -- after billing-lib (wave 1)"), "{text}");
-    assert!(text.contains("Affected only transitively: ui-kit"), "{text}");
+    assert!(
+        text.contains("payments-lib -- after billing-lib (wave 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Affected only transitively: ui-kit"),
+        "{text}"
+    );
     assert!(text.contains("Up to date: fresh-service"), "{text}");
     let summary = text.lines().last().unwrap();
-    assert!(summary.starts_with("38 targets in 32 repositories over "), "{summary}");
+    assert!(
+        summary.starts_with("38 targets in 32 repositories over "),
+        "{summary}"
+    );
     insta::assert_snapshot!("plan_text_demo_org", text);
 }
 
@@ -213,15 +260,43 @@ fn every_format_renders_and_nothing_is_written() {
         ("dot", "digraph consumers {"),
         ("mermaid", "graph LR"),
     ] {
-        let out = wavebump(&["plan", "--config", "config.example.yaml", "--local", dir, "--format", format]);
+        let out = wavebump(&[
+            "plan",
+            "--config",
+            "config.example.yaml",
+            "--local",
+            dir,
+            "--format",
+            format,
+        ]);
         assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
-        assert!(stdout(&out).starts_with(starts), "{format}: {}", stdout(&out));
+        assert!(
+            stdout(&out).starts_with(starts),
+            "{format}: {}",
+            stdout(&out)
+        );
     }
-    let out = wavebump(&["plan", "--config", "config.example.yaml", "--local", dir, "--diff"]);
+    let out = wavebump(&[
+        "plan",
+        "--config",
+        "config.example.yaml",
+        "--local",
+        dir,
+        "--diff",
+    ]);
     let text = stdout(&out);
-    assert!(text.contains("--- a/billing-lib/Cargo.toml\n+++ b/billing-lib/Cargo.toml"), "{text}");
-    assert!(text.contains("-core-utils = \"1.4\"\n+core-utils = \"2.0\"\n"), "{text}");
-    assert!(text.contains("+\t\"github.com/acme/core-utils/v2/strutil\""), "{text}");
+    assert!(
+        text.contains("--- a/billing-lib/Cargo.toml\n+++ b/billing-lib/Cargo.toml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-core-utils = \"1.4\"\n+core-utils = \"2.0\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+\t\"github.com/acme/core-utils/v2/strutil\""),
+        "{text}"
+    );
     let after: Vec<_> = org
         .specs
         .iter()
@@ -246,8 +321,18 @@ fn bad_input_is_reported_with_the_right_exit_code() {
 
     // A broken config: exit 2 with file:line:column and the key.
     let bad = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(bad.path(), "library:\n  repository: acme/core-utils\nrollout:\n  wavez: [1]\n").unwrap();
-    let out = wavebump(&["plan", "--config", bad.path().to_str().unwrap(), "--local", dir]);
+    std::fs::write(
+        bad.path(),
+        "library:\n  repository: acme/core-utils\nrollout:\n  wavez: [1]\n",
+    )
+    .unwrap();
+    let out = wavebump(&[
+        "plan",
+        "--config",
+        bad.path().to_str().unwrap(),
+        "--local",
+        dir,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains(":4:3: rollout"), "{err}");
@@ -256,7 +341,11 @@ fn bad_input_is_reported_with_the_right_exit_code() {
     // An invalid --to.
     let out = wavebump(&["plan", "--local", dir, "--to", "two"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--to \"two\" is not a valid version"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--to \"two\" is not a valid version"),
+        "{}",
+        stderr(&out)
+    );
 
     // A version not tagged yet: a what-if plan.
     let plan = plan_json(org.path(), "config.example.yaml", &["--to", "2.1.0"]);
@@ -267,7 +356,13 @@ fn bad_input_is_reported_with_the_right_exit_code() {
     let plan = plan_json(org.path(), "config.example.yaml", &["--to", "1.3.0"]);
     let up = strings(&plan["up_to_date"]);
     assert!(up.contains(&"billing-lib".to_string()), "{up:?}");
-    assert!(plan["waves"].as_array().unwrap().iter().all(|w| !strings(&w["repos"]).contains(&"billing-lib".to_string())));
+    assert!(
+        plan["waves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !strings(&w["repos"]).contains(&"billing-lib".to_string()))
+    );
 
     // A canary naming a repository that does not exist.
     let cfg = tempfile::NamedTempFile::new().unwrap();
@@ -276,25 +371,51 @@ fn bad_input_is_reported_with_the_right_exit_code() {
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\nrollout:\n  canaries: [biling-lib]\n",
     )
     .unwrap();
-    let out = wavebump(&["plan", "--config", cfg.path().to_str().unwrap(), "--local", dir]);
+    let out = wavebump(&[
+        "plan",
+        "--config",
+        cfg.path().to_str().unwrap(),
+        "--local",
+        dir,
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(err.contains("biling-lib") && err.contains("did you mean `billing-lib`"), "{err}");
+    assert!(
+        err.contains("biling-lib") && err.contains("did you mean `billing-lib`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_broken_manifest_is_reported_and_the_rest_planned() {
     let org = org::generate(30, 3);
     let broken = MemTree::new().with("Cargo.toml", "[dependencies\ncore-utils = \"1.4\"\n");
-    let author = Author { name: "t", email: "t@example.invalid", time: 1_767_225_600 };
-    git::create_repository(&org.path().join("broken-service"), &broken, "broken", &author).unwrap();
+    let author = Author {
+        name: "t",
+        email: "t@example.invalid",
+        time: 1_767_225_600,
+    };
+    git::create_repository(
+        &org.path().join("broken-service"),
+        &broken,
+        "broken",
+        &author,
+    )
+    .unwrap();
     let plan = plan_json(org.path(), "config.example.yaml", &[]);
     let errors = plan["errors"].as_array().unwrap();
     assert!(
-        errors.iter().any(|e| e["repo"] == "broken-service" && e["message"].as_str().unwrap().starts_with("Cargo.toml:1:")),
+        errors.iter().any(|e| e["repo"] == "broken-service"
+            && e["message"].as_str().unwrap().starts_with("Cargo.toml:1:")),
         "{errors:?}"
     );
-    assert!(plan["targets"].as_array().unwrap().iter().any(|t| t["repo"] == "billing-lib"));
+    assert!(
+        plan["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["repo"] == "billing-lib")
+    );
 }
 
 #[test]
