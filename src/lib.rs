@@ -16,3 +16,4 @@ pub mod plan;
 pub mod planning;
 pub mod render;
 pub mod report;
+pub mod server;
