@@ -7,3 +7,4 @@ mod config;
 mod ecosystems;
 mod org;
 mod plan;
+mod webhook;

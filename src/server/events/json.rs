@@ -254,12 +254,11 @@ impl<'a> Obj<'a> {
         key: &str,
         field: &str,
     ) -> Result<Vec<String>, ParseError> {
-        Ok(self
-            .opt_objs(key)?
+        self.opt_objs(key)?
             .unwrap_or_default()
             .iter()
             .map(|o| o.string(field))
-            .collect::<Result<Vec<_>, _>>()?)
+            .collect()
     }
 }
 

@@ -111,7 +111,8 @@ mod tests {
         };
         let long = format!("{good}00");
         let short = &good.as_bytes()[..good.len() - 2];
-        let cases: Vec<(&[&str], Option<&[u8]>, Result<(), SignatureError>)> = vec![
+        type Case<'a> = (&'a [&'a str], Option<&'a [u8]>, Result<(), SignatureError>);
+        let cases: Vec<Case> = vec![
             (&[], Some(good.as_bytes()), Err(SignatureError::Mismatch)),
             (&["new"], None, Err(SignatureError::Missing)),
             (&["new"], Some(good.as_bytes()), Ok(())),
