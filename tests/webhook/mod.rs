@@ -4,6 +4,7 @@
 
 mod fixtures;
 mod harness;
+mod manifest;
 mod receive;
 mod robustness;
 mod socket;
