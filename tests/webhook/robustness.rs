@@ -240,3 +240,58 @@ fn deleting_each_required_field_is_a_named_error() {
         assert_eq!(err.to_string(), want);
     }
 }
+
+mod verifier {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+    use wavebump::config::secret::Secret;
+    use wavebump::server::webhook::{WebhookRejection, WebhookVerifier, sign};
+
+    use super::super::harness::SECRET;
+
+    fn header(h: &mut HeaderMap, name: &'static str, raw: &[u8]) {
+        if let Ok(v) = HeaderValue::from_bytes(raw) {
+            h.insert(name, v);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+        /// Arbitrary headers and bodies never panic, and nothing is accepted
+        /// unless the signature is the body's HMAC under our secret.
+        #[test]
+        fn arbitrary_requests(
+            body in prop::collection::vec(any::<u8>(), 0..128),
+            sig in prop::option::of(prop::collection::vec(any::<u8>(), 0..80)),
+            sign_it in any::<bool>(),
+            event in prop::collection::vec(any::<u8>(), 0..20),
+            id in prop::collection::vec(any::<u8>(), 0..20),
+            ct in prop::sample::select(vec!["application/json", "text/plain", "application/json; charset=utf-8", ""]),
+        ) {
+            let secret = Secret::new(SECRET);
+            let v = WebhookVerifier::new(vec![secret.clone()]);
+            let mut h = HeaderMap::new();
+            let good = sign(&secret, &body);
+            match (&sig, sign_it) {
+                (_, true) => header(&mut h, "x-hub-signature-256", good.as_bytes()),
+                (Some(s), false) => header(&mut h, "x-hub-signature-256", s),
+                (None, false) => {}
+            }
+            header(&mut h, "content-type", ct.as_bytes());
+            header(&mut h, "x-github-event", &event);
+            header(&mut h, "x-github-delivery", &id);
+            let signed = h.get("x-hub-signature-256").is_some_and(|s| s.as_bytes().eq_ignore_ascii_case(good.as_bytes()));
+            match v.check(&h, Bytes::from(body.clone())) {
+                Ok(d) => {
+                    prop_assert!(signed);
+                    prop_assert_eq!(d.body.as_ref(), body.as_slice());
+                    prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok());
+                }
+                Err(WebhookRejection::Unauthorized(_)) => prop_assert!(!signed),
+                Err(_) => prop_assert!(signed),
+            }
+        }
+    }
+}
