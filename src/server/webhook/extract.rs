@@ -151,12 +151,9 @@ where
         let (parts, body) = req.into_parts();
         // Refuse what cannot possibly verify before reading a single byte.
         let sig = parts.headers.get(signature::SIGNATURE_HEADER);
-        signature::parse_signature(
-            sig.ok_or(SignatureError::Missing)
-                .map_err(WebhookRejection::Unauthorized)?
-                .as_bytes(),
-        )
-        .map_err(WebhookRejection::Unauthorized)?;
+        sig.ok_or(SignatureError::Missing)
+            .and_then(|s| signature::parse_signature(s.as_bytes()))
+            .map_err(WebhookRejection::Unauthorized)?;
         let limit = verifier.max_body_bytes;
         if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
             return Err(WebhookRejection::TooLarge { limit });
