@@ -23,7 +23,10 @@ async fn app_jwt_finds_the_installation_and_mints_one_token() {
         for _ in 0..3 {
             assert_eq!(forge.list_repos().await.unwrap().len(), 1);
         }
-        assert_eq!(fake.count(|r| r.path == "/orgs/acme/installation" && r.status == 200), 1);
+        assert_eq!(
+            fake.count(|r| r.path == "/orgs/acme/installation" && r.status == 200),
+            1
+        );
         assert_eq!(token_mints(&fake), 1, "one token serves many requests");
         assert!(fake.requests().iter().all(|r| r.status != 401));
     })
@@ -74,7 +77,10 @@ async fn a_wrong_key_is_refused_without_leaking_it() {
             installation_id: None,
         };
         let err = GitHubForge::connect(o).await.unwrap_err().to_string();
-        assert!(err.contains("401") || err.contains("JSON web token"), "{err}");
+        assert!(
+            err.contains("401") || err.contains("JSON web token"),
+            "{err}"
+        );
         assert!(!err.contains("PRIVATE KEY"), "{err}");
     })
     .await
@@ -110,7 +116,11 @@ async fn plain_tokens_work_and_bad_ones_are_refused() {
         assert_eq!(forge.list_repos().await.unwrap()[0].name, "acme/a");
         assert!(fake.requests().iter().any(|r| r.path == "/orgs/acme/repos"));
 
-        let mut o = GitHubOptions::new(fake.url(), ORG, GitHubAuth::Token(Secret::new("ghp_wrong_secret")));
+        let mut o = GitHubOptions::new(
+            fake.url(),
+            ORG,
+            GitHubAuth::Token(Secret::new("ghp_wrong_secret")),
+        );
         o.clock = clock;
         let forge = GitHubForge::connect(o).await.unwrap();
         let err = forge.list_repos().await.unwrap_err().to_string();
@@ -123,7 +133,11 @@ async fn plain_tokens_work_and_bad_ones_are_refused() {
 #[tokio::test]
 async fn options_from_config_pick_app_or_token() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("key.pem"), crate::support::fake_github::app_private_key()).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        crate::support::fake_github::app_private_key(),
+    )
+    .unwrap();
     let yaml = format!(
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\ngithub:\n  app_id: 7\n  private_key_path: {}\n  writes_per_minute: 5\n",
         dir.path().join("key.pem").display()
@@ -136,8 +150,13 @@ async fn options_from_config_pick_app_or_token() {
 
     let yaml = "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n";
     let config = wavebump::config::Config::parse(yaml, "t.yaml").unwrap();
-    let o = GitHubForge::options_from_config(&config, |k| (k == "GITHUB_TOKEN").then(|| "t0k".to_string())).unwrap();
+    let o = GitHubForge::options_from_config(&config, |k| {
+        (k == "GITHUB_TOKEN").then(|| "t0k".to_string())
+    })
+    .unwrap();
     assert!(matches!(o.auth, GitHubAuth::Token(_)));
-    let err = GitHubForge::options_from_config(&config, |_| None).unwrap_err().to_string();
+    let err = GitHubForge::options_from_config(&config, |_| None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("GITHUB_TOKEN"), "{err}");
 }

@@ -12,7 +12,11 @@ async fn aggregation_table() {
     timed(async {
         let cases: Vec<(&str, Setup, CiState)> = vec![
             ("nothing yet", |_, _, _| {}, CiState::Pending),
-            ("status green", |f, r, s| f.set_status(r, s, "ci/jenkins", "success"), CiState::Passed),
+            (
+                "status green",
+                |f, r, s| f.set_status(r, s, "ci/jenkins", "success"),
+                CiState::Passed,
+            ),
             (
                 "status replaced by a later failure",
                 |f, r, s| {
@@ -94,7 +98,13 @@ async fn aggregation_table() {
             prepare(&fake, &full, &sha);
             let report = forge.ci_state(&full, &sha).await.unwrap();
             assert_eq!(report.state, want, "{name}: {report:?}");
-            assert!(report.checks.iter().all(|c| !c.name.starts_with("wavebump")), "{name}");
+            assert!(
+                report
+                    .checks
+                    .iter()
+                    .all(|c| !c.name.starts_with("wavebump")),
+                "{name}"
+            );
         }
     })
     .await
@@ -108,7 +118,13 @@ async fn paginated_runs_are_all_read() {
         let sha = fake.branch_sha(&full, "main").unwrap();
         fake.set_max_per_page(2);
         for i in 0..5 {
-            fake.add_check_run(&full, &sha, &format!("job-{i}"), "completed", Some("success"));
+            fake.add_check_run(
+                &full,
+                &sha,
+                &format!("job-{i}"),
+                "completed",
+                Some("success"),
+            );
         }
         let report = forge.ci_state(&full, &sha).await.unwrap();
         assert_eq!(report.checks.len(), 5);
@@ -123,19 +139,30 @@ async fn failed_runs_are_rerun_once_per_suite() {
         let (fake, forge, _clock) = setup().await;
         let full = fake.add_repo(ORG, "svc", &tree(&[("a", "x")]));
         let sha = fake.branch_sha(&full, "main").unwrap();
-        assert!(!forge.rerun_failed_checks(&full, &sha).await.unwrap(), "nothing to rerun");
+        assert!(
+            !forge.rerun_failed_checks(&full, &sha).await.unwrap(),
+            "nothing to rerun"
+        );
         fake.set_status(&full, &sha, "ci/jenkins", "failure");
-        assert!(!forge.rerun_failed_checks(&full, &sha).await.unwrap(), "statuses cannot be rerun");
+        assert!(
+            !forge.rerun_failed_checks(&full, &sha).await.unwrap(),
+            "statuses cannot be rerun"
+        );
         let suite = fake.add_check_run(&full, &sha, "build", "completed", Some("failure"));
         fake.add_check_run(&full, &sha, "lint", "completed", Some("success"));
         assert!(forge.rerun_failed_checks(&full, &sha).await.unwrap());
-        assert_eq!(fake.with_repo(&full, |r| r.rerequested.clone()), vec![suite]);
+        assert_eq!(
+            fake.with_repo(&full, |r| r.rerequested.clone()),
+            vec![suite]
+        );
         let report = forge.ci_state(&full, &sha).await.unwrap();
         assert_eq!(report.state, CiState::Failed, "the status still fails");
         // A suite the App may not re-run.
         let sha2 = fake.push_commit(&full, "main", &[("b", b"y")]);
         fake.add_check_run(&full, &sha2, "ext", "completed", Some("failure"));
-        fake.with_repo(&full, |r| r.check_runs.last_mut().unwrap().rerunnable = false);
+        fake.with_repo(&full, |r| {
+            r.check_runs.last_mut().unwrap().rerunnable = false
+        });
         assert!(!forge.rerun_failed_checks(&full, &sha2).await.unwrap());
         assert!(forge.ci_state(&full, "not a sha").await.is_err());
     })

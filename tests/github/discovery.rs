@@ -14,7 +14,10 @@ fn fill(fake: &FakeGitHub) {
         ORG,
         "svc-a",
         &tree(&[
-            ("Cargo.toml", "[package]\nname = \"svc-a\"\n[dependencies]\ncore-utils = \"1\"\n"),
+            (
+                "Cargo.toml",
+                "[package]\nname = \"svc-a\"\n[dependencies]\ncore-utils = \"1\"\n",
+            ),
             ("src/main.rs", "fn main() {}\n"),
             ("README.md", "# a\n"),
         ]),
@@ -23,7 +26,10 @@ fn fill(fake: &FakeGitHub) {
         ORG,
         "web",
         &tree(&[
-            ("package.json", "{\"dependencies\":{\"@acme/core-utils\":\"^1.0.0\"}}\n"),
+            (
+                "package.json",
+                "{\"dependencies\":{\"@acme/core-utils\":\"^1.0.0\"}}\n",
+            ),
             ("packages/x/package.json", "{\"name\":\"x\"}\n"),
             ("docs/a.md", "x"),
         ]),
@@ -102,8 +108,10 @@ async fn archived_and_forks_are_listed_on_request() {
         o.include_forks = true;
         let forge = GitHubForge::connect(o).await.unwrap();
         let repos = forge.list_repos().await.unwrap();
-        let flags: Vec<(&str, bool, bool)> =
-            repos.iter().map(|r| (r.name.as_str(), r.archived, r.fork)).collect();
+        let flags: Vec<(&str, bool, bool)> = repos
+            .iter()
+            .map(|r| (r.name.as_str(), r.archived, r.fork))
+            .collect();
         assert_eq!(
             flags,
             [
@@ -152,8 +160,14 @@ async fn a_missing_repository_is_reported_alone() {
             }
         }
         assert_eq!((ok, missing), (2, vec!["acme/svc-a".to_string()]));
-        assert!(matches!(forge.tags("acme/nope").await, Err(ForgeError::NotFound(_))));
-        assert!(matches!(forge.read_tree("../etc").await, Err(ForgeError::NotFound(_))));
+        assert!(matches!(
+            forge.tags("acme/nope").await,
+            Err(ForgeError::NotFound(_))
+        ));
+        assert!(matches!(
+            forge.read_tree("../etc").await,
+            Err(ForgeError::NotFound(_))
+        ));
     })
     .await
 }
@@ -178,7 +192,10 @@ async fn the_file_cache_survives_a_restart() {
         let forge = connect().await.unwrap();
         fake.clear_requests();
         assert_eq!(scan(&forge).await, cold);
-        assert_eq!(fake.count(|r| !r.is_auth() && r.path.contains("/git/blobs/")), 0);
+        assert_eq!(
+            fake.count(|r| !r.is_auth() && r.path.contains("/git/blobs/")),
+            0
+        );
         assert_eq!(fake.count(|r| !r.is_auth() && r.status == 200), 0);
     })
     .await
@@ -189,7 +206,11 @@ async fn tags_and_releases() {
     use wavebump::forge::ForgeWrite;
     timed(async {
         let (fake, forge, _clock) = setup().await;
-        let full = fake.add_repo(ORG, "core-utils", &tree(&[("Cargo.toml", "[package]\nname='core-utils'\n")]));
+        let full = fake.add_repo(
+            ORG,
+            "core-utils",
+            &tree(&[("Cargo.toml", "[package]\nname='core-utils'\n")]),
+        );
         fake.add_release(&full, "v1.0.0", "first", false);
         fake.add_release(&full, "v2.0.0-rc.1", "rc", true);
         let mut tags = forge.tags(&full).await.unwrap();
@@ -200,7 +221,13 @@ async fn tags_and_releases() {
         assert_eq!(rel[0].tag, "v2.0.0-rc.1", "newest first");
         assert!(rel[0].prerelease);
         assert_eq!(rel[1].notes, "first");
-        assert!(rel[1].url.as_deref().unwrap().starts_with("http://127.0.0.1"));
+        assert!(
+            rel[1]
+                .url
+                .as_deref()
+                .unwrap()
+                .starts_with("http://127.0.0.1")
+        );
     })
     .await
 }

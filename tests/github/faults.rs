@@ -9,19 +9,33 @@ use wavebump::forge::github::{GitHubForge, ManualClock, RetryPolicy};
 use wavebump::forge::{Forge, ForgeError, ForgeWrite};
 
 use super::{ORG, app_options, setup, timed, tree};
-use crate::support::fake_github::{Fault, FakeGitHub};
+use crate::support::fake_github::{FakeGitHub, Fault};
 
 fn repo(fake: &FakeGitHub) -> String {
-    fake.add_repo(ORG, "svc", &tree(&[("Cargo.toml", "[package]\nname='svc'\n")]))
+    fake.add_repo(
+        ORG,
+        "svc",
+        &tree(&[("Cargo.toml", "[package]\nname='svc'\n")]),
+    )
 }
 
 #[tokio::test]
 async fn rate_limits_are_waited_out_as_told() {
     timed(async {
         let cases = [
-            ("403 secondary", Fault::SecondaryRateLimit { retry_after: 1 }, 1.0, 1.0),
+            (
+                "403 secondary",
+                Fault::SecondaryRateLimit { retry_after: 1 },
+                1.0,
+                1.0,
+            ),
             ("429", Fault::TooManyRequests { retry_after: 1 }, 1.0, 1.0),
-            ("primary exhausted", Fault::PrimaryExhausted { reset_in: 1 }, 1.0, 3.5),
+            (
+                "primary exhausted",
+                Fault::PrimaryExhausted { reset_in: 1 },
+                1.0,
+                3.5,
+            ),
             ("500", Fault::ServerError(500), 0.25, 0.5),
             ("502", Fault::ServerError(502), 0.25, 0.5),
         ];
@@ -113,7 +127,10 @@ async fn an_answer_missing_fields_names_the_endpoint() {
             other => panic!("{other:?}"),
         }
         fake.fault("/installation/repositories", Fault::MissingFields);
-        assert!(matches!(forge.list_repos().await, Err(ForgeError::BadAnswer { .. })));
+        assert!(matches!(
+            forge.list_repos().await,
+            Err(ForgeError::BadAnswer { .. })
+        ));
     })
     .await
 }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wavebump::config::secret::Secret;
-use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, ManualClock, MemoryEtagCache};
+use wavebump::forge::github::{
+    GitHubAuth, GitHubForge, GitHubOptions, ManualClock, MemoryEtagCache,
+};
 
 use crate::support::fake_github::{self, FakeGitHub};
 
@@ -52,7 +54,9 @@ pub async fn setup() -> (FakeGitHub, GitHubForge, Arc<ManualClock>) {
 
 /// Run a test body with the time limit.
 pub async fn timed<F: std::future::Future<Output = T>, T>(f: F) -> T {
-    tokio::time::timeout(LIMIT, f).await.expect("test timed out")
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .expect("test timed out")
 }
 
 pub fn tree(files: &[(&str, &str)]) -> wavebump::ecosystem::MemTree {

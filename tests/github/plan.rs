@@ -13,7 +13,9 @@ fn strip(v: Value, names: &[String]) -> Value {
     match v {
         Value::String(s) => Value::String(strip_text(&s, names)),
         Value::Array(a) => Value::Array(a.into_iter().map(|x| strip(x, names)).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, strip(x, names))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, x)| (k, strip(x, names))).collect())
+        }
         other => other,
     }
 }
@@ -26,7 +28,8 @@ fn strip_text(s: &str, names: &[String]) -> String {
         let is_repo = !rest[..i].ends_with('@')
             && names.iter().any(|n| {
                 after.starts_with(n.as_str())
-                    && !after[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && !after[n.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             });
         out.push_str(&rest[..i]);
         if !is_repo {

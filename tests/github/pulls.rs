@@ -41,17 +41,29 @@ async fn create_is_idempotent_and_sets_labels_and_reviewers() {
         assert_eq!(pulls[0].labels, ["dependencies", "wavebump"]);
         assert_eq!(pulls[0].reviewers, ["alice"]);
         assert_eq!(pulls[0].team_reviewers, ["platform"]);
-        assert_eq!(forge.find_open_pr(&full, branch).await.unwrap(), Some(pr.clone()));
+        assert_eq!(
+            forge.find_open_pr(&full, branch).await.unwrap(),
+            Some(pr.clone())
+        );
         assert_eq!(forge.pull_request(&full, 1).await.unwrap(), pr);
 
-        forge.update_pr(&full, 1, "New title", "New body").await.unwrap();
+        forge
+            .update_pr(&full, 1, "New title", "New body")
+            .await
+            .unwrap();
         assert_eq!(fake.pulls(&full)[0].title, "New title");
-        forge.close_pr(&full, 1, Some("Rollout aborted.")).await.unwrap();
+        forge
+            .close_pr(&full, 1, Some("Rollout aborted."))
+            .await
+            .unwrap();
         let closed = &fake.pulls(&full)[0];
         assert_eq!(closed.state, crate::support::fake_github::PullState::Closed);
         assert_eq!(closed.comments[0].body, "Rollout aborted.");
         assert_eq!(forge.find_open_pr(&full, branch).await.unwrap(), None);
-        assert_eq!(forge.pull_request(&full, 1).await.unwrap().state, PrState::Closed);
+        assert_eq!(
+            forge.pull_request(&full, 1).await.unwrap().state,
+            PrState::Closed
+        );
     })
     .await
 }
@@ -63,7 +75,11 @@ async fn a_failed_create_is_retried_into_one_pr() {
         let full = fake.add_repo(ORG, "svc", &tree(&[("Cargo.toml", "x")]));
         fake.push_commit(&full, "b", &[("Cargo.toml", b"y")]);
         // The create answers 502 once: the retry opens exactly one PR.
-        fake.fault_on("POST", "/pulls", crate::support::fake_github::Fault::ServerError(502));
+        fake.fault_on(
+            "POST",
+            "/pulls",
+            crate::support::fake_github::Fault::ServerError(502),
+        );
         let pr = forge.create_pr(&full, &new_pr("b")).await.unwrap();
         assert_eq!(pr.number, 1);
         assert_eq!(fake.pulls(&full).len(), 1);
@@ -81,15 +97,33 @@ async fn merge_respects_protection() {
         let pr = forge.create_pr(&full, &new_pr("b")).await.unwrap();
 
         let blocked = forge.merge_pr(&full, pr.number, &head).await.unwrap();
-        assert!(matches!(&blocked, MergeOutcome::Blocked(m) if m.contains("approving review")), "{blocked:?}");
+        assert!(
+            matches!(&blocked, MergeOutcome::Blocked(m) if m.contains("approving review")),
+            "{blocked:?}"
+        );
         fake.approve(&full, pr.number, "alice");
         let blocked = forge.merge_pr(&full, pr.number, &head).await.unwrap();
-        assert!(matches!(&blocked, MergeOutcome::Blocked(m) if m.contains("build")), "{blocked:?}");
+        assert!(
+            matches!(&blocked, MergeOutcome::Blocked(m) if m.contains("build")),
+            "{blocked:?}"
+        );
         fake.add_check_run(&full, &head, "build", "completed", Some("success"));
-        let stale = forge.merge_pr(&full, pr.number, "0123456789abcdef0123456789abcdef01234567").await.unwrap();
-        assert!(matches!(&stale, MergeOutcome::Blocked(m) if m.contains("modified")), "{stale:?}");
-        assert_eq!(forge.merge_pr(&full, pr.number, &head).await.unwrap(), MergeOutcome::Merged);
-        assert_eq!(forge.pull_request(&full, pr.number).await.unwrap().state, PrState::Merged);
+        let stale = forge
+            .merge_pr(&full, pr.number, "0123456789abcdef0123456789abcdef01234567")
+            .await
+            .unwrap();
+        assert!(
+            matches!(&stale, MergeOutcome::Blocked(m) if m.contains("modified")),
+            "{stale:?}"
+        );
+        assert_eq!(
+            forge.merge_pr(&full, pr.number, &head).await.unwrap(),
+            MergeOutcome::Merged
+        );
+        assert_eq!(
+            forge.pull_request(&full, pr.number).await.unwrap().state,
+            PrState::Merged
+        );
         let main = fake.branch_sha(&full, "main").unwrap();
         assert_ne!(main, head, "a squash commit landed on main");
     })

@@ -24,7 +24,11 @@ async fn answers_decode_as_octocrab_models() {
         let fake = FakeGitHub::start().await;
         fake.install(ORG);
         fake.add_token("tok");
-        let full = fake.add_repo(ORG, "svc", &tree(&[("Cargo.toml", "[package]\nname='svc'\n")]));
+        let full = fake.add_repo(
+            ORG,
+            "svc",
+            &tree(&[("Cargo.toml", "[package]\nname='svc'\n")]),
+        );
         fake.add_release(&full, "v1.0.0", "notes @someone #12", false);
         let sha = fake.branch_sha(&full, "main").unwrap();
         fake.push_commit(&full, "feature", &[("a.txt", b"x")]);
@@ -46,21 +50,43 @@ async fn answers_decode_as_octocrab_models() {
         assert_eq!(pr.number, 1);
         let _: Vec<models::Repository> =
             serde_json::from_str(&get(&fake, "tok", "/orgs/acme/repos").await).unwrap();
-        let _: models::Repository = serde_json::from_str(&get(&fake, "tok", "/repos/acme/svc").await).unwrap();
+        let _: models::Repository =
+            serde_json::from_str(&get(&fake, "tok", "/repos/acme/svc").await).unwrap();
         let _: Vec<models::repos::Release> =
             serde_json::from_str(&get(&fake, "tok", "/repos/acme/svc/releases").await).unwrap();
         let _: Vec<models::repos::Tag> =
             serde_json::from_str(&get(&fake, "tok", "/repos/acme/svc/tags").await).unwrap();
         let _: Vec<models::pulls::PullRequest> =
             serde_json::from_str(&get(&fake, "tok", "/repos/acme/svc/pulls").await).unwrap();
-        let _: models::CombinedStatus =
-            serde_json::from_str(&get(&fake, "tok", &format!("/repos/acme/svc/commits/{sha}/status")).await).unwrap();
-        let _: models::checks::ListCheckRuns =
-            serde_json::from_str(&get(&fake, "tok", &format!("/repos/acme/svc/commits/{sha}/check-runs")).await)
-                .unwrap();
-        let c = crab.issues(ORG, "svc").create_comment(1, "hi").await.expect("comment");
+        let _: models::CombinedStatus = serde_json::from_str(
+            &get(
+                &fake,
+                "tok",
+                &format!("/repos/acme/svc/commits/{sha}/status"),
+            )
+            .await,
+        )
+        .unwrap();
+        let _: models::checks::ListCheckRuns = serde_json::from_str(
+            &get(
+                &fake,
+                "tok",
+                &format!("/repos/acme/svc/commits/{sha}/check-runs"),
+            )
+            .await,
+        )
+        .unwrap();
+        let c = crab
+            .issues(ORG, "svc")
+            .create_comment(1, "hi")
+            .await
+            .expect("comment");
         assert_eq!(c.body.as_deref(), Some("hi"));
-        let labels = crab.issues(ORG, "svc").add_labels(1, &["x".to_string()]).await.expect("labels");
+        let labels = crab
+            .issues(ORG, "svc")
+            .add_labels(1, &["x".to_string()])
+            .await
+            .expect("labels");
         assert_eq!(labels[0].name, "x");
     })
     .await

@@ -255,7 +255,9 @@ impl Api {
         drop(permit);
         let (status, headers, body) = match sent {
             Ok(parts) => parts,
-            Err(octocrab::Error::GitHub { source, .. }) if !source.status_code.is_server_error() => {
+            Err(octocrab::Error::GitHub { source, .. })
+                if !source.status_code.is_server_error() =>
+            {
                 // Only the installation-token exchange surfaces this way.
                 return Verdict::Fail(ApiError::Status {
                     endpoint: format!("{endpoint} (installation token)"),
@@ -459,7 +461,10 @@ mod tests {
                 r#"<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=1>; rel="first""#,
                 None,
             ),
-            (r#"<http://127.0.0.1:9/x?page=3>;rel="next""#, Some("http://127.0.0.1:9/x?page=3")),
+            (
+                r#"<http://127.0.0.1:9/x?page=3>;rel="next""#,
+                Some("http://127.0.0.1:9/x?page=3"),
+            ),
             ("garbage", None),
             ("", None),
         ];
@@ -473,9 +478,21 @@ mod tests {
     #[test]
     fn relative_paths() {
         let cases = [
-            ("https://api.github.com/repos/a/b?page=2", "", "/repos/a/b?page=2"),
-            ("https://ghe.example/api/v3/repos/a?page=2", "/api/v3", "/repos/a?page=2"),
-            ("https://ghe.example/api/v3/repos/a?page=2", "/api/v3/", "/repos/a?page=2"),
+            (
+                "https://api.github.com/repos/a/b?page=2",
+                "",
+                "/repos/a/b?page=2",
+            ),
+            (
+                "https://ghe.example/api/v3/repos/a?page=2",
+                "/api/v3",
+                "/repos/a?page=2",
+            ),
+            (
+                "https://ghe.example/api/v3/repos/a?page=2",
+                "/api/v3/",
+                "/repos/a?page=2",
+            ),
             ("/repos/a", "", "/repos/a"),
             ("http://127.0.0.1:8080", "", "/"),
             ("https://h/api/v3x/y", "/api/v3", "/api/v3x/y"),

@@ -47,7 +47,12 @@ type Builder = octocrab::OctocrabBuilder<
 fn builder(settings: &ClientSettings) -> Result<Builder, ForgeError> {
     let b = Octocrab::builder()
         .base_uri(settings.api_url.as_str())
-        .map_err(|_| ForgeError::Other(format!("github.api_url {:?} is not a valid URL", settings.api_url)))?
+        .map_err(|_| {
+            ForgeError::Other(format!(
+                "github.api_url {:?} is not a valid URL",
+                settings.api_url
+            ))
+        })?
         // Retries are ours (`api.rs`): octocrab's would double-count and
         // ignore Retry-After.
         .add_retry_config(RetryConfig::None)
@@ -57,10 +62,16 @@ fn builder(settings: &ClientSettings) -> Result<Builder, ForgeError> {
 }
 
 /// A client authenticated as the App itself (JWT), for installation lookup.
-pub fn app_client(settings: &ClientSettings, app_id: u64, key: &Secret) -> Result<Octocrab, ForgeError> {
+pub fn app_client(
+    settings: &ClientSettings,
+    app_id: u64,
+    key: &Secret,
+) -> Result<Octocrab, ForgeError> {
     builder(settings)?
         .app_from_rsa_pem(AppId(app_id), key.expose().as_bytes())
-        .map_err(|_| ForgeError::Other("the GitHub App private key is not a valid RSA PEM key".to_string()))?
+        .map_err(|_| {
+            ForgeError::Other("the GitHub App private key is not a valid RSA PEM key".to_string())
+        })?
         .build()
         .map_err(|_| ForgeError::Other("cannot build the GitHub client".to_string()))
 }
@@ -113,7 +124,9 @@ mod tests {
             read_timeout: std::time::Duration::from_secs(1),
             connect_timeout: std::time::Duration::from_secs(1),
         };
-        let key = Secret::new("-----BEGIN RSA PRIVATE KEY-----\nsupersecretjunk\n-----END RSA PRIVATE KEY-----\n");
+        let key = Secret::new(
+            "-----BEGIN RSA PRIVATE KEY-----\nsupersecretjunk\n-----END RSA PRIVATE KEY-----\n",
+        );
         let err = app_client(&settings, 1, &key).unwrap_err().to_string();
         assert!(!err.contains("supersecret"), "{err}");
         assert!(format!("{:?}", GitHubAuth::Token(Secret::new("tok123"))).contains("redacted"));

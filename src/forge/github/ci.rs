@@ -131,7 +131,11 @@ mod tests {
             ("waiting", Some("success"), Pending),
         ];
         for (status, conclusion, want) in table {
-            assert_eq!(check_run_state(status, conclusion), want, "{status} {conclusion:?}");
+            assert_eq!(
+                check_run_state(status, conclusion),
+                want,
+                "{status} {conclusion:?}"
+            );
         }
         for (state, want) in [
             ("success", Passed),
@@ -244,7 +248,12 @@ mod tests {
         for c in cases {
             let report = aggregate(&c.statuses, &c.runs, c.required.as_deref());
             assert_eq!(report.state, c.want, "{}", c.name);
-            assert!(report.checks.iter().all(|k| !k.name.starts_with("wavebump")));
+            assert!(
+                report
+                    .checks
+                    .iter()
+                    .all(|k| !k.name.starts_with("wavebump"))
+            );
         }
     }
 
@@ -255,7 +264,11 @@ mod tests {
             &[run("build", "completed", Some("success"))],
             Some(&["build".to_string()]),
         );
-        let flags: Vec<(&str, bool)> = r.checks.iter().map(|c| (c.name.as_str(), c.required)).collect();
+        let flags: Vec<(&str, bool)> = r
+            .checks
+            .iter()
+            .map(|c| (c.name.as_str(), c.required))
+            .collect();
         assert_eq!(flags, vec![("build", true), ("lint", false)]);
     }
 }

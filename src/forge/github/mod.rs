@@ -170,13 +170,16 @@ impl GitHubForge {
                         let app_api = make_api(app.clone());
                         let path = format!("/orgs/{}/installation", options.org);
                         let found: wire::Installation =
-                            app_api.get_json(&path).await.map_err(|e| match e.status() {
-                                Some(404) => ForgeError::Other(format!(
-                                    "the GitHub App is not installed on {}",
-                                    options.org
-                                )),
-                                _ => to_forge_error(e),
-                            })?;
+                            app_api
+                                .get_json(&path)
+                                .await
+                                .map_err(|e| match e.status() {
+                                    Some(404) => ForgeError::Other(format!(
+                                        "the GitHub App is not installed on {}",
+                                        options.org
+                                    )),
+                                    _ => to_forge_error(e),
+                                })?;
                         found.id
                     }
                 };

@@ -21,9 +21,10 @@ impl GitHubForge {
     async fn list_all(&self) -> Result<Vec<wire::Repo>, ForgeError> {
         if self.installation.is_some() {
             self.api
-                .get_pages("/installation/repositories?per_page=100", |p: wire::InstallationRepos| {
-                    p.repositories
-                })
+                .get_pages(
+                    "/installation/repositories?per_page=100",
+                    |p: wire::InstallationRepos| p.repositories,
+                )
                 .await
                 .map_err(to_forge_error)
         } else {
@@ -34,7 +35,9 @@ impl GitHubForge {
                 )
                 .await
                 .map_err(|e| match e.status() {
-                    Some(404) => ForgeError::Other(format!("organisation {:?} not found", self.org)),
+                    Some(404) => {
+                        ForgeError::Other(format!("organisation {:?} not found", self.org))
+                    }
                     _ => to_forge_error(e),
                 })
         }
@@ -55,8 +58,8 @@ impl GitHubForge {
                     })
                     .await
                     .map_err(|e| repo_error(full, e))?;
-                let blob: wire::Blob = decode(&format!("GET {endpoint}"), &answer.body)
-                    .map_err(to_forge_error)?;
+                let blob: wire::Blob =
+                    decode(&format!("GET {endpoint}"), &answer.body).map_err(to_forge_error)?;
                 if blob.encoding != "base64" {
                     return Err(ForgeError::BadAnswer {
                         endpoint: format!("GET {endpoint}"),
@@ -166,9 +169,10 @@ impl Forge for GitHubForge {
     async fn tags(&self, repo: &str) -> Result<Vec<String>, ForgeError> {
         let full = self.full_name(repo)?;
         self.api
-            .get_pages(&format!("/repos/{full}/tags?per_page=100"), |p: Vec<wire::Tag>| {
-                p.into_iter().map(|t| t.name).collect()
-            })
+            .get_pages(
+                &format!("/repos/{full}/tags?per_page=100"),
+                |p: Vec<wire::Tag>| p.into_iter().map(|t| t.name).collect(),
+            )
             .await
             .map_err(|e| repo_error(&full, e))
     }

@@ -184,14 +184,21 @@ impl ForgeWrite for GitHubForge {
             "body": pr.body,
             "draft": pr.draft,
         });
-        let created = match self.api.send(&Request::with(Method::POST, &path, &body)).await {
+        let created = match self
+            .api
+            .send(&Request::with(Method::POST, &path, &body))
+            .await
+        {
             Ok(answer) => to_pull(
-                decode::<wire::Pull>(&format!("POST {path}"), &answer.body).map_err(to_forge_error)?,
+                decode::<wire::Pull>(&format!("POST {path}"), &answer.body)
+                    .map_err(to_forge_error)?,
             ),
             // A retried POST whose first attempt did land, or a race.
-            Err(ApiError::Status { status: 422, ref message, .. })
-                if message.to_ascii_lowercase().contains("already exists") =>
-            {
+            Err(ApiError::Status {
+                status: 422,
+                ref message,
+                ..
+            }) if message.to_ascii_lowercase().contains("already exists") => {
                 return self
                     .find_open_pr(&full, &pr.head_branch)
                     .await?
@@ -206,14 +213,20 @@ impl ForgeWrite for GitHubForge {
         if !pr.labels.is_empty() {
             let labels = json!({ "labels": pr.labels });
             if let Err(e) = self
-                .send_write(&full, Method::POST, &format!("/repos/{full}/issues/{n}/labels"), &labels)
+                .send_write(
+                    &full,
+                    Method::POST,
+                    &format!("/repos/{full}/issues/{n}/labels"),
+                    &labels,
+                )
                 .await
             {
                 tracing::warn!(repo = %full, pr = n, error = %e, "could not label the PR");
             }
         }
         if !pr.reviewers.is_empty() || !pr.team_reviewers.is_empty() {
-            let reviewers = json!({ "reviewers": pr.reviewers, "team_reviewers": pr.team_reviewers });
+            let reviewers =
+                json!({ "reviewers": pr.reviewers, "team_reviewers": pr.team_reviewers });
             if let Err(e) = self
                 .send_write(
                     &full,
@@ -238,9 +251,14 @@ impl ForgeWrite for GitHubForge {
     ) -> Result<(), ForgeError> {
         let full = self.full_name(repo)?;
         let patch = json!({ "title": title, "body": body });
-        self.send_write(&full, Method::PATCH, &format!("/repos/{full}/pulls/{number}"), &patch)
-            .await
-            .map(|_| ())
+        self.send_write(
+            &full,
+            Method::PATCH,
+            &format!("/repos/{full}/pulls/{number}"),
+            &patch,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn close_pr(
@@ -254,9 +272,14 @@ impl ForgeWrite for GitHubForge {
             self.comment(&full, number, text).await?;
         }
         let patch = json!({ "state": "closed" });
-        self.send_write(&full, Method::PATCH, &format!("/repos/{full}/pulls/{number}"), &patch)
-            .await
-            .map(|_| ())
+        self.send_write(
+            &full,
+            Method::PATCH,
+            &format!("/repos/{full}/pulls/{number}"),
+            &patch,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), ForgeError> {
@@ -283,15 +306,28 @@ impl ForgeWrite for GitHubForge {
             .map_err(|e| repo_error(&full, e))?;
         let runs = self.check_runs(&full, sha).await?;
         let required = self.required_checks(&full).await?;
-        Ok(ci::aggregate(&combined.statuses, &runs, required.as_deref()))
+        Ok(ci::aggregate(
+            &combined.statuses,
+            &runs,
+            required.as_deref(),
+        ))
     }
 
-    async fn merge_pr(&self, repo: &str, number: u64, sha: &str) -> Result<MergeOutcome, ForgeError> {
+    async fn merge_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        sha: &str,
+    ) -> Result<MergeOutcome, ForgeError> {
         let full = self.full_name(repo)?;
         Self::check_sha(sha)?;
         let path = format!("/repos/{full}/pulls/{number}/merge");
         let body = json!({ "sha": sha, "merge_method": "squash" });
-        match self.api.send(&Request::with(Method::PUT, &path, &body)).await {
+        match self
+            .api
+            .send(&Request::with(Method::PUT, &path, &body))
+            .await
+        {
             Ok(answer) => {
                 let result: wire::MergeResult =
                     decode(&format!("PUT {path}"), &answer.body).map_err(to_forge_error)?;
@@ -330,7 +366,11 @@ impl ForgeWrite for GitHubForge {
         let mut any = false;
         for id in suites {
             let path = format!("/repos/{full}/check-suites/{id}/rerequest");
-            match self.api.send(&Request::with(Method::POST, &path, &json!({}))).await {
+            match self
+                .api
+                .send(&Request::with(Method::POST, &path, &json!({})))
+                .await
+            {
                 Ok(_) => any = true,
                 Err(e) if matches!(e.status(), Some(403 | 404 | 422)) => {
                     tracing::info!(repo = %full, suite = id, error = %e, "check suite cannot be re-run");
@@ -348,7 +388,10 @@ mod tests {
 
     #[test]
     fn query_values_are_encoded() {
-        assert_eq!(query_value("acme:wavebump/core-utils-2.0.0"), "acme:wavebump/core-utils-2.0.0");
+        assert_eq!(
+            query_value("acme:wavebump/core-utils-2.0.0"),
+            "acme:wavebump/core-utils-2.0.0"
+        );
         assert_eq!(query_value("a:b+c#d e&f"), "a:b%2Bc%23d%20e%26f");
     }
 }

@@ -25,7 +25,10 @@ pub enum Caller {
 /// Check `Authorization: Bearer ...` against the state.
 pub fn identify(state: &State, header: Option<&str>) -> Result<Caller, &'static str> {
     let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("token ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("token "))
+        })
         .ok_or("Requires authentication")?;
     if let Some(issued) = state.tokens.get(token) {
         if issued.expires_at <= SystemTime::now() {
@@ -37,7 +40,8 @@ pub fn identify(state: &State, header: Option<&str>) -> Result<Caller, &'static 
         });
     }
     let app = state.app.as_ref().ok_or("Bad credentials")?;
-    let key = DecodingKey::from_rsa_pem(app.public_key_pem.as_bytes()).map_err(|_| "bad app key")?;
+    let key =
+        DecodingKey::from_rsa_pem(app.public_key_pem.as_bytes()).map_err(|_| "bad app key")?;
     let mut validation = Validation::new(Algorithm::RS256);
     // `iss` is a number for GitHub Apps; checked below.
     validation.set_required_spec_claims(&["exp", "iat"]);

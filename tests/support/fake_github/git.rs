@@ -155,7 +155,13 @@ pub fn tags(dir: &Path) -> Vec<(String, String)> {
 /// Commit `files` (changed paths only, on top of the branch's tree) to
 /// `branch`, starting it from `from` when it does not exist. Returns the
 /// new head. Used for fixtures and for simulated human pushes.
-pub fn commit_on(dir: &Path, branch: &str, from: &str, files: &[(&str, &[u8])], message: &str) -> String {
+pub fn commit_on(
+    dir: &Path,
+    branch: &str,
+    from: &str,
+    files: &[(&str, &[u8])],
+    message: &str,
+) -> String {
     let repo = open(dir);
     let start = branch_sha(dir, branch)
         .or_else(|| branch_sha(dir, from))
@@ -164,7 +170,9 @@ pub fn commit_on(dir: &Path, branch: &str, from: &str, files: &[(&str, &[u8])], 
         .find_commit(Oid::from_str(&start).expect("oid"))
         .expect("parent commit");
     let mut index = git2::Index::new().expect("index");
-    index.read_tree(&parent.tree().expect("tree")).expect("read tree");
+    index
+        .read_tree(&parent.tree().expect("tree"))
+        .expect("read tree");
     for (path, bytes) in files {
         let oid = repo.blob(bytes).expect("blob");
         let entry = git2::IndexEntry {
@@ -185,10 +193,21 @@ pub fn commit_on(dir: &Path, branch: &str, from: &str, files: &[(&str, &[u8])], 
     }
     let tree_id = index.write_tree_to(&repo).expect("write tree");
     let tree = repo.find_tree(tree_id).expect("tree");
-    let sig = git2::Signature::new("A Human", "human@example.com", &git2::Time::new(AUTHOR.time + 60, 0))
-        .expect("sig");
+    let sig = git2::Signature::new(
+        "A Human",
+        "human@example.com",
+        &git2::Time::new(AUTHOR.time + 60, 0),
+    )
+    .expect("sig");
     let oid = repo
-        .commit(Some(&format!("refs/heads/{branch}")), &sig, &sig, message, &tree, &[&parent])
+        .commit(
+            Some(&format!("refs/heads/{branch}")),
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &[&parent],
+        )
         .expect("commit");
     oid.to_string()
 }
@@ -201,9 +220,21 @@ pub fn squash_merge(dir: &Path, base: &str, head: &str, message: &str) -> Option
     let parent = repo.find_commit(Oid::from_str(&base_sha).ok()?).ok()?;
     let head_commit = repo.find_commit(Oid::from_str(&head_sha).ok()?).ok()?;
     let tree = head_commit.tree().ok()?;
-    let sig = git2::Signature::new("GitHub", "noreply@github.com", &git2::Time::new(AUTHOR.time + 120, 0)).ok()?;
+    let sig = git2::Signature::new(
+        "GitHub",
+        "noreply@github.com",
+        &git2::Time::new(AUTHOR.time + 120, 0),
+    )
+    .ok()?;
     let oid = repo
-        .commit(Some(&format!("refs/heads/{base}")), &sig, &sig, message, &tree, &[&parent])
+        .commit(
+            Some(&format!("refs/heads/{base}")),
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &[&parent],
+        )
         .ok()?;
     Some(oid.to_string())
 }

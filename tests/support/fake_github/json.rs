@@ -10,7 +10,10 @@ use super::state::{CheckRun, Comment, Label, Pull, PullState, Release, Repo, Sta
 
 /// RFC 3339 in UTC, second precision.
 pub fn time(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant).
@@ -41,7 +44,11 @@ fn id_of(login: &str) -> u64 {
 
 /// A user (or bot, or organisation) object with every URL octocrab wants.
 pub fn user(base: &str, login: &str) -> Value {
-    let kind = if login.ends_with("[bot]") { "Bot" } else { "User" };
+    let kind = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    };
     let u = format!("{base}/users/{login}");
     json!({
         "login": login,

@@ -37,13 +37,17 @@ pub const APP_ID: u64 = 4242;
 
 /// The TEST-ONLY private key of the fake's App.
 pub fn app_private_key() -> String {
-    std::fs::read_to_string(crate::support::crate_root().join("tests/data/github/app-private-key.pem"))
-        .expect("test private key")
+    std::fs::read_to_string(
+        crate::support::crate_root().join("tests/data/github/app-private-key.pem"),
+    )
+    .expect("test private key")
 }
 
 fn app_public_key() -> String {
-    std::fs::read_to_string(crate::support::crate_root().join("tests/data/github/app-public-key.pem"))
-        .expect("test public key")
+    std::fs::read_to_string(
+        crate::support::crate_root().join("tests/data/github/app-public-key.pem"),
+    )
+    .expect("test public key")
 }
 
 /// A running fake GitHub.
@@ -64,7 +68,9 @@ impl FakeGitHub {
     /// Start on 127.0.0.1 with a random port, with the App registered.
     pub async fn start() -> FakeGitHub {
         crate::support::org::isolate_git();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = State::new(url.clone());
         state.app = Some(state::App {
@@ -136,7 +142,11 @@ impl FakeGitHub {
     }
 
     fn git_dir(&self, owner: &str, name: &str) -> PathBuf {
-        self.dir.path().join("git").join(owner).join(format!("{name}.git"))
+        self.dir
+            .path()
+            .join("git")
+            .join(owner)
+            .join(format!("{name}.git"))
     }
 
     fn insert_repo(&self, owner: &str, name: &str, default_branch: &str, git_dir: PathBuf) {
@@ -206,7 +216,11 @@ impl FakeGitHub {
 
     /// Change a repository's model (flags, protection...).
     pub fn with_repo<T>(&self, full: &str, f: impl FnOnce(&mut Repo) -> T) -> T {
-        self.state(|s| f(s.repos.get_mut(full).unwrap_or_else(|| panic!("no repo {full}"))))
+        self.state(|s| {
+            f(s.repos
+                .get_mut(full)
+                .unwrap_or_else(|| panic!("no repo {full}")))
+        })
     }
 
     pub fn repo_dir(&self, full: &str) -> PathBuf {
@@ -220,7 +234,8 @@ impl FakeGitHub {
     /// A commit on `branch` (started from the default branch if new), as a
     /// human pushing would make.
     pub fn push_commit(&self, full: &str, branch: &str, files: &[(&str, &[u8])]) -> String {
-        let (dir, default) = self.with_repo(full, |r| (r.git_dir.clone(), r.default_branch.clone()));
+        let (dir, default) =
+            self.with_repo(full, |r| (r.git_dir.clone(), r.default_branch.clone()));
         git::commit_on(&dir, branch, &default, files, "A human's commit")
     }
 
@@ -273,7 +288,14 @@ impl FakeGitHub {
     }
 
     /// A check run in its own suite; returns the suite id.
-    pub fn add_check_run(&self, full: &str, sha: &str, name: &str, status: &str, conclusion: Option<&str>) -> u64 {
+    pub fn add_check_run(
+        &self,
+        full: &str,
+        sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+    ) -> u64 {
         self.state(|s| {
             let id = s.id();
             let suite = s.id();
@@ -359,6 +381,10 @@ impl FakeGitHub {
 
     /// Requests for which `f` holds.
     pub fn count(&self, f: impl Fn(&Recorded) -> bool) -> usize {
-        lock(&self.shared.recorder).requests.iter().filter(|r| f(r)).count()
+        lock(&self.shared.recorder)
+            .requests
+            .iter()
+            .filter(|r| f(r))
+            .count()
     }
 }

@@ -13,8 +13,15 @@ use crate::support::fake_github::json;
 
 pub async fn org_installation(AxState(sh): AxState<Shared>, Path(org): Path<String>) -> Response {
     let st = lock(&sh.state);
-    match st.installations.iter().find(|i| i.account.eq_ignore_ascii_case(&org)) {
-        Some(i) => ok(StatusCode::OK, json::installation(&st.base_url, &st, i.id, &i.account)),
+    match st
+        .installations
+        .iter()
+        .find(|i| i.account.eq_ignore_ascii_case(&org))
+    {
+        Some(i) => ok(
+            StatusCode::OK,
+            json::installation(&st.base_url, &st, i.id, &i.account),
+        ),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
 }
@@ -43,7 +50,10 @@ pub async fn installation_repos(
 ) -> Response {
     let st = lock(&sh.state);
     let Caller::Installation(id) = caller else {
-        return error(StatusCode::FORBIDDEN, "You must authenticate with an installation access token");
+        return error(
+            StatusCode::FORBIDDEN,
+            "You must authenticate with an installation access token",
+        );
     };
     let Some(inst) = st.installations.iter().find(|i| i.id == id) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
@@ -54,7 +64,12 @@ pub async fn installation_repos(
         .filter(|r| !r.hidden && r.owner.eq_ignore_ascii_case(&inst.account))
         .map(|r| json::repo(&st.base_url, r))
         .collect();
-    paginate(&st.base_url, "/installation/repositories", &q, st.max_per_page, items, |page, total| {
-        json!({ "total_count": total, "repository_selection": "all", "repositories": page })
-    })
+    paginate(
+        &st.base_url,
+        "/installation/repositories",
+        &q,
+        st.max_per_page,
+        items,
+        |page, total| json!({ "total_count": total, "repository_selection": "all", "repositories": page }),
+    )
 }

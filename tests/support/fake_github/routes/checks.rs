@@ -28,10 +28,21 @@ fn latest_statuses(r: &Repo, sha: &str) -> Vec<Status> {
 /// `success` / `failure` / `pending` of one named check (status or run) on
 /// `sha`, as branch protection sees it.
 pub fn check_state(r: &Repo, sha: &str, name: &str) -> Option<String> {
-    if let Some(s) = latest_statuses(r, sha).into_iter().find(|s| s.context == name) {
-        return Some(if s.state == "error" { "failure".into() } else { s.state });
+    if let Some(s) = latest_statuses(r, sha)
+        .into_iter()
+        .find(|s| s.context == name)
+    {
+        return Some(if s.state == "error" {
+            "failure".into()
+        } else {
+            s.state
+        });
     }
-    let run = r.check_runs.iter().rev().find(|c| c.head_sha == sha && c.name == name)?;
+    let run = r
+        .check_runs
+        .iter()
+        .rev()
+        .find(|c| c.head_sha == sha && c.name == name)?;
     Some(match (run.status.as_str(), run.conclusion.as_deref()) {
         ("completed", Some("success" | "neutral" | "skipped")) => "success".into(),
         ("completed", _) => "failure".into(),
@@ -48,15 +59,24 @@ pub async fn combined(
         return not_found();
     };
     let latest = latest_statuses(r, &sha);
-    let state = if latest.iter().any(|s| s.state == "failure" || s.state == "error") {
+    let state = if latest
+        .iter()
+        .any(|s| s.state == "failure" || s.state == "error")
+    {
         "failure"
     } else if latest.is_empty() || latest.iter().any(|s| s.state == "pending") {
         "pending"
     } else {
         "success"
     };
-    let statuses: Vec<Value> = latest.iter().map(|s| json::status(&st.base_url, s)).collect();
-    ok(StatusCode::OK, json::combined_status(&st.base_url, r, &sha, &statuses, state))
+    let statuses: Vec<Value> = latest
+        .iter()
+        .map(|s| json::status(&st.base_url, s))
+        .collect();
+    ok(
+        StatusCode::OK,
+        json::combined_status(&st.base_url, r, &sha, &statuses, state),
+    )
 }
 
 pub async fn runs(
@@ -78,9 +98,14 @@ pub async fn runs(
         }
     }
     items.reverse();
-    paginate(&st.base_url, &format!("/repos/{full}/commits/{sha}/check-runs"), &q, st.max_per_page, items, |p, total| {
-        json!({ "total_count": total, "check_runs": p })
-    })
+    paginate(
+        &st.base_url,
+        &format!("/repos/{full}/commits/{sha}/check-runs"),
+        &q,
+        st.max_per_page,
+        items,
+        |p, total| json!({ "total_count": total, "check_runs": p }),
+    )
 }
 
 pub async fn rerequest(
@@ -102,7 +127,10 @@ pub async fn rerequest(
         return not_found();
     }
     if runs.iter().any(|&i| !r.check_runs[i].rerunnable) {
-        return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
+        return error(
+            StatusCode::FORBIDDEN,
+            "Resource not accessible by integration",
+        );
     }
     for i in runs {
         r.check_runs[i].status = "queued".into();

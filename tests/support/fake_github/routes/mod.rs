@@ -88,7 +88,10 @@ pub fn paginate(
             .collect();
         params.sort();
         params.push(("page".into(), n.to_string()));
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
         format!("<{base}{path}?{}>", query.join("&"))
     };
     let mut links = Vec::new();
@@ -124,7 +127,10 @@ fn encode(v: &str) -> String {
 pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/orgs/{org}/installation", get(apps::org_installation))
-        .route("/app/installations/{id}/access_tokens", post(apps::access_token))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(apps::access_token),
+        )
         .route("/installation/repositories", get(apps::installation_repos))
         .route("/orgs/{org}/repos", get(repos::org_repos))
         .route("/repos/{owner}/{repo}", get(repos::repo))
@@ -136,24 +142,51 @@ pub fn router(shared: Shared) -> Router {
             "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
             get(repos::required_checks),
         )
-        .route("/repos/{owner}/{repo}/pulls", get(pulls::list).post(pulls::create))
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::one).patch(pulls::update))
-        .route("/repos/{owner}/{repo}/pulls/{number}/merge", put(pulls::merge))
-        .route("/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", post(pulls::reviewers))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(pulls::list).post(pulls::create),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(pulls::one).patch(pulls::update),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/merge",
+            put(pulls::merge),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
+            post(pulls::reviewers),
+        )
         .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(pulls::comments).post(pulls::add_comment),
         )
-        .route("/repos/{owner}/{repo}/issues/{number}/labels", post(pulls::add_labels))
-        .route("/repos/{owner}/{repo}/commits/{sha}/status", get(checks::combined))
-        .route("/repos/{owner}/{repo}/commits/{sha}/check-runs", get(checks::runs))
-        .route("/repos/{owner}/{repo}/check-suites/{id}/rerequest", post(checks::rerequest))
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/labels",
+            post(pulls::add_labels),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/status",
+            get(checks::combined),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/check-runs",
+            get(checks::runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/check-suites/{id}/rerequest",
+            post(checks::rerequest),
+        )
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared)
 }
 
 fn fault_response(fault: &Fault) -> Option<Response> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut resp = match fault {
         Fault::ServerError(code) => error(
             StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -164,32 +197,40 @@ fn fault_response(fault: &Fault) -> Option<Response> {
                 StatusCode::FORBIDDEN,
                 "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
             );
-            r.headers_mut().insert("retry-after", HeaderValue::from(*retry_after));
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from(*retry_after));
             r
         }
         Fault::TooManyRequests { retry_after } => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
-            r.headers_mut().insert("retry-after", HeaderValue::from(*retry_after));
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from(*retry_after));
             r
         }
         Fault::PrimaryExhausted { reset_in } => {
-            let mut r = error(StatusCode::FORBIDDEN, "API rate limit exceeded for installation.");
-            r.headers_mut().insert("x-ratelimit-remaining", HeaderValue::from(0u64));
-            r.headers_mut().insert("x-ratelimit-reset", HeaderValue::from(now + reset_in));
+            let mut r = error(
+                StatusCode::FORBIDDEN,
+                "API rate limit exceeded for installation.",
+            );
+            r.headers_mut()
+                .insert("x-ratelimit-remaining", HeaderValue::from(0u64));
+            r.headers_mut()
+                .insert("x-ratelimit-reset", HeaderValue::from(now + reset_in));
             r
         }
         Fault::MissingFields => ok(StatusCode::OK, serde_json::json!({ "unexpected": true })),
         Fault::Slow(_) => return None,
     };
-    resp.headers_mut().insert("x-ratelimit-limit", HeaderValue::from(5000u64));
+    resp.headers_mut()
+        .insert("x-ratelimit-limit", HeaderValue::from(5000u64));
     Some(resp)
 }
 
 /// FNV-1a over the body: the same representation, the same ETag.
 fn etag_of(bytes: &[u8]) -> String {
-    let h = bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     format!("W/\"{h:016x}\"")
 }
 
@@ -258,7 +299,10 @@ async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Res
         if status != 304 {
             *remaining = remaining.saturating_sub(1);
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let h = resp.headers_mut();
         h.insert("x-ratelimit-limit", HeaderValue::from(5000u64));
         h.insert("x-ratelimit-remaining", HeaderValue::from(*remaining));

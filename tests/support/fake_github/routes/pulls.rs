@@ -31,7 +31,11 @@ fn validation(message: &str) -> Response {
     error(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
-pub async fn list(AxState(sh): AxState<Shared>, Path((owner, name)): Path<(String, String)>, q: Query) -> Response {
+pub async fn list(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    q: Query,
+) -> Response {
     let st = lock(&sh.state);
     let Some(r) = st.repo(&owner, &name) else {
         return not_found();
@@ -46,16 +50,27 @@ pub async fn list(AxState(sh): AxState<Shared>, Path((owner, name)): Path<(Strin
             "closed" => p.state != PullState::Open,
             _ => p.state == PullState::Open,
         })
-        .filter(|p| head.as_ref().is_none_or(|h| *h == format!("{}:{}", r.owner, p.head)))
+        .filter(|p| {
+            head.as_ref()
+                .is_none_or(|h| *h == format!("{}:{}", r.owner, p.head))
+        })
         .collect();
     pulls.sort_by(|a, b| b.number.cmp(&a.number));
     let items = pulls.iter().map(|p| pull_json(&st, r, p)).collect();
-    paginate(&st.base_url, &format!("/repos/{}/pulls", r.full_name()), &q, st.max_per_page, items, |p, _| {
-        Value::Array(p)
-    })
+    paginate(
+        &st.base_url,
+        &format!("/repos/{}/pulls", r.full_name()),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
 }
 
-pub async fn one(AxState(sh): AxState<Shared>, Path((owner, name, number)): Path<(String, String, u64)>) -> Response {
+pub async fn one(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> Response {
     let st = lock(&sh.state);
     let Some(r) = st.repo(&owner, &name) else {
         return not_found();
@@ -86,13 +101,21 @@ pub async fn create(
     };
     let head = head.rsplit(':').next().unwrap_or(head).to_string();
     if r.archived {
-        return error(StatusCode::FORBIDDEN, "Repository was archived so is read-only.");
+        return error(
+            StatusCode::FORBIDDEN,
+            "Repository was archived so is read-only.",
+        );
     }
     if git::branch_sha(&r.git_dir, &head).is_none() || git::branch_sha(&r.git_dir, base).is_none() {
         return validation("Validation Failed: head or base invalid");
     }
-    if r.pulls.iter().any(|p| p.state == PullState::Open && p.head == head) {
-        return validation(&format!("Validation Failed: A pull request already exists for {owner}:{head}."));
+    if r.pulls
+        .iter()
+        .any(|p| p.state == PullState::Open && p.head == head)
+    {
+        return validation(&format!(
+            "Validation Failed: A pull request already exists for {owner}:{head}."
+        ));
     }
     let number = r.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
     let pull = Pull {
@@ -150,7 +173,11 @@ pub async fn update(
     }
     let st = &*st;
     let r = st.repo(&owner, &name).expect("repo just seen");
-    let p = r.pulls.iter().find(|p| p.number == number).expect("pull just seen");
+    let p = r
+        .pulls
+        .iter()
+        .find(|p| p.number == number)
+        .expect("pull just seen");
     ok(StatusCode::OK, pull_json(st, r, p))
 }
 
@@ -168,14 +195,22 @@ pub async fn reviewers(
     };
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     p.reviewers.extend(strings(&body["reviewers"]));
     p.team_reviewers.extend(strings(&body["team_reviewers"]));
     let st = &*st;
     let r = st.repo(&owner, &name).expect("repo just seen");
-    let p = r.pulls.iter().find(|p| p.number == number).expect("pull just seen");
+    let p = r
+        .pulls
+        .iter()
+        .find(|p| p.number == number)
+        .expect("pull just seen");
     ok(StatusCode::CREATED, pull_json(st, r, p))
 }
 
@@ -187,7 +222,11 @@ pub async fn add_labels(
     let mut st = lock(&sh.state);
     let names: Vec<String> = body["labels"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let ids: Vec<u64> = names.iter().map(|_| st.id()).collect();
     let base = st.base_url.clone();
@@ -232,10 +271,19 @@ pub async fn comments(
         return not_found();
     };
     let full = r.full_name();
-    let items = p.comments.iter().map(|c| json::comment(&st.base_url, &full, number, c)).collect();
-    paginate(&st.base_url, &format!("/repos/{full}/issues/{number}/comments"), &q, st.max_per_page, items, |p, _| {
-        Value::Array(p)
-    })
+    let items = p
+        .comments
+        .iter()
+        .map(|c| json::comment(&st.base_url, &full, number, c))
+        .collect();
+    paginate(
+        &st.base_url,
+        &format!("/repos/{full}/issues/{number}/comments"),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
 }
 
 pub async fn add_comment(
@@ -278,18 +326,28 @@ pub async fn merge(
         return not_found();
     };
     let dir = r.git_dir.clone();
-    let protection = r.protection.get(&r.default_branch).cloned().unwrap_or_default();
+    let protection = r
+        .protection
+        .get(&r.default_branch)
+        .cloned()
+        .unwrap_or_default();
     let Some(idx) = r.pulls.iter().position(|p| p.number == number) else {
         return not_found();
     };
     let p = &r.pulls[idx];
     if p.state != PullState::Open {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable");
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable",
+        );
     }
     let head_sha = git::branch_sha(&dir, &p.head).unwrap_or_default();
     if let Some(sha) = body["sha"].as_str() {
         if sha != head_sha {
-            return error(StatusCode::CONFLICT, "Head branch was modified. Review and try the merge again.");
+            return error(
+                StatusCode::CONFLICT,
+                "Head branch was modified. Review and try the merge again.",
+            );
         }
     }
     if (p.approvals.len() as u32) < protection.required_reviews {
@@ -310,12 +368,19 @@ pub async fn merge(
         }
     }
     let (base, head, title) = (p.base.clone(), p.head.clone(), p.title.clone());
-    let Some(merged) = git::squash_merge(&dir, &base, &head, &format!("{title} (#{number})")) else {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable");
+    let Some(merged) = git::squash_merge(&dir, &base, &head, &format!("{title} (#{number})"))
+    else {
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable",
+        );
     };
     let p = &mut r.pulls[idx];
     p.state = PullState::Merged;
     p.merged_at = Some(SystemTime::now());
     p.merge_sha = Some(merged.clone());
-    ok(StatusCode::OK, json!({ "sha": merged, "merged": true, "message": "Pull Request successfully merged" }))
+    ok(
+        StatusCode::OK,
+        json!({ "sha": merged, "merged": true, "message": "Pull Request successfully merged" }),
+    )
 }

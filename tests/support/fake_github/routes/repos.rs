@@ -14,7 +14,11 @@ fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Not Found")
 }
 
-pub async fn org_repos(AxState(sh): AxState<Shared>, Path(org): Path<String>, q: Query) -> Response {
+pub async fn org_repos(
+    AxState(sh): AxState<Shared>,
+    Path(org): Path<String>,
+    q: Query,
+) -> Response {
     let st = lock(&sh.state);
     let items: Vec<Value> = st
         .repos
@@ -25,12 +29,20 @@ pub async fn org_repos(AxState(sh): AxState<Shared>, Path(org): Path<String>, q:
     if items.is_empty() && !st.installations.iter().any(|i| i.account == org) {
         return not_found();
     }
-    paginate(&st.base_url, &format!("/orgs/{org}/repos"), &q, st.max_per_page, items, |p, _| {
-        Value::Array(p)
-    })
+    paginate(
+        &st.base_url,
+        &format!("/orgs/{org}/repos"),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
 }
 
-pub async fn repo(AxState(sh): AxState<Shared>, Path((owner, name)): Path<(String, String)>) -> Response {
+pub async fn repo(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
     let st = lock(&sh.state);
     match st.repo(&owner, &name) {
         Some(r) => ok(StatusCode::OK, json::repo(&st.base_url, r)),
@@ -47,10 +59,14 @@ pub async fn tree(
     let Some(r) = st.repo(&owner, &name) else {
         return not_found();
     };
-    if git::branch_sha(&r.git_dir, &r.default_branch).is_none() && git::resolve(&r.git_dir, &rev).is_none() {
+    if git::branch_sha(&r.git_dir, &r.default_branch).is_none()
+        && git::resolve(&r.git_dir, &rev).is_none()
+    {
         return error(StatusCode::CONFLICT, "Git Repository is empty.");
     }
-    let recursive = q.get("recursive").is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let recursive = q
+        .get("recursive")
+        .is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
     let Some((sha, entries)) = git::tree(&r.git_dir, &rev, recursive) else {
         return not_found();
     };
@@ -104,7 +120,11 @@ pub async fn blob(
     )
 }
 
-pub async fn tags(AxState(sh): AxState<Shared>, Path((owner, name)): Path<(String, String)>, q: Query) -> Response {
+pub async fn tags(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name)): Path<(String, String)>,
+    q: Query,
+) -> Response {
     let st = lock(&sh.state);
     let Some(r) = st.repo(&owner, &name) else {
         return not_found();
@@ -114,9 +134,14 @@ pub async fn tags(AxState(sh): AxState<Shared>, Path((owner, name)): Path<(Strin
         .iter()
         .map(|(n, sha)| json::tag(&st.base_url, &full, n, sha))
         .collect();
-    paginate(&st.base_url, &format!("/repos/{full}/tags"), &q, st.max_per_page, items, |p, _| {
-        Value::Array(p)
-    })
+    paginate(
+        &st.base_url,
+        &format!("/repos/{full}/tags"),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
 }
 
 pub async fn releases(
@@ -130,7 +155,10 @@ pub async fn releases(
     };
     let mut rels: Vec<_> = r.releases.iter().collect();
     rels.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let items = rels.iter().map(|rel| json::release(&st.base_url, r, rel)).collect();
+    let items = rels
+        .iter()
+        .map(|rel| json::release(&st.base_url, r, rel))
+        .collect();
     paginate(
         &st.base_url,
         &format!("/repos/{}/releases", r.full_name()),
@@ -151,7 +179,10 @@ pub async fn required_checks(
     };
     match r.protection.get(&branch) {
         None => error(StatusCode::NOT_FOUND, "Branch not protected"),
-        Some(p) if p.unreadable => error(StatusCode::FORBIDDEN, "Resource not accessible by integration"),
+        Some(p) if p.unreadable => error(
+            StatusCode::FORBIDDEN,
+            "Resource not accessible by integration",
+        ),
         Some(p) => ok(
             StatusCode::OK,
             json!({
