@@ -282,25 +282,22 @@ impl Api {
         }
         let next = next_link(&headers).map(|u| relative_path(&u, &self.base_path));
 
-        if status == StatusCode::NOT_MODIFIED {
-            if let Some(hit) = cached {
-                return Verdict::Done(Answer {
-                    body: hit.body,
-                    next,
-                });
-            }
+        if let (StatusCode::NOT_MODIFIED, Some(hit)) = (status, cached) {
+            return Verdict::Done(Answer {
+                body: hit.body,
+                next,
+            });
         }
         if status.is_success() {
-            if req.conditional && req.method == Method::GET {
-                if let Some(etag) = headers.get("etag").and_then(|v| v.to_str().ok()) {
-                    self.cache.put(
-                        &key,
-                        CachedAnswer {
-                            etag: etag.to_string(),
-                            body: body.clone(),
-                        },
-                    );
-                }
+            let etag = headers.get("etag").and_then(|v| v.to_str().ok());
+            if let (true, Some(etag)) = (req.conditional && req.method == Method::GET, etag) {
+                self.cache.put(
+                    &key,
+                    CachedAnswer {
+                        etag: etag.to_string(),
+                        body: body.clone(),
+                    },
+                );
             }
             return Verdict::Done(Answer { body, next });
         }

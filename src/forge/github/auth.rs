@@ -1,5 +1,5 @@
 //! Credentials and the octocrab client built from them: a GitHub App (app id
-//! + private key → JWT → installation token, which octocrab caches and
+//! and private key → JWT → installation token, which octocrab caches and
 //! re-mints 30 s before expiry or after a 401), or a plain token.
 //!
 //! Invariant: a key or token is held only as [`Secret`] (redacted `Debug`)

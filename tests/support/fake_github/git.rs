@@ -36,12 +36,14 @@ pub fn clone_bare(src: &Path, dir: &Path) -> String {
     // Mirror remote branches as local branches.
     let mut branches = Vec::new();
     for r in repo.references().expect("refs").flatten() {
-        if let (Ok(name), Some(target)) = (r.name(), r.target()) {
-            if let Some(b) = name.strip_prefix("refs/remotes/origin/") {
-                if b != "HEAD" {
-                    branches.push((b.to_string(), target));
-                }
-            }
+        let branch = r
+            .name()
+            .ok()
+            .and_then(|n| n.strip_prefix("refs/remotes/origin/"));
+        if let (Some(b), Some(target)) = (branch, r.target())
+            && b != "HEAD"
+        {
+            branches.push((b.to_string(), target));
         }
     }
     for (b, target) in branches {

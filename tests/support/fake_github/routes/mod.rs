@@ -104,10 +104,8 @@ pub fn paginate(
         links.push(format!("{}; rel=\"prev\"", link_for(page - 1)));
     }
     let mut resp = ok(StatusCode::OK, wrap(chunk, total));
-    if !links.is_empty() {
-        if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
-            resp.headers_mut().insert("link", v);
-        }
+    if let (false, Ok(v)) = (links.is_empty(), HeaderValue::from_str(&links.join(", "))) {
+        resp.headers_mut().insert("link", v);
     }
     resp
 }

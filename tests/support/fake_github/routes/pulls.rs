@@ -55,7 +55,7 @@ pub async fn list(
                 .is_none_or(|h| *h == format!("{}:{}", r.owner, p.head))
         })
         .collect();
-    pulls.sort_by(|a, b| b.number.cmp(&a.number));
+    pulls.sort_by_key(|p| std::cmp::Reverse(p.number));
     let items = pulls.iter().map(|p| pull_json(&st, r, p)).collect();
     paginate(
         &st.base_url,
@@ -342,13 +342,13 @@ pub async fn merge(
         );
     }
     let head_sha = git::branch_sha(&dir, &p.head).unwrap_or_default();
-    if let Some(sha) = body["sha"].as_str() {
-        if sha != head_sha {
-            return error(
-                StatusCode::CONFLICT,
-                "Head branch was modified. Review and try the merge again.",
-            );
-        }
+    if let Some(sha) = body["sha"].as_str()
+        && sha != head_sha
+    {
+        return error(
+            StatusCode::CONFLICT,
+            "Head branch was modified. Review and try the merge again.",
+        );
     }
     if (p.approvals.len() as u32) < protection.required_reviews {
         return error(
