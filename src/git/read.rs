@@ -1,0 +1,104 @@
+//! The read side: open repositories, read committed trees, tags and refs.
+//!
+//! Invariant: nothing here reads a work tree or writes anything.
+
+use std::path::Path;
+
+use git2::Repository;
+
+use super::GitError;
+use crate::ecosystem::MemTree;
+
+/// Is `dir` a git repository (bare or with a work tree)?
+pub fn is_repository(dir: &Path) -> bool {
+    Repository::open(dir).is_ok()
+}
+
+/// The default branch's name and the files of its committed tree for which
+/// `want(path)` holds. An empty repository (no commit yet) gives no files.
+pub fn read_default_branch(
+    dir: &Path,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<(String, MemTree), GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let head = match repo.head() {
+        Ok(head) => head,
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+            return Ok((unborn_branch(&repo), MemTree::new()));
+        }
+        Err(e) => return Err(GitError::new(dir, "resolve HEAD", e)),
+    };
+    let branch = head.shorthand().unwrap_or("HEAD").to_string();
+    let tree = head
+        .peel_to_tree()
+        .map_err(|e| GitError::new(dir, "read HEAD tree", e))?;
+    let mut files = MemTree::new();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let Ok(name) = entry.name() else {
+            return git2::TreeWalkResult::Ok;
+        };
+        let path = format!("{root}{name}");
+        if !want(&path) {
+            return git2::TreeWalkResult::Ok;
+        }
+        match repo.find_blob(entry.id()) {
+            Ok(blob) => files.insert(path, blob.content().to_vec()),
+            Err(e) => {
+                failure = Some(GitError::new(dir, "read blob", format!("{path}: {e}")));
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| GitError::new(dir, "walk tree", e))
+    .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((branch, files)),
+    }
+}
+
+fn unborn_branch(repo: &Repository) -> String {
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+        .and_then(|t| t.strip_prefix("refs/heads/").map(str::to_string))
+        .unwrap_or_else(|| "main".to_string())
+}
+
+/// Every tag name of the repository.
+pub fn tags(dir: &Path) -> Result<Vec<String>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let names = repo
+        .tag_names(None)
+        .map_err(|e| GitError::new(dir, "list tags", e))?;
+    Ok(names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Every ref name (branches and tags) with the object it points to, sorted:
+/// lets tests prove that a dry run changed nothing.
+pub fn refs(dir: &Path) -> Result<Vec<(String, String)>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let mut out = Vec::new();
+    for r in repo
+        .references()
+        .map_err(|e| GitError::new(dir, "list refs", e))?
+        .flatten()
+    {
+        if let (Ok(name), Some(target)) = (r.name(), r.target()) {
+            out.push((name.to_string(), target.to_string()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
