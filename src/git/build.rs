@@ -52,7 +52,14 @@ pub(crate) fn build_tree(
     let mut updates: Vec<(String, Vec<u8>)> = Vec::new();
     let mut notes = Vec::new();
     for refresh in refreshes {
-        notes.push(refresh_one(repo, &tree, &root, refresh, runner, &mut updates));
+        notes.push(refresh_one(
+            repo,
+            &tree,
+            &root,
+            refresh,
+            runner,
+            &mut updates,
+        ));
     }
     let tree = if updates.is_empty() {
         tree_id

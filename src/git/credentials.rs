@@ -178,7 +178,10 @@ mod tests {
                     header Basic eC1hY2Nlc3MtdG9rZW46Z2hzX1NFQ1JFVA== token ghs_SECRET";
         let out = scrub(text, Some(&creds));
         assert!(!out.contains("ghs_SECRET"), "{out}");
-        assert!(!out.contains("eC1hY2Nlc3MtdG9rZW46Z2hzX1NFQ1JFVA=="), "{out}");
+        assert!(
+            !out.contains("eC1hY2Nlc3MtdG9rZW46Z2hzX1NFQ1JFVA=="),
+            "{out}"
+        );
         assert!(out.contains("https://host/o/r.git"), "{out}");
     }
 

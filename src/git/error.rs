@@ -48,11 +48,10 @@ impl PushError {
         auth: &AuthState,
         e: &git2::Error,
     ) -> Self {
-        let message = scrub(
-            &format!("{}: {}", strip_userinfo(url), e.message()),
-            creds,
-        );
-        if auth.refused() || (e.code() == git2::ErrorCode::Auth) || (auth.asked() && creds.is_none())
+        let message = scrub(&format!("{}: {}", strip_userinfo(url), e.message()), creds);
+        if auth.refused()
+            || (e.code() == git2::ErrorCode::Auth)
+            || (auth.asked() && creds.is_none())
         {
             return PushError::Auth { message };
         }

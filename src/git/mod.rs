@@ -28,12 +28,15 @@ use std::path::Path;
 pub use credentials::Credentials;
 pub use error::PushError;
 pub use push::{
-    Identity, PushOptions, empty_commit_push, push_branch, push_branch_with,
-    remote_branch_head,
+    Identity, PushOptions, empty_commit_push, push_branch, push_branch_with, remote_branch_head,
 };
-pub use read::{is_repository, read_default_branch, refs, tags};
+pub use read::{
+    CommitInfo, commit_info, is_repository, read_branch, read_default_branch, refs, tags,
+};
 pub use refresh::DEFAULT_REFRESH_TIMEOUT;
-pub use write::{Author, commit_tree, create_repository, tag_head};
+pub use write::{
+    Author, commit_on_branch, commit_tree, create_bare_repository, create_repository, tag_head,
+};
 
 /// A git failure, naming the repository and the operation.
 #[derive(Debug, thiserror::Error)]
@@ -71,4 +74,3 @@ pub fn isolate_global_config(dir: &Path) -> Result<(), GitError> {
     }
     Ok(())
 }
-

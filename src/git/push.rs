@@ -109,7 +109,10 @@ fn push_inner(
     if push.branch == push.base_branch {
         return Err(PushError::failed(
             "check branch",
-            format!("refusing to push onto the base branch {:?}", push.base_branch),
+            format!(
+                "refusing to push onto the base branch {:?}",
+                push.base_branch
+            ),
         ));
     }
     let expected = push.expected_head.as_deref().map(parse_oid).transpose()?;

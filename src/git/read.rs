@@ -32,6 +32,64 @@ pub fn read_default_branch(
     let tree = head
         .peel_to_tree()
         .map_err(|e| GitError::new(dir, "read HEAD tree", e))?;
+    Ok((branch, collect(&repo, dir, &tree, want)?))
+}
+
+/// The files of `branch`'s committed tree for which `want(path)` holds, or
+/// `None` when the branch does not exist.
+pub fn read_branch(
+    dir: &Path,
+    branch: &str,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Option<MemTree>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let Ok(reference) = repo.find_reference(&format!("refs/heads/{branch}")) else {
+        return Ok(None);
+    };
+    let tree = reference
+        .peel_to_tree()
+        .map_err(|e| GitError::new(dir, "read branch tree", format!("{branch}: {e}")))?;
+    collect(&repo, dir, &tree, want).map(Some)
+}
+
+/// What a commit says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub author_name: String,
+    pub author_email: String,
+    pub committer_email: String,
+    pub message: String,
+}
+
+/// The commit `rev` (a SHA, branch or other revision) of the repository.
+pub fn commit_info(dir: &Path, rev: &str) -> Result<CommitInfo, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| GitError::new(dir, "read commit", format!("{rev}: {e}")))?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok(CommitInfo {
+        id: commit.id().to_string(),
+        tree: commit.tree_id().to_string(),
+        parents: commit.parent_ids().map(|p| p.to_string()).collect(),
+        author_name: text(commit.author().name_bytes()),
+        author_email: text(commit.author().email_bytes()),
+        committer_email: text(commit.committer().email_bytes()),
+        message: text(commit.message_bytes()),
+    })
+}
+
+/// The blobs of `tree` for which `want(path)` holds.
+fn collect(
+    repo: &Repository,
+    dir: &Path,
+    tree: &git2::Tree<'_>,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<MemTree, GitError> {
     let mut files = MemTree::new();
     let mut failure = None;
     tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
@@ -58,7 +116,7 @@ pub fn read_default_branch(
     .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
     match failure {
         Some(e) => Err(e),
-        None => Ok((branch, files)),
+        None => Ok(files),
     }
 }
 
@@ -101,4 +159,3 @@ pub fn refs(dir: &Path) -> Result<Vec<(String, String)>, GitError> {
     out.sort();
     Ok(out)
 }
-

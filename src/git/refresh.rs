@@ -117,8 +117,7 @@ fn run_one(
     if let Some(path) = path {
         cmd.env("PATH", path);
     }
-    cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd
@@ -275,7 +274,7 @@ mod tests {
     fn refuses_paths_and_empty_commands() {
         let dir = std::env::temp_dir();
         for argv in [vec!["./tool".to_string()], vec!["a/b".to_string()], vec![]] {
-            let out = run_commands(&dir, &[argv.clone()], &RUNNER);
+            let out = run_commands(&dir, std::slice::from_ref(&argv), &RUNNER);
             assert!(matches!(out, Outcome::Stopped(_)), "{argv:?}: {out:?}");
         }
     }

@@ -38,6 +38,52 @@ pub fn create_repository(
     Ok(())
 }
 
+/// Create a bare repository at `dir` whose `main` branch holds exactly
+/// `files` in one commit (a remote for tests and the demo).
+pub fn create_bare_repository(
+    dir: &Path,
+    files: &MemTree,
+    message: &str,
+    author: &Author<'_>,
+) -> Result<String, GitError> {
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main").bare(true);
+    let repo = Repository::init_opts(dir, &opts).map_err(|e| GitError::new(dir, "init", e))?;
+    commit_files(&repo, dir, files, message, author)
+}
+
+/// Commit on top of `branch` (which must exist): its tree with `files`
+/// written over it. Returns the new head. For fixtures that play a human
+/// pushing to a bot's branch.
+pub fn commit_on_branch(
+    dir: &Path,
+    branch: &str,
+    files: &[(String, Vec<u8>)],
+    message: &str,
+    author: &Author<'_>,
+) -> Result<String, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let refname = format!("refs/heads/{branch}");
+    let parent = repo
+        .find_reference(&refname)
+        .and_then(|r| r.peel_to_commit())
+        .map_err(|e| GitError::new(dir, "read branch", format!("{branch}: {e}")))?;
+    let base = parent
+        .tree()
+        .map_err(|e| GitError::new(dir, "read tree", e))?;
+    let tree_id = super::overlay::overlay(&repo, &base, files)
+        .map_err(|e| GitError::new(dir, "write tree", e))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(|e| GitError::new(dir, "find tree", e))?;
+    let sig = Signature::new(author.name, author.email, &Time::new(author.time, 0))
+        .map_err(|e| GitError::new(dir, "signature", e))?;
+    let oid = repo
+        .commit(Some(&refname), &sig, &sig, message, &tree, &[&parent])
+        .map_err(|e| GitError::new(dir, "commit", e))?;
+    Ok(oid.to_string())
+}
+
 /// Commit `files` (the whole tree) on top of HEAD of the repository at
 /// `dir`; a work tree, if any, is checked out to match.
 pub fn commit_tree(

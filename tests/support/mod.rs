@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod git_http;
 pub mod org;
 pub mod snapshot;
 
