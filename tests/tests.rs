@@ -8,3 +8,4 @@ mod ecosystems;
 mod git;
 mod org;
 mod plan;
+mod pr;
