@@ -1,11 +1,12 @@
 //! The only importer of git2.
 //!
-//! - `read`: open repositories, read committed trees, tags and refs;
+//! - `read`: open repositories, read committed trees, tags, refs, commits;
 //! - `write`: deterministic commits for the demo generator and fixtures;
 //! - `push`: the bot's write side — fetch a repository's default branch
 //!   into a cache (`cache`), build one commit of whole-file rewrites on top
-//!   of it (`overlay`), refresh lockfiles (`refresh`), commit as the App's
-//!   bot identity and push with callback credentials (`credentials`).
+//!   of it (`overlay`, `build`), refresh lockfiles (`refresh`), commit as
+//!   the App's bot identity and push with callback credentials
+//!   (`credentials`); failures are `PushError` (`error`).
 //!
 //! Invariants: every call blocks; async callers run it on
 //! `tokio::task::spawn_blocking`. Reading never looks at a work tree: what a
