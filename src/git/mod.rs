@@ -76,3 +76,21 @@ pub fn isolate_global_config(dir: &Path) -> Result<(), GitError> {
     }
     Ok(())
 }
+
+/// Bound libgit2's network waits (connect, then each read/write), so a
+/// silent server fails a fetch or push instead of hanging a worker. Global
+/// to the process: call once at start-up, like [`isolate_global_config`].
+pub fn set_network_timeouts(connect_ms: u32, io_ms: u32) -> Result<(), GitError> {
+    let here = Path::new("(libgit2 options)");
+    let connect = i32::try_from(connect_ms).unwrap_or(i32::MAX);
+    let io = i32::try_from(io_ms).unwrap_or(i32::MAX);
+    // SAFETY: as for `set_search_path`: process-wide libgit2 options, set
+    // once at start-up before any network operation.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(connect)
+            .map_err(|e| GitError::new(here, "set connect timeout", e))?;
+        git2::opts::set_server_timeout_in_milliseconds(io)
+            .map_err(|e| GitError::new(here, "set network timeout", e))?;
+    }
+    Ok(())
+}
