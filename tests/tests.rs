@@ -5,6 +5,8 @@ mod support;
 mod cli;
 mod config;
 mod ecosystems;
+mod git;
 mod github;
 mod org;
 mod plan;
+mod pr;

@@ -4,6 +4,7 @@
 
 pub mod conformance;
 pub mod fake_github;
+pub mod git_http;
 pub mod org;
 pub mod snapshot;
 
