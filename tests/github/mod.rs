@@ -7,6 +7,7 @@ mod discovery;
 mod faults;
 mod plan;
 mod pulls;
+mod push;
 mod shapes;
 
 use std::sync::Arc;

@@ -197,6 +197,12 @@ impl Api {
         &self.client
     }
 
+    /// A content-creating slot of the org-wide budget, for work that is not
+    /// an API request (a git push).
+    pub async fn write_permit(&self) -> super::limiter::Permit {
+        self.limiter.acquire(true).await
+    }
+
     pub fn cache(&self) -> &Arc<dyn EtagCache> {
         &self.cache
     }

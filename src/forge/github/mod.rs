@@ -39,7 +39,9 @@ pub use limiter::Limiter;
 
 use crate::config::Config;
 use crate::config::secret::Secret;
+use crate::forge::BranchPush;
 use crate::forge::ForgeError;
+use crate::forge::PushOutcome;
 
 use api::{Api, ApiError};
 use auth::ClientSettings;
@@ -64,6 +66,10 @@ pub struct GitHubOptions {
     pub include_forks: bool,
     pub clock: Arc<dyn Clock>,
     pub cache: Arc<dyn EtagCache>,
+    /// Where `push_branch` keeps one bare cache repository per clone URL.
+    pub git_cache_dir: std::path::PathBuf,
+    /// The commit author and committer of pushed branches (the App's bot).
+    pub identity: crate::git::Identity,
 }
 
 impl GitHubOptions {
@@ -81,6 +87,11 @@ impl GitHubOptions {
             include_forks: false,
             clock: Arc::new(SystemClock),
             cache: Arc::new(MemoryEtagCache::new()),
+            git_cache_dir: std::env::temp_dir().join("wavebump-git-cache"),
+            identity: crate::git::Identity {
+                name: "wavebump[bot]".to_string(),
+                email: "wavebump[bot]@users.noreply.github.com".to_string(),
+            },
         }
     }
 }
@@ -102,7 +113,6 @@ impl std::fmt::Debug for GitHubOptions {
 struct RepoMeta {
     default_branch: String,
     /// Where `push_branch` pushes.
-    #[allow(dead_code)]
     clone_url: String,
 }
 
@@ -116,6 +126,8 @@ pub struct GitHubForge {
     include_archived: bool,
     include_forks: bool,
     repos: Mutex<HashMap<String, RepoMeta>>,
+    git_cache_dir: std::path::PathBuf,
+    identity: crate::git::Identity,
 }
 
 impl std::fmt::Debug for GitHubForge {
@@ -194,6 +206,8 @@ impl GitHubForge {
             include_archived: options.include_archived,
             include_forks: options.include_forks,
             repos: Mutex::new(HashMap::new()),
+            git_cache_dir: options.git_cache_dir.clone(),
+            identity: options.identity.clone(),
         })
     }
 
@@ -315,6 +329,29 @@ impl GitHubForge {
         } else {
             Err(ForgeError::NotFound(repo.to_string()))
         }
+    }
+
+    /// Push a branch with git (the installation token as credentials, through
+    /// git's credential callback only), inside the org-wide write budget.
+    async fn push_with_git(
+        &self,
+        full: &str,
+        push: &BranchPush,
+    ) -> Result<PushOutcome, ForgeError> {
+        let meta = self.meta(full).await?;
+        let token = self.git_token().await?;
+        let _permit = self.api.write_permit().await;
+        let cache_dir = self.git_cache_dir.clone();
+        let identity = self.identity.clone();
+        let push = push.clone();
+        let repo = full.to_string();
+        tokio::task::spawn_blocking(move || {
+            let creds = crate::git::Credentials::token(token.expose());
+            crate::git::push_branch(&cache_dir, &meta.clone_url, Some(&creds), &push, &identity)
+                .map_err(|e| e.into_forge(&repo, &push.branch))
+        })
+        .await
+        .map_err(|e| ForgeError::Other(format!("git push task failed: {e}")))?
     }
 
     /// Metadata of a repository: from the listing, or one request.

@@ -160,11 +160,7 @@ impl ForgeWrite for GitHubForge {
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
         let full = self.full_name(repo)?;
-        let _ = push;
-        Err(ForgeError::Repo {
-            repo: full,
-            message: "pushing needs the git push module (not wired yet)".to_string(),
-        })
+        self.push_with_git(&full, push).await
     }
 
     async fn create_pr(
