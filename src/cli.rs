@@ -79,8 +79,12 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A directory of git repositories to plan over (the local forge).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "github")]
     pub local: Option<PathBuf>,
+    /// Plan over the organisation on GitHub (the config's `github` section;
+    /// read-only).
+    #[arg(long)]
+    pub github: bool,
     /// The version to roll out (default: the library's latest tag). A version
     /// that is not tagged yet gives a what-if plan.
     #[arg(long, value_name = "VERSION")]

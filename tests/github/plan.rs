@@ -49,14 +49,8 @@ async fn github_plan_equals_local_plan_and_writes_nothing() {
         let root = org.path().to_path_buf();
         let loaded = fake.load_dir(ORG, &root);
         let names: Vec<String> = loaded.iter().map(|n| n.trim_start_matches("acme/").to_string()).collect();
-        // The demo config without its `critical` tier: on main the planner
-        // rejects it for this organisation with either forge (reported).
-        let yaml: String = wavebump::cli_plan::DEMO_CONFIG
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("critical:"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let config = Config::parse_in(&yaml, "demo.yaml", &root).unwrap();
+        let config =
+            Config::parse_in(wavebump::cli_plan::DEMO_CONFIG, "demo.yaml", &root).unwrap();
         let local = LocalForge::new(&root);
         let quiet = |_: usize, _: usize| {};
         let want = wavebump::planning::run(&local, &config, Some("3.0.0"), &quiet).await.unwrap();
@@ -79,6 +73,68 @@ async fn github_plan_equals_local_plan_and_writes_nothing() {
             api as f64 / loaded.len() as f64
         );
         assert!(api <= 2 * loaded.len() + manifests + 2);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_cli_plans_over_github_with_a_token_and_writes_nothing() {
+    timed(async {
+        let org = crate::support::org::generate(30, 4);
+        let fake = crate::support::fake_github::FakeGitHub::start().await;
+        fake.add_token("ghp_cli_test_token");
+        let loaded = fake.load_dir(ORG, org.path());
+        let names: Vec<String> = loaded
+            .iter()
+            .map(|n| n.trim_start_matches("acme/").to_string())
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("wavebump.yaml");
+        let yaml = wavebump::cli_plan::DEMO_CONFIG.replace(
+            "rollout:",
+            &format!(
+                "github:\n  api_url: {}\n  token_env: WB_TEST_GH_TOKEN\nrollout:",
+                fake.url()
+            ),
+        );
+        std::fs::write(&config, yaml).unwrap();
+        fake.clear_requests();
+        let config_arg = config.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_wavebump"))
+                .args(["plan", "--github", "--format", "json", "--config"])
+                .arg(&config_arg)
+                .env("WB_TEST_GH_TOKEN", "ghp_cli_test_token")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_cli_test_token"));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = strip(got, &names);
+        let local = std::process::Command::new(env!("CARGO_BIN_EXE_wavebump"))
+            .args(["plan", "--format", "json", "--config"])
+            .arg(&config)
+            .arg("--local")
+            .arg(org.path())
+            .output()
+            .unwrap();
+        let want: Value = serde_json::from_slice(&local.stdout).unwrap();
+        assert_eq!(got["targets"], want["targets"]);
+        assert_eq!(got["waves"], want["waves"]);
+        assert_eq!(
+            fake.count(|r| r.is_write() && !r.is_auth()),
+            0,
+            "a dry run writes nothing"
+        );
+        // The ETag cache was saved next to the config: a second run is warm.
+        assert!(dir.path().join("wavebump-etags.json").exists());
     })
     .await
 }
