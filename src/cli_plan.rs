@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::demo::{self, GenerateOptions};
 use crate::ecosystem::{SourceTree, apply_splices};
 use crate::forge::Forge;
+use crate::forge::github::{GitHubForge, JsonFileEtagCache};
 use crate::forge::local::LocalForge;
 use crate::inspect::unified_diff;
 use crate::planning::{self, Outcome};
@@ -50,6 +51,9 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    if args.github {
+        return rt.block_on(plan_github(&config, args));
+    }
     match &args.local {
         Some(dir) => {
             if !dir.is_dir() {
@@ -57,10 +61,9 @@ pub fn run(args: &PlanArgs) -> ExitCode {
             }
             rt.block_on(plan_local(dir, &config, args))
         }
-        None if args.config.is_some() => fail(
-            2,
-            "--local DIR is required: the GitHub forge is not available yet",
-        ),
+        None if args.config.is_some() => {
+            fail(2, "say where the repositories are: --local DIR or --github")
+        }
         None => {
             let dir = match tempfile::tempdir() {
                 Ok(d) => d,
@@ -105,8 +108,32 @@ fn progress_bar() -> Option<ProgressBar> {
     Some(bar)
 }
 
+async fn plan_github(config: &Config, args: &PlanArgs) -> ExitCode {
+    let mut options = match GitHubForge::options_from_config(config, |k| std::env::var(k).ok()) {
+        Ok(o) => o,
+        Err(e) => return fail(2, e),
+    };
+    let cache_path = config.base_dir.join("wavebump-etags.json");
+    options.cache = std::sync::Arc::new(JsonFileEtagCache::open(&cache_path));
+    let forge = match GitHubForge::connect(options).await {
+        Ok(f) => f,
+        Err(e) => return fail(1, e),
+    };
+    let code = plan_with(&forge, config, args).await;
+    if let Err(e) = forge.flush_cache() {
+        eprintln!(
+            "warning: cannot save the ETag cache {}: {e}",
+            cache_path.display()
+        );
+    }
+    code
+}
+
 async fn plan_local(dir: &Path, config: &Config, args: &PlanArgs) -> ExitCode {
-    let forge = LocalForge::new(dir);
+    plan_with(&LocalForge::new(dir), config, args).await
+}
+
+async fn plan_with<F: Forge>(forge: &F, config: &Config, args: &PlanArgs) -> ExitCode {
     let bar = progress_bar();
     let progress = |done: usize, total: usize| {
         if let Some(bar) = &bar {
@@ -114,7 +141,7 @@ async fn plan_local(dir: &Path, config: &Config, args: &PlanArgs) -> ExitCode {
             bar.set_position(done as u64);
         }
     };
-    let outcome = planning::run(&forge, config, args.to.as_deref(), &progress).await;
+    let outcome = planning::run(forge, config, args.to.as_deref(), &progress).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -134,7 +161,7 @@ async fn plan_local(dir: &Path, config: &Config, args: &PlanArgs) -> ExitCode {
         Err(e) => return fail(1, e),
     }
     if args.diff {
-        match diffs(&forge, &outcome).await {
+        match diffs(forge, &outcome).await {
             Ok(text) => print!("{text}"),
             Err(e) => return fail(1, e),
         }

@@ -90,7 +90,22 @@ pub fn policy(config: &Config, known: &[String]) -> Policy {
             .iter()
             .map(|t| Tier {
                 name: t.name.clone(),
-                patterns: t.repos.clone(),
+                // A literal entry names a repository: use the forge's name
+                // for it (`storefront` is `acme/storefront` on GitHub).
+                patterns: t
+                    .repos
+                    .iter()
+                    .map(|p| {
+                        if p.contains(['*', '?', '[']) {
+                            p.clone()
+                        } else {
+                            resolve_names(std::slice::from_ref(p), known)
+                                .into_iter()
+                                .next()
+                                .unwrap_or_else(|| p.clone())
+                        }
+                    })
+                    .collect(),
             })
             .collect(),
         lockstep: r

@@ -5,11 +5,20 @@
 //! user-controlled text; HTML output (later) uses handlebars' HTML escaping.
 
 pub mod plan;
+pub mod pr;
 
 use handlebars::Handlebars;
 
 /// Templates compiled into the binary, by name.
-const TEMPLATES: &[(&str, &str)] = &[("plan.md", include_str!("../../templates/plan.md.hbs"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("plan.md", include_str!("../../templates/plan.md.hbs")),
+    ("pr_title", include_str!("../../templates/pr_title.hbs")),
+    ("pr_body.md", include_str!("../../templates/pr_body.md.hbs")),
+    (
+        "commit_message",
+        include_str!("../../templates/commit_message.hbs"),
+    ),
+];
 
 /// Escape text for a Markdown table cell or line.
 pub fn escape_markdown(s: &str) -> String {

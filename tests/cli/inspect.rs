@@ -82,3 +82,23 @@ fn inspect_reports_every_target_of_the_example_monorepo() {
     assert!(text.contains("lockfile-only"), "{text}");
     assert!(text.contains("-cu-test = { package = \"core-utils\", version = \"=1.4.2\", features = [\"testing\"] }\n+cu-test = { package = \"core-utils\", version = \"=1.4.5\", features = [\"testing\"] }"), "{text}");
 }
+
+#[test]
+fn completions_and_help_examples() {
+    let out = wavebump()
+        .args(["completions", "bash"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(script.contains("_wavebump()"), "{script}");
+    for cmd in ["plan", "demo", "inspect", "completions"] {
+        let out = wavebump().args([cmd, "--help"]).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("Example"),
+            "{cmd} --help has no example:\n{help}"
+        );
+    }
+}

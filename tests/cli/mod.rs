@@ -1,2 +1,3 @@
+mod dockerfile;
 mod inspect;
 mod plan;

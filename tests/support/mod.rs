@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod fake_github;
+pub mod git_http;
 pub mod org;
 pub mod snapshot;
 

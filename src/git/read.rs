@@ -1,0 +1,180 @@
+//! The read side: open repositories, read committed trees, tags and refs.
+//!
+//! Invariant: nothing here reads a work tree or writes anything.
+
+use std::path::Path;
+
+use git2::Repository;
+
+use super::GitError;
+use crate::ecosystem::MemTree;
+
+/// Is `dir` a git repository (bare or with a work tree)?
+pub fn is_repository(dir: &Path) -> bool {
+    Repository::open(dir).is_ok()
+}
+
+/// The branch `HEAD` names, read from the `HEAD` file without opening the
+/// repository (cheap: listing thousands of repositories opens none).
+/// `None` when `dir` does not look like a git repository.
+pub fn head_branch(dir: &Path) -> Option<String> {
+    let git_dir = if dir.join(".git/HEAD").is_file() {
+        dir.join(".git")
+    } else if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
+        dir.to_path_buf()
+    } else {
+        return None;
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    match head.strip_prefix("ref: ") {
+        Some(r) => Some(r.strip_prefix("refs/heads/").unwrap_or(r).to_string()),
+        None => Some("HEAD".to_string()), // detached
+    }
+}
+
+/// The default branch's name and the files of its committed tree for which
+/// `want(path)` holds. An empty repository (no commit yet) gives no files.
+pub fn read_default_branch(
+    dir: &Path,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<(String, MemTree), GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let head = match repo.head() {
+        Ok(head) => head,
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+            return Ok((unborn_branch(&repo), MemTree::new()));
+        }
+        Err(e) => return Err(GitError::new(dir, "resolve HEAD", e)),
+    };
+    let branch = head.shorthand().unwrap_or("HEAD").to_string();
+    let tree = head
+        .peel_to_tree()
+        .map_err(|e| GitError::new(dir, "read HEAD tree", e))?;
+    Ok((branch, collect(&repo, dir, &tree, want)?))
+}
+
+/// The files of `branch`'s committed tree for which `want(path)` holds, or
+/// `None` when the branch does not exist.
+pub fn read_branch(
+    dir: &Path,
+    branch: &str,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<Option<MemTree>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let Ok(reference) = repo.find_reference(&format!("refs/heads/{branch}")) else {
+        return Ok(None);
+    };
+    let tree = reference
+        .peel_to_tree()
+        .map_err(|e| GitError::new(dir, "read branch tree", format!("{branch}: {e}")))?;
+    collect(&repo, dir, &tree, want).map(Some)
+}
+
+/// What a commit says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub author_name: String,
+    pub author_email: String,
+    pub committer_email: String,
+    pub message: String,
+}
+
+/// The commit `rev` (a SHA, branch or other revision) of the repository.
+pub fn commit_info(dir: &Path, rev: &str) -> Result<CommitInfo, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| GitError::new(dir, "read commit", format!("{rev}: {e}")))?;
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok(CommitInfo {
+        id: commit.id().to_string(),
+        tree: commit.tree_id().to_string(),
+        parents: commit.parent_ids().map(|p| p.to_string()).collect(),
+        author_name: text(commit.author().name_bytes()),
+        author_email: text(commit.author().email_bytes()),
+        committer_email: text(commit.committer().email_bytes()),
+        message: text(commit.message_bytes()),
+    })
+}
+
+/// The blobs of `tree` for which `want(path)` holds.
+fn collect(
+    repo: &Repository,
+    dir: &Path,
+    tree: &git2::Tree<'_>,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<MemTree, GitError> {
+    let mut files = MemTree::new();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        if entry.kind() != Some(git2::ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let Ok(name) = entry.name() else {
+            return git2::TreeWalkResult::Ok;
+        };
+        let path = format!("{root}{name}");
+        if !want(&path) {
+            return git2::TreeWalkResult::Ok;
+        }
+        match repo.find_blob(entry.id()) {
+            Ok(blob) => files.insert(path, blob.content().to_vec()),
+            Err(e) => {
+                failure = Some(GitError::new(dir, "read blob", format!("{path}: {e}")));
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| GitError::new(dir, "walk tree", e))
+    .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(files),
+    }
+}
+
+fn unborn_branch(repo: &Repository) -> String {
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+        .and_then(|t| t.strip_prefix("refs/heads/").map(str::to_string))
+        .unwrap_or_else(|| "main".to_string())
+}
+
+/// Every tag name of the repository.
+pub fn tags(dir: &Path) -> Result<Vec<String>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let names = repo
+        .tag_names(None)
+        .map_err(|e| GitError::new(dir, "list tags", e))?;
+    Ok(names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Every ref name (branches and tags) with the object it points to, sorted:
+/// lets tests prove that a dry run changed nothing.
+pub fn refs(dir: &Path) -> Result<Vec<(String, String)>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let mut out = Vec::new();
+    for r in repo
+        .references()
+        .map_err(|e| GitError::new(dir, "list refs", e))?
+        .flatten()
+    {
+        if let (Ok(name), Some(target)) = (r.name(), r.target()) {
+            out.push((name.to_string(), target.to_string()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
