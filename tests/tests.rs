@@ -7,3 +7,5 @@ mod config;
 mod ecosystems;
 mod org;
 mod plan;
+mod rollout;
+mod store;

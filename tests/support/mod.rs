@@ -4,6 +4,7 @@
 
 pub mod conformance;
 pub mod org;
+pub mod postgres;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
