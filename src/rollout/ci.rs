@@ -28,9 +28,12 @@ impl<F: ForgeWrite> Engine<F> {
                 continue;
             };
             let repo = lead.repo.clone();
-            let polled = ix
-                .iter()
-                .any(|&i| matches!(targets[i].state, TargetState::PrOpen | TargetState::CiPending));
+            let polled = ix.iter().any(|&i| {
+                matches!(
+                    targets[i].state,
+                    TargetState::PrOpen | TargetState::CiPending
+                )
+            });
             if polled {
                 let ci = match self.forge.ci_state(&repo, &sha).await {
                     Ok(ci) => ci,
@@ -103,7 +106,9 @@ impl<F: ForgeWrite> Engine<F> {
                         TargetState::CiPassed | TargetState::Skipped | TargetState::Superseded
                     )
                 })
-                && ix.iter().any(|&i| targets[i].state == TargetState::CiPassed);
+                && ix
+                    .iter()
+                    .any(|&i| targets[i].state == TargetState::CiPassed);
             if mergeable {
                 self.merge(rollout, targets, &ix, &repo, number, &sha, now, report)
                     .await?;

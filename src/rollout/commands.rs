@@ -16,14 +16,20 @@ use RolloutState::*;
 pub enum CommandError {
     #[error("no rollout {0}")]
     NoSuchRollout(i64),
-    #[error("cannot {command} rollout {rollout}: it is {state}; {command} is allowed when the rollout is {}", names(allowed))]
+    #[error(
+        "cannot {command} rollout {rollout}: it is {state}; {command} is allowed when the rollout is {}",
+        names(allowed)
+    )]
     WrongState {
         command: &'static str,
         rollout: i64,
         state: RolloutState,
         allowed: &'static [RolloutState],
     },
-    #[error("rollout {rollout} has no target in repository {repo:?}{}", suggest(suggestions))]
+    #[error(
+        "rollout {rollout} has no target in repository {repo:?}{}",
+        suggest(suggestions)
+    )]
     UnknownRepo {
         rollout: i64,
         repo: String,
@@ -95,7 +101,11 @@ pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, k)| k.to_owned()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, k)| k.to_owned())
+        .collect()
 }
 
 impl<F: ForgeWrite> Engine<F> {
@@ -136,7 +146,9 @@ impl<F: ForgeWrite> Engine<F> {
                     .next()
                     .is_some_and(|short| short.eq_ignore_ascii_case(repo))
         };
-        let ix: Vec<usize> = (0..targets.len()).filter(|&i| same(&targets[i].repo)).collect();
+        let ix: Vec<usize> = (0..targets.len())
+            .filter(|&i| same(&targets[i].repo))
+            .collect();
         if ix.is_empty() {
             let known: Vec<&str> = by_repo(&targets).into_keys().collect();
             return Err(CommandError::UnknownRepo {
@@ -166,9 +178,19 @@ impl<F: ForgeWrite> Engine<F> {
         Ok(())
     }
 
-    pub async fn pause(&self, id: i64, operator: &str, reason: &str, now: Timestamp) -> Result<(), CommandError> {
+    pub async fn pause(
+        &self,
+        id: i64,
+        operator: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
         let rollout = self.load(id, "pause", &[Running]).await?;
-        let why = if reason.is_empty() { "paused by operator" } else { reason };
+        let why = if reason.is_empty() {
+            "paused by operator"
+        } else {
+            reason
+        };
         self.set_state(rollout, Paused, operator, "paused", why, now)
             .await?;
         Ok(())
@@ -176,15 +198,32 @@ impl<F: ForgeWrite> Engine<F> {
 
     /// `paused | halted → running`. A halted rollout whose failures still
     /// exceed the budget halts again at the next gate.
-    pub async fn resume(&self, id: i64, operator: &str, now: Timestamp) -> Result<(), CommandError> {
+    pub async fn resume(
+        &self,
+        id: i64,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
         let rollout = self.load(id, "resume", &[Paused, Halted]).await?;
-        self.set_state(rollout, Running, operator, "resumed", "resumed by operator", now)
-            .await?;
+        self.set_state(
+            rollout,
+            Running,
+            operator,
+            "resumed",
+            "resumed by operator",
+            now,
+        )
+        .await?;
         Ok(())
     }
 
     /// Open the next wave now, whatever the gate says.
-    pub async fn advance(&self, id: i64, operator: &str, now: Timestamp) -> Result<(), CommandError> {
+    pub async fn advance(
+        &self,
+        id: i64,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
         let rollout = self.load(id, "advance", &[Running, Paused]).await?;
         if rollout.current_wave + 1 >= rollout.wave_count {
             return Err(CommandError::LastWave {
@@ -256,7 +295,13 @@ impl<F: ForgeWrite> Engine<F> {
     /// Retry a failed repository: re-run its failed checks where the forge
     /// can, else push its change again (a new commit runs CI afresh); a
     /// target in `error` goes back to be opened.
-    pub async fn retry(&self, id: i64, repo: &str, operator: &str, now: Timestamp) -> Result<(), CommandError> {
+    pub async fn retry(
+        &self,
+        id: i64,
+        repo: &str,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
         let rollout = self.load(id, "retry", &[Running, Paused, Halted]).await?;
         let (mut targets, ix) = self.repo_targets(&rollout, repo).await?;
         let failed: Vec<usize> = ix
@@ -319,7 +364,10 @@ impl<F: ForgeWrite> Engine<F> {
                 .into_iter()
                 .find(|r| r.name == name)
                 .map_or_else(|| "main".to_owned(), |r| r.default_branch);
-            match self.prepare(&rollout, &policy, &targets, &ix, &base).await? {
+            match self
+                .prepare(&rollout, &policy, &targets, &ix, &base)
+                .await?
+            {
                 Change::Push(push) => head = self.push(&rollout, &name, &push, now).await?,
                 Change::UpToDate => {}
             }
@@ -373,8 +421,15 @@ impl<F: ForgeWrite> Engine<F> {
             } else {
                 format!("skipped by {operator}: {reason}")
             };
-            self.apply(&mut targets[i], TargetState::Skipped, operator, &why, now, |_| {})
-                .await?;
+            self.apply(
+                &mut targets[i],
+                TargetState::Skipped,
+                operator,
+                &why,
+                now,
+                |_| {},
+            )
+            .await?;
         }
         Ok(())
     }

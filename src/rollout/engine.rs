@@ -94,10 +94,17 @@ impl<F: ForgeWrite> Engine<F> {
         &self.forge
     }
 
+    /// Give back the store and the forge (the engine keeps nothing else).
+    pub fn into_parts(self) -> (Store, F) {
+        (self.store, self.forge)
+    }
+
     /// One step over every active rollout.
     pub async fn tick(&self, now: Timestamp) -> Result<TickReport, EngineError> {
-        let mut report = TickReport::default();
-        report.reconciled = self.reconcile(now).await?;
+        let mut report = TickReport {
+            reconciled: self.reconcile(now).await?,
+            ..TickReport::default()
+        };
         let mut budget = self.options.pr_budget_per_tick;
         for rollout in self.store.active_rollouts().await? {
             self.tick_rollout(rollout, now, &mut budget, &mut report)
@@ -216,7 +223,9 @@ impl<F: ForgeWrite> Engine<F> {
                 if rollout.reason.as_deref() != Some(text.as_str())
                     && !matches!(reason, gate::WaitReason::Soaking { .. })
                 {
-                    self.store.set_rollout_reason(rollout.id, &text, now).await?;
+                    self.store
+                        .set_rollout_reason(rollout.id, &text, now)
+                        .await?;
                 }
                 Ok(())
             }

@@ -45,12 +45,7 @@ impl<F: ForgeWrite> Engine<F> {
         for (repo, ix) in groups {
             let due = ix.iter().any(|&i| {
                 let t = &targets[i];
-                t.wave <= rollout.current_wave
-                    && match t.state {
-                        TargetState::Pending => true,
-                        TargetState::Error(n) => n < max && t.pr_number.is_none(),
-                        _ => false,
-                    }
+                t.wave <= rollout.current_wave && t.state == TargetState::Pending
             });
             if !due {
                 continue;
@@ -82,16 +77,39 @@ impl<F: ForgeWrite> Engine<F> {
                     report.errors.push(format!("{repo}: {e}"));
                     for &i in &ix {
                         let t = &mut targets[i];
-                        if t.state.is_terminal() || t.pr_number.is_some() {
+                        if t.state != TargetState::Pending || t.pr_number.is_some() {
                             continue;
                         }
-                        let n = match t.state {
-                            TargetState::Error(n) => n + 1,
-                            _ => 1,
-                        };
-                        let why = format!("opening the PR failed: {e}");
-                        self.apply(t, TargetState::Error(n), ENGINE, &why, now, |_| {})
+                        let attempts = t.retries + 1;
+                        if e.is_transient() && attempts < max {
+                            // Stays pending (not a failure yet): tried again next tick.
+                            let why = format!(
+                                "opening the PR failed (attempt {attempts}, will retry): {e}"
+                            );
+                            self.apply(t, TargetState::Pending, ENGINE, &why, now, |t| {
+                                t.retries = attempts;
+                                t.last_reason = Some(why.clone());
+                            })
                             .await?;
+                            self.store
+                                .append_audit(&crate::store::Audit {
+                                    rollout_id: Some(t.rollout_id),
+                                    repo: Some(t.repo.clone()),
+                                    actor: ENGINE.to_owned(),
+                                    action: format!(
+                                        "{} open attempt {attempts} failed",
+                                        t.manifest_path
+                                    ),
+                                    reason: why,
+                                    at: now,
+                                })
+                                .await?;
+                        } else {
+                            let why =
+                                format!("opening the PR failed after {attempts} attempt(s): {e}");
+                            self.apply(t, TargetState::Error(attempts), ENGINE, &why, now, |_| {})
+                                .await?;
+                        }
                     }
                 }
                 Err(other) => return Err(other),
@@ -111,12 +129,11 @@ impl<F: ForgeWrite> Engine<F> {
         base: &str,
     ) -> Result<Change, EngineError> {
         let repo = &targets[ix[0]].repo;
-        let version = semver::Version::parse(&rollout.to_version).map_err(|e| {
-            EngineError::Rollout {
+        let version =
+            semver::Version::parse(&rollout.to_version).map_err(|e| EngineError::Rollout {
                 rollout: rollout.id,
                 message: format!("to_version {:?}: {e}", rollout.to_version),
-            }
-        })?;
+            })?;
         let tree = self.forge.read_tree(repo).await?;
         let scanned = scan(&tree, &policy.library, &version);
         let wanted: Vec<&str> = ix
@@ -131,10 +148,8 @@ impl<F: ForgeWrite> Engine<F> {
             .filter(|t| wanted.contains(&t.requirement.path.as_str()))
         {
             splices.extend(t.splices.iter().cloned());
-            if let Some(l) = &t.lock_refresh {
-                if !lock_refresh.contains(l) {
-                    lock_refresh.push(l.clone());
-                }
+            if let Some(l) = t.lock_refresh.as_ref().filter(|l| !lock_refresh.contains(*l)) {
+                lock_refresh.push(l.clone());
             }
         }
         if splices.is_empty() && lock_refresh.is_empty() {
@@ -173,8 +188,9 @@ impl<F: ForgeWrite> Engine<F> {
                     repo: repo.to_owned(),
                     kind: "push_branch".to_owned(),
                     key: push.branch.clone(),
-                    payload: serde_json::json!({ "files": paths, "expected_head": push.expected_head })
-                        .to_string(),
+                    payload:
+                        serde_json::json!({ "files": paths, "expected_head": push.expected_head })
+                            .to_string(),
                 },
                 now,
             )
@@ -330,15 +346,19 @@ impl<F: ForgeWrite> Engine<F> {
                             for t in targets.iter_mut().filter(|t| {
                                 t.repo == i.repo
                                     && t.pr_number.is_none()
-                                    && matches!(t.state, TargetState::Pending | TargetState::Error(_))
+                                    && matches!(
+                                        t.state,
+                                        TargetState::Pending | TargetState::Error(_)
+                                    )
                             }) {
                                 let head = pr.head_sha.clone();
                                 self.adopt(t, &pr, &head, "reconciled: found", now).await?;
                             }
                             format!("reconciled: found PR #{}", pr.number)
                         }
-                        None => "reconciled: no PR for the branch; it will be opened again"
-                            .to_owned(),
+                        None => {
+                            "reconciled: no PR for the branch; it will be opened again".to_owned()
+                        }
                     }
                 }
                 "merge_pr" | "close_pr" => {

@@ -15,15 +15,17 @@ pub struct PrText {
     pub commit_message: String,
 }
 
-pub fn pr_text(rollout: &RolloutRecord, policy: &RolloutPolicy, targets: &[&TargetRecord]) -> PrText {
+pub fn pr_text(
+    rollout: &RolloutRecord,
+    policy: &RolloutPolicy,
+    targets: &[&TargetRecord],
+) -> PrText {
     let library = rollout
         .library
         .rsplit('/')
         .next()
         .unwrap_or(&rollout.library);
-    let from = targets
-        .first()
-        .map_or("", |t| t.from_requirement.as_str());
+    let from = targets.first().map_or("", |t| t.from_requirement.as_str());
     let mut body = format!(
         "This PR moves `{library}` to {} (wavebump rollout {}, wave {}).\n\n",
         rollout.to_version,
@@ -42,6 +44,11 @@ pub fn pr_text(rollout: &RolloutRecord, policy: &RolloutPolicy, targets: &[&Targ
     PrText {
         title: fill(&policy.pr.title, library, &rollout.to_version, from),
         body,
-        commit_message: fill(&policy.pr.commit_message, library, &rollout.to_version, from),
+        commit_message: fill(
+            &policy.pr.commit_message,
+            library,
+            &rollout.to_version,
+            from,
+        ),
     }
 }

@@ -182,7 +182,12 @@ impl Store {
     }
 
     /// Record why a rollout waits (no state change, no audit entry).
-    pub async fn set_rollout_reason(&self, id: i64, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn set_rollout_reason(
+        &self,
+        id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE rollouts SET reason = $1, updated_at = $2 WHERE id = $3")
             .bind(reason)
             .bind(now.0)

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod memforge;
 pub mod org;
 pub mod postgres;
 pub mod snapshot;
