@@ -24,13 +24,26 @@ pub enum Command {
     /// Dry run: who consumes the library, at what version, in which wave,
     /// and the exact diffs. Writes nothing. With no --config and no --local
     /// it plans the generated example organisation.
+    #[command(
+        after_help = "Examples:\n  wavebump plan\n  wavebump plan --config config.example.yaml --local ./org --format markdown\n  wavebump plan --local ./org --to 2.1.0 --diff"
+    )]
     Plan(PlanArgs),
     /// The example organisation: `--generate DIR` writes it as git
     /// repositories for anyone to plan against.
+    #[command(after_help = "Example:\n  wavebump demo --generate ./org --repos 40 --seed 1")]
     Demo(DemoArgs),
     /// Print every requirement of the library in a checkout: ecosystem, path,
     /// line, requirement, locked version, classification and the rewrite.
+    #[command(after_help = "Example:\n  wavebump inspect examples/monorepo --to 2.0.0 --diff")]
     Inspect(InspectArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,6 +152,16 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(&args),
         Command::Plan(args) => crate::cli_plan::run(&args),
         Command::Demo(args) => crate::cli_plan::run_demo(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "wavebump",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -43,10 +43,8 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
-    if let Some(to) = &args.to {
-        if let Err(e) = planning::parse_version(to) {
-            return fail(2, e);
-        }
+    if let Some(Err(e)) = args.to.as_deref().map(planning::parse_version) {
+        return fail(2, e);
     }
     let rt = match runtime() {
         Ok(rt) => rt,

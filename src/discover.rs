@@ -169,13 +169,13 @@ pub fn build_graph(
     let mut edges = BTreeSet::new();
     for scan in scans {
         for p in &scan.requires {
-            if let Some(&to) = publisher.get(&p.key()) {
-                if to != scan.repo {
-                    edges.insert(Edge {
-                        from: scan.repo.clone(),
-                        to: to.to_string(),
-                    });
-                }
+            if let Some(&to) = publisher.get(&p.key())
+                && to != scan.repo
+            {
+                edges.insert(Edge {
+                    from: scan.repo.clone(),
+                    to: to.to_string(),
+                });
             }
         }
         if !scan.targets.is_empty() && scan.repo != library_repo {

@@ -53,6 +53,25 @@ pub fn is_repository(dir: &Path) -> bool {
     Repository::open(dir).is_ok()
 }
 
+/// The branch `HEAD` names, read from the `HEAD` file without opening the
+/// repository (cheap: listing thousands of repositories opens none).
+/// `None` when `dir` does not look like a git repository.
+pub fn head_branch(dir: &Path) -> Option<String> {
+    let git_dir = if dir.join(".git/HEAD").is_file() {
+        dir.join(".git")
+    } else if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
+        dir.to_path_buf()
+    } else {
+        return None;
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    match head.strip_prefix("ref: ") {
+        Some(r) => Some(r.strip_prefix("refs/heads/").unwrap_or(r).to_string()),
+        None => Some("HEAD".to_string()), // detached
+    }
+}
+
 /// The default branch's name and the files of its committed tree for which
 /// `want(path)` holds. An empty repository (no commit yet) gives no files.
 pub fn read_default_branch(

@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod config;
 mod ecosystems;
+mod github;
 mod org;
 mod plan;
 mod rollout;

@@ -56,15 +56,12 @@ impl Forge for LocalForge {
                 let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                if name.starts_with('.') || !path.is_dir() || !git::is_repository(&path) {
+                if name.starts_with('.') || !path.is_dir() {
                     continue;
                 }
-                let default_branch = git::read_default_branch(&path, &|_| false)
-                    .map(|(branch, _)| branch)
-                    .map_err(|e| ForgeError::Repo {
-                        repo: name.to_string(),
-                        message: e.to_string(),
-                    })?;
+                let Some(default_branch) = git::head_branch(&path) else {
+                    continue;
+                };
                 repos.push(RepoInfo {
                     name: name.trim_end_matches(".git").to_string(),
                     default_branch,

@@ -4,6 +4,7 @@
 //! `github` (a later issue) will serve GitHub through octocrab. Callers are
 //! generic over the trait, so planning and discovery behave the same on both.
 
+pub mod github;
 pub mod local;
 
 use std::future::Future;

@@ -57,7 +57,7 @@ fn reasons(report: &PlanReport) -> BTreeMap<&str, &str> {
 }
 
 /// Rows of one wave: every target of its repositories.
-fn wave_rows<'a>(report: &'a PlanReport, index: usize) -> Vec<&'a TargetRow> {
+fn wave_rows(report: &PlanReport, index: usize) -> Vec<&TargetRow> {
     report
         .targets
         .iter()

@@ -79,3 +79,33 @@ fn generation_is_deterministic() {
         assert_eq!(ra, rb, "{} differs between two generations", spec.name);
     }
 }
+
+#[tokio::test]
+async fn bare_repositories_and_non_repositories() {
+    org::isolate_git();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bare = dir.path().join("lib-bare.git");
+    std::process::Command::new("git")
+        .args(["init", "--bare", "-q", "-b", "trunk"])
+        .arg(&bare)
+        .status()
+        .expect("git init --bare");
+    let files = wavebump::ecosystem::MemTree::new()
+        .with("Cargo.toml", "[dependencies]\ncore-utils = \"1\"\n");
+    let author = git::Author {
+        name: "t",
+        email: "t@example.invalid",
+        time: 1_767_225_600,
+    };
+    git::commit_tree(&bare, &files, "init", &author).expect("commit to bare");
+    std::fs::create_dir_all(dir.path().join("not-a-repo")).expect("mkdir");
+    std::fs::write(dir.path().join("stray-file"), "x").expect("write");
+
+    let forge = LocalForge::new(dir.path());
+    let repos = forge.list_repos().await.expect("list");
+    assert_eq!(repos.len(), 1, "{repos:?}");
+    assert_eq!(repos[0].name, "lib-bare");
+    assert_eq!(repos[0].default_branch, "trunk");
+    let tree = forge.read_tree("lib-bare").await.expect("read bare");
+    assert_eq!(tree.files(), vec!["Cargo.toml"]);
+}

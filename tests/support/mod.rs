@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod fake_github;
 pub mod memforge;
 pub mod org;
 pub mod postgres;

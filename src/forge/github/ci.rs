@@ -1,0 +1,274 @@
+//! CI aggregation: commit statuses + check runs → one [`CiReport`], the way
+//! branch protection sees it.
+//!
+//! Invariant (pure, no I/O): with required checks known, only they count and
+//! a required check nobody reported yet is pending; without them every check
+//! counts; wavebump's own checks never count; any failure → failed, else any
+//! pending (or nothing reported at all) → pending, else passed.
+
+use crate::forge::{Check, CiReport, CiState};
+
+use super::wire;
+
+/// Checks whose name starts with this are wavebump's own (its status
+/// check), never counted for the commit's CI.
+pub const OWN_CHECK_PREFIX: &str = "wavebump";
+
+/// A commit status's state.
+pub fn status_state(state: &str) -> CiState {
+    match state {
+        "success" => CiState::Passed,
+        "failure" | "error" => CiState::Failed,
+        _ => CiState::Pending,
+    }
+}
+
+/// A check run's state: not completed is pending; success, neutral and
+/// skipped pass; everything else fails.
+pub fn check_run_state(status: &str, conclusion: Option<&str>) -> CiState {
+    if status != "completed" {
+        return CiState::Pending;
+    }
+    match conclusion {
+        Some("success" | "neutral" | "skipped") => CiState::Passed,
+        None => CiState::Pending,
+        Some(_) => CiState::Failed,
+    }
+}
+
+/// Aggregate. `required` is `None` when branch protection is unreadable or
+/// absent (then every check counts); an empty list counts like `None`.
+pub fn aggregate(
+    statuses: &[wire::Status],
+    runs: &[wire::CheckRun],
+    required: Option<&[String]>,
+) -> CiReport {
+    let required = required.filter(|r| !r.is_empty());
+    let is_required = |name: &str| required.is_some_and(|r| r.iter().any(|x| x == name));
+    let mut checks: Vec<Check> = statuses
+        .iter()
+        .map(|s| Check {
+            name: s.context.clone(),
+            state: status_state(&s.state),
+            url: s.target_url.clone(),
+            required: is_required(&s.context),
+        })
+        .chain(runs.iter().map(|r| Check {
+            name: r.name.clone(),
+            state: check_run_state(&r.status, r.conclusion.as_deref()),
+            url: r.html_url.clone(),
+            required: is_required(&r.name),
+        }))
+        .filter(|c| !c.name.starts_with(OWN_CHECK_PREFIX))
+        .collect();
+    checks.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut counted: Vec<CiState> = match required {
+        Some(_) => checks
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| c.state)
+            .collect(),
+        None => checks.iter().map(|c| c.state).collect(),
+    };
+    if let Some(required) = required {
+        for name in required {
+            if name.starts_with(OWN_CHECK_PREFIX) {
+                continue;
+            }
+            if !checks.iter().any(|c| &c.name == name) {
+                counted.push(CiState::Pending);
+            }
+        }
+    }
+    let state = if counted.contains(&CiState::Failed) {
+        CiState::Failed
+    } else if counted.is_empty() || counted.contains(&CiState::Pending) {
+        CiState::Pending
+    } else {
+        CiState::Passed
+    };
+    CiReport { state, checks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(context: &str, state: &str) -> wire::Status {
+        wire::Status {
+            context: context.into(),
+            state: state.into(),
+            target_url: None,
+        }
+    }
+
+    fn run(name: &str, status: &str, conclusion: Option<&str>) -> wire::CheckRun {
+        wire::CheckRun {
+            name: name.into(),
+            status: status.into(),
+            conclusion: conclusion.map(str::to_string),
+            html_url: None,
+            check_suite: None,
+        }
+    }
+
+    #[test]
+    fn check_run_states() {
+        use CiState::*;
+        let table = [
+            ("queued", None, Pending),
+            ("in_progress", None, Pending),
+            ("completed", Some("success"), Passed),
+            ("completed", Some("neutral"), Passed),
+            ("completed", Some("skipped"), Passed),
+            ("completed", Some("failure"), Failed),
+            ("completed", Some("cancelled"), Failed),
+            ("completed", Some("timed_out"), Failed),
+            ("completed", Some("action_required"), Failed),
+            ("completed", Some("stale"), Failed),
+            ("completed", None, Pending),
+            ("waiting", Some("success"), Pending),
+        ];
+        for (status, conclusion, want) in table {
+            assert_eq!(
+                check_run_state(status, conclusion),
+                want,
+                "{status} {conclusion:?}"
+            );
+        }
+        for (state, want) in [
+            ("success", Passed),
+            ("failure", Failed),
+            ("error", Failed),
+            ("pending", Pending),
+            ("weird", Pending),
+        ] {
+            assert_eq!(status_state(state), want, "{state}");
+        }
+    }
+
+    #[test]
+    fn aggregation_table() {
+        use CiState::*;
+        let req = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        struct Case {
+            name: &'static str,
+            statuses: Vec<wire::Status>,
+            runs: Vec<wire::CheckRun>,
+            required: Option<Vec<String>>,
+            want: CiState,
+        }
+        let cases = vec![
+            Case {
+                name: "nothing reported",
+                statuses: vec![],
+                runs: vec![],
+                required: None,
+                want: Pending,
+            },
+            Case {
+                name: "all green",
+                statuses: vec![st("ci/jenkins", "success")],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: None,
+                want: Passed,
+            },
+            Case {
+                name: "one status failed",
+                statuses: vec![st("ci/jenkins", "failure")],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: None,
+                want: Failed,
+            },
+            Case {
+                name: "a run in progress",
+                statuses: vec![st("ci/jenkins", "success")],
+                runs: vec![run("build", "in_progress", None)],
+                required: None,
+                want: Pending,
+            },
+            Case {
+                name: "failure beats pending",
+                statuses: vec![st("a", "pending")],
+                runs: vec![run("b", "completed", Some("timed_out"))],
+                required: None,
+                want: Failed,
+            },
+            Case {
+                name: "optional failure ignored when required known",
+                statuses: vec![st("lint", "failure")],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: Some(req(&["build"])),
+                want: Passed,
+            },
+            Case {
+                name: "required check missing is pending",
+                statuses: vec![],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: Some(req(&["build", "test"])),
+                want: Pending,
+            },
+            Case {
+                name: "required status failed",
+                statuses: vec![st("test", "error")],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: Some(req(&["build", "test"])),
+                want: Failed,
+            },
+            Case {
+                name: "own checks never count",
+                statuses: vec![st("wavebump/rollout", "failure")],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: None,
+                want: Passed,
+            },
+            Case {
+                name: "own check required is not waited for",
+                statuses: vec![],
+                runs: vec![run("build", "completed", Some("success"))],
+                required: Some(req(&["build", "wavebump"])),
+                want: Passed,
+            },
+            Case {
+                name: "empty required list means all checks",
+                statuses: vec![st("lint", "failure")],
+                runs: vec![],
+                required: Some(vec![]),
+                want: Failed,
+            },
+            Case {
+                name: "only own checks reported",
+                statuses: vec![st("wavebump", "success")],
+                runs: vec![],
+                required: None,
+                want: Pending,
+            },
+        ];
+        for c in cases {
+            let report = aggregate(&c.statuses, &c.runs, c.required.as_deref());
+            assert_eq!(report.state, c.want, "{}", c.name);
+            assert!(
+                report
+                    .checks
+                    .iter()
+                    .all(|k| !k.name.starts_with("wavebump"))
+            );
+        }
+    }
+
+    #[test]
+    fn required_flags_are_set() {
+        let r = aggregate(
+            &[st("lint", "success")],
+            &[run("build", "completed", Some("success"))],
+            Some(&["build".to_string()]),
+        );
+        let flags: Vec<(&str, bool)> = r
+            .checks
+            .iter()
+            .map(|c| (c.name.as_str(), c.required))
+            .collect();
+        assert_eq!(flags, vec![("build", true), ("lint", false)]);
+    }
+}

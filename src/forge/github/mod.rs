@@ -1,0 +1,361 @@
+//! The GitHub forge: one organisation (one App installation, or a token),
+//! served through octocrab. This is the only module that imports octocrab.
+//!
+//! Files: `auth` (App JWT / installation token / plain token → client),
+//! `api` (every request: limiter, ETags, rate-limit headers, retries,
+//! pagination), `limiter` (concurrency + org-wide write budget + primary
+//! pause), `clock` (injected time), `etag` (conditional-request cache),
+//! `wire` (the answer shapes read), `read` (the `Forge` impl: discovery,
+//! tags), `ci` (pure CI aggregation), `write` (the `ForgeWrite` impl: PRs,
+//! CI, merges, releases).
+//!
+//! Invariants: a 404/403 on one repository is that repository's error
+//! (`NotFound` / `Repo`), never the whole run's; an answer lacking a field
+//! is `BadAnswer` naming the endpoint; no credential reaches a log line or an
+//! error message.
+
+mod api;
+mod auth;
+mod ci;
+pub mod clock;
+pub mod etag;
+pub mod limiter;
+mod read;
+mod wire;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use octocrab::Octocrab;
+
+pub use api::RetryPolicy;
+pub use auth::GitHubAuth;
+pub use ci::{OWN_CHECK_PREFIX, aggregate as aggregate_ci};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use etag::{CachedAnswer, EtagCache, JsonFileEtagCache, MemoryEtagCache};
+pub use limiter::Limiter;
+
+use crate::config::Config;
+use crate::config::secret::Secret;
+use crate::forge::ForgeError;
+
+use api::{Api, ApiError};
+use auth::ClientSettings;
+
+/// Everything a [`GitHubForge`] is built from.
+#[derive(Clone)]
+pub struct GitHubOptions {
+    /// REST API root (`https://api.github.com`, GHES `https://HOST/api/v3`).
+    pub api_url: String,
+    /// The organisation (or user) owning the repositories.
+    pub org: String,
+    pub auth: GitHubAuth,
+    /// Concurrent requests at most.
+    pub max_concurrency: u32,
+    /// Content-creating requests (PRs, comments, pushes) per minute.
+    pub writes_per_minute: u32,
+    pub retry: RetryPolicy,
+    pub read_timeout: Duration,
+    /// List archived repositories too (they are skipped by default).
+    pub include_archived: bool,
+    /// List forks too (skipped by default).
+    pub include_forks: bool,
+    pub clock: Arc<dyn Clock>,
+    pub cache: Arc<dyn EtagCache>,
+}
+
+impl GitHubOptions {
+    /// Defaults for `org` at `api_url` with `auth`.
+    pub fn new(api_url: impl Into<String>, org: impl Into<String>, auth: GitHubAuth) -> Self {
+        GitHubOptions {
+            api_url: api_url.into(),
+            org: org.into(),
+            auth,
+            max_concurrency: 8,
+            writes_per_minute: 20,
+            retry: RetryPolicy::default(),
+            read_timeout: Duration::from_secs(30),
+            include_archived: false,
+            include_forks: false,
+            clock: Arc::new(SystemClock),
+            cache: Arc::new(MemoryEtagCache::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for GitHubOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubOptions")
+            .field("api_url", &self.api_url)
+            .field("org", &self.org)
+            .field("auth", &self.auth)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("writes_per_minute", &self.writes_per_minute)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the forge remembers about a repository from listing it.
+#[derive(Clone, Debug)]
+struct RepoMeta {
+    default_branch: String,
+    /// Where `push_branch` pushes.
+    #[allow(dead_code)]
+    clone_url: String,
+}
+
+/// Repositories of one organisation on GitHub.
+pub struct GitHubForge {
+    api: Api,
+    org: String,
+    /// The App client (JWT) and installation, when authenticated as an App.
+    installation: Option<u64>,
+    token: Option<Secret>,
+    include_archived: bool,
+    include_forks: bool,
+    repos: Mutex<HashMap<String, RepoMeta>>,
+}
+
+impl std::fmt::Debug for GitHubForge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubForge")
+            .field("org", &self.org)
+            .field("installation", &self.installation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHubForge {
+    /// Connect: build the client and, for an App without a configured
+    /// installation, look the installation up from the organisation.
+    pub async fn connect(options: GitHubOptions) -> Result<Self, ForgeError> {
+        let settings = ClientSettings {
+            api_url: options.api_url.clone(),
+            read_timeout: options.read_timeout,
+            connect_timeout: Duration::from_secs(10),
+        };
+        let limiter = Arc::new(Limiter::new(
+            options.clock.clone(),
+            options.max_concurrency,
+            options.writes_per_minute,
+        ));
+        let base_path = auth::base_path(&options.api_url);
+        let make_api = |client: Octocrab| {
+            Api::new(
+                client,
+                limiter.clone(),
+                options.clock.clone(),
+                options.cache.clone(),
+                options.retry.clone(),
+                base_path.clone(),
+            )
+        };
+        let (client, installation, token) = match &options.auth {
+            GitHubAuth::Token(token) => (
+                auth::token_client(&settings, token)?,
+                None,
+                Some(token.clone()),
+            ),
+            GitHubAuth::App {
+                app_id,
+                private_key_pem,
+                installation_id,
+            } => {
+                let app = auth::app_client(&settings, *app_id, private_key_pem)?;
+                let id = match installation_id {
+                    Some(id) => *id,
+                    None => {
+                        let app_api = make_api(app.clone());
+                        let path = format!("/orgs/{}/installation", options.org);
+                        let found: wire::Installation =
+                            app_api
+                                .get_json(&path)
+                                .await
+                                .map_err(|e| match e.status() {
+                                    Some(404) => ForgeError::Other(format!(
+                                        "the GitHub App is not installed on {}",
+                                        options.org
+                                    )),
+                                    _ => to_forge_error(e),
+                                })?;
+                        found.id
+                    }
+                };
+                (auth::installation_client(&app, id)?, Some(id), None)
+            }
+        };
+        Ok(GitHubForge {
+            api: make_api(client),
+            org: options.org.clone(),
+            installation,
+            token,
+            include_archived: options.include_archived,
+            include_forks: options.include_forks,
+            repos: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Options from the config: `github.*` and `repositories.*`; the
+    /// organisation is the owner of `library.repository`. `env` looks a
+    /// variable up (`|k| std::env::var(k).ok()` in production). An App
+    /// (`app_id` + `private_key_path`) wins over a token.
+    pub fn options_from_config(
+        config: &Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<GitHubOptions, ForgeError> {
+        let gh = &config.github;
+        let org = config
+            .library
+            .repository
+            .split_once('/')
+            .map(|(owner, _)| owner.to_string())
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| {
+                ForgeError::Other(format!(
+                    "library.repository {:?} must be OWNER/NAME to use GitHub",
+                    config.library.repository
+                ))
+            })?;
+        let key = gh
+            .load_private_key()
+            .map_err(|e| ForgeError::Other(e.to_string()))?;
+        let auth = match (gh.app_id, key) {
+            (Some(app_id), Some(private_key_pem)) => GitHubAuth::App {
+                app_id,
+                private_key_pem,
+                installation_id: gh.installation_id,
+            },
+            _ => GitHubAuth::Token(gh.load_token(env).ok_or_else(|| {
+                ForgeError::Other(format!(
+                    "no GitHub credentials: set github.app_id and github.private_key_path, or the variable {}",
+                    gh.token_env
+                ))
+            })?),
+        };
+        let mut options = GitHubOptions::new(gh.api_url.clone(), org, auth);
+        options.max_concurrency = gh.max_concurrency;
+        options.writes_per_minute = gh.writes_per_minute;
+        options.include_archived = config.repositories.archived;
+        options.include_forks = config.repositories.forks;
+        Ok(options)
+    }
+
+    /// [`Self::options_from_config`] then [`Self::connect`].
+    pub async fn from_config(
+        config: &Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ForgeError> {
+        Self::connect(Self::options_from_config(config, env)?).await
+    }
+
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// The installation acted as, for an App.
+    pub fn installation_id(&self) -> Option<u64> {
+        self.installation
+    }
+
+    /// Persist the ETag cache.
+    pub fn flush_cache(&self) -> std::io::Result<()> {
+        self.api.cache().flush()
+    }
+
+    /// The credentials for git over HTTPS: the installation token (minted or
+    /// refreshed as needed) or the plain token.
+    pub async fn git_token(&self) -> Result<Secret, ForgeError> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        use octocrab::secrecy::ExposeSecret;
+        self.api
+            .client()
+            .installation_token()
+            .await
+            .map(|t| Secret::new(t.expose_secret()))
+            .map_err(|_| ForgeError::Other("cannot obtain an installation token".to_string()))
+    }
+
+    fn remember(&self, name: &str, meta: RepoMeta) {
+        self.repos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), meta);
+    }
+
+    fn known(&self, name: &str) -> Option<RepoMeta> {
+        self.repos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// `owner/name` for a repository given as `name` or `owner/name`.
+    fn full_name(&self, repo: &str) -> Result<String, ForgeError> {
+        let full = if repo.contains('/') {
+            repo.to_string()
+        } else {
+            format!("{}/{repo}", self.org)
+        };
+        let valid = full.split('/').count() == 2
+            && full.split('/').all(|part| {
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            });
+        if valid {
+            Ok(full)
+        } else {
+            Err(ForgeError::NotFound(repo.to_string()))
+        }
+    }
+
+    /// Metadata of a repository: from the listing, or one request.
+    async fn meta(&self, full: &str) -> Result<RepoMeta, ForgeError> {
+        if let Some(meta) = self.known(full) {
+            return Ok(meta);
+        }
+        let repo: wire::Repo = self
+            .api
+            .get_json(&format!("/repos/{full}"))
+            .await
+            .map_err(|e| repo_error(full, e))?;
+        let meta = RepoMeta {
+            default_branch: repo.default_branch.unwrap_or_else(|| "main".to_string()),
+            clone_url: repo.clone_url,
+        };
+        self.remember(full, meta.clone());
+        Ok(meta)
+    }
+}
+
+/// A failure not tied to one repository.
+fn to_forge_error(e: ApiError) -> ForgeError {
+    match e {
+        ApiError::RateLimited {
+            retry_after_secs, ..
+        } => ForgeError::RateLimited { retry_after_secs },
+        ApiError::BadAnswer { endpoint, message } => ForgeError::BadAnswer { endpoint, message },
+        other => ForgeError::Other(other.to_string()),
+    }
+}
+
+/// A failure on one repository: 404 → `NotFound`, other refusals → `Repo`;
+/// rate limits and server trouble stay transient.
+fn repo_error(repo: &str, e: ApiError) -> ForgeError {
+    match e.status() {
+        Some(404) => ForgeError::NotFound(repo.to_string()),
+        Some(s) if (400..500).contains(&s) => ForgeError::Repo {
+            repo: repo.to_string(),
+            message: e.to_string(),
+        },
+        _ => to_forge_error(e),
+    }
+}

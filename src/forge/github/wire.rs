@@ -1,0 +1,159 @@
+//! The parts of GitHub's REST answers the forge reads, as serde structs.
+//!
+//! Invariant: only fields the forge uses are declared; a field GitHub always
+//! sends is required here, so an answer missing it fails to decode and
+//! becomes `ForgeError::BadAnswer` naming the endpoint (see `api::decode`).
+//! Fields GitHub may omit or null are `Option` / `#[serde(default)]`.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Installation {
+    pub id: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InstallationRepos {
+    pub repositories: Vec<Repo>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Repo {
+    pub full_name: String,
+    /// Absent for a repository without any commit on some GHES versions.
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub fork: bool,
+    #[serde(default)]
+    pub disabled: bool,
+    pub clone_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Tree {
+    pub tree: Vec<TreeEntry>,
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TreeEntry {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Blob {
+    pub content: String,
+    pub encoding: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Tag {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Release {
+    pub tag_name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub prerelease: bool,
+    pub draft: bool,
+    #[serde(default)]
+    pub published_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullRef {
+    #[serde(rename = "ref")]
+    pub branch: String,
+    pub sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pull {
+    pub number: u64,
+    pub html_url: String,
+    pub state: String,
+    pub title: String,
+    #[serde(default)]
+    pub draft: Option<bool>,
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    #[serde(default)]
+    pub merged: Option<bool>,
+    pub head: PullRef,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CombinedStatus {
+    pub statuses: Vec<Status>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    pub context: String,
+    pub state: String,
+    #[serde(default)]
+    pub target_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckRuns {
+    pub check_runs: Vec<CheckRun>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckRun {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub check_suite: Option<SuiteRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SuiteRef {
+    pub id: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequiredChecks {
+    #[serde(default)]
+    pub contexts: Vec<String>,
+    #[serde(default)]
+    pub checks: Vec<RequiredCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequiredCheck {
+    pub context: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MergeResult {
+    #[serde(default)]
+    pub merged: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// GitHub's error body.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+}

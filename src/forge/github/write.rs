@@ -1,0 +1,397 @@
+//! The write side (`ForgeWrite`): releases, pull requests (find before
+//! create; labels and reviewers on create), comments, CI state of a commit,
+//! merges that respect branch protection, re-runs of failed checks, and
+//! branch pushes (delegated to the `git` module with the installation token).
+//!
+//! Invariant: `create_pr` never opens a second PR for a head branch: GitHub's
+//! "already exists" answer is resolved to the existing PR.
+
+use http::Method;
+use serde_json::json;
+
+use super::api::{ApiError, Request, decode};
+use super::{GitHubForge, ci, repo_error, to_forge_error, wire};
+use crate::forge::{
+    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PullRequest, PushOutcome,
+    Release,
+};
+
+fn to_pull(p: wire::Pull) -> PullRequest {
+    let merged = p.merged.unwrap_or(false) || p.merged_at.is_some();
+    let state = match (p.state.as_str(), merged) {
+        (_, true) => PrState::Merged,
+        ("open", _) => PrState::Open,
+        _ => PrState::Closed,
+    };
+    PullRequest {
+        number: p.number,
+        url: p.html_url,
+        head_branch: p.head.branch,
+        head_sha: p.head.sha,
+        state,
+        title: p.title,
+        draft: p.draft.unwrap_or(false),
+    }
+}
+
+/// Percent-encode a query value (branch names may hold `/`, `+`, `#`...).
+fn query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl GitHubForge {
+    async fn send_write(
+        &self,
+        full: &str,
+        method: Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<super::api::Answer, ForgeError> {
+        self.api
+            .send(&Request::with(method, path, body))
+            .await
+            .map_err(|e| repo_error(full, e))
+    }
+
+    /// Required check names of the default branch, when protection is
+    /// readable; `None` when it is absent or hidden from us.
+    async fn required_checks(&self, full: &str) -> Result<Option<Vec<String>>, ForgeError> {
+        let meta = self.meta(full).await?;
+        let path = format!(
+            "/repos/{full}/branches/{}/protection/required_status_checks",
+            meta.default_branch
+        );
+        match self.api.get_json::<wire::RequiredChecks>(&path).await {
+            Ok(r) => {
+                let mut names = r.contexts;
+                names.extend(r.checks.into_iter().map(|c| c.context));
+                names.sort();
+                names.dedup();
+                Ok(Some(names))
+            }
+            Err(e) if matches!(e.status(), Some(403 | 404)) => Ok(None),
+            Err(e) => Err(repo_error(full, e)),
+        }
+    }
+
+    async fn check_runs(&self, full: &str, sha: &str) -> Result<Vec<wire::CheckRun>, ForgeError> {
+        self.api
+            .get_pages(
+                &format!("/repos/{full}/commits/{sha}/check-runs?per_page=100"),
+                |p: wire::CheckRuns| p.check_runs,
+            )
+            .await
+            .map_err(|e| repo_error(full, e))
+    }
+
+    fn check_sha(sha: &str) -> Result<(), ForgeError> {
+        if sha.len() >= 4 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(())
+        } else {
+            Err(ForgeError::Other(format!("{sha:?} is not a commit SHA")))
+        }
+    }
+}
+
+impl ForgeWrite for GitHubForge {
+    async fn releases(&self, repo: &str) -> Result<Vec<Release>, ForgeError> {
+        let full = self.full_name(repo)?;
+        let releases = self
+            .api
+            .get_pages(
+                &format!("/repos/{full}/releases?per_page=100"),
+                |p: Vec<wire::Release>| p,
+            )
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(releases
+            .into_iter()
+            .map(|r| Release {
+                tag: r.tag_name,
+                name: r.name,
+                notes: r.body.unwrap_or_default(),
+                prerelease: r.prerelease,
+                draft: r.draft,
+                published_at: r.published_at,
+                url: r.html_url,
+            })
+            .collect())
+    }
+
+    async fn find_open_pr(
+        &self,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Option<PullRequest>, ForgeError> {
+        let full = self.full_name(repo)?;
+        let owner = full.split('/').next().unwrap_or_default();
+        let path = format!(
+            "/repos/{full}/pulls?state=open&head={}&per_page=100",
+            query_value(&format!("{owner}:{branch}"))
+        );
+        let pulls = self
+            .api
+            .get_pages(&path, |p: Vec<wire::Pull>| p)
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(pulls
+            .into_iter()
+            .map(to_pull)
+            .find(|p| p.head_branch == branch && p.state == PrState::Open))
+    }
+
+    async fn pull_request(&self, repo: &str, number: u64) -> Result<PullRequest, ForgeError> {
+        let full = self.full_name(repo)?;
+        let pull: wire::Pull = self
+            .api
+            .get_json(&format!("/repos/{full}/pulls/{number}"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(to_pull(pull))
+    }
+
+    async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
+        let full = self.full_name(repo)?;
+        let _ = push;
+        Err(ForgeError::Repo {
+            repo: full,
+            message: "pushing needs the git push module (not wired yet)".to_string(),
+        })
+    }
+
+    async fn create_pr(
+        &self,
+        repo: &str,
+        pr: &crate::forge::NewPullRequest,
+    ) -> Result<PullRequest, ForgeError> {
+        let full = self.full_name(repo)?;
+        if let Some(existing) = self.find_open_pr(&full, &pr.head_branch).await? {
+            return Ok(existing);
+        }
+        let path = format!("/repos/{full}/pulls");
+        let body = json!({
+            "title": pr.title,
+            "head": pr.head_branch,
+            "base": pr.base_branch,
+            "body": pr.body,
+            "draft": pr.draft,
+        });
+        let created = match self
+            .api
+            .send(&Request::with(Method::POST, &path, &body))
+            .await
+        {
+            Ok(answer) => to_pull(
+                decode::<wire::Pull>(&format!("POST {path}"), &answer.body)
+                    .map_err(to_forge_error)?,
+            ),
+            // A retried POST whose first attempt did land, or a race.
+            Err(ApiError::Status {
+                status: 422,
+                ref message,
+                ..
+            }) if message.to_ascii_lowercase().contains("already exists") => {
+                return self
+                    .find_open_pr(&full, &pr.head_branch)
+                    .await?
+                    .ok_or_else(|| ForgeError::Repo {
+                        repo: full.clone(),
+                        message: format!("POST {path}: {message}, but no open PR was found"),
+                    });
+            }
+            Err(e) => return Err(repo_error(&full, e)),
+        };
+        let n = created.number;
+        if !pr.labels.is_empty() {
+            let labels = json!({ "labels": pr.labels });
+            if let Err(e) = self
+                .send_write(
+                    &full,
+                    Method::POST,
+                    &format!("/repos/{full}/issues/{n}/labels"),
+                    &labels,
+                )
+                .await
+            {
+                tracing::warn!(repo = %full, pr = n, error = %e, "could not label the PR");
+            }
+        }
+        if !pr.reviewers.is_empty() || !pr.team_reviewers.is_empty() {
+            let reviewers =
+                json!({ "reviewers": pr.reviewers, "team_reviewers": pr.team_reviewers });
+            if let Err(e) = self
+                .send_write(
+                    &full,
+                    Method::POST,
+                    &format!("/repos/{full}/pulls/{n}/requested_reviewers"),
+                    &reviewers,
+                )
+                .await
+            {
+                tracing::warn!(repo = %full, pr = n, error = %e, "could not request reviewers");
+            }
+        }
+        Ok(created)
+    }
+
+    async fn update_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let full = self.full_name(repo)?;
+        let patch = json!({ "title": title, "body": body });
+        self.send_write(
+            &full,
+            Method::PATCH,
+            &format!("/repos/{full}/pulls/{number}"),
+            &patch,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn close_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        comment: Option<&str>,
+    ) -> Result<(), ForgeError> {
+        let full = self.full_name(repo)?;
+        if let Some(text) = comment {
+            self.comment(&full, number, text).await?;
+        }
+        let patch = json!({ "state": "closed" });
+        self.send_write(
+            &full,
+            Method::PATCH,
+            &format!("/repos/{full}/pulls/{number}"),
+            &patch,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), ForgeError> {
+        let full = self.full_name(repo)?;
+        let payload = json!({ "body": body });
+        self.send_write(
+            &full,
+            Method::POST,
+            &format!("/repos/{full}/issues/{number}/comments"),
+            &payload,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn ci_state(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
+        let full = self.full_name(repo)?;
+        Self::check_sha(sha)?;
+        // octocrab's combined_status_for_ref takes a branch: call the route.
+        let combined: wire::CombinedStatus = self
+            .api
+            .get_json(&format!("/repos/{full}/commits/{sha}/status?per_page=100"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        let runs = self.check_runs(&full, sha).await?;
+        let required = self.required_checks(&full).await?;
+        Ok(ci::aggregate(
+            &combined.statuses,
+            &runs,
+            required.as_deref(),
+        ))
+    }
+
+    async fn merge_pr(
+        &self,
+        repo: &str,
+        number: u64,
+        sha: &str,
+    ) -> Result<MergeOutcome, ForgeError> {
+        let full = self.full_name(repo)?;
+        Self::check_sha(sha)?;
+        let path = format!("/repos/{full}/pulls/{number}/merge");
+        let body = json!({ "sha": sha, "merge_method": "squash" });
+        match self
+            .api
+            .send(&Request::with(Method::PUT, &path, &body))
+            .await
+        {
+            Ok(answer) => {
+                let result: wire::MergeResult =
+                    decode(&format!("PUT {path}"), &answer.body).map_err(to_forge_error)?;
+                if result.merged {
+                    Ok(MergeOutcome::Merged)
+                } else {
+                    Ok(MergeOutcome::Blocked(
+                        result.message.unwrap_or_else(|| "not merged".to_string()),
+                    ))
+                }
+            }
+            Err(ApiError::Status {
+                status: 405 | 409 | 422,
+                message,
+                ..
+            }) => Ok(MergeOutcome::Blocked(message)),
+            Err(e) => Err(repo_error(&full, e)),
+        }
+    }
+
+    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<bool, ForgeError> {
+        let full = self.full_name(repo)?;
+        Self::check_sha(sha)?;
+        let runs = self.check_runs(&full, sha).await?;
+        let mut suites: Vec<u64> = runs
+            .iter()
+            .filter(|r| {
+                !r.name.starts_with(ci::OWN_CHECK_PREFIX)
+                    && ci::check_run_state(&r.status, r.conclusion.as_deref())
+                        == crate::forge::CiState::Failed
+            })
+            .filter_map(|r| r.check_suite.as_ref().map(|s| s.id))
+            .collect();
+        suites.sort_unstable();
+        suites.dedup();
+        let mut any = false;
+        for id in suites {
+            let path = format!("/repos/{full}/check-suites/{id}/rerequest");
+            match self
+                .api
+                .send(&Request::with(Method::POST, &path, &json!({})))
+                .await
+            {
+                Ok(_) => any = true,
+                Err(e) if matches!(e.status(), Some(403 | 404 | 422)) => {
+                    tracing::info!(repo = %full, suite = id, error = %e, "check suite cannot be re-run");
+                }
+                Err(e) => return Err(repo_error(&full, e)),
+            }
+        }
+        Ok(any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            query_value("acme:wavebump/core-utils-2.0.0"),
+            "acme:wavebump/core-utils-2.0.0"
+        );
+        assert_eq!(query_value("a:b+c#d e&f"), "a:b%2Bc%23d%20e%26f");
+    }
+}

@@ -1,0 +1,292 @@
+//! GitHub's JSON shapes, built from the model. Complete enough that
+//! octocrab's own models decode them (a test checks that), with absolute URLs
+//! under the fake's base URL.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use super::state::{CheckRun, Comment, Label, Pull, PullState, Release, Repo, State, Status};
+
+/// RFC 3339 in UTC, second precision.
+pub fn time(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn id_of(login: &str) -> u64 {
+    login
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+        % 1_000_000
+}
+
+/// A user (or bot, or organisation) object with every URL octocrab wants.
+pub fn user(base: &str, login: &str) -> Value {
+    let kind = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    };
+    let u = format!("{base}/users/{login}");
+    json!({
+        "login": login,
+        "id": id_of(login),
+        "node_id": format!("U_{login}"),
+        "avatar_url": format!("{base}/avatars/{login}"),
+        "gravatar_id": "",
+        "url": u,
+        "html_url": format!("{base}/{login}"),
+        "followers_url": format!("{u}/followers"),
+        "following_url": format!("{u}/following{{/other_user}}"),
+        "gists_url": format!("{u}/gists{{/gist_id}}"),
+        "starred_url": format!("{u}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{u}/subscriptions"),
+        "organizations_url": format!("{u}/orgs"),
+        "repos_url": format!("{u}/repos"),
+        "events_url": format!("{u}/events{{/privacy}}"),
+        "received_events_url": format!("{u}/received_events"),
+        "type": kind,
+        "site_admin": false,
+    })
+}
+
+pub fn repo(base: &str, r: &Repo) -> Value {
+    let full = r.full_name();
+    let api = format!("{base}/repos/{full}");
+    json!({
+        "id": r.id,
+        "node_id": format!("R_{}", r.id),
+        "name": r.name,
+        "full_name": full,
+        "owner": user(base, &r.owner),
+        "private": r.private,
+        "html_url": format!("{base}/{full}"),
+        "description": null,
+        "fork": r.fork,
+        "url": api,
+        "archived": r.archived,
+        "disabled": r.disabled,
+        "default_branch": r.default_branch,
+        "clone_url": format!("file://{}", r.git_dir.display()),
+        "git_url": format!("file://{}", r.git_dir.display()),
+        "ssh_url": format!("git@fake:{full}.git"),
+        "visibility": if r.private { "private" } else { "public" },
+        "pulls_url": format!("{api}/pulls{{/number}}"),
+        "tags_url": format!("{api}/tags"),
+        "releases_url": format!("{api}/releases{{/id}}"),
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+        "pushed_at": "2024-01-01T00:00:00Z",
+    })
+}
+
+pub fn label(base: &str, full: &str, l: &Label) -> Value {
+    json!({
+        "id": l.id,
+        "node_id": format!("L_{}", l.id),
+        "url": format!("{base}/repos/{full}/labels/{}", l.name),
+        "name": l.name,
+        "color": l.color,
+        "default": false,
+        "description": null,
+    })
+}
+
+fn branch_ref(base: &str, r: &Repo, branch: &str, sha: &str) -> Value {
+    json!({
+        "label": format!("{}:{branch}", r.owner),
+        "ref": branch,
+        "sha": sha,
+        "user": user(base, &r.owner),
+        "repo": repo(base, r),
+    })
+}
+
+/// A pull request; `head_sha` / `base_sha` read from the bare repository.
+pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> Value {
+    let full = r.full_name();
+    let api = format!("{base}/repos/{full}/pulls/{}", p.number);
+    let labels: Vec<Value> = p
+        .labels
+        .iter()
+        .filter_map(|name| r.labels.get(name))
+        .map(|l| label(base, &full, l))
+        .collect();
+    json!({
+        "id": p.id,
+        "node_id": format!("PR_{}", p.id),
+        "number": p.number,
+        "url": api,
+        "html_url": format!("{base}/{full}/pull/{}", p.number),
+        "diff_url": format!("{base}/{full}/pull/{}.diff", p.number),
+        "patch_url": format!("{base}/{full}/pull/{}.patch", p.number),
+        "issue_url": format!("{base}/repos/{full}/issues/{}", p.number),
+        "commits_url": format!("{api}/commits"),
+        "review_comments_url": format!("{api}/comments"),
+        "comments_url": format!("{base}/repos/{full}/issues/{}/comments", p.number),
+        "statuses_url": format!("{base}/repos/{full}/statuses/{head_sha}"),
+        "state": if p.state == PullState::Open { "open" } else { "closed" },
+        "locked": false,
+        "title": p.title,
+        "body": p.body,
+        "user": user(base, &p.user),
+        "labels": labels,
+        "draft": p.draft,
+        "merged": p.state == PullState::Merged,
+        "merged_at": p.merged_at.map(time),
+        "merge_commit_sha": p.merge_sha,
+        "created_at": time(p.created_at),
+        "updated_at": time(p.created_at),
+        "closed_at": if p.state == PullState::Open { None } else { Some(time(p.merged_at.unwrap_or(p.created_at))) },
+        "requested_reviewers": p.reviewers.iter().map(|l| user(base, l)).collect::<Vec<_>>(),
+        "requested_teams": [],
+        "head": branch_ref(base, r, &p.head, head_sha),
+        "base": branch_ref(base, r, &p.base, base_sha),
+        "author_association": "NONE",
+    })
+}
+
+pub fn comment(base: &str, full: &str, number: u64, c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_{}", c.id),
+        "url": format!("{base}/repos/{full}/issues/comments/{}", c.id),
+        "html_url": format!("{base}/{full}/pull/{number}#issuecomment-{}", c.id),
+        "issue_url": format!("{base}/repos/{full}/issues/{number}"),
+        "body": c.body,
+        "user": user(base, &c.user),
+        "created_at": time(c.created_at),
+        "updated_at": time(c.created_at),
+        "author_association": "NONE",
+    })
+}
+
+pub fn release(base: &str, r: &Repo, rel: &Release) -> Value {
+    let full = r.full_name();
+    let api = format!("{base}/repos/{full}/releases/{}", rel.id);
+    json!({
+        "url": api,
+        "html_url": format!("{base}/{full}/releases/tag/{}", rel.tag),
+        "assets_url": format!("{api}/assets"),
+        "upload_url": format!("{base}/uploads/repos/{full}/releases/{}/assets{{?name,label}}", rel.id),
+        "tarball_url": format!("{base}/repos/{full}/tarball/{}", rel.tag),
+        "zipball_url": format!("{base}/repos/{full}/zipball/{}", rel.tag),
+        "id": rel.id,
+        "node_id": format!("RE_{}", rel.id),
+        "tag_name": rel.tag,
+        "target_commitish": r.default_branch,
+        "name": rel.name,
+        "body": rel.body,
+        "draft": rel.draft,
+        "prerelease": rel.prerelease,
+        "created_at": time(rel.created_at),
+        "published_at": if rel.draft { None } else { Some(time(rel.created_at)) },
+        "author": user(base, "release-bot"),
+        "assets": [],
+    })
+}
+
+pub fn tag(base: &str, full: &str, name: &str, sha: &str) -> Value {
+    json!({
+        "name": name,
+        "commit": { "sha": sha, "url": format!("{base}/repos/{full}/commits/{sha}") },
+        "zipball_url": format!("{base}/repos/{full}/zipball/refs/tags/{name}"),
+        "tarball_url": format!("{base}/repos/{full}/tarball/refs/tags/{name}"),
+        "node_id": format!("T_{name}"),
+    })
+}
+
+pub fn status(base: &str, s: &Status) -> Value {
+    json!({
+        "id": s.id,
+        "node_id": format!("S_{}", s.id),
+        "url": format!("{base}/statuses/{}", s.id),
+        "avatar_url": null,
+        "state": s.state,
+        "description": null,
+        "target_url": s.target_url,
+        "context": s.context,
+        "created_at": time(s.created_at),
+        "updated_at": time(s.created_at),
+        "creator": user(base, "ci-bot"),
+    })
+}
+
+pub fn combined_status(base: &str, r: &Repo, sha: &str, statuses: &[Value], state: &str) -> Value {
+    json!({
+        "state": state,
+        "sha": sha,
+        "total_count": statuses.len(),
+        "statuses": statuses,
+        "repository": repo(base, r),
+        "commit_url": format!("{base}/repos/{}/commits/{sha}", r.full_name()),
+        "url": format!("{base}/repos/{}/commits/{sha}/status", r.full_name()),
+    })
+}
+
+pub fn check_run(base: &str, full: &str, c: &CheckRun) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": format!("CR_{}", c.id),
+        "head_sha": c.head_sha,
+        "external_id": "",
+        "url": format!("{base}/repos/{full}/check-runs/{}", c.id),
+        "html_url": format!("{base}/{full}/runs/{}", c.id),
+        "details_url": format!("{base}/{full}/runs/{}", c.id),
+        "status": c.status,
+        "conclusion": c.conclusion,
+        "started_at": "2024-01-01T00:00:00Z",
+        "completed_at": if c.status == "completed" { Some("2024-01-01T00:05:00Z") } else { None },
+        "output": { "title": null, "summary": null, "text": null, "annotations_count": 0,
+                    "annotations_url": format!("{base}/repos/{full}/check-runs/{}/annotations", c.id) },
+        "name": c.name,
+        "check_suite": { "id": c.suite_id },
+        "app": { "id": 1, "slug": c.app_slug, "name": c.app_slug },
+        "pull_requests": [],
+    })
+}
+
+pub fn installation(base: &str, state: &State, id: u64, account: &str) -> Value {
+    json!({
+        "id": id,
+        "account": user(base, account),
+        "access_tokens_url": format!("{base}/app/installations/{id}/access_tokens"),
+        "repositories_url": format!("{base}/installation/repositories"),
+        "html_url": format!("{base}/organizations/{account}/settings/installations/{id}"),
+        "app_id": state.app.as_ref().map(|a| a.id).unwrap_or(0),
+        "target_id": 1,
+        "target_type": "Organization",
+        "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "statuses": "read", "metadata": "read" },
+        "events": ["pull_request", "check_run", "status", "release"],
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+        "single_file_name": null,
+        "repository_selection": "all",
+    })
+}
+
+pub fn error(message: &str) -> Value {
+    json!({ "message": message, "documentation_url": "https://docs.github.com/rest" })
+}

@@ -1,0 +1,317 @@
+//! The HTTP side: one router, and one middleware (`gate`) that does what
+//! every GitHub endpoint does — injected faults, authentication, rate-limit
+//! headers, ETags / `If-None-Match` → 304, and recording — so handlers only
+//! read and change the model.
+
+mod apps;
+mod checks;
+mod pulls;
+mod repos;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State as AxState};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::Value;
+
+use super::auth::{self, Caller};
+use super::faults::{Fault, Faults};
+use super::json;
+use super::recorder::{Recorded, Recorder};
+use super::state::State;
+
+/// Everything the server shares.
+#[derive(Debug)]
+pub struct Inner {
+    pub state: Mutex<State>,
+    pub recorder: Mutex<Recorder>,
+    pub faults: Mutex<Faults>,
+    /// Primary rate limit left (decremented by every counted request).
+    pub remaining: Mutex<u64>,
+}
+
+pub type Shared = Arc<Inner>;
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json::error(message))).into_response()
+}
+
+pub fn ok(status: StatusCode, v: Value) -> Response {
+    (status, Json(v)).into_response()
+}
+
+pub type Query = axum::extract::Query<HashMap<String, String>>;
+
+/// One page of `items` (`per_page`, `page` from the query) with a `Link`
+/// header; `wrap` turns the page into the body (array or object).
+pub fn paginate(
+    base: &str,
+    path: &str,
+    q: &HashMap<String, String>,
+    max_per_page: usize,
+    items: Vec<Value>,
+    wrap: impl Fn(Vec<Value>, usize) -> Value,
+) -> Response {
+    let per_page = q
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, max_per_page.clamp(1, 100));
+    let page = q
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let last = total.div_ceil(per_page).max(1);
+    let chunk: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let link_for = |n: usize| {
+        let mut params: Vec<(String, String)> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        params.sort();
+        params.push(("page".into(), n.to_string()));
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        format!("<{base}{path}?{}>", query.join("&"))
+    };
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!("{}; rel=\"next\"", link_for(page + 1)));
+        links.push(format!("{}; rel=\"last\"", link_for(last)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"first\"", link_for(1)));
+        links.push(format!("{}; rel=\"prev\"", link_for(page - 1)));
+    }
+    let mut resp = ok(StatusCode::OK, wrap(chunk, total));
+    if let (false, Ok(v)) = (links.is_empty(), HeaderValue::from_str(&links.join(", "))) {
+        resp.headers_mut().insert("link", v);
+    }
+    resp
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/' | b':') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/orgs/{org}/installation", get(apps::org_installation))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(apps::access_token),
+        )
+        .route("/installation/repositories", get(apps::installation_repos))
+        .route("/orgs/{org}/repos", get(repos::org_repos))
+        .route("/repos/{owner}/{repo}", get(repos::repo))
+        .route("/repos/{owner}/{repo}/git/trees/{*rev}", get(repos::tree))
+        .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(repos::blob))
+        .route("/repos/{owner}/{repo}/tags", get(repos::tags))
+        .route("/repos/{owner}/{repo}/releases", get(repos::releases))
+        .route(
+            "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+            get(repos::required_checks),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(pulls::list).post(pulls::create),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(pulls::one).patch(pulls::update),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/merge",
+            put(pulls::merge),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
+            post(pulls::reviewers),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            get(pulls::comments).post(pulls::add_comment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/labels",
+            post(pulls::add_labels),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/status",
+            get(checks::combined),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{sha}/check-runs",
+            get(checks::runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/check-suites/{id}/rerequest",
+            post(checks::rerequest),
+        )
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+fn fault_response(fault: &Fault) -> Option<Response> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut resp = match fault {
+        Fault::ServerError(code) => error(
+            StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "Server Error",
+        ),
+        Fault::SecondaryRateLimit { retry_after } => {
+            let mut r = error(
+                StatusCode::FORBIDDEN,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            );
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from(*retry_after));
+            r
+        }
+        Fault::TooManyRequests { retry_after } => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from(*retry_after));
+            r
+        }
+        Fault::PrimaryExhausted { reset_in } => {
+            let mut r = error(
+                StatusCode::FORBIDDEN,
+                "API rate limit exceeded for installation.",
+            );
+            r.headers_mut()
+                .insert("x-ratelimit-remaining", HeaderValue::from(0u64));
+            r.headers_mut()
+                .insert("x-ratelimit-reset", HeaderValue::from(now + reset_in));
+            r
+        }
+        Fault::MissingFields => ok(StatusCode::OK, serde_json::json!({ "unexpected": true })),
+        Fault::Slow(_) => return None,
+    };
+    resp.headers_mut()
+        .insert("x-ratelimit-limit", HeaderValue::from(5000u64));
+    Some(resp)
+}
+
+/// FNV-1a over the body: the same representation, the same ETag.
+fn etag_of(bytes: &[u8]) -> String {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("W/\"{h:016x}\"")
+}
+
+fn needs_app(path: &str) -> bool {
+    path.starts_with("/app/") || (path.starts_with("/orgs/") && path.ends_with("/installation"))
+}
+
+async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let if_none_match = req
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fault = lock(&sh.faults).take(&method, &path);
+    if let Some(Fault::Slow(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
+    let mut resp = match fault.as_ref().and_then(fault_response) {
+        Some(r) => r,
+        None => {
+            let header = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let caller = auth::identify(&lock(&sh.state), header.as_deref());
+            match caller {
+                Err(msg) => error(StatusCode::UNAUTHORIZED, msg),
+                Ok(Caller::App) if !needs_app(&path) => error(
+                    StatusCode::FORBIDDEN,
+                    "A JSON web token cannot be used to access this endpoint",
+                ),
+                Ok(c) if c != Caller::App && needs_app(&path) => error(
+                    StatusCode::UNAUTHORIZED,
+                    "A JSON web token is required to access this endpoint",
+                ),
+                Ok(c) => {
+                    req.extensions_mut().insert(c);
+                    next.run(req).await
+                }
+            }
+        }
+    };
+    if method == "GET" && resp.status() == StatusCode::OK {
+        let (mut parts, body) = resp.into_parts();
+        let bytes = to_bytes(body, 64 << 20).await.unwrap_or_default();
+        let tag = etag_of(&bytes);
+        if if_none_match.as_deref() == Some(tag.as_str()) {
+            parts.status = StatusCode::NOT_MODIFIED;
+            parts.headers.remove("content-type");
+            parts.headers.remove("content-length");
+            resp = Response::from_parts(parts, Body::empty());
+        } else {
+            resp = Response::from_parts(parts, Body::from(bytes));
+        }
+        if let Ok(v) = HeaderValue::from_str(&tag) {
+            resp.headers_mut().insert("etag", v);
+        }
+    }
+    let status = resp.status().as_u16();
+    if !resp.headers().contains_key("x-ratelimit-remaining") {
+        let mut remaining = lock(&sh.remaining);
+        if status != 304 {
+            *remaining = remaining.saturating_sub(1);
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let h = resp.headers_mut();
+        h.insert("x-ratelimit-limit", HeaderValue::from(5000u64));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(*remaining));
+        h.insert("x-ratelimit-reset", HeaderValue::from(now + 3600));
+    }
+    lock(&sh.recorder).requests.push(Recorded {
+        method,
+        path,
+        query,
+        status,
+        at: std::time::Instant::now(),
+    });
+    resp
+}
