@@ -148,7 +148,11 @@ impl<F: ForgeWrite> Engine<F> {
             .filter(|t| wanted.contains(&t.requirement.path.as_str()))
         {
             splices.extend(t.splices.iter().cloned());
-            if let Some(l) = t.lock_refresh.as_ref().filter(|l| !lock_refresh.contains(*l)) {
+            if let Some(l) = t
+                .lock_refresh
+                .as_ref()
+                .filter(|l| !lock_refresh.contains(*l))
+            {
                 lock_refresh.push(l.clone());
             }
         }

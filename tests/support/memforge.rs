@@ -145,11 +145,9 @@ impl MemForge {
     }
 
     fn check(s: &mut State, op: &str) -> Result<(), ForgeError> {
-        if let Some(n) = s.failures.get_mut(op) {
-            if *n > 0 {
-                *n -= 1;
-                return Err(ForgeError::Other(format!("injected failure in {op}")));
-            }
+        if let Some(n) = s.failures.get_mut(op).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err(ForgeError::Other(format!("injected failure in {op}")));
         }
         Ok(())
     }
@@ -286,14 +284,13 @@ impl ForgeWrite for MemForge {
             .ok_or_else(|| ForgeError::NotFound(repo.to_owned()))?;
         if let (Some(expected), Some((current, _))) =
             (&push.expected_head, r.branches.get(&push.branch))
+            && expected != current
         {
-            if expected != current {
-                return Err(ForgeError::PushRejected {
-                    repo: repo.to_owned(),
-                    branch: push.branch.clone(),
-                    message: format!("branch is at {current}, expected {expected}"),
-                });
-            }
+            return Err(ForgeError::PushRejected {
+                repo: repo.to_owned(),
+                branch: push.branch.clone(),
+                message: format!("branch is at {current}, expected {expected}"),
+            });
         }
         let mut tree = r
             .branches

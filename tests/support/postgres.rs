@@ -18,10 +18,10 @@ use sqlx::Connection;
 fn server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("WAVEBUMP_TEST_POSTGRES_URL") {
-            if !url.trim().is_empty() {
-                return url;
-            }
+        if let Ok(url) = std::env::var("WAVEBUMP_TEST_POSTGRES_URL")
+            && !url.trim().is_empty()
+        {
+            return url;
         }
         match start_cluster() {
             Ok(url) => url,
