@@ -16,3 +16,5 @@ pub mod plan;
 pub mod planning;
 pub mod render;
 pub mod report;
+pub mod rollout;
+pub mod store;

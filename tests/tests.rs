@@ -10,3 +10,5 @@ mod github;
 mod org;
 mod plan;
 mod pr;
+mod rollout;
+mod store;
