@@ -16,4 +16,6 @@ pub mod plan;
 pub mod planning;
 pub mod render;
 pub mod report;
+pub mod rollout;
 pub mod server;
+pub mod store;

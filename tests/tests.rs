@@ -10,4 +10,6 @@ mod github;
 mod org;
 mod plan;
 mod pr;
+mod rollout;
+mod store;
 mod webhook;

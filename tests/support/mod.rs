@@ -5,7 +5,9 @@
 pub mod conformance;
 pub mod fake_github;
 pub mod git_http;
+pub mod memforge;
 pub mod org;
+pub mod postgres;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};

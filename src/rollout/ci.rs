@@ -1,0 +1,187 @@
+//! CI tracking and merging of open PRs.
+//!
+//! Invariant: only PRs whose CI outcome is still unknown (`pr_open`,
+//! `ci_pending`) are polled, and only passed PRs are merged (when
+//! automerge is on), each merge under an intent; a merge the forge blocks
+//! leaves the target passed with the reason ("waiting for review: ...").
+
+use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
+use super::policy::RolloutPolicy;
+use super::state::{RolloutState, TargetState, Timestamp};
+use crate::forge::{CiState, ForgeWrite, MergeOutcome};
+use crate::store::{FailingCheck, NewIntent, RolloutRecord, TargetRecord};
+
+impl<F: ForgeWrite> Engine<F> {
+    pub(super) async fn refresh_ci(
+        &self,
+        rollout: &RolloutRecord,
+        policy: &RolloutPolicy,
+        targets: &mut [TargetRecord],
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let groups: Vec<Vec<usize>> = by_repo(targets).into_values().collect();
+        for ix in groups {
+            let Some(&first) = ix.first() else { continue };
+            let lead = &targets[first];
+            let (Some(sha), Some(number)) = (lead.head_sha.clone(), lead.pr_number) else {
+                continue;
+            };
+            let repo = lead.repo.clone();
+            let polled = ix.iter().any(|&i| {
+                matches!(
+                    targets[i].state,
+                    TargetState::PrOpen | TargetState::CiPending
+                )
+            });
+            if polled {
+                let ci = match self.forge.ci_state(&repo, &sha).await {
+                    Ok(ci) => ci,
+                    Err(e) => {
+                        report.errors.push(format!("{repo}: CI: {e}"));
+                        continue;
+                    }
+                };
+                let failing: Vec<FailingCheck> = ci
+                    .checks
+                    .iter()
+                    .filter(|c| c.state == CiState::Failed)
+                    .map(|c| FailingCheck {
+                        name: c.name.clone(),
+                        url: c.url.clone(),
+                    })
+                    .collect();
+                let (next, why) = match ci.state {
+                    CiState::Pending => (TargetState::CiPending, "CI running".to_owned()),
+                    CiState::Passed => (TargetState::CiPassed, "CI passed".to_owned()),
+                    CiState::Failed => (
+                        TargetState::CiFailed,
+                        format!(
+                            "CI failed: {}",
+                            if failing.is_empty() {
+                                "(no check named)".to_owned()
+                            } else {
+                                failing
+                                    .iter()
+                                    .map(|c| c.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        ),
+                    ),
+                };
+                let state_name = match ci.state {
+                    CiState::Pending => "pending",
+                    CiState::Passed => "passed",
+                    CiState::Failed => "failed",
+                };
+                for &i in &ix {
+                    let t = &mut targets[i];
+                    if !matches!(t.state, TargetState::PrOpen | TargetState::CiPending)
+                        || t.state == next
+                    {
+                        continue;
+                    }
+                    let finished = next != TargetState::CiPending;
+                    let failing = failing.clone();
+                    self.apply(t, next, ENGINE, &why, now, |t| {
+                        t.ci_state = Some(state_name.to_owned());
+                        t.failing_checks = failing;
+                        if finished {
+                            t.ci_finished_at = Some(now);
+                        }
+                        if t.ci_started_at.is_none() {
+                            t.ci_started_at = Some(now);
+                        }
+                    })
+                    .await?;
+                    report.ci_changes += 1;
+                }
+            }
+            let mergeable = policy.pr.automerge
+                && rollout.state == RolloutState::Running
+                && ix.iter().all(|&i| {
+                    matches!(
+                        targets[i].state,
+                        TargetState::CiPassed | TargetState::Skipped | TargetState::Superseded
+                    )
+                })
+                && ix
+                    .iter()
+                    .any(|&i| targets[i].state == TargetState::CiPassed);
+            if mergeable {
+                self.merge(rollout, targets, &ix, &repo, number, &sha, now, report)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn merge(
+        &self,
+        rollout: &RolloutRecord,
+        targets: &mut [TargetRecord],
+        ix: &[usize],
+        repo: &str,
+        number: u64,
+        sha: &str,
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let intent = self
+            .store
+            .record_intent(
+                &NewIntent {
+                    rollout_id: rollout.id,
+                    repo: repo.to_owned(),
+                    kind: "merge_pr".to_owned(),
+                    key: number.to_string(),
+                    payload: serde_json::json!({ "sha": sha }).to_string(),
+                },
+                now,
+            )
+            .await?;
+        let outcome = self.forge.merge_pr(repo, number, sha).await;
+        let note = match &outcome {
+            Ok(MergeOutcome::Merged) => "merged".to_owned(),
+            Ok(MergeOutcome::Blocked(why)) => format!("blocked: {why}"),
+            Err(e) => format!("failed: {e}"),
+        };
+        self.store.confirm_intent(intent, &note, now).await?;
+        match outcome {
+            Ok(MergeOutcome::Merged) => {
+                for &i in ix {
+                    let t = &mut targets[i];
+                    if t.state == TargetState::CiPassed {
+                        let why = format!("merged PR #{number}");
+                        self.apply(t, TargetState::Merged, ENGINE, &why, now, |t| {
+                            t.merge_blocked = None;
+                        })
+                        .await?;
+                    }
+                }
+                report.merged += 1;
+            }
+            Ok(MergeOutcome::Blocked(why)) => {
+                let text = if why.to_ascii_lowercase().contains("review") {
+                    format!("waiting for review: {why}")
+                } else {
+                    format!("merge blocked: {why}")
+                };
+                for &i in ix {
+                    let t = &mut targets[i];
+                    if t.state == TargetState::CiPassed {
+                        let text = text.clone();
+                        self.apply(t, TargetState::CiPassed, ENGINE, "", now, |t| {
+                            t.merge_blocked = Some(text);
+                        })
+                        .await?;
+                    }
+                }
+            }
+            Err(e) => report.errors.push(format!("{repo}: merge: {e}")),
+        }
+        Ok(())
+    }
+}

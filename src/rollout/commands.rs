@@ -1,0 +1,460 @@
+//! Operator commands: create, start, pause, resume, advance, abort, retry,
+//! skip. Each is refused, with the rollout's state and the states that allow
+//! it, when the rollout is elsewhere; an unknown repository is refused with
+//! close matches. Every command lands in the audit log with the operator.
+
+use super::engine::{Engine, EngineError, by_repo};
+use super::open::Change;
+use super::state::{RolloutState, TargetState, Timestamp};
+use crate::forge::{ForgeError, ForgeWrite};
+use crate::store::{NewIntent, NewRollout, RolloutRecord, StoreError, TargetRecord};
+
+use RolloutState::*;
+
+/// A command the engine refuses, or could not carry out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("no rollout {0}")]
+    NoSuchRollout(i64),
+    #[error(
+        "cannot {command} rollout {rollout}: it is {state}; {command} is allowed when the rollout is {}",
+        names(allowed)
+    )]
+    WrongState {
+        command: &'static str,
+        rollout: i64,
+        state: RolloutState,
+        allowed: &'static [RolloutState],
+    },
+    #[error(
+        "rollout {rollout} has no target in repository {repo:?}{}",
+        suggest(suggestions)
+    )]
+    UnknownRepo {
+        rollout: i64,
+        repo: String,
+        suggestions: Vec<String>,
+    },
+    #[error("cannot {command} {repo}: its target(s) are {states}; {command} needs {needs}")]
+    TargetState {
+        command: &'static str,
+        repo: String,
+        states: String,
+        needs: &'static str,
+    },
+    #[error("cannot advance rollout {rollout}: wave {wave} is its last")]
+    LastWave { rollout: i64, wave: u32 },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError::Engine(e.into())
+    }
+}
+
+impl From<ForgeError> for CommandError {
+    fn from(e: ForgeError) -> Self {
+        CommandError::Engine(e.into())
+    }
+}
+
+fn names(states: &[RolloutState]) -> String {
+    let n: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    n.join(" or ")
+}
+
+fn suggest(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", s.join(", "))
+    }
+}
+
+/// Levenshtein distance (for close matches; names are short).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Up to three known names close to `wanted`, closest first.
+pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
+    let w = wanted.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &str)> = known
+        .iter()
+        .map(|k| (distance(&w, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, k)| {
+            *d <= (w.len() / 3).max(2) || k.to_ascii_lowercase().contains(&w) && !w.is_empty()
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, k)| k.to_owned())
+        .collect()
+}
+
+impl<F: ForgeWrite> Engine<F> {
+    async fn load(
+        &self,
+        id: i64,
+        command: &'static str,
+        allowed: &'static [RolloutState],
+    ) -> Result<RolloutRecord, CommandError> {
+        let rollout = self
+            .store
+            .rollout(id)
+            .await?
+            .ok_or(CommandError::NoSuchRollout(id))?;
+        if !allowed.contains(&rollout.state) {
+            return Err(CommandError::WrongState {
+                command,
+                rollout: id,
+                state: rollout.state,
+                allowed,
+            });
+        }
+        Ok(rollout)
+    }
+
+    /// The targets of `repo` in a rollout (case-insensitive, `owner/` may
+    /// be left out), or the refusal with close matches.
+    async fn repo_targets(
+        &self,
+        rollout: &RolloutRecord,
+        repo: &str,
+    ) -> Result<(Vec<TargetRecord>, Vec<usize>), CommandError> {
+        let targets = self.store.targets(rollout.id).await?;
+        let same = |name: &str| {
+            name.eq_ignore_ascii_case(repo)
+                || name
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|short| short.eq_ignore_ascii_case(repo))
+        };
+        let ix: Vec<usize> = (0..targets.len())
+            .filter(|&i| same(&targets[i].repo))
+            .collect();
+        if ix.is_empty() {
+            let known: Vec<&str> = by_repo(&targets).into_keys().collect();
+            return Err(CommandError::UnknownRepo {
+                rollout: rollout.id,
+                repo: repo.to_owned(),
+                suggestions: close_matches(repo, &known),
+            });
+        }
+        Ok((targets, ix))
+    }
+
+    /// Store a rollout made from a plan (state `planned`); its id.
+    pub async fn create(&self, new: &NewRollout, now: Timestamp) -> Result<i64, CommandError> {
+        Ok(self.store.create_rollout(new, now).await?)
+    }
+
+    /// `planned → running`: wave 0 opens at the next tick.
+    pub async fn start(&self, id: i64, operator: &str, now: Timestamp) -> Result<(), CommandError> {
+        let rollout = self.load(id, "start", &[Planned]).await?;
+        self.set_state(rollout, Running, operator, "started", "wave 0 opens", now)
+            .await?;
+        let mut waves = self.store.waves(id).await?;
+        if let Some(w) = waves.first_mut() {
+            w.opened_at = Some(now);
+            self.store.update_wave(w).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn pause(
+        &self,
+        id: i64,
+        operator: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self.load(id, "pause", &[Running]).await?;
+        let why = if reason.is_empty() {
+            "paused by operator"
+        } else {
+            reason
+        };
+        self.set_state(rollout, Paused, operator, "paused", why, now)
+            .await?;
+        Ok(())
+    }
+
+    /// `paused | halted → running`. A halted rollout whose failures still
+    /// exceed the budget halts again at the next gate.
+    pub async fn resume(
+        &self,
+        id: i64,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self.load(id, "resume", &[Paused, Halted]).await?;
+        self.set_state(
+            rollout,
+            Running,
+            operator,
+            "resumed",
+            "resumed by operator",
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Open the next wave now, whatever the gate says.
+    pub async fn advance(
+        &self,
+        id: i64,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self.load(id, "advance", &[Running, Paused]).await?;
+        if rollout.current_wave + 1 >= rollout.wave_count {
+            return Err(CommandError::LastWave {
+                rollout: id,
+                wave: rollout.current_wave,
+            });
+        }
+        let why = format!("forced by {operator}");
+        self.advance_wave(rollout, operator, &why, now).await?;
+        Ok(())
+    }
+
+    /// Stop the rollout: open PRs are closed with `comment`, every live
+    /// target is closed.
+    pub async fn abort(
+        &self,
+        id: i64,
+        operator: &str,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self
+            .load(id, "abort", &[Planned, Running, Paused, Halted])
+            .await?;
+        let rollout = self
+            .set_state(rollout, Aborted, operator, "aborted", comment, now)
+            .await?;
+        let mut targets = self.store.targets(id).await?;
+        let groups: Vec<Vec<usize>> = by_repo(&targets).into_values().collect();
+        for ix in groups {
+            let lead = ix.iter().find_map(|&i| {
+                let t = &targets[i];
+                t.state.has_open_pr().then(|| (t.repo.clone(), t.pr_number))
+            });
+            if let Some((repo, Some(number))) = lead {
+                let intent = self
+                    .store
+                    .record_intent(
+                        &NewIntent {
+                            rollout_id: id,
+                            repo: repo.clone(),
+                            kind: "close_pr".to_owned(),
+                            key: number.to_string(),
+                            payload: serde_json::json!({ "comment": comment }).to_string(),
+                        },
+                        now,
+                    )
+                    .await?;
+                let closed = self.forge.close_pr(&repo, number, Some(comment)).await;
+                let note = match &closed {
+                    Ok(()) => "closed".to_owned(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                self.store.confirm_intent(intent, &note, now).await?;
+                closed?;
+            }
+            for &i in &ix {
+                let t = &mut targets[i];
+                if !t.state.is_terminal() {
+                    let why = format!("rollout {} aborted by {operator}", rollout.id);
+                    self.apply(t, TargetState::Closed, operator, &why, now, |_| {})
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Retry a failed repository: re-run its failed checks where the forge
+    /// can, else push its change again (a new commit runs CI afresh); a
+    /// target in `error` goes back to be opened.
+    pub async fn retry(
+        &self,
+        id: i64,
+        repo: &str,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self.load(id, "retry", &[Running, Paused, Halted]).await?;
+        let (mut targets, ix) = self.repo_targets(&rollout, repo).await?;
+        let failed: Vec<usize> = ix
+            .iter()
+            .copied()
+            .filter(|&i| targets[i].state.is_failure())
+            .collect();
+        if failed.is_empty() {
+            return Err(CommandError::TargetState {
+                command: "retry",
+                repo: repo.to_owned(),
+                states: states(&targets, &ix),
+                needs: "ci_failed or error",
+            });
+        }
+        let name = targets[failed[0]].repo.clone();
+        let with_pr = failed
+            .iter()
+            .find_map(|&i| targets[i].head_sha.clone().zip(targets[i].pr_number));
+        let Some((sha, _number)) = with_pr else {
+            for &i in &failed {
+                let t = &mut targets[i];
+                let why = format!("retry by {operator}");
+                self.apply(t, TargetState::Pending, operator, &why, now, |t| {
+                    t.retries += 1;
+                })
+                .await?;
+            }
+            return Ok(());
+        };
+        let intent = self
+            .store
+            .record_intent(
+                &NewIntent {
+                    rollout_id: id,
+                    repo: name.clone(),
+                    kind: "rerun_failed_checks".to_owned(),
+                    key: sha.clone(),
+                    payload: "{}".to_owned(),
+                },
+                now,
+            )
+            .await?;
+        let rerun = self.forge.rerun_failed_checks(&name, &sha).await;
+        let note = match &rerun {
+            Ok(true) => "re-run".to_owned(),
+            Ok(false) => "not supported".to_owned(),
+            Err(e) => format!("failed: {e}"),
+        };
+        self.store.confirm_intent(intent, &note, now).await?;
+        let mut head = sha;
+        let how = if rerun? {
+            "re-ran failed checks"
+        } else {
+            let policy = self.policy(&rollout)?;
+            let base = self
+                .forge
+                .list_repos()
+                .await?
+                .into_iter()
+                .find(|r| r.name == name)
+                .map_or_else(|| "main".to_owned(), |r| r.default_branch);
+            match self
+                .prepare(&rollout, &policy, &targets, &ix, &base)
+                .await?
+            {
+                Change::Push(push) => head = self.push(&rollout, &name, &push, now).await?,
+                Change::UpToDate => {}
+            }
+            "pushed the change again"
+        };
+        for &i in &failed {
+            let t = &mut targets[i];
+            let why = format!("retry by {operator}: {how}");
+            let head = head.clone();
+            self.apply(t, TargetState::CiPending, operator, &why, now, |t| {
+                t.retries += 1;
+                t.head_sha = Some(head);
+                t.failing_checks.clear();
+                t.ci_started_at = Some(now);
+                t.ci_finished_at = None;
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Leave a repository out of the rollout (its PR, if any, stays open).
+    pub async fn skip(
+        &self,
+        id: i64,
+        repo: &str,
+        operator: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        let rollout = self
+            .load(id, "skip", &[Planned, Running, Paused, Halted])
+            .await?;
+        let (mut targets, ix) = self.repo_targets(&rollout, repo).await?;
+        let live: Vec<usize> = ix
+            .iter()
+            .copied()
+            .filter(|&i| !targets[i].state.is_terminal())
+            .collect();
+        if live.is_empty() {
+            return Err(CommandError::TargetState {
+                command: "skip",
+                repo: repo.to_owned(),
+                states: states(&targets, &ix),
+                needs: "a target that is not merged, closed, skipped or superseded",
+            });
+        }
+        for i in live {
+            let why = if reason.is_empty() {
+                format!("skipped by {operator}")
+            } else {
+                format!("skipped by {operator}: {reason}")
+            };
+            self.apply(
+                &mut targets[i],
+                TargetState::Skipped,
+                operator,
+                &why,
+                now,
+                |_| {},
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn states(targets: &[TargetRecord], ix: &[usize]) -> String {
+    let mut s: Vec<String> = ix.iter().map(|&i| targets[i].state.to_string()).collect();
+    s.dedup();
+    s.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_matches_table() {
+        let known = ["billing-service", "billing-lib", "api-gateway", "auth"];
+        for (wanted, want) in [
+            ("billing-servce", vec!["billing-service"]),
+            ("biling-lib", vec!["billing-lib"]),
+            ("gateway", vec!["api-gateway"]),
+            ("zzzzzz", vec![]),
+        ] {
+            assert_eq!(close_matches(wanted, &known), want, "{wanted}");
+        }
+    }
+}

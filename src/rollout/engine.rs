@@ -1,0 +1,375 @@
+//! The engine: drives every active rollout of the store through the forge,
+//! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents, open
+//! the PRs of the current wave (within the budget), refresh CI of open PRs,
+//! merge when allowed, evaluate the gate and act on it.
+//!
+//! Invariants:
+//! - every state change goes through the transition tables and is written
+//!   with its audit entry (`apply`);
+//! - every external write is preceded by a stored intent and followed by
+//!   its confirmation (`open`, `ci`, `commands`); a PR is always looked up
+//!   by head branch before one is created, so no target ever gets two;
+//! - the engine holds no state between ticks besides the store: dropping it
+//!   and building a new one over the same store loses nothing.
+
+use std::collections::BTreeMap;
+
+use super::gate::{self, Counts, GateDecision, GateSnapshot, evaluate_gate};
+use super::policy::RolloutPolicy;
+use super::state::{IllegalTransition, RolloutState, TargetState, Timestamp};
+use crate::forge::{ForgeError, ForgeWrite};
+use crate::store::{Audit, RolloutRecord, Store, StoreError, TargetRecord, WaveRecord};
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// PRs (repositories) opened per tick at most, over all rollouts.
+    pub pr_budget_per_tick: usize,
+    /// Automatic retries of a target in `error` before it stays there.
+    pub max_error_retries: u32,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            pr_budget_per_tick: 20,
+            max_error_retries: 3,
+        }
+    }
+}
+
+/// An engine failure (a forge failure on one target is not one: it moves
+/// that target to `error`).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("forge: {0}")]
+    Forge(#[from] ForgeError),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error("rollout {rollout}: {message}")]
+    Rollout { rollout: i64, message: String },
+}
+
+/// What one tick did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub reconciled: usize,
+    pub opened: usize,
+    pub ci_changes: usize,
+    pub merged: usize,
+    /// `(rollout, new wave)`.
+    pub advanced: Vec<(i64, u32)>,
+    pub halted: Vec<i64>,
+    pub completed: Vec<i64>,
+    /// Per-target failures met (they moved the target to `error`).
+    pub errors: Vec<String>,
+}
+
+/// The rollout engine over a store and a forge.
+pub struct Engine<F: ForgeWrite> {
+    pub(super) store: Store,
+    pub(super) forge: F,
+    pub(super) options: EngineOptions,
+}
+
+/// The actor recorded for the engine's own decisions.
+pub const ENGINE: &str = "engine";
+
+impl<F: ForgeWrite> Engine<F> {
+    pub fn new(store: Store, forge: F, options: EngineOptions) -> Self {
+        Engine {
+            store,
+            forge,
+            options,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn forge(&self) -> &F {
+        &self.forge
+    }
+
+    /// Give back the store and the forge (the engine keeps nothing else).
+    pub fn into_parts(self) -> (Store, F) {
+        (self.store, self.forge)
+    }
+
+    /// One step over every active rollout.
+    pub async fn tick(&self, now: Timestamp) -> Result<TickReport, EngineError> {
+        let mut report = TickReport {
+            reconciled: self.reconcile(now).await?,
+            ..TickReport::default()
+        };
+        let mut budget = self.options.pr_budget_per_tick;
+        for rollout in self.store.active_rollouts().await? {
+            self.tick_rollout(rollout, now, &mut budget, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    async fn tick_rollout(
+        &self,
+        rollout: RolloutRecord,
+        now: Timestamp,
+        budget: &mut usize,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        if rollout.state == RolloutState::Planned {
+            return Ok(());
+        }
+        let policy = self.policy(&rollout)?;
+        let mut targets = self.store.targets(rollout.id).await?;
+        if rollout.state == RolloutState::Running {
+            self.open_wave(&rollout, &policy, &mut targets, now, budget, report)
+                .await?;
+        }
+        self.refresh_ci(&rollout, &policy, &mut targets, now, report)
+            .await?;
+        if rollout.state == RolloutState::Running {
+            self.gate(rollout, &policy, &targets, now, report).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn policy(&self, rollout: &RolloutRecord) -> Result<RolloutPolicy, EngineError> {
+        RolloutPolicy::from_json(&rollout.policy).map_err(|message| EngineError::Rollout {
+            rollout: rollout.id,
+            message,
+        })
+    }
+
+    /// Move `target` to `next` (checked against the table) and write it
+    /// with its audit entry; `update` changes other fields first.
+    pub(super) async fn apply(
+        &self,
+        target: &mut TargetRecord,
+        next: TargetState,
+        actor: &str,
+        reason: &str,
+        now: Timestamp,
+        update: impl FnOnce(&mut TargetRecord),
+    ) -> Result<(), EngineError> {
+        let before = target.state;
+        let mut changed = target.clone();
+        update(&mut changed);
+        if next != before {
+            changed.state = before.to(next)?;
+            changed.state_since = now;
+            changed.last_reason = Some(reason.to_owned());
+            if let TargetState::Error(n) = next {
+                changed.retries = changed.retries.max(n);
+            }
+        }
+        let audit = (next != before).then(|| Audit {
+            rollout_id: Some(target.rollout_id),
+            repo: Some(target.repo.clone()),
+            actor: actor.to_owned(),
+            action: format!("{} {before} -> {next}", target.manifest_path),
+            reason: reason.to_owned(),
+            at: now,
+        });
+        if changed == *target {
+            return Ok(());
+        }
+        self.store
+            .update_target(&changed, before, audit.as_ref())
+            .await?;
+        *target = changed;
+        Ok(())
+    }
+
+    /// Evaluate the gate of the current wave and act on it.
+    async fn gate(
+        &self,
+        rollout: RolloutRecord,
+        policy: &RolloutPolicy,
+        targets: &[TargetRecord],
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let waves = self.store.waves(rollout.id).await?;
+        let k = rollout.current_wave;
+        let mut wave = waves
+            .iter()
+            .find(|w| w.index == k)
+            .cloned()
+            .unwrap_or(WaveRecord {
+                rollout_id: rollout.id,
+                index: k,
+                ..WaveRecord::default()
+            });
+        let mut snapshot = snapshot(&rollout, &wave, targets, &policy.gate);
+        // Soak starts when the ratio is first met and restarts if lost.
+        let met = gate::ratio_met(&snapshot, &policy.gate);
+        let met_at = match (met, wave.met_at) {
+            (true, None) => Some(now),
+            (true, Some(t)) => Some(t),
+            (false, _) => None,
+        };
+        if met_at != wave.met_at {
+            wave.met_at = met_at;
+            self.store.update_wave(&wave).await?;
+            snapshot.met_since = met_at;
+        }
+        match evaluate_gate(&snapshot, &policy.gate, now) {
+            GateDecision::Wait { reason, .. } => {
+                let text = reason.to_string();
+                if rollout.reason.as_deref() != Some(text.as_str())
+                    && !matches!(reason, gate::WaitReason::Soaking { .. })
+                {
+                    self.store
+                        .set_rollout_reason(rollout.id, &text, now)
+                        .await?;
+                }
+                Ok(())
+            }
+            GateDecision::Advance => {
+                let why = format!(
+                    "gate met: {:.0}% of wave {k} succeeded (threshold {:.0}%), soaked {}s",
+                    snapshot.wave_counts.ratio() * 100.0,
+                    policy.gate.success_ratio * 100.0,
+                    policy.gate.soak.as_secs()
+                );
+                let id = rollout.id;
+                self.advance_wave(rollout, ENGINE, &why, now).await?;
+                report.advanced.push((id, k + 1));
+                Ok(())
+            }
+            GateDecision::Halt(why) => {
+                let id = rollout.id;
+                self.set_state(rollout, RolloutState::Halted, ENGINE, "halted", &why, now)
+                    .await?;
+                report.halted.push(id);
+                Ok(())
+            }
+            GateDecision::Complete => {
+                let id = rollout.id;
+                wave.done_at = Some(now);
+                self.store.update_wave(&wave).await?;
+                self.set_state(
+                    rollout,
+                    RolloutState::Completed,
+                    ENGINE,
+                    "completed",
+                    "every wave met the gate and every target is settled",
+                    now,
+                )
+                .await?;
+                report.completed.push(id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Open the next wave (gate or operator).
+    pub(super) async fn advance_wave(
+        &self,
+        rollout: RolloutRecord,
+        actor: &str,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let k = rollout.current_wave;
+        let expected = (rollout.state, k);
+        let mut next = rollout.clone();
+        next.state = rollout.state.to(rollout.state)?;
+        next.current_wave = k + 1;
+        next.reason = None;
+        self.store
+            .update_rollout(
+                &next,
+                expected,
+                &Audit {
+                    rollout_id: Some(rollout.id),
+                    repo: None,
+                    actor: actor.to_owned(),
+                    action: format!("wave {} opened", k + 1),
+                    reason: why.to_owned(),
+                    at: now,
+                },
+            )
+            .await?;
+        for w in self.store.waves(rollout.id).await? {
+            let mut w2 = w.clone();
+            if w.index == k && w.done_at.is_none() {
+                w2.done_at = Some(now);
+            }
+            if w.index == k + 1 && w.opened_at.is_none() {
+                w2.opened_at = Some(now);
+            }
+            if w2 != w {
+                self.store.update_wave(&w2).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Move the rollout to `next` (checked), with its audit entry.
+    pub(super) async fn set_state(
+        &self,
+        rollout: RolloutRecord,
+        next: RolloutState,
+        actor: &str,
+        action: &str,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<RolloutRecord, EngineError> {
+        let expected = (rollout.state, rollout.current_wave);
+        let mut changed = rollout.clone();
+        changed.state = rollout.state.to(next)?;
+        changed.state_since = now;
+        changed.reason = Some(why.to_owned());
+        self.store
+            .update_rollout(
+                &changed,
+                expected,
+                &Audit {
+                    rollout_id: Some(rollout.id),
+                    repo: None,
+                    actor: actor.to_owned(),
+                    action: format!("{action} ({} -> {next})", rollout.state),
+                    reason: why.to_owned(),
+                    at: now,
+                },
+            )
+            .await?;
+        Ok(changed)
+    }
+}
+
+/// The gate's view of a rollout at its current wave.
+pub fn snapshot(
+    rollout: &RolloutRecord,
+    wave: &WaveRecord,
+    targets: &[TargetRecord],
+    policy: &gate::GatePolicy,
+) -> GateSnapshot {
+    let k = rollout.current_wave;
+    GateSnapshot {
+        state: rollout.state,
+        wave: k as usize,
+        last_wave: k + 1 >= rollout.wave_count,
+        wave_counts: Counts::of(
+            targets.iter().filter(|t| t.wave == k).map(|t| t.state),
+            policy,
+        ),
+        rollout_counts: Counts::of(targets.iter().map(|t| t.state), policy),
+        met_since: wave.met_at,
+    }
+}
+
+/// Targets grouped by repository (one PR per repository), in name order;
+/// indexes into `targets`.
+pub(super) fn by_repo(targets: &[TargetRecord]) -> BTreeMap<&str, Vec<usize>> {
+    let mut map: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        map.entry(t.repo.as_str()).or_default().push(i);
+    }
+    map
+}

@@ -1,0 +1,269 @@
+//! The gate: a pure function of a wave's stored state, the policy and the
+//! clock that says whether the next wave may open.
+//!
+//! Invariants (property-tested in `tests/rollout/gate_props.rs`):
+//! - only a `Running` rollout is ever told `Advance` or `Complete`;
+//! - `Halt` exactly when a running rollout's failures exceed the budget;
+//! - `Advance` only when the wave's success ratio meets the threshold and the
+//!   soak has elapsed since it first did, and never on the last wave;
+//! - `Complete` only on the last wave when every target is settled.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::state::{RolloutState, TargetState, Timestamp};
+
+/// What counts as success for the gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Require {
+    #[default]
+    CiPassed,
+    Merged,
+}
+
+/// Failed targets tolerated before the rollout halts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureBudget {
+    /// Halt when more than this many targets have failed.
+    Count(u32),
+    /// Halt when more than this percentage of all targets have failed.
+    Percent(f64),
+}
+
+/// The gate's part of the rollout policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatePolicy {
+    /// Share of a wave's targets that must succeed, 0..=1.
+    pub success_ratio: f64,
+    /// How long a wave must stay successful before the next opens.
+    #[serde(with = "millis")]
+    pub soak: Duration,
+    pub require: Require,
+    pub failure_budget: FailureBudget,
+    /// PRs are merged by the engine: a passed target is not settled until
+    /// merged.
+    pub automerge: bool,
+}
+
+impl Default for GatePolicy {
+    fn default() -> Self {
+        GatePolicy {
+            success_ratio: 0.9,
+            soak: Duration::from_secs(30 * 60),
+            require: Require::CiPassed,
+            failure_budget: FailureBudget::Count(3),
+            automerge: false,
+        }
+    }
+}
+
+/// Target states counted, for one wave or a whole rollout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    /// Passed or merged, per `Require`.
+    pub succeeded: usize,
+    /// Skipped and superseded: out of the ratio's denominator.
+    pub excluded: usize,
+    /// `ci_failed` or `error`.
+    pub failed: usize,
+    /// Neither settled nor failed: still moving.
+    pub unsettled: usize,
+}
+
+impl Counts {
+    /// Count `states` under `policy`.
+    pub fn of(states: impl IntoIterator<Item = TargetState>, policy: &GatePolicy) -> Counts {
+        let mut c = Counts::default();
+        for s in states {
+            c.total += 1;
+            if is_success(s, policy.require) {
+                c.succeeded += 1;
+            }
+            if matches!(s, TargetState::Skipped | TargetState::Superseded) {
+                c.excluded += 1;
+            }
+            if s.is_failure() {
+                c.failed += 1;
+            }
+            if !is_settled(s, policy) {
+                c.unsettled += 1;
+            }
+        }
+        c
+    }
+
+    /// Succeeded share of the targets that count (1 when none count).
+    pub fn ratio(&self) -> f64 {
+        let denominator = self.total.saturating_sub(self.excluded);
+        if denominator == 0 {
+            1.0
+        } else {
+            self.succeeded as f64 / denominator as f64
+        }
+    }
+}
+
+/// Does this state count as success under `require`?
+pub fn is_success(state: TargetState, require: Require) -> bool {
+    match require {
+        Require::CiPassed => matches!(state, TargetState::CiPassed | TargetState::Merged),
+        Require::Merged => state == TargetState::Merged,
+    }
+}
+
+/// Will the target move no further without a human: terminal, failed, or
+/// passed when nothing merges it.
+pub fn is_settled(state: TargetState, policy: &GatePolicy) -> bool {
+    state.is_terminal()
+        || state.is_failure()
+        || (state == TargetState::CiPassed
+            && !policy.automerge
+            && policy.require == Require::CiPassed)
+}
+
+/// What the gate reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateSnapshot {
+    pub state: RolloutState,
+    /// The current wave's index and whether it is the last.
+    pub wave: usize,
+    pub last_wave: bool,
+    /// The current wave's targets.
+    pub wave_counts: Counts,
+    /// Every target of the rollout.
+    pub rollout_counts: Counts,
+    /// When the current wave first met the ratio (and has kept it since).
+    pub met_since: Option<Timestamp>,
+}
+
+/// Why the gate waits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WaitReason {
+    NotRunning(RolloutState),
+    /// Success ratio below the threshold.
+    Ratio {
+        ratio: f64,
+        threshold: f64,
+    },
+    /// Met, soaking.
+    Soaking {
+        since: Timestamp,
+    },
+    /// The last wave met the gate but targets are still moving.
+    Unsettled {
+        count: usize,
+    },
+}
+
+/// The gate's verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GateDecision {
+    Advance,
+    Wait {
+        reason: WaitReason,
+        /// When waiting alone ends it (soak), if known.
+        until: Option<Timestamp>,
+    },
+    Halt(String),
+    Complete,
+}
+
+/// Has the failure budget been exceeded?
+pub fn budget_exceeded(counts: &Counts, budget: FailureBudget) -> bool {
+    match budget {
+        FailureBudget::Count(n) => counts.failed > n as usize,
+        FailureBudget::Percent(p) => {
+            counts.total > 0 && (counts.failed as f64) * 100.0 > p * counts.total as f64
+        }
+    }
+}
+
+/// Does the wave meet the ratio (ignoring soak)?
+pub fn ratio_met(snapshot: &GateSnapshot, policy: &GatePolicy) -> bool {
+    snapshot.wave_counts.ratio() + 1e-9 >= policy.success_ratio
+}
+
+/// The gate. Pure: same inputs, same answer.
+pub fn evaluate_gate(snapshot: &GateSnapshot, policy: &GatePolicy, now: Timestamp) -> GateDecision {
+    if snapshot.state != RolloutState::Running {
+        return GateDecision::Wait {
+            reason: WaitReason::NotRunning(snapshot.state),
+            until: None,
+        };
+    }
+    if budget_exceeded(&snapshot.rollout_counts, policy.failure_budget) {
+        let budget = match policy.failure_budget {
+            FailureBudget::Count(n) => format!("{n} failed target(s)"),
+            FailureBudget::Percent(p) => format!("{p}% of targets failed"),
+        };
+        return GateDecision::Halt(format!(
+            "failure budget exceeded: {} of {} targets failed (budget: {budget})",
+            snapshot.rollout_counts.failed, snapshot.rollout_counts.total
+        ));
+    }
+    if !ratio_met(snapshot, policy) {
+        return GateDecision::Wait {
+            reason: WaitReason::Ratio {
+                ratio: snapshot.wave_counts.ratio(),
+                threshold: policy.success_ratio,
+            },
+            until: None,
+        };
+    }
+    let since = snapshot.met_since.unwrap_or(now).min(now);
+    let until = since.plus(policy.soak);
+    if now < until {
+        return GateDecision::Wait {
+            reason: WaitReason::Soaking { since },
+            until: Some(until),
+        };
+    }
+    if snapshot.last_wave {
+        if snapshot.rollout_counts.unsettled == 0 {
+            return GateDecision::Complete;
+        }
+        return GateDecision::Wait {
+            reason: WaitReason::Unsettled {
+                count: snapshot.rollout_counts.unsettled,
+            },
+            until: None,
+        };
+    }
+    GateDecision::Advance
+}
+
+impl std::fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitReason::NotRunning(s) => write!(f, "rollout is {s}"),
+            WaitReason::Ratio { ratio, threshold } => write!(
+                f,
+                "success ratio {:.0}% below {:.0}%",
+                ratio * 100.0,
+                threshold * 100.0
+            ),
+            WaitReason::Soaking { since } => write!(f, "soaking since {}", since.0),
+            WaitReason::Unsettled { count } => {
+                write!(f, "waiting for {count} target(s) to finish")
+            }
+        }
+    }
+}
+
+pub(crate) mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}

@@ -1,0 +1,27 @@
+//! The rollout engine: the state machines of DESIGN.md (`state`), the gate
+//! as a pure function (`gate`), the frozen rollout policy and plan →
+//! rollout conversion (`policy`), and the [`Engine`] that drives stored
+//! rollouts through a [`crate::forge::ForgeWrite`] one `tick` at a time
+//! (`engine`, `open`, `ci`), with operator `commands` and `eta`.
+//!
+//! Boundary: the engine keeps nothing between ticks; the store is the
+//! truth. PR texts come from `text` (temporary, until `render::pr`).
+
+mod ci;
+mod commands;
+mod engine;
+pub mod eta;
+pub mod gate;
+mod open;
+pub mod policy;
+pub mod state;
+mod text;
+
+pub use commands::{CommandError, close_matches};
+pub use engine::{ENGINE, Engine, EngineError, EngineOptions, TickReport, snapshot};
+pub use gate::{
+    Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
+    evaluate_gate,
+};
+pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
+pub use state::{IllegalTransition, RolloutState, TargetState, Timestamp};

@@ -1,0 +1,139 @@
+//! The rollout's policy, frozen into the store when the rollout is created
+//! (so a restart, or a config edit mid-rollout, never changes the rules of a
+//! running rollout), and the conversion of a plan into a new rollout.
+//!
+//! Invariant: `RolloutPolicy` round-trips through JSON; `new_rollout`
+//! carries every planned target of the report and nothing else.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::gate::{FailureBudget, GatePolicy, Require, millis};
+use crate::config::{self, Config};
+use crate::ecosystem::LibraryNames;
+use crate::planning::{self, Outcome};
+use crate::store::{NewRollout, NewTarget};
+
+/// Pull-request settings of a rollout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrPolicy {
+    pub title: String,
+    pub commit_message: String,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub team_reviewers: Vec<String>,
+    pub draft: bool,
+    pub automerge: bool,
+}
+
+/// Everything the engine needs to drive a stored rollout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutPolicy {
+    pub gate: GatePolicy,
+    pub library: LibraryNames,
+    /// The library's repository as the forge names it.
+    pub library_repo: String,
+    pub pr: PrPolicy,
+    /// Expected CI duration until real timings exist (ETA).
+    #[serde(with = "millis")]
+    pub ci_duration: Duration,
+}
+
+impl RolloutPolicy {
+    /// The policy of `config`.
+    pub fn from_config(config: &Config, library_repo: &str) -> RolloutPolicy {
+        let g = &config.rollout.gate;
+        let p = &config.pull_requests;
+        RolloutPolicy {
+            gate: GatePolicy {
+                success_ratio: g.success_ratio,
+                soak: g.soak,
+                require: match g.require {
+                    config::GateRequire::CiPassed => Require::CiPassed,
+                    config::GateRequire::Merged => Require::Merged,
+                },
+                failure_budget: match g.failure_budget {
+                    config::FailureBudget::Count(n) => FailureBudget::Count(n),
+                    config::FailureBudget::Percent(p) => FailureBudget::Percent(p),
+                },
+                automerge: p.automerge,
+            },
+            library: planning::library_names(config),
+            library_repo: library_repo.to_owned(),
+            pr: PrPolicy {
+                title: p.title.clone(),
+                commit_message: p.commit_message.clone(),
+                labels: p.labels.clone(),
+                reviewers: p.reviewers.clone(),
+                team_reviewers: p.team_reviewers.clone(),
+                draft: p.draft,
+                automerge: p.automerge,
+            },
+            ci_duration: config.rollout.eta.ci_duration,
+        }
+    }
+
+    /// Stored form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    pub fn from_json(text: &str) -> Result<RolloutPolicy, String> {
+        serde_json::from_str(text).map_err(|e| format!("stored rollout policy: {e}"))
+    }
+}
+
+/// The library's short name for branch names (`acme/core-utils` → `core-utils`).
+pub fn short_library(config: &Config) -> String {
+    let repo = &config.library.repository;
+    repo.rsplit('/').next().unwrap_or(repo).to_owned()
+}
+
+/// `{library}`, `{version}`, `{major}`, `{from}` filled in.
+pub fn fill(template: &str, library: &str, version: &str, from: &str) -> String {
+    let major = version.split('.').next().unwrap_or(version);
+    template
+        .replace("{library}", library)
+        .replace("{version}", version)
+        .replace("{major}", major)
+        .replace("{from}", from)
+}
+
+/// A new rollout (state `planned`) from a finished plan: every planned
+/// target, the frozen policy, the deterministic head branch.
+pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewRollout {
+    let report = &outcome.report;
+    let version = report.library.version.clone();
+    let library = short_library(config);
+    let providers: BTreeSet<&str> = report.edges.iter().map(|e| e.to.as_str()).collect();
+    let targets: Vec<NewTarget> = report
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let wave = u32::try_from(t.wave?).ok()?;
+            Some(NewTarget {
+                repo: t.repo.clone(),
+                manifest_path: t.path.clone(),
+                ecosystem: t.ecosystem,
+                from_requirement: t.requirement.clone(),
+                to_requirement: t.new_requirement.clone(),
+                classification: t.classification,
+                is_library: providers.contains(t.repo.as_str()),
+                wave,
+            })
+        })
+        .collect();
+    let policy = RolloutPolicy::from_config(config, &report.library.repo);
+    NewRollout {
+        library: config.library.repository.clone(),
+        from_version: None,
+        to_version: version.clone(),
+        wave_count: u32::try_from(report.waves.len()).unwrap_or(u32::MAX),
+        branch: fill(&config.pull_requests.branch, &library, &version, ""),
+        policy: policy.to_json(),
+        started_by: started_by.to_owned(),
+        targets,
+    }
+}

@@ -1,0 +1,121 @@
+//! Schema versions: embedded migrations per backend, applied in order, each
+//! in a transaction, recorded in `wavebump_schema`.
+//!
+//! Invariant: a database is migrated only when it is empty or already a
+//! wavebump database of an older or equal version whose tables are all
+//! present. A newer schema, an unrelated database (tables but no
+//! `wavebump_schema`) or a wavebump database missing tables is refused.
+
+use sqlx::{AnyPool, Row};
+
+use super::{Backend, StoreError};
+
+/// `(version, description, SQLite text, PostgreSQL text)`.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "initial schema",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)];
+
+/// Tables every current database holds.
+const TABLES: &[&str] = &[
+    "audit_log",
+    "etag_cache",
+    "intents",
+    "leases",
+    "rollouts",
+    "targets",
+    "waves",
+    "webhook_inbox",
+];
+
+/// The newest schema version this binary knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+async fn tables(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+}
+
+/// Check the database and bring it to [`SCHEMA_VERSION`]; the version found.
+pub async fn migrate(pool: &AnyPool, backend: Backend, what: &str) -> Result<i64, StoreError> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt {
+        what: what.to_owned(),
+        message: e.to_string(),
+    };
+    let present = tables(pool, backend).await.map_err(corrupt)?;
+    let has_schema = present.iter().any(|t| t == "wavebump_schema");
+    if !has_schema && !present.is_empty() {
+        return Err(StoreError::NotWavebump {
+            what: what.to_owned(),
+            tables: present,
+        });
+    }
+    let found: i64 = if has_schema {
+        sqlx::query("SELECT COALESCE(MAX(version), 0) FROM wavebump_schema")
+            .fetch_one(pool)
+            .await
+            .and_then(|r| r.try_get::<i64, _>(0))
+            .map_err(corrupt)?
+    } else {
+        sqlx::raw_sql(
+            "CREATE TABLE wavebump_schema (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(pool)
+        .await?;
+        0
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            what: what.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if found > 0 {
+        let missing: Vec<&str> = TABLES
+            .iter()
+            .copied()
+            .filter(|t| !present.iter().any(|p| p == t))
+            .collect();
+        if !missing.is_empty() {
+            return Err(StoreError::Corrupt {
+                what: what.to_owned(),
+                message: format!(
+                    "schema version {found} recorded but table(s) {} missing",
+                    missing.join(", ")
+                ),
+            });
+        }
+    }
+    for (version, description, sqlite, postgres) in MIGRATIONS {
+        if *version <= found {
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => *sqlite,
+            Backend::Postgres => *postgres,
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO wavebump_schema (version, description, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*description)
+        .bind(crate::rollout::state::Timestamp::now().0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(found)
+}

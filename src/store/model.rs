@@ -1,0 +1,205 @@
+//! The records the store reads and writes: plain data, one struct per table.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ecosystem::{Classification, Ecosystem};
+use crate::rollout::state::{RolloutState, TargetState, Timestamp};
+
+/// A rollout to create: the rollout row, its waves (`wave_count` rows) and
+/// its targets, written in one transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRollout {
+    pub library: String,
+    pub from_version: Option<String>,
+    pub to_version: String,
+    pub wave_count: u32,
+    /// The deterministic head branch of every PR of this rollout.
+    pub branch: String,
+    /// The rollout policy as JSON (owned by `rollout`; opaque here).
+    pub policy: String,
+    /// Who started it: an operator name, `engine`, `webhook <delivery>`.
+    pub started_by: String,
+    pub targets: Vec<NewTarget>,
+}
+
+/// One target of a new rollout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTarget {
+    pub repo: String,
+    pub manifest_path: String,
+    pub ecosystem: Ecosystem,
+    pub from_requirement: String,
+    pub to_requirement: Option<String>,
+    pub classification: Classification,
+    /// The repository publishes a package that other targets consume.
+    pub is_library: bool,
+    pub wave: u32,
+}
+
+/// A row of `rollouts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RolloutRecord {
+    pub id: i64,
+    pub library: String,
+    pub from_version: Option<String>,
+    pub to_version: String,
+    pub state: RolloutState,
+    /// The wave being worked on (0-based).
+    pub current_wave: u32,
+    pub wave_count: u32,
+    /// Why it is in its state (pause reason, halt reason, ...).
+    pub reason: Option<String>,
+    pub branch: String,
+    pub policy: String,
+    pub started_by: String,
+    pub created_at: Timestamp,
+    pub state_since: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A row of `waves`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WaveRecord {
+    pub rollout_id: i64,
+    pub index: u32,
+    /// When its PRs started to open.
+    pub opened_at: Option<Timestamp>,
+    /// When it first met the success ratio (and has kept it since).
+    pub met_at: Option<Timestamp>,
+    /// When the next wave opened (or the rollout completed).
+    pub done_at: Option<Timestamp>,
+}
+
+/// A failing CI check, as shown to release managers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingCheck {
+    pub name: String,
+    pub url: Option<String>,
+}
+
+/// A row of `targets`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TargetRecord {
+    pub id: i64,
+    pub rollout_id: i64,
+    pub repo: String,
+    pub manifest_path: String,
+    pub ecosystem: Ecosystem,
+    pub from_requirement: String,
+    pub to_requirement: Option<String>,
+    pub classification: Classification,
+    pub is_library: bool,
+    pub wave: u32,
+    pub state: TargetState,
+    /// Retries made (operator retries and error retries).
+    pub retries: u32,
+    pub pr_number: Option<u64>,
+    pub pr_url: Option<String>,
+    pub head_sha: Option<String>,
+    /// `pending`, `passed`, `failed` as last read.
+    pub ci_state: Option<String>,
+    pub failing_checks: Vec<FailingCheck>,
+    /// Why the forge refuses to merge (e.g. waiting for review).
+    pub merge_blocked: Option<String>,
+    /// The reason of the last transition.
+    pub last_reason: Option<String>,
+    pub state_since: Timestamp,
+    pub ci_started_at: Option<Timestamp>,
+    pub ci_finished_at: Option<Timestamp>,
+}
+
+/// An audit-log entry: who did what, why, when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Audit {
+    pub rollout_id: Option<i64>,
+    pub repo: Option<String>,
+    /// An operator name, `engine`, or `webhook <delivery id>`.
+    pub actor: String,
+    /// What happened, e.g. `wave 2 opened`, `pending -> pr_open`.
+    pub action: String,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// A stored audit entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: Audit,
+}
+
+/// An external write about to be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewIntent {
+    pub rollout_id: i64,
+    pub repo: String,
+    /// `push_branch`, `create_pr`, `merge_pr`, `close_pr`, `comment`, ...
+    pub kind: String,
+    /// What identifies it at the forge (the head branch, a PR number).
+    pub key: String,
+    /// Details as JSON.
+    pub payload: String,
+}
+
+/// A stored intent; `confirmed_at` is `None` until the write is known done
+/// (or known not done).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntentRecord {
+    pub id: i64,
+    pub intent: NewIntent,
+    pub created_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+    pub outcome: Option<String>,
+}
+
+/// The state of a webhook delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxState {
+    Pending,
+    Processed,
+    /// Failed too often: kept and shown, no longer retried.
+    Parked,
+}
+
+impl InboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxState::Pending => "pending",
+            InboxState::Processed => "processed",
+            InboxState::Parked => "parked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InboxState> {
+        Some(match s {
+            "pending" => InboxState::Pending,
+            "processed" => InboxState::Processed,
+            "parked" => InboxState::Parked,
+            _ => return None,
+        })
+    }
+}
+
+/// A row of `webhook_inbox`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InboxRecord {
+    pub id: i64,
+    pub delivery_id: String,
+    pub event: String,
+    pub payload: String,
+    pub received_at: Timestamp,
+    pub attempts: u32,
+    pub next_attempt_at: Timestamp,
+    pub state: InboxState,
+    pub last_error: Option<String>,
+}
+
+/// A row of `leases`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseRecord {
+    pub name: String,
+    pub holder: String,
+    pub expires_at: Timestamp,
+}

@@ -1,0 +1,199 @@
+//! Decoding rows into records: every column read checked, every bad value a
+//! `StoreError::BadRow` naming table and column (never a panic).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::StoreError;
+use super::model::{
+    FailingCheck, InboxRecord, InboxState, IntentRecord, NewIntent, RolloutRecord, TargetRecord,
+    WaveRecord,
+};
+use crate::ecosystem::{Classification, Ecosystem};
+use crate::rollout::state::{RolloutState, TargetState, Timestamp};
+
+pub(super) struct R<'a> {
+    pub row: &'a AnyRow,
+    pub table: &'static str,
+}
+
+impl R<'_> {
+    fn bad(&self, column: &'static str, message: impl ToString) -> StoreError {
+        StoreError::BadRow {
+            table: self.table,
+            column,
+            message: message.to_string(),
+        }
+    }
+
+    pub fn i64(&self, c: &'static str) -> Result<i64, StoreError> {
+        self.row.try_get::<i64, _>(c).map_err(|e| self.bad(c, e))
+    }
+
+    pub fn opt_i64(&self, c: &'static str) -> Result<Option<i64>, StoreError> {
+        self.row
+            .try_get::<Option<i64>, _>(c)
+            .map_err(|e| self.bad(c, e))
+    }
+
+    pub fn u32(&self, c: &'static str) -> Result<u32, StoreError> {
+        let v = self.i64(c)?;
+        u32::try_from(v).map_err(|_| self.bad(c, format!("{v} out of range")))
+    }
+
+    pub fn text(&self, c: &'static str) -> Result<String, StoreError> {
+        self.row.try_get::<String, _>(c).map_err(|e| self.bad(c, e))
+    }
+
+    pub fn opt_text(&self, c: &'static str) -> Result<Option<String>, StoreError> {
+        self.row
+            .try_get::<Option<String>, _>(c)
+            .map_err(|e| self.bad(c, e))
+    }
+
+    pub fn ts(&self, c: &'static str) -> Result<Timestamp, StoreError> {
+        self.i64(c).map(Timestamp)
+    }
+
+    pub fn opt_ts(&self, c: &'static str) -> Result<Option<Timestamp>, StoreError> {
+        self.opt_i64(c).map(|v| v.map(Timestamp))
+    }
+}
+
+pub(super) fn rollout(row: &AnyRow) -> Result<RolloutRecord, StoreError> {
+    let r = R {
+        row,
+        table: "rollouts",
+    };
+    let state = r.text("state")?;
+    Ok(RolloutRecord {
+        id: r.i64("id")?,
+        library: r.text("library")?,
+        from_version: r.opt_text("from_version")?,
+        to_version: r.text("to_version")?,
+        state: state
+            .parse::<RolloutState>()
+            .map_err(|e| r.bad("state", e))?,
+        current_wave: r.u32("current_wave")?,
+        wave_count: r.u32("wave_count")?,
+        reason: r.opt_text("reason")?,
+        branch: r.text("branch")?,
+        policy: r.text("policy")?,
+        started_by: r.text("started_by")?,
+        created_at: r.ts("created_at")?,
+        state_since: r.ts("state_since")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(super) fn wave(row: &AnyRow) -> Result<WaveRecord, StoreError> {
+    let r = R {
+        row,
+        table: "waves",
+    };
+    Ok(WaveRecord {
+        rollout_id: r.i64("rollout_id")?,
+        index: r.u32("idx")?,
+        opened_at: r.opt_ts("opened_at")?,
+        met_at: r.opt_ts("met_at")?,
+        done_at: r.opt_ts("done_at")?,
+    })
+}
+
+pub(super) fn ecosystem(name: &str) -> Option<Ecosystem> {
+    Ecosystem::ALL.into_iter().find(|e| e.as_str() == name)
+}
+
+pub(super) fn classification(name: &str) -> Option<Classification> {
+    [
+        Classification::UpToDate,
+        Classification::LockfileOnly,
+        Classification::Rewrite,
+        Classification::Major,
+    ]
+    .into_iter()
+    .find(|c| c.as_str() == name)
+}
+
+pub(super) fn target(row: &AnyRow) -> Result<TargetRecord, StoreError> {
+    let r = R {
+        row,
+        table: "targets",
+    };
+    let retries = r.u32("retries")?;
+    let state = r.text("state")?;
+    let eco = r.text("ecosystem")?;
+    let class = r.text("classification")?;
+    let checks = r.text("failing_checks")?;
+    let pr_number = match r.opt_i64("pr_number")? {
+        Some(n) => Some(u64::try_from(n).map_err(|_| r.bad("pr_number", format!("{n} < 0")))?),
+        None => None,
+    };
+    Ok(TargetRecord {
+        id: r.i64("id")?,
+        rollout_id: r.i64("rollout_id")?,
+        repo: r.text("repo")?,
+        manifest_path: r.text("manifest_path")?,
+        ecosystem: ecosystem(&eco).ok_or_else(|| r.bad("ecosystem", format!("unknown {eco:?}")))?,
+        from_requirement: r.text("from_requirement")?,
+        to_requirement: r.opt_text("to_requirement")?,
+        classification: classification(&class)
+            .ok_or_else(|| r.bad("classification", format!("unknown {class:?}")))?,
+        is_library: r.i64("is_library")? != 0,
+        wave: r.u32("wave")?,
+        state: TargetState::parse(&state, retries)
+            .ok_or_else(|| r.bad("state", format!("unknown {state:?}")))?,
+        retries,
+        pr_number,
+        pr_url: r.opt_text("pr_url")?,
+        head_sha: r.opt_text("head_sha")?,
+        ci_state: r.opt_text("ci_state")?,
+        failing_checks: serde_json::from_str::<Vec<FailingCheck>>(&checks)
+            .map_err(|e| r.bad("failing_checks", e))?,
+        merge_blocked: r.opt_text("merge_blocked")?,
+        last_reason: r.opt_text("last_reason")?,
+        state_since: r.ts("state_since")?,
+        ci_started_at: r.opt_ts("ci_started_at")?,
+        ci_finished_at: r.opt_ts("ci_finished_at")?,
+    })
+}
+
+pub(super) fn intent(row: &AnyRow) -> Result<IntentRecord, StoreError> {
+    let r = R {
+        row,
+        table: "intents",
+    };
+    Ok(IntentRecord {
+        id: r.i64("id")?,
+        intent: NewIntent {
+            rollout_id: r.i64("rollout_id")?,
+            repo: r.text("repo")?,
+            kind: r.text("kind")?,
+            key: r.text("key")?,
+            payload: r.text("payload")?,
+        },
+        created_at: r.ts("created_at")?,
+        confirmed_at: r.opt_ts("confirmed_at")?,
+        outcome: r.opt_text("outcome")?,
+    })
+}
+
+pub(super) fn inbox(row: &AnyRow) -> Result<InboxRecord, StoreError> {
+    let r = R {
+        row,
+        table: "webhook_inbox",
+    };
+    let state = r.text("state")?;
+    Ok(InboxRecord {
+        id: r.i64("id")?,
+        delivery_id: r.text("delivery_id")?,
+        event: r.text("event")?,
+        payload: r.text("payload")?,
+        received_at: r.ts("received_at")?,
+        attempts: r.u32("attempts")?,
+        next_attempt_at: r.ts("next_attempt_at")?,
+        state: InboxState::parse(&state)
+            .ok_or_else(|| r.bad("state", format!("unknown {state:?}")))?,
+        last_error: r.opt_text("last_error")?,
+    })
+}
