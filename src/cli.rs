@@ -36,6 +36,16 @@ pub enum Command {
     /// line, requirement, locked version, classification and the rewrite.
     #[command(after_help = "Example:\n  wavebump inspect examples/monorepo --to 2.0.0 --diff")]
     Inspect(InspectArgs),
+    /// Run as a GitHub App: verified webhooks into a durable inbox, one
+    /// worker applying them through the rollout engine, a reconcile loop,
+    /// /healthz, /readyz and /metrics. The webhook secret comes from
+    /// WAVEBUMP_WEBHOOK_SECRET (comma-separated during a rotation) or
+    /// github.webhook_secret_file; without one it refuses to start (exit 2).
+    /// SIGTERM or Ctrl-C: graceful shutdown, exit 0.
+    #[command(
+        after_help = "Example:\n  WAVEBUMP_WEBHOOK_SECRET=... wavebump serve --config /etc/wavebump/config.yaml --listen 0.0.0.0:8080"
+    )]
+    Serve(crate::cli_serve::ServeArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
@@ -156,6 +166,7 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(&args),
         Command::Plan(args) => crate::cli_plan::run(&args),
         Command::Demo(args) => crate::cli_plan::run_demo(&args),
+        Command::Serve(args) => crate::cli_serve::run(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

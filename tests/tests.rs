@@ -11,5 +11,6 @@ mod org;
 mod plan;
 mod pr;
 mod rollout;
+mod serve;
 mod store;
 mod webhook;

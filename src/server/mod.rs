@@ -7,6 +7,10 @@
 //! - [`events`]: wavebump's own closed enum of GitHub events and the parsers
 //!   that turn a stored delivery's bytes into it (run by the worker, later).
 //! - [`commands`]: the pure `/wavebump ...` comment-command grammar.
+//! - [`inbox`]: the store-backed sink (the durable inbox).
+//! - [`worker`]: the one worker draining the inbox (retries, parking).
+//! - [`serve`]: the whole `wavebump serve` app (router + background work).
+//! - [`health`], [`metrics`]: `/healthz`, `/readyz`, `/metrics`.
 //!
 //! Invariant: receiving and processing are separate. The handler verifies,
 //! hands the raw bytes to the sink and answers; parsing happens afterwards,
@@ -14,4 +18,9 @@
 
 pub mod commands;
 pub mod events;
+pub mod health;
+pub mod inbox;
+pub mod metrics;
+pub mod serve;
 pub mod webhook;
+pub mod worker;

@@ -1,0 +1,181 @@
+//! `wavebump serve`: load the config, the webhook secrets, the store and
+//! the GitHub forge, then run [`crate::server::serve`] until SIGTERM or
+//! Ctrl-C. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
+//! (store, GitHub, socket), 2 on a configuration error (no webhook secret,
+//! bad config, bad flag).
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::config::values::parse_duration;
+use crate::forge::github::GitHubForge;
+use crate::server::serve::{self, ServeDeps, ServeOptions, webhook_secrets};
+use crate::store::Store;
+
+/// `wavebump serve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Listen address (default: the config's `server.listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// How often the reconcile loop ticks the engine (e.g. `30s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub tick_interval: String,
+    /// Failed attempts after which a delivery is parked.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_attempts: u32,
+    /// The bot's login, whose pushes and comments are wavebump's own.
+    #[arg(long, value_name = "LOGIN", default_value = "wavebump[bot]")]
+    pub bot_login: String,
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    tracing::error!("{message}");
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+/// Structured logs on stderr: JSON when stderr is not a terminal, human
+/// text otherwise; `RUST_LOG` filters (default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let done = if std::io::stderr().is_terminal() {
+        builder.try_init()
+    } else {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init()
+    };
+    // Already initialised (tests): keep the existing subscriber.
+    drop(done);
+}
+
+/// Runs `wavebump serve`.
+pub fn run(args: &ServeArgs) -> ExitCode {
+    init_logging();
+    let Some(tick_interval) = parse_duration(&args.tick_interval).filter(|d| !d.is_zero()) else {
+        return fail(
+            2,
+            format!(
+                "--tick-interval {:?}: expected a positive duration such as 30s or 5m",
+                args.tick_interval
+            ),
+        );
+    };
+    if args.max_attempts == 0 {
+        return fail(2, "--max-attempts must be at least 1");
+    }
+    let config = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    let secrets = match webhook_secrets(&config, |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => return fail(2, format!("refusing to start: {e}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, format!("cannot start the runtime: {e}")),
+    };
+    let mut options = ServeOptions {
+        tick_interval,
+        bot_login: args.bot_login.clone(),
+        ..ServeOptions::default()
+    };
+    options.worker.max_attempts = args.max_attempts;
+    let listen = args.listen.unwrap_or(config.server.listen);
+    runtime.block_on(run_async(config, secrets, options, listen))
+}
+
+async fn run_async(
+    config: Config,
+    secrets: Vec<crate::config::secret::Secret>,
+    options: ServeOptions,
+    listen: SocketAddr,
+) -> ExitCode {
+    let store = match Store::open(&config.store.backend).await {
+        Ok(s) => s,
+        Err(e) => return fail(1, e),
+    };
+    let forge_options = match GitHubForge::options_from_config(&config, |k| std::env::var(k).ok())
+    {
+        Ok(o) => o,
+        Err(e) => return fail(2, e),
+    };
+    let forge = match GitHubForge::connect(forge_options).await {
+        Ok(f) => f,
+        Err(e) => return fail(1, e),
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(1, format!("cannot listen on {listen}: {e}")),
+    };
+    tracing::info!(
+        listen = %listen,
+        store = store.describe(),
+        org = forge.org(),
+        secrets = secrets.len(),
+        tick_interval_ms = options.tick_interval.as_millis() as u64,
+        "wavebump serve started"
+    );
+    let app = serve::app(ServeDeps {
+        config: Arc::new(config),
+        store: store.clone(),
+        forge,
+        secrets,
+        options,
+    });
+    let served = serve::serve(listener, app, shutdown_signal()).await;
+    store.close().await;
+    match served {
+        Ok(()) => {
+            tracing::info!("wavebump serve stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, format!("server: {e}")),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

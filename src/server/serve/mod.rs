@@ -1,0 +1,292 @@
+//! `wavebump serve` as a library: [`app`] builds the HTTP router (webhook,
+//! health, metrics) and the background work (the inbox worker and the
+//! reconcile loop) from [`ServeDeps`]; [`serve`] runs them on a listener
+//! until a shutdown future resolves. The CLI (`cli_serve`) and the tests
+//! use the same functions.
+//!
+//! Files: `engine` (the engine behind one lock, settle ticks), `apply`
+//! (event → engine), `release` (release policy, rollout start),
+//! `comments` (PR commands), `matching` (event → target), `reconcile`
+//! (the interval tick), `load` (the benchmark's load generator).
+//!
+//! Invariants: the HTTP side only verifies and stores (see
+//! [`crate::server::webhook`]); all engine work happens in the background
+//! tasks, one at a time under the engine lock; on shutdown the listener
+//! stops accepting, in-flight requests finish, then the worker finishes the
+//! delivery in hand and the tasks end.
+
+mod apply;
+mod comments;
+mod engine;
+pub mod load;
+mod matching;
+mod reconcile;
+pub mod release;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+pub use apply::Applier;
+pub use engine::{MAX_SETTLE_TICKS, SharedEngine, settle};
+pub use matching::same_repo;
+
+use crate::config::Config;
+use crate::config::secret::{Secret, SecretError, WEBHOOK_SECRET_ENV};
+use crate::forge::ForgeWrite;
+use crate::rollout::{Engine, EngineOptions};
+use crate::server::health::health_router;
+use crate::server::inbox::{Now, StoreSink, system_now};
+use crate::server::metrics::{self, WorkerStats};
+use crate::server::webhook::{
+    DEFAULT_MAX_BODY_BYTES, WebhookState, WebhookStats, WebhookVerifier, webhook_router,
+};
+use crate::server::worker::{Worker, WorkerOptions};
+use crate::store::Store;
+
+/// Settings of a serve app.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// The reconcile loop's interval.
+    pub tick_interval: Duration,
+    /// Inbox worker settings (polling, retries, parking).
+    pub worker: WorkerOptions,
+    /// Engine settings.
+    pub engine: EngineOptions,
+    /// The bot's login, e.g. `wavebump[bot]` (`<app slug>[bot]`).
+    pub bot_login: String,
+    /// Webhook body cap.
+    pub max_body_bytes: usize,
+    /// The clock.
+    pub now: Now,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tick_interval: Duration::from_secs(5 * 60),
+            worker: WorkerOptions::default(),
+            engine: EngineOptions::default(),
+            bot_login: "wavebump[bot]".to_owned(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            now: system_now(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("tick_interval", &self.tick_interval)
+            .field("worker", &self.worker)
+            .field("engine", &self.engine)
+            .field("bot_login", &self.bot_login)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything a serve app is built from.
+pub struct ServeDeps<F> {
+    /// The loaded configuration.
+    pub config: Arc<Config>,
+    /// The opened (migrated) store.
+    pub store: Store,
+    /// The forge the engine writes through.
+    pub forge: F,
+    /// Webhook secrets (any may sign; rotation).
+    pub secrets: Vec<Secret>,
+    /// Settings.
+    pub options: ServeOptions,
+}
+
+/// The built app: the router to serve and the background work to start.
+pub struct ServeApp<F: ForgeWrite> {
+    /// `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+    pub router: Router,
+    /// The worker and the reconcile loop, not started yet.
+    pub background: Background<F>,
+    /// Webhook request counters.
+    pub webhook_stats: Arc<WebhookStats>,
+    /// Worker and tick counters.
+    pub worker_stats: Arc<WorkerStats>,
+    /// The engine (locked use only), e.g. for tests and the status page.
+    pub engine: Arc<SharedEngine<F>>,
+}
+
+/// The background work of an app.
+pub struct Background<F: ForgeWrite> {
+    worker: Worker<Applier<F>>,
+    engine: Arc<SharedEngine<F>>,
+    tick_interval: Duration,
+    now: Now,
+}
+
+/// Started background tasks.
+pub struct Running {
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
+    /// Spawns the worker and the reconcile loop.
+    pub fn start(self) -> Running {
+        let (tx, rx) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(rx.clone()));
+        let reconcile = tokio::spawn(reconcile::run(
+            self.engine,
+            self.tick_interval,
+            self.now,
+            rx,
+        ));
+        Running {
+            shutdown: tx,
+            tasks: vec![worker, reconcile],
+        }
+    }
+}
+
+impl Running {
+    /// Asks the tasks to stop and waits for them: the worker finishes the
+    /// delivery in hand, the reconcile loop the tick in hand.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "background task ended abnormally");
+            }
+        }
+    }
+}
+
+/// The webhook secrets: `WAVEBUMP_WEBHOOK_SECRET` (comma-separated: several
+/// secrets during a rotation) and the lines of `github.webhook_secret_file`.
+/// None at all is an error naming both places.
+pub fn webhook_secrets(
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Secret>, SecretError> {
+    let mut out: Vec<Secret> = env(WEBHOOK_SECRET_ENV)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Secret::new)
+        .collect();
+    if config.github.webhook_secret_file.is_some() {
+        // A configured file must be readable and hold a secret.
+        out.extend(config.github.load_webhook_secrets(|_| None)?);
+    }
+    if out.is_empty() {
+        return Err(SecretError {
+            message: format!(
+                "no webhook secret: set {WEBHOOK_SECRET_ENV} (comma-separated for a rotation) \
+                 or github.webhook_secret_file in the config"
+            ),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Clone)]
+struct MetricsState {
+    store: Store,
+    webhooks: Arc<WebhookStats>,
+    worker: Arc<WorkerStats>,
+}
+
+async fn metrics_handler(State(s): State<MetricsState>) -> Response {
+    let body = metrics::render(&s.store, &s.webhooks, &s.worker).await;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Builds the app; nothing runs until [`Background::start`] / [`serve`].
+pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeApp<F> {
+    let ServeDeps {
+        config,
+        store,
+        forge,
+        secrets,
+        options,
+    } = deps;
+    let wake = Arc::new(Notify::new());
+    let worker_stats = Arc::new(WorkerStats::default());
+    let engine = Arc::new(SharedEngine::new(
+        Engine::new(store.clone(), forge, options.engine.clone()),
+        worker_stats.clone(),
+    ));
+    let sink = StoreSink::new(store.clone(), wake.clone(), options.now.clone());
+    let verifier = WebhookVerifier::new(secrets).with_max_body_bytes(options.max_body_bytes);
+    let state = WebhookState::new(verifier, sink);
+    let webhook_stats = state.stats.clone();
+    let metrics_state = MetricsState {
+        store: store.clone(),
+        webhooks: webhook_stats.clone(),
+        worker: worker_stats.clone(),
+    };
+    let router = Router::new()
+        .merge(webhook_router(state))
+        .merge(health_router(store.clone()))
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics_handler))
+                .with_state(metrics_state),
+        );
+    let applier = Applier {
+        engine: engine.clone(),
+        config,
+        bot_login: options.bot_login.clone(),
+        now: options.now.clone(),
+    };
+    let worker = Worker::new(
+        store,
+        applier,
+        options.worker.clone(),
+        worker_stats.clone(),
+        wake,
+        options.now.clone(),
+    );
+    ServeApp {
+        router,
+        background: Background {
+            worker,
+            engine: engine.clone(),
+            tick_interval: options.tick_interval,
+            now: options.now,
+        },
+        webhook_stats,
+        worker_stats,
+        engine,
+    }
+}
+
+/// Serves `app` on `listener` and runs its background work until
+/// `shutdown` resolves; then stops accepting, lets in-flight requests
+/// finish, stops the background work (the delivery in hand is finished)
+/// and returns.
+pub async fn serve<F: ForgeWrite + Send + Sync + 'static>(
+    listener: tokio::net::TcpListener,
+    app: ServeApp<F>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let running = app.background.start();
+    let served = axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    tracing::info!("HTTP server stopped; finishing background work");
+    running.stop().await;
+    served
+}

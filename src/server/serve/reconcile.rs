@@ -1,0 +1,50 @@
+//! The reconcile loop: `engine.tick(now)` every interval, the source of
+//! truth when webhooks are lost (GitHub does not redeliver on its own).
+//!
+//! Invariant: a tick runs under the shared engine lock, so it never
+//! interleaves with the worker; a failed tick is logged and counted and the
+//! loop goes on; shutdown is looked at between ticks only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::forge::ForgeWrite;
+use crate::server::inbox::Now;
+use crate::server::metrics::TickTrigger;
+
+use super::engine::SharedEngine;
+
+/// Ticks every `interval` until `shutdown` becomes true. The first tick
+/// runs right away (a restart catches up at once).
+pub async fn run<F: ForgeWrite>(
+    engine: Arc<SharedEngine<F>>,
+    interval: Duration,
+    now: Now,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    tracing::info!(interval_ms = interval.as_millis() as u64, "reconcile loop started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        async {
+            if let Err(e) = engine.tick((now)(), TickTrigger::Reconcile).await {
+                tracing::error!(error = %e, "reconcile tick failed");
+            }
+        }
+        .instrument(tracing::info_span!("reconcile"))
+        .await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!("reconcile loop stopped");
+}

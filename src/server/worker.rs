@@ -1,0 +1,276 @@
+//! The one inbox worker: drains due deliveries in arrival order, parses
+//! each ([`crate::server::events::parse`]) and hands it to a
+//! [`DeliveryHandler`]; records the outcome in the inbox.
+//!
+//! Invariants:
+//! - one delivery at a time, oldest due first (`inbox_due` orders by id);
+//! - a delivery leaves `pending` only as `processed` (done or ignored) or
+//!   `parked` (failed [`WorkerOptions::max_attempts`] times, or a payload
+//!   that can never parse); a failure is retried at
+//!   `now + backoff(attempts)` (exponential, capped); a scheduled delivery
+//!   (young release) stays pending, due at its time — nothing is deleted;
+//! - shutdown is looked at between deliveries only: the delivery in hand
+//!   is finished and its outcome written;
+//! - a crash between the handler and the outcome write leaves the delivery
+//!   pending: it is handled again after a restart (at least once), so
+//!   handlers are idempotent (the engine's intents, rollouts looked up by
+//!   version).
+//!
+//! Every log line of a delivery's work carries the `delivery` span field.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tracing::Instrument;
+
+use super::inbox::Now;
+use super::metrics::{DeliveryOutcome, WorkerStats};
+use crate::rollout::state::Timestamp;
+use crate::server::events::{self, Event};
+use crate::store::{InboxRecord, Store};
+
+/// What a handler did with a delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Applied (the note is logged).
+    Done(String),
+    /// Nothing for wavebump to do (the reason is logged).
+    Ignored(String),
+    /// Not yet: keep it, due again at `due`.
+    Scheduled {
+        /// When to handle it again.
+        due: Timestamp,
+        /// Why (stored as the delivery's note).
+        why: String,
+    },
+}
+
+/// Applies parsed events. An `Err` is a failure worth retrying.
+pub trait DeliveryHandler: Send + Sync + 'static {
+    /// Handles one stored delivery.
+    fn handle(
+        &self,
+        record: &InboxRecord,
+        event: Event,
+    ) -> impl Future<Output = Result<Handled, String>> + Send;
+}
+
+/// Retry and polling settings.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// How often the inbox is looked at without a wake-up (scheduled and
+    /// retried deliveries become due on their own).
+    pub poll_interval: Duration,
+    /// Failed attempts after which a delivery is parked.
+    pub max_attempts: u32,
+    /// The first retry's delay; each further one doubles it.
+    pub backoff_base: Duration,
+    /// The longest delay between two attempts.
+    pub backoff_max: Duration,
+    /// Deliveries read from the store at once.
+    pub batch: u32,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            poll_interval: Duration::from_secs(1),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(15 * 60),
+            batch: 32,
+        }
+    }
+}
+
+impl WorkerOptions {
+    /// The delay before attempt `failed + 1`, after `failed` (≥ 1) failures:
+    /// `base × 2^(failed−1)`, at most `backoff_max`.
+    pub fn backoff(&self, failed: u32) -> Duration {
+        let exp = failed.saturating_sub(1).min(30);
+        self.backoff_base
+            .checked_mul(1u32 << exp)
+            .unwrap_or(self.backoff_max)
+            .min(self.backoff_max)
+    }
+}
+
+/// The inbox worker.
+pub struct Worker<H> {
+    store: Store,
+    handler: H,
+    options: WorkerOptions,
+    stats: Arc<WorkerStats>,
+    wake: Arc<Notify>,
+    now: Now,
+}
+
+impl<H: DeliveryHandler> Worker<H> {
+    /// A worker over `store`; `wake` is notified by the sink.
+    pub fn new(
+        store: Store,
+        handler: H,
+        options: WorkerOptions,
+        stats: Arc<WorkerStats>,
+        wake: Arc<Notify>,
+        now: Now,
+    ) -> Self {
+        Worker {
+            store,
+            handler,
+            options,
+            stats,
+            wake,
+            now,
+        }
+    }
+
+    /// Runs until `shutdown` becomes true (or its sender is dropped).
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!("inbox worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            self.drain(&shutdown).await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.options.poll_interval) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!("inbox worker stopped");
+    }
+
+    /// Handles every due delivery, stopping early on shutdown; how many.
+    pub async fn drain(&self, shutdown: &watch::Receiver<bool>) -> usize {
+        let mut done = 0;
+        loop {
+            let due = match self
+                .store
+                .inbox_due((self.now)(), self.options.batch)
+                .await
+            {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(error = %e, "inbox: cannot read due deliveries");
+                    return done;
+                }
+            };
+            if due.is_empty() {
+                return done;
+            }
+            for record in due {
+                if *shutdown.borrow() {
+                    return done;
+                }
+                self.process(record).await;
+                done += 1;
+            }
+        }
+    }
+
+    /// Handles one delivery and writes its outcome.
+    pub async fn process(&self, record: InboxRecord) {
+        let span = tracing::info_span!(
+            "delivery",
+            delivery = %record.delivery_id,
+            event = %record.event,
+            attempt = record.attempts + 1
+        );
+        self.process_inner(record).instrument(span).await;
+    }
+
+    async fn process_inner(&self, record: InboxRecord) {
+        let event = match events::parse(&record.event, record.payload.as_bytes()) {
+            Ok(event) => event,
+            Err(e) => {
+                // The bytes will never parse differently: park at once.
+                let why = format!("cannot parse: {e}");
+                tracing::error!(error = %why, "delivery parked");
+                self.outcome(&record, DeliveryOutcome::Parked, Some((&why, (self.now)())))
+                    .await;
+                return;
+            }
+        };
+        let result = self.handler.handle(&record, event).await;
+        let now = (self.now)();
+        match result {
+            Ok(Handled::Done(note)) => {
+                tracing::info!(note = %note, "delivery processed");
+                self.outcome(&record, DeliveryOutcome::Processed, None)
+                    .await;
+            }
+            Ok(Handled::Ignored(why)) => {
+                tracing::info!(reason = %why, "delivery ignored");
+                self.outcome(&record, DeliveryOutcome::Ignored, None).await;
+            }
+            Ok(Handled::Scheduled { due, why }) => {
+                tracing::info!(due_ms = due.0, reason = %why, "delivery scheduled");
+                self.outcome(&record, DeliveryOutcome::Scheduled, Some((&why, due)))
+                    .await;
+            }
+            Err(e) => {
+                let failed = record.attempts.saturating_add(1);
+                if failed >= self.options.max_attempts {
+                    tracing::error!(error = %e, attempts = failed, "delivery failed; parked");
+                    self.outcome(&record, DeliveryOutcome::Parked, Some((&e, now)))
+                        .await;
+                } else {
+                    let delay = self.options.backoff(failed);
+                    tracing::warn!(error = %e, attempts = failed, retry_in_ms = delay.as_millis() as u64, "delivery failed; will retry");
+                    self.outcome(&record, DeliveryOutcome::Retried, Some((&e, now.plus(delay))))
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Writes the outcome; a store failure leaves the delivery pending (it
+    /// is handled again later) and is logged.
+    async fn outcome(
+        &self,
+        record: &InboxRecord,
+        outcome: DeliveryOutcome,
+        note: Option<(&str, Timestamp)>,
+    ) {
+        self.stats.record(&record.event, outcome);
+        let written = match (outcome, note) {
+            (DeliveryOutcome::Processed | DeliveryOutcome::Ignored, _) | (_, None) => {
+                self.store.inbox_processed(record.id).await
+            }
+            (DeliveryOutcome::Parked, Some((why, at))) => {
+                self.store.inbox_failed(record.id, why, at, true).await
+            }
+            (DeliveryOutcome::Scheduled | DeliveryOutcome::Retried, Some((why, at))) => {
+                self.store.inbox_failed(record.id, why, at, false).await
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(error = %e, "inbox: cannot record the outcome; the delivery stays pending");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let o = WorkerOptions {
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(60),
+            ..WorkerOptions::default()
+        };
+        for (failed, secs) in [(0, 5), (1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (40, 60)] {
+            assert_eq!(o.backoff(failed), Duration::from_secs(secs), "{failed}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The `wavebump serve` binary: refuses to start without a webhook secret
+//! (exit 2); with one, serves /healthz and /webhook, and exits 0 on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Hook, LIBRARY, World, release, timed};
+
+fn write_config(world: &World) -> std::path::PathBuf {
+    let key = crate::support::crate_root().join("tests/data/github/app-private-key.pem");
+    let text = format!(
+        "{}  app_id: {}\n  private_key_path: {}\nstore:\n  url: sqlite://serve-bin.db\n",
+        super::config_text(world.fake.url(), ""),
+        crate::support::fake_github::APP_ID,
+        key.display()
+    );
+    let path = world.dir.path().join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 request over a fresh connection; the raw answer.
+fn http(port: u16, request: &[u8]) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.write_all(request)?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[tokio::test]
+async fn refuses_to_start_without_a_secret() {
+    timed(async {
+        let world = World::new("").await;
+        let config = write_config(&world);
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_wavebump"))
+                .args(["serve", "--config"])
+                .arg(&config)
+                .env_remove("WAVEBUMP_WEBHOOK_SECRET")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("WAVEBUMP_WEBHOOK_SECRET"), "{stderr}");
+        assert!(stderr.contains("refusing to start"), "{stderr}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn serves_and_exits_zero_on_sigterm() {
+    timed(async {
+        let world = World::new("").await;
+        let config = write_config(&world);
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wavebump"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--tick-interval", "1h"])
+            .env("WAVEBUMP_WEBHOOK_SECRET", format!("old-one, {}", super::SECRET))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let health = loop {
+            match http(port, b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") {
+                Ok(a) if a.starts_with("HTTP/1.1 200") => break a,
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "serve did not come up");
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("serve exited early: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(health.ends_with("ok\n"), "{health}");
+
+        let hook = Hook::new(
+            "release",
+            "bin-1",
+            &release(LIBRARY, "v2.0.0", "2020-01-01T00:00:00Z", false),
+        );
+        let mut req = format!(
+            "POST /webhook HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             X-GitHub-Event: release\r\nX-GitHub-Delivery: bin-1\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\n\r\n",
+            hook.signature.as_deref().unwrap(),
+            hook.body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(&hook.body);
+        let answer = http(port, &req).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+
+        // The rollout starts: the canary's PR appears on the fake.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while world.fake.pulls("acme/svc-a").is_empty() {
+            assert!(Instant::now() < deadline, "no PR opened");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        let pid = i32::try_from(child.id()).unwrap();
+        // SAFETY: sending a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let (status, stderr) = tokio::task::spawn_blocking(move || {
+            let status = child.wait().unwrap();
+            let mut err = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            (status, err)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        // JSON logs (stderr is a pipe) with the delivery id on the work it caused.
+        let lines: Vec<serde_json::Value> = stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(!lines.is_empty(), "{stderr}");
+        assert!(
+            lines.iter().any(|l| {
+                l["span"]["delivery"] == "bin-1"
+                    && l["fields"]["message"] == "delivery processed"
+            }),
+            "{stderr}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["fields"]["message"] == "SIGTERM: shutting down"),
+            "{stderr}"
+        );
+    })
+    .await;
+}
