@@ -39,7 +39,7 @@ fn http(port: u16, request: &[u8]) -> std::io::Result<String> {
     Ok(out)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_to_start_without_a_secret() {
     timed(async {
         let world = World::new("").await;
@@ -62,7 +62,7 @@ async fn refuses_to_start_without_a_secret() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_and_exits_zero_on_sigterm() {
     timed(async {
         let world = World::new("").await;

@@ -8,7 +8,7 @@ use wavebump::server::webhook::sign;
 
 use super::{Hook, LIBRARY, World, get, options, release, send, timed, wait_for};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_ready_and_metrics() {
     timed(async {
         let world = World::new("").await;

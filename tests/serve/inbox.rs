@@ -29,7 +29,7 @@ fn library_release(id: &str) -> Hook {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_delivery_is_retried_then_parked() {
     timed(async {
         let world = World::new("").await;
@@ -74,7 +74,7 @@ async fn a_failing_delivery_is_retried_then_parked() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_processes_pending_deliveries() {
     timed(async {
         let world = World::new("").await;
@@ -110,7 +110,7 @@ async fn a_restart_processes_pending_deliveries() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_young_release_is_scheduled_and_a_prerelease_ignored() {
     timed(async {
         let world = World::new("  minimum_release_age: 1h\n").await;
@@ -186,7 +186,7 @@ fn comment(pr: u64, login: &str, association: &str, body: &str) -> serde_json::V
     v
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pr_commands_and_human_pushes() {
     timed(async {
         let world = World::new("").await;

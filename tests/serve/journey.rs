@@ -11,7 +11,7 @@ use wavebump::store::InboxState;
 
 use super::{Hook, LIBRARY, SERVICES, World, check_run, options, release, send, timed, wait_for};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_then_check_runs_complete_the_rollout() {
     timed(async {
         let world = World::new("").await;

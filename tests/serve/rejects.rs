@@ -18,7 +18,7 @@ async fn counts(store: &Store) -> (i64, i64, i64) {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_leave_the_store_unchanged() {
     timed(async {
         let world = World::new("").await;
