@@ -113,8 +113,7 @@ async fn run_async(
         Ok(s) => s,
         Err(e) => return fail(1, e),
     };
-    let forge_options = match GitHubForge::options_from_config(&config, |k| std::env::var(k).ok())
-    {
+    let forge_options = match GitHubForge::options_from_config(&config, |k| std::env::var(k).ok()) {
         Ok(o) => o,
         Err(e) => return fail(2, e),
     };

@@ -184,14 +184,10 @@ pub async fn store_gauges(store: &Store, out: &mut String) -> Result<(), StoreEr
         inbox.push((state.as_str(), store.inbox_count(state).await?));
     }
     let rollouts = store.rollouts().await?;
-    let mut by_state: BTreeMap<&'static str, u64> = RolloutState::ALL
-        .iter()
-        .map(|s| (s.as_str(), 0))
-        .collect();
-    let mut targets: BTreeMap<&'static str, u64> = TargetState::ALL
-        .iter()
-        .map(|s| (s.as_str(), 0))
-        .collect();
+    let mut by_state: BTreeMap<&'static str, u64> =
+        RolloutState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut targets: BTreeMap<&'static str, u64> =
+        TargetState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     for r in &rollouts {
         *by_state.entry(r.state.as_str()).or_insert(0) += 1;
         if r.state.is_active() {

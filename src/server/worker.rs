@@ -152,11 +152,7 @@ impl<H: DeliveryHandler> Worker<H> {
     pub async fn drain(&self, shutdown: &watch::Receiver<bool>) -> usize {
         let mut done = 0;
         loop {
-            let due = match self
-                .store
-                .inbox_due((self.now)(), self.options.batch)
-                .await
-            {
+            let due = match self.store.inbox_due((self.now)(), self.options.batch).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %e, "inbox: cannot read due deliveries");
@@ -225,8 +221,12 @@ impl<H: DeliveryHandler> Worker<H> {
                 } else {
                     let delay = self.options.backoff(failed);
                     tracing::warn!(error = %e, attempts = failed, retry_in_ms = delay.as_millis() as u64, "delivery failed; will retry");
-                    self.outcome(&record, DeliveryOutcome::Retried, Some((&e, now.plus(delay))))
-                        .await;
+                    self.outcome(
+                        &record,
+                        DeliveryOutcome::Retried,
+                        Some((&e, now.plus(delay))),
+                    )
+                    .await;
                 }
             }
         }

@@ -16,8 +16,14 @@ async fn health_ready_and_metrics() {
         let router = app.router.clone();
         let running = app.background.start();
 
-        assert_eq!(get(&router, "/healthz").await, (StatusCode::OK, "ok\n".into()));
-        assert_eq!(get(&router, "/readyz").await, (StatusCode::OK, "ready\n".into()));
+        assert_eq!(
+            get(&router, "/healthz").await,
+            (StatusCode::OK, "ok\n".into())
+        );
+        assert_eq!(
+            get(&router, "/readyz").await,
+            (StatusCode::OK, "ready\n".into())
+        );
 
         let hook = Hook::new(
             "release",
@@ -63,8 +69,8 @@ async fn health_ready_and_metrics() {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }
         assert!(
-            text.lines()
-                .any(|l| l.starts_with("wavebump_engine_ticks_total{trigger=\"delivery\",outcome=\"ok\"}")),
+            text.lines().any(|l| l
+                .starts_with("wavebump_engine_ticks_total{trigger=\"delivery\",outcome=\"ok\"}")),
             "{text}"
         );
         // Every sample line is `name{labels} value` or `name value`.

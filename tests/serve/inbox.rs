@@ -13,9 +13,7 @@ use wavebump::server::metrics::DeliveryOutcome;
 use wavebump::server::serve::ServeOptions;
 use wavebump::store::{InboxState, Store};
 
-use super::{
-    Hook, LIBRARY, World, fixture, get, options, release, send, timed, wait_for,
-};
+use super::{Hook, LIBRARY, World, fixture, get, options, release, send, timed, wait_for};
 
 async fn count(store: &Store, state: InboxState) -> i64 {
     store.inbox_count(state).await.unwrap()
@@ -52,7 +50,11 @@ async fn a_failing_delivery_is_retried_then_parked() {
         assert_eq!(parked[0].delivery_id, "fail-1");
         assert_eq!(parked[0].attempts, 3);
         assert!(
-            parked[0].last_error.as_deref().unwrap_or("").contains("planning"),
+            parked[0]
+                .last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("planning"),
             "{parked:?}"
         );
         assert_eq!(stats.total(DeliveryOutcome::Retried), 2);
@@ -158,7 +160,11 @@ async fn a_young_release_is_scheduled_and_a_prerelease_ignored() {
         })
         .await;
         assert!(
-            scheduled.last_error.as_deref().unwrap_or("").contains("minimum_release_age"),
+            scheduled
+                .last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("minimum_release_age"),
             "{scheduled:?}"
         );
         assert!(store.rollouts().await.unwrap().is_empty());
@@ -209,9 +215,24 @@ async fn pr_commands_and_human_pushes() {
         };
 
         let cases = [
-            ("alice", "MEMBER", "/wavebump help", "wavebump understands these commands"),
-            ("alice", "MEMBER", "/wavebump retry", "Refused: cannot retry"),
-            ("mallory", "CONTRIBUTOR", "/wavebump skip", "only people with write access"),
+            (
+                "alice",
+                "MEMBER",
+                "/wavebump help",
+                "wavebump understands these commands",
+            ),
+            (
+                "alice",
+                "MEMBER",
+                "/wavebump retry",
+                "Refused: cannot retry",
+            ),
+            (
+                "mallory",
+                "CONTRIBUTOR",
+                "/wavebump skip",
+                "only people with write access",
+            ),
             ("alice", "MEMBER", "/wavebump frobnicate", "help"),
         ];
         for (i, (login, association, body, want)) in cases.into_iter().enumerate() {
@@ -245,7 +266,12 @@ async fn pr_commands_and_human_pushes() {
         let skip = Hook::new(
             "issue_comment",
             "cmd-skip",
-            &comment(pr.number, "olivia", "OWNER", "/wavebump skip not needed here"),
+            &comment(
+                pr.number,
+                "olivia",
+                "OWNER",
+                "/wavebump skip not needed here",
+            ),
         );
         send(&router, &skip).await;
         let all = wait_for("the answer", || comments(5)).await;
@@ -253,7 +279,11 @@ async fn pr_commands_and_human_pushes() {
         let target = store.targets(rollout.id).await.unwrap().remove(0);
         assert_eq!(target.state, TargetState::Skipped);
         assert!(
-            target.last_reason.as_deref().unwrap_or("").contains("olivia"),
+            target
+                .last_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("olivia"),
             "{target:?}"
         );
         wait_for("svc-b's PR", || async {

@@ -35,7 +35,9 @@ async fn release_then_check_runs_complete_the_rollout() {
         let mut again = release(LIBRARY, "v2.0.0", "2020-01-01T00:00:00Z", false);
         again["action"] = "released".into();
         assert_eq!(
-            send(&router, &Hook::new("release", "rel-2", &again)).await.0,
+            send(&router, &Hook::new("release", "rel-2", &again))
+                .await
+                .0,
             StatusCode::ACCEPTED
         );
 

@@ -223,7 +223,9 @@ pub async fn get(router: &Router, path: &str) -> (StatusCode, String) {
 
 /// One of `tests/data/webhook/` as JSON.
 pub fn fixture(name: &str) -> Value {
-    let path = crate::support::crate_root().join("tests/data/webhook").join(name);
+    let path = crate::support::crate_root()
+        .join("tests/data/webhook")
+        .join(name);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 

@@ -65,15 +65,60 @@ async fn refused_requests_leave_the_store_unchanged() {
 
         let replay = Hook::new("release", "d-1", &body);
         let cases: Vec<(&str, &Hook, StatusCode, &str)> = vec![
-            ("replayed delivery id", &replay, StatusCode::ACCEPTED, "already received"),
-            ("forged signature", &forged, StatusCode::UNAUTHORIZED, "does not match"),
-            ("missing signature", &unsigned, StatusCode::UNAUTHORIZED, "missing"),
-            ("body changed after signing", &tampered, StatusCode::UNAUTHORIZED, "does not match"),
-            ("malformed signature", &malformed_sig, StatusCode::UNAUTHORIZED, "malformed"),
-            ("oversized", &oversized, StatusCode::PAYLOAD_TOO_LARGE, "larger than"),
-            ("malformed JSON", &malformed_json, StatusCode::BAD_REQUEST, "malformed JSON"),
-            ("wrong content type", &form, StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/json"),
-            ("malformed delivery id", &bad_id, StatusCode::BAD_REQUEST, "x-github-delivery"),
+            (
+                "replayed delivery id",
+                &replay,
+                StatusCode::ACCEPTED,
+                "already received",
+            ),
+            (
+                "forged signature",
+                &forged,
+                StatusCode::UNAUTHORIZED,
+                "does not match",
+            ),
+            (
+                "missing signature",
+                &unsigned,
+                StatusCode::UNAUTHORIZED,
+                "missing",
+            ),
+            (
+                "body changed after signing",
+                &tampered,
+                StatusCode::UNAUTHORIZED,
+                "does not match",
+            ),
+            (
+                "malformed signature",
+                &malformed_sig,
+                StatusCode::UNAUTHORIZED,
+                "malformed",
+            ),
+            (
+                "oversized",
+                &oversized,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "larger than",
+            ),
+            (
+                "malformed JSON",
+                &malformed_json,
+                StatusCode::BAD_REQUEST,
+                "malformed JSON",
+            ),
+            (
+                "wrong content type",
+                &form,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "application/json",
+            ),
+            (
+                "malformed delivery id",
+                &bad_id,
+                StatusCode::BAD_REQUEST,
+                "x-github-delivery",
+            ),
         ];
         for (what, hook, status, text) in cases {
             let (got, body) = send(&router, hook).await;

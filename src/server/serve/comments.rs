@@ -119,10 +119,7 @@ pub async fn handle<F: ForgeWrite>(
 
 /// The answer to a command: the success text, the engine's refusal, or a
 /// failure (`Err`, the delivery is retried).
-fn answer(
-    done: Result<(), CommandError>,
-    ok: impl FnOnce() -> String,
-) -> Result<String, String> {
+fn answer(done: Result<(), CommandError>, ok: impl FnOnce() -> String) -> Result<String, String> {
     match done {
         Ok(()) => Ok(ok()),
         Err(CommandError::Engine(e)) => Err(e.to_string()),

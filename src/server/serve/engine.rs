@@ -38,7 +38,11 @@ impl<F: ForgeWrite> SharedEngine<F> {
     }
 
     /// Locks and [`settle`]s.
-    pub async fn tick(&self, now: Timestamp, trigger: TickTrigger) -> Result<TickReport, EngineError> {
+    pub async fn tick(
+        &self,
+        now: Timestamp,
+        trigger: TickTrigger,
+    ) -> Result<TickReport, EngineError> {
         let engine = self.lock().await;
         settle(&engine, now, trigger, &self.stats).await
     }

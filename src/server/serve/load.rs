@@ -19,8 +19,8 @@ use crate::config::Config;
 use crate::config::secret::Secret;
 use crate::ecosystem::MemTree;
 use crate::forge::{
-    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest,
-    PullRequest, PushOutcome, Release, RepoInfo,
+    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PullRequest,
+    PushOutcome, Release, RepoInfo,
 };
 use crate::server::webhook::sign;
 use crate::store::{InboxState, Store};
@@ -215,7 +215,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
         return Duration::ZERO;
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i.min(sorted.len() - 1)).copied().unwrap_or_default()
+    sorted
+        .get(i.min(sorted.len() - 1))
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Runs the load against a fresh app over a SQLite store in `dir`.
@@ -321,7 +324,10 @@ mod tests {
     fn payloads_parse_as_check_runs() {
         for i in [0, 7, 123_456] {
             let e = crate::server::events::parse("check_run", payload(i).as_bytes()).unwrap();
-            assert!(matches!(e, crate::server::events::Event::CheckRun(_)), "{e:?}");
+            assert!(
+                matches!(e, crate::server::events::Event::CheckRun(_)),
+                "{e:?}"
+            );
         }
     }
 }

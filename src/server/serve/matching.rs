@@ -59,8 +59,7 @@ pub async fn by_commit(
 ) -> Result<Option<Found>, StoreError> {
     find(store, true, |t| {
         same_repo(&t.repo, repo)
-            && (t.head_sha.as_deref() == Some(sha)
-                || t.pr_number.is_some_and(|n| prs.contains(&n)))
+            && (t.head_sha.as_deref() == Some(sha) || t.pr_number.is_some_and(|n| prs.contains(&n)))
     })
     .await
 }

@@ -207,7 +207,10 @@ async fn metrics_handler(State(s): State<MetricsState>) -> Response {
     let body = metrics::render(&s.store, &s.webhooks, &s.worker).await;
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
         .into_response()

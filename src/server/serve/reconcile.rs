@@ -25,7 +25,10 @@ pub async fn run<F: ForgeWrite>(
     now: Now,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tracing::info!(interval_ms = interval.as_millis() as u64, "reconcile loop started");
+    tracing::info!(
+        interval_ms = interval.as_millis() as u64,
+        "reconcile loop started"
+    );
     loop {
         if *shutdown.borrow() {
             break;

@@ -150,8 +150,10 @@ fn plan_in_place<F: ForgeWrite>(
         return Err("starting a rollout needs the multi-threaded tokio runtime".to_owned());
     }
     let noop = |_: usize, _: usize| {};
-    tokio::task::block_in_place(|| handle.block_on(planning::run(forge, config, Some(version), &noop)))
-        .map_err(|e| e.to_string())
+    tokio::task::block_in_place(|| {
+        handle.block_on(planning::run(forge, config, Some(version), &noop))
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// Plans, stores, starts and ticks a rollout of `version` (see the module
@@ -168,8 +170,7 @@ pub async fn start<F: ForgeWrite>(
     let rollouts = store.rollouts().await.map_err(|e| e.to_string())?;
     let ours = |library: &str| library.eq_ignore_ascii_case(&config.library.repository);
     let same_version = rollouts.iter().find(|r| {
-        ours(&r.library)
-            && semver::Version::parse(&r.to_version).is_ok_and(|v| v == *version)
+        ours(&r.library) && semver::Version::parse(&r.to_version).is_ok_and(|v| v == *version)
     });
     if let Some(r) = same_version {
         if r.state == RolloutState::Planned && r.started_by.starts_with("webhook ") {
@@ -232,10 +233,7 @@ pub async fn start<F: ForgeWrite>(
             "{version}: no repository needs a pull request"
         )));
     }
-    let id = engine
-        .create(&new, now)
-        .await
-        .map_err(|e| e.to_string())?;
+    let id = engine.create(&new, now).await.map_err(|e| e.to_string())?;
     engine
         .start(id, actor, now)
         .await
@@ -284,12 +282,54 @@ mod tests {
         let cases: Vec<(Seen, Timestamp, &str)> = vec![
             (base.clone(), t0.plus(hour), "start"),
             (base.clone(), t0, "schedule"),
-            (Seen { repository: "acme/other", ..base.clone() }, t0.plus(hour), "ignore"),
-            (Seen { source: Source::Tag, ..base.clone() }, t0.plus(hour), "ignore"),
-            (Seen { draft: true, ..base.clone() }, t0.plus(hour), "ignore"),
-            (Seen { prerelease: true, ..base.clone() }, t0.plus(hour), "ignore"),
-            (Seen { tag: "v2.0.0-rc.1", ..base.clone() }, t0.plus(hour), "ignore"),
-            (Seen { tag: "release-2", ..base.clone() }, t0.plus(hour), "ignore"),
+            (
+                Seen {
+                    repository: "acme/other",
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
+            (
+                Seen {
+                    source: Source::Tag,
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
+            (
+                Seen {
+                    draft: true,
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
+            (
+                Seen {
+                    prerelease: true,
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
+            (
+                Seen {
+                    tag: "v2.0.0-rc.1",
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
+            (
+                Seen {
+                    tag: "release-2",
+                    ..base.clone()
+                },
+                t0.plus(hour),
+                "ignore",
+            ),
         ];
         for (i, (seen, now, want)) in cases.into_iter().enumerate() {
             let got = decide(&c, &seen, now);
@@ -312,7 +352,10 @@ mod tests {
             tag: "v2.0.0-rc.1",
             ..base
         };
-        assert!(matches!(decide(&tags, &rc, t0.plus(hour)), Decision::Start(_)));
+        assert!(matches!(
+            decide(&tags, &rc, t0.plus(hour)),
+            Decision::Start(_)
+        ));
     }
 
     #[test]
