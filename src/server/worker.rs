@@ -232,8 +232,9 @@ impl<H: DeliveryHandler> Worker<H> {
         }
     }
 
-    /// Writes the outcome; a store failure leaves the delivery pending (it
-    /// is handled again later) and is logged.
+    /// Writes the outcome (`note`: the reason and when the delivery is due
+    /// again, for the outcomes that keep it); a store failure leaves the
+    /// delivery pending (it is handled again later) and is logged.
     async fn outcome(
         &self,
         record: &InboxRecord,
@@ -241,15 +242,11 @@ impl<H: DeliveryHandler> Worker<H> {
         note: Option<(&str, Timestamp)>,
     ) {
         self.stats.record(&record.event, outcome);
-        let written = match (outcome, note) {
-            (DeliveryOutcome::Processed | DeliveryOutcome::Ignored, _) | (_, None) => {
-                self.store.inbox_processed(record.id).await
-            }
-            (DeliveryOutcome::Parked, Some((why, at))) => {
-                self.store.inbox_failed(record.id, why, at, true).await
-            }
-            (DeliveryOutcome::Scheduled | DeliveryOutcome::Retried, Some((why, at))) => {
-                self.store.inbox_failed(record.id, why, at, false).await
+        let written = match note {
+            None => self.store.inbox_processed(record.id).await,
+            Some((why, at)) => {
+                let park = outcome == DeliveryOutcome::Parked;
+                self.store.inbox_failed(record.id, why, at, park).await
             }
         };
         if let Err(e) = written {
