@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod cli_demo;
 pub mod cli_plan;
 pub mod config;
 pub mod demo;
