@@ -18,4 +18,5 @@ pub mod planning;
 pub mod render;
 pub mod report;
 pub mod rollout;
+pub mod server;
 pub mod store;

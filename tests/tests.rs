@@ -13,3 +13,4 @@ mod plan;
 mod pr;
 mod rollout;
 mod store;
+mod webhook;
