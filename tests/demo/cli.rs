@@ -33,7 +33,10 @@ fn a_kept_run_completes_and_leaves_its_records() {
     assert!(stdout.starts_with("Plan: core-utils → 2.0.0\n"), "{stdout}");
     assert!(stdout.contains("COMPLETED"), "{stdout}");
     assert!(stdout.contains("\n  real time: "), "{stdout}");
-    assert!(text(&out.stderr).contains(dir.to_str().unwrap()), "paths go to stderr");
+    assert!(
+        text(&out.stderr).contains(dir.to_str().unwrap()),
+        "paths go to stderr"
+    );
     assert!(
         stdout
             .lines()
