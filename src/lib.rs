@@ -17,4 +17,5 @@ pub mod planning;
 pub mod render;
 pub mod report;
 pub mod rollout;
+pub mod status;
 pub mod store;
