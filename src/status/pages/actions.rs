@@ -73,7 +73,7 @@ async fn act(
 ) -> Response {
     let who = match session::authorise(&state, &headers, f.get("csrf").map(String::as_str)) {
         Ok(s) => s,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let Ok(id) = id.parse::<i64>() else {
         return refusal(StatusCode::NOT_FOUND, "expected a rollout number");

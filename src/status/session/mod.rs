@@ -115,24 +115,38 @@ pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> 
     state.sessions.get(cookie(headers, SESSION_COOKIE)?)
 }
 
+/// Why an action was refused (nothing was changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    NoSession,
+    BadCsrf,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::NoSession => refusal(
+                StatusCode::UNAUTHORIZED,
+                "log in with an operator token to act on a rollout",
+            ),
+            Refused::BadCsrf => refusal(
+                StatusCode::FORBIDDEN,
+                "the form's CSRF token is missing or wrong: reload the page and try again",
+            ),
+        }
+    }
+}
+
 /// The operator allowed to act: a live session and its CSRF token.
 pub fn authorise(
     state: &StatusState,
     headers: &HeaderMap,
     csrf: Option<&str>,
-) -> Result<SessionInfo, Response> {
-    let Some(session) = current(state, headers) else {
-        return Err(refusal(
-            StatusCode::UNAUTHORIZED,
-            "log in with an operator token to act on a rollout",
-        ));
-    };
+) -> Result<SessionInfo, Refused> {
+    let session = current(state, headers).ok_or(Refused::NoSession)?;
     match csrf {
         Some(t) if ct_eq(t, &session.csrf) => Ok(session),
-        _ => Err(refusal(
-            StatusCode::FORBIDDEN,
-            "the form's CSRF token is missing or wrong: reload the page and try again",
-        )),
+        _ => Err(Refused::BadCsrf),
     }
 }
 
@@ -170,6 +184,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[derive(Serialize)]
 struct LoginPage {
+    title: &'static str,
     login_csrf: String,
     next: String,
     error: Option<String>,
@@ -187,6 +202,7 @@ fn login_page(
         return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
     };
     let page = LoginPage {
+        title: "Log in",
         login_csrf: token.clone(),
         next,
         error: error.map(str::to_owned),
@@ -276,7 +292,7 @@ async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
         state.sessions.remove(id);

@@ -65,11 +65,9 @@ impl Progress {
             }
         }
         let done = p.merged + p.passed;
-        p.percent_done = if p.total == 0 {
-            0
-        } else {
-            u32::try_from(done * 100 / p.total).unwrap_or(100)
-        };
+        p.percent_done = (done * 100)
+            .checked_div(p.total)
+            .map_or(0, |v| u32::try_from(v).unwrap_or(100));
         let mut x = 0.0;
         for (class, n) in [
             ("merged", p.merged),
@@ -105,7 +103,7 @@ pub struct RolloutSummary {
     pub started_by: String,
     pub started: TimeView,
     pub updated: TimeView,
-    /// Pause or halt reason, or why it completed/aborted.
+    /// Pause or halt reason, or why it aborted (none while running).
     pub reason: Option<String>,
 }
 
@@ -128,7 +126,12 @@ pub fn summary(
         started_by: rollout.started_by.clone(),
         started: TimeView::new(rollout.created_at, now),
         updated: TimeView::new(rollout.updated_at, now),
-        reason: rollout.reason.clone(),
+        // A running rollout's reason is the gate's last wait message,
+        // shown fresh as the gate status instead.
+        reason: rollout
+            .reason
+            .clone()
+            .filter(|_| !matches!(rollout.state, RolloutState::Running | RolloutState::Planned)),
     }
 }
 
