@@ -15,11 +15,147 @@ fn main() {
     if wanted("manifests") {
         manifests_per_second();
     }
+    if wanted("github") {
+        github_figures();
+    }
     if wanted("plan") {
         for repos in [1_000, 5_000] {
             plan_figures(repos);
         }
     }
+}
+
+/// The in-process fake GitHub of the test suite, reused here to count API
+/// requests (test code, compiled into the bench only).
+#[allow(dead_code, unused_imports, clippy::all)]
+#[path = "../tests/support/fake_github/mod.rs"]
+pub mod fake_github;
+#[allow(dead_code, unused_imports, clippy::all)]
+#[path = "../tests/support/org.rs"]
+pub mod org;
+
+pub mod support {
+    pub use super::{fake_github, org};
+
+    pub fn crate_root() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+}
+
+/// API requests per repository for discovery (cold and warm), per PR, and
+/// the wall time of opening 40 PRs with real pushes, against the fake.
+fn github_figures() {
+    use std::sync::Arc;
+    use support::fake_github::{self, FakeGitHub};
+    use wavebump::config::secret::Secret;
+    use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, MemoryEtagCache};
+    use wavebump::forge::{BranchPush, ForgeWrite, NewPullRequest};
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let org = support::org::generate(40, 1);
+        let fake = FakeGitHub::start().await;
+        fake.install("acme");
+        let repos = fake.load_dir("acme", org.path());
+        let cache = tempfile::tempdir().expect("tempdir");
+        let mut options = GitHubOptions::new(
+            fake.url(),
+            "acme",
+            GitHubAuth::App {
+                app_id: fake_github::APP_ID,
+                private_key_pem: Secret::new(fake_github::app_private_key()),
+                installation_id: None,
+            },
+        );
+        options.cache = Arc::new(MemoryEtagCache::new());
+        options.git_cache_dir = cache.path().to_path_buf();
+        // The org-wide write budget (20/min by default) is what paces real
+        // rollouts; it is lifted here to measure the work itself.
+        options.writes_per_minute = 100_000;
+        let forge = GitHubForge::connect(options).await.expect("connect");
+        let config = wavebump::config::Config::parse(
+            wavebump::cli_plan::DEMO_CONFIG,
+            "demo.yaml",
+        )
+        .expect("config");
+
+        fake.clear_requests();
+        let outcome = wavebump::planning::run(&forge, &config, None, &|_, _| {})
+            .await
+            .expect("plan");
+        let api = fake.count(|r| !r.is_auth());
+        let blobs = fake.count(|r| r.path.contains("/git/blobs/"));
+        let n = repos.len() as f64;
+        println!(
+            "github discovery cold: {api} requests for {} repos ({blobs} manifest blobs): {:.2}/repo (goal <= 2 + 1 per manifest = {:.2}/repo)",
+            repos.len(),
+            api as f64 / n,
+            2.0 + blobs as f64 / n
+        );
+        fake.clear_requests();
+        wavebump::planning::run(&forge, &config, None, &|_, _| {})
+            .await
+            .expect("plan");
+        let counted = fake.count(|r| !r.is_auth() && r.is_counted());
+        let all = fake.count(|r| !r.is_auth());
+        println!(
+            "github discovery warm: {all} requests, {counted} counted (the rest 304): {:.2} counted/repo (goal <= 0.1)",
+            counted as f64 / n
+        );
+
+        // 40 PRs with real pushes.
+        let to = semver::Version::new(2, 0, 0);
+        let library = wavebump::planning::library_names(&config);
+        let mut work = Vec::new();
+        for scan in &outcome.discovery.repos {
+            if scan.targets.iter().all(|t| t.splices.is_empty()) {
+                continue;
+            }
+            work.push(format!("acme/{}", scan.repo));
+        }
+        fake.clear_requests();
+        let start = Instant::now();
+        let mut opened = 0;
+        for full in &work {
+            let tree = wavebump::forge::Forge::read_tree(&forge, full).await.expect("tree");
+            let report = wavebump::ecosystem::scan(&tree, &library, &to);
+            let splices: Vec<_> = report.targets.iter().flat_map(|t| t.splices.clone()).collect();
+            let files = wavebump::ecosystem::apply_splices(&tree, &splices).expect("splices");
+            let push = BranchPush {
+                branch: "wavebump/core-utils-2.0.0".into(),
+                base_branch: "main".into(),
+                files: files.into_iter().collect(),
+                message: "Bump core-utils to 2.0.0".into(),
+                expected_head: None,
+                lock_refresh: vec![],
+            };
+            forge.push_branch(full, &push).await.expect("push");
+            forge
+                .create_pr(
+                    full,
+                    &NewPullRequest {
+                        head_branch: push.branch.clone(),
+                        base_branch: "main".into(),
+                        title: "Bump core-utils to 2.0.0".into(),
+                        body: "wavebump".into(),
+                        draft: false,
+                        labels: vec!["dependencies".into()],
+                        reviewers: vec![],
+                        team_reviewers: vec![],
+                    },
+                )
+                .await
+                .expect("pr");
+            opened += 1;
+        }
+        let wall = start.elapsed();
+        let api = fake.count(|r| !r.is_auth());
+        println!(
+            "github PRs: {opened} PRs opened with real pushes in {:.2} s (goal 40 in < 5 s); {:.1} API requests per PR incl. reading the tree (goal <= 6 for opening)",
+            wall.as_secs_f64(),
+            api as f64 / opened.max(1) as f64
+        );
+    });
 }
 
 /// Peak resident set size of the largest waited-for child, in MiB.

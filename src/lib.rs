@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod cli_demo;
 pub mod cli_plan;
 pub mod config;
 pub mod demo;
@@ -17,5 +18,6 @@ pub mod planning;
 pub mod render;
 pub mod report;
 pub mod rollout;
+pub mod server;
 pub mod status;
 pub mod store;

@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod config;
+mod demo;
 mod ecosystems;
 mod git;
 mod github;
@@ -13,3 +14,4 @@ mod plan;
 mod pr;
 mod rollout;
 mod store;
+mod webhook;

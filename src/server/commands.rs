@@ -1,0 +1,320 @@
+//! The `/wavebump ...` comment-command grammar. Pure: text in, commands out.
+//!
+//! Grammar (one command per line; a comment may hold several):
+//!
+//! ```text
+//! line    := ws* "/wavebump" (ws+ command)? ws*
+//! command := "retry" | "help" | "skip" (ws+ reason)?
+//! ```
+//!
+//! - The prefix and the sub-command are matched case-insensitively; the
+//!   prefix must be followed by whitespace or the end of the line
+//!   (`/wavebumpy` is not a command).
+//! - Lines inside fenced code blocks (```` ``` ```` or `~~~`) and quoted
+//!   lines (`> ...`) are ignored, so quoting a command does not run it.
+//! - `retry` and `help` take no argument; `skip` takes an optional free-text
+//!   reason (the rest of the line, at most [`MAX_REASON_CHARS`] characters).
+//!
+//! Invariant: parsing never panics and never fails as a whole: each
+//! command line yields a [`Command`] or a [`CommandError`] whose message is
+//! meant to be posted back to the person as a comment.
+
+use std::fmt;
+
+/// The command prefix.
+pub const PREFIX: &str = "/wavebump";
+/// A longer `skip` reason is cut to this many characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// The sub-commands, for help and suggestions.
+pub const SUBCOMMANDS: [&str; 3] = ["retry", "skip", "help"];
+
+/// A command on one of wavebump's PRs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Retry this target (reopen, rebase, rerun).
+    Retry,
+    /// Skip this target in the rollout, with an optional reason.
+    Skip {
+        /// The rest of the line, trimmed; `None` when empty.
+        reason: Option<String>,
+    },
+    /// Answer with the list of commands.
+    Help,
+}
+
+/// A line that starts with `/wavebump` but is not a valid command; the
+/// message is written for the person who typed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandError {
+    /// The 1-based line of the comment.
+    pub line: usize,
+    /// What is wrong and what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// The help text wavebump answers `/wavebump help` with (Markdown).
+pub fn help_text() -> &'static str {
+    "wavebump understands these commands, one per line, from people with write access:\n\
+     \n\
+     - `/wavebump retry`: retry this pull request (refresh the branch, rerun CI)\n\
+     - `/wavebump skip [reason]`: leave this repository out of the rollout\n\
+     - `/wavebump help`: this message\n"
+}
+
+/// Every command line of a comment body, in order.
+pub fn parse_commands(body: &str) -> Vec<Result<Command, CommandError>> {
+    let mut out = Vec::new();
+    let mut fence: Option<&str> = None;
+    for (i, line) in body.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(open) = fence {
+            if trimmed.starts_with(open) {
+                fence = None;
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") {
+            fence = Some("```");
+            continue;
+        }
+        if trimmed.starts_with("~~~") {
+            fence = Some("~~~");
+            continue;
+        }
+        if trimmed.starts_with('>') {
+            continue;
+        }
+        if let Some(rest) = strip_prefix(trimmed) {
+            out.push(parse_line(rest).map_err(|message| CommandError {
+                line: i + 1,
+                message,
+            }));
+        }
+    }
+    out
+}
+
+/// The text after `/wavebump` when the line is a command line.
+fn strip_prefix(line: &str) -> Option<&str> {
+    let head = line.get(..PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let rest = line.get(PREFIX.len()..)?;
+    match rest.chars().next() {
+        None => Some(rest),
+        Some(c) if c.is_whitespace() => Some(rest),
+        Some(_) => None,
+    }
+}
+
+fn parse_line(rest: &str) -> Result<Command, String> {
+    let rest = rest.trim();
+    let (word, args) = match rest.split_once(char::is_whitespace) {
+        Some((w, a)) => (w, a.trim()),
+        None => (rest, ""),
+    };
+    if word.is_empty() {
+        return Err(format!(
+            "`{PREFIX}` needs a command: {}. Try `{PREFIX} help`.",
+            list()
+        ));
+    }
+    let lower = word.to_lowercase();
+    let no_args = |cmd: Command| {
+        if args.is_empty() {
+            Ok(cmd)
+        } else {
+            Err(format!(
+                "`{PREFIX} {lower}` takes no arguments (found `{}`).",
+                clip(args, 60)
+            ))
+        }
+    };
+    match lower.as_str() {
+        "retry" => no_args(Command::Retry),
+        "help" => no_args(Command::Help),
+        "skip" => Ok(Command::Skip {
+            reason: (!args.is_empty()).then(|| args.chars().take(MAX_REASON_CHARS).collect()),
+        }),
+        _ => {
+            let hint = suggestion(&lower)
+                .map(|s| format!(" Did you mean `{PREFIX} {s}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown command `{PREFIX} {}`.{hint} Known commands: {}.",
+                clip(word, 40),
+                list()
+            ))
+        }
+    }
+}
+
+fn list() -> String {
+    SUBCOMMANDS
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn clip(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    // Backticks would break the inline code span of the answer.
+    out.replace('`', "'")
+}
+
+/// The closest sub-command within edit distance 2.
+fn suggestion(word: &str) -> Option<&'static str> {
+    if word.chars().count() > 32 {
+        return None;
+    }
+    SUBCOMMANDS
+        .iter()
+        .map(|s| (levenshtein(word, s), *s))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, s)| s)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(usize::MAX) + usize::from(ca != *cb);
+            let del = prev
+                .get(j + 1)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
+            let ins = cur.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(body: &str) -> Result<Command, String> {
+        let mut all = parse_commands(body);
+        assert_eq!(all.len(), 1, "{body:?} -> {all:?}");
+        all.remove(0).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn valid_commands() {
+        let skip = |r: Option<&str>| Command::Skip {
+            reason: r.map(str::to_owned),
+        };
+        let cases = [
+            ("/wavebump retry", Command::Retry),
+            ("/wavebump help", Command::Help),
+            ("/wavebump skip", skip(None)),
+            ("/wavebump skip   ", skip(None)),
+            (
+                "/wavebump skip flaky integration suite",
+                skip(Some("flaky integration suite")),
+            ),
+            ("  /wavebump   retry  ", Command::Retry),
+            ("/WaveBump RETRY", Command::Retry),
+            ("/wavebump\tretry", Command::Retry),
+            ("/wavebump retry\r\n", Command::Retry),
+            ("Thanks!\n/wavebump retry\nbye", Command::Retry),
+        ];
+        for (body, want) in cases {
+            assert_eq!(one(body), Ok(want), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn not_commands() {
+        let cases = [
+            "",
+            "please retry",
+            "run /wavebump retry",
+            "/wavebumpy retry",
+            "/wavebump-retry",
+            "> /wavebump retry",
+            "```\n/wavebump retry\n```",
+            "~~~sh\n/wavebump skip\n~~~",
+            "`/wavebump retry`",
+            "/wave",
+            "é/wavebump retry",
+        ];
+        for body in cases {
+            assert_eq!(parse_commands(body), vec![], "{body:?}");
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let cases = [
+            ("/wavebump", "`/wavebump` needs a command"),
+            ("/wavebump   ", "`/wavebump` needs a command"),
+            ("/wavebump rety", "Did you mean `/wavebump retry`?"),
+            ("/wavebump skp", "Did you mean `/wavebump skip`?"),
+            (
+                "/wavebump merge",
+                "unknown command `/wavebump merge`. Known commands: `retry`, `skip`, `help`.",
+            ),
+            (
+                "/wavebump retry now",
+                "`/wavebump retry` takes no arguments (found `now`).",
+            ),
+            ("/wavebump help me", "`/wavebump help` takes no arguments"),
+            ("/wavebump `rm`", "unknown command `/wavebump 'rm'`"),
+        ];
+        for (body, want) in cases {
+            let err = one(body).unwrap_err();
+            assert!(err.contains(want), "{body:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn several_commands_and_lines() {
+        let body =
+            "/wavebump retry\n```\n/wavebump skip\n```\ntext\n/wavebump nope\n/wavebump help";
+        let got = parse_commands(body);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], Ok(Command::Retry));
+        assert_eq!(got[1].as_ref().unwrap_err().line, 6);
+        assert_eq!(got[2], Ok(Command::Help));
+    }
+
+    #[test]
+    fn long_reason_is_cut() {
+        let body = format!("/wavebump skip {}", "x".repeat(2000));
+        let Ok(Command::Skip { reason: Some(r) }) = one(&body) else {
+            panic!("not a skip");
+        };
+        assert_eq!(r.chars().count(), MAX_REASON_CHARS);
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(levenshtein("", ""), 0);
+        assert_eq!(levenshtein("retry", "retry"), 0);
+        assert_eq!(levenshtein("rety", "retry"), 1);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(suggestion("zzzzzz"), None);
+    }
+}
