@@ -19,4 +19,5 @@ pub mod render;
 pub mod report;
 pub mod rollout;
 pub mod server;
+pub mod status;
 pub mod store;

@@ -9,6 +9,7 @@ mod ecosystems;
 mod git;
 mod github;
 mod org;
+mod pages;
 mod plan;
 mod pr;
 mod rollout;
