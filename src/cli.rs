@@ -131,6 +131,10 @@ pub struct DemoArgs {
     /// Default: a temporary directory, removed at the end.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Serve the status page on ADDR (e.g. 127.0.0.1:8080) while the demo
+    /// runs, and keep serving it after the rollout completes until Ctrl-C.
+    #[arg(long, value_name = "ADDR", conflicts_with = "generate")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 impl InspectArgs {

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use crate::cli::DemoArgs;
 use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
+use crate::status::{OperatorAction, OperatorCommands, StatusState, status_router};
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -84,6 +85,13 @@ async fn run_demo(dir: &Path, args: &DemoArgs, options: DemoOptions, keep: bool)
         Ok(d) => d,
         Err(e) => return fail(1, e),
     };
+    let server = match args.serve {
+        Some(addr) => match serve_status(addr, &demo).await {
+            Ok(s) => Some(s),
+            Err(e) => return fail(1, e),
+        },
+        None => None,
+    };
     let outcome = match demo.run(&mut out).await {
         Ok(o) => o,
         Err(e) => return fail(1, e),
@@ -100,8 +108,69 @@ async fn run_demo(dir: &Path, args: &DemoArgs, options: DemoOptions, keep: bool)
             dir.display()
         );
     }
+    if let Some((addr, task)) = server {
+        eprintln!("the status page stays at http://{addr}/ until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        task.abort();
+    }
     demo.store().close().await;
     ExitCode::SUCCESS
+}
+
+/// The demo's operator is scripted: the page is read-only.
+struct ReadOnly;
+
+impl OperatorCommands for ReadOnly {
+    fn apply(
+        &self,
+        _rollout_id: i64,
+        _action: OperatorAction,
+        _operator: &str,
+    ) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async {
+            Err("the demo's operator is scripted: actions are disabled on its page".to_string())
+        })
+    }
+}
+
+/// Serve the status page over the demo's store on `addr`; the page follows
+/// the run live (a change is announced every half second).
+async fn serve_status(
+    addr: std::net::SocketAddr,
+    demo: &Demo,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let (changes, _) = tokio::sync::broadcast::channel(64);
+    let state = StatusState::new(
+        demo.store().clone(),
+        std::sync::Arc::new(ReadOnly),
+        changes.clone(),
+        Vec::new(),
+        true,
+        None,
+    );
+    let clock = demo.clock();
+    let state = state.with_clock(std::sync::Arc::new(move || clock.now()));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("--serve {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let rollout = demo.rollout_id();
+    let app = status_router(state);
+    let task = tokio::spawn(async move {
+        let ticker = async {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                let _ = changes.send(rollout);
+            }
+        };
+        tokio::select! {
+            _ = axum::serve(listener, app) => {}
+            _ = ticker => {}
+        }
+    });
+    eprintln!("status page: http://{local}/rollouts/{rollout}");
+    Ok((local, task))
 }
 
 fn generate_only(dir: &Path, opts: &GenerateOptions) -> ExitCode {

@@ -228,6 +228,11 @@ impl Demo {
         self.clock.now()
     }
 
+    /// The simulated clock (shared: pages follow the demo's time).
+    pub fn clock(&self) -> Arc<SimClock> {
+        self.clock.clone()
+    }
+
     /// Start the rollout and drive it to completion, printing progress and
     /// the summary to `out`.
     pub async fn run(&self, out: &mut dyn Write) -> Result<DemoOutcome, DemoError> {
