@@ -28,9 +28,14 @@ pub enum Command {
         after_help = "Examples:\n  wavebump plan\n  wavebump plan --config config.example.yaml --local ./org --format markdown\n  wavebump plan --local ./org --to 2.1.0 --diff"
     )]
     Plan(PlanArgs),
-    /// The example organisation: `--generate DIR` writes it as git
-    /// repositories for anyone to plan against.
-    #[command(after_help = "Example:\n  wavebump demo --generate ./org --repos 40 --seed 1")]
+    /// The whole product on local disk, no GitHub account needed: generates
+    /// the example organisation, plans it, and rolls the new major out in
+    /// CI-gated waves through the local forge with simulated CI (a flaky
+    /// repository, a real break, an operator who retries and skips), then
+    /// prints a summary. `--generate DIR` only writes the organisation.
+    #[command(
+        after_help = "Examples:\n  wavebump demo\n  wavebump demo --repos 80 --seed 7 --speed 5000\n  wavebump demo --dir ./demo-org   # keep repositories, PR records and wavebump.db\n  wavebump demo --generate ./org --repos 40 --seed 1"
+    )]
     Demo(DemoArgs),
     /// Print every requirement of the library in a checkout: ecosystem, path,
     /// line, requirement, locked version, classification and the rewrite.
@@ -117,16 +122,29 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Write the example organisation's repositories into DIR (created;
-    /// must be empty).
-    #[arg(long, value_name = "DIR")]
-    pub generate: PathBuf,
+    /// Only write the example organisation's repositories into DIR
+    /// (created; must be empty) and stop: no rollout.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "speed"])]
+    pub generate: Option<PathBuf>,
     /// How many repositories (the hand-written core is always included).
     #[arg(long, default_value_t = 40)]
     pub repos: usize,
-    /// Seed of the generated filler.
+    /// Seed of the generated filler and of the simulated CI's durations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Simulated seconds per real second (the rollout takes hours of
+    /// simulated time: CI runs, soaks, an operator's reaction).
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SPEED, value_name = "X")]
+    pub speed: f64,
+    /// Run in DIR (created; must be empty) and keep it: the bare
+    /// repositories, the PR records (.wavebump/pulls.json) and wavebump.db.
+    /// Default: a temporary directory, removed at the end.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Serve the status page on ADDR (e.g. 127.0.0.1:8080) while the demo
+    /// runs, and keep serving it after the rollout completes until Ctrl-C.
+    #[arg(long, value_name = "ADDR", conflicts_with = "generate")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 impl InspectArgs {
@@ -165,7 +183,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Inspect(args) => run_inspect(&args),
         Command::Plan(args) => crate::cli_plan::run(&args),
-        Command::Demo(args) => crate::cli_plan::run_demo(&args),
+        Command::Demo(args) => crate::cli_demo::run(&args),
         Command::Serve(args) => crate::cli_serve::run(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;

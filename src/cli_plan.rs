@@ -1,5 +1,4 @@
-//! `wavebump plan` and `wavebump demo --generate`: argument handling and
-//! output around `planning::run`.
+//! `wavebump plan`: argument handling and output around `planning::run`.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -7,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{DemoArgs, Format, PlanArgs};
+use crate::cli::{Format, PlanArgs};
 use crate::config::Config;
 use crate::demo::{self, GenerateOptions};
 use crate::ecosystem::{SourceTree, apply_splices};
@@ -192,30 +191,4 @@ pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, Str
         }
     }
     Ok(out)
-}
-
-pub fn run_demo(args: &DemoArgs) -> ExitCode {
-    let opts = GenerateOptions {
-        repos: args.repos,
-        seed: args.seed,
-    };
-    let scratch = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => return fail(1, format!("cannot create a temporary directory: {e}")),
-    };
-    if let Err(e) = crate::git::isolate_global_config(scratch.path()) {
-        return fail(1, e);
-    }
-    match demo::generate(&args.generate, &opts) {
-        Ok(specs) => {
-            println!(
-                "wrote {} repositories to {}; plan them with:\n  wavebump plan --config config.example.yaml --local {}",
-                specs.len(),
-                args.generate.display(),
-                args.generate.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(1, e),
-    }
 }

@@ -86,6 +86,13 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(2, format!("refusing to start: {e}")),
     };
+    let operators = match config
+        .server
+        .load_operator_tokens(|k| std::env::var(k).ok())
+    {
+        Ok(o) => o,
+        Err(e) => return fail(2, format!("refusing to start: {e}")),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -100,12 +107,13 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     };
     options.worker.max_attempts = args.max_attempts;
     let listen = args.listen.unwrap_or(config.server.listen);
-    runtime.block_on(run_async(config, secrets, options, listen))
+    runtime.block_on(run_async(config, secrets, operators, options, listen))
 }
 
 async fn run_async(
     config: Config,
     secrets: Vec<crate::config::secret::Secret>,
+    operators: Vec<crate::config::secret::OperatorToken>,
     options: ServeOptions,
     listen: SocketAddr,
 ) -> ExitCode {
@@ -130,6 +138,7 @@ async fn run_async(
         store = store.describe(),
         org = forge.org(),
         secrets = secrets.len(),
+        operators = operators.len(),
         tick_interval_ms = options.tick_interval.as_millis() as u64,
         "wavebump serve started"
     );
@@ -138,6 +147,7 @@ async fn run_async(
         store: store.clone(),
         forge,
         secrets,
+        operators,
         options,
     });
     let served = serve::serve(listener, app, shutdown_signal()).await;

@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod cli;
+pub mod cli_demo;
 pub mod cli_plan;
 pub mod cli_serve;
 pub mod config;
@@ -19,4 +20,5 @@ pub mod render;
 pub mod report;
 pub mod rollout;
 pub mod server;
+pub mod status;
 pub mod store;

@@ -4,10 +4,12 @@ mod support;
 
 mod cli;
 mod config;
+mod demo;
 mod ecosystems;
 mod git;
 mod github;
 mod org;
+mod pages;
 mod plan;
 mod pr;
 mod rollout;

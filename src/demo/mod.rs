@@ -4,13 +4,25 @@
 //!
 //! Invariant: the same options give byte-identical repositories (fixed
 //! authors and timestamps, a seeded generator, git config isolated).
+//!
+//! `wavebump demo` (`run`): the organisation as bare repositories behind a
+//! `LocalForge`, simulated CI (`ci`), the real planner, store and engine,
+//! driven by a simulated clock; progress and summary lines (`transcript`).
 
+pub mod ci;
 mod fleet;
 mod rng;
+mod run;
+mod transcript;
 
 use std::path::Path;
 
 pub use fleet::{RepoSpec, fleet};
+pub use run::{DEFAULT_SPEED, Demo, DemoError, DemoOptions, DemoOutcome, START, Summary};
+pub use transcript::duration as format_duration;
+
+/// The configuration the demo organisation is planned and rolled out with.
+pub const CONFIG: &str = include_str!("demo.yaml");
 
 use crate::git::{self, Author, GitError};
 
@@ -36,9 +48,28 @@ const AUTHOR: Author<'static> = Author {
     time: 1_767_225_600,
 };
 
+/// How the repositories are laid out on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `NAME/` with a checked-out work tree (to look at).
+    WorkTree,
+    /// `NAME.git/`, bare (a forge's side: pushes to the default branch
+    /// leave no stale work tree behind).
+    Bare,
+}
+
 /// Write the organisation under `dir` (created; must be empty or absent):
 /// one git repository per subdirectory. Returns the repositories written.
 pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<Vec<RepoSpec>, GitError> {
+    generate_with(dir, opts, Layout::WorkTree)
+}
+
+/// [`generate`] with a chosen [`Layout`].
+pub fn generate_with(
+    dir: &Path,
+    opts: &GenerateOptions,
+    layout: Layout,
+) -> Result<Vec<RepoSpec>, GitError> {
     let io_err = |e: std::io::Error| GitError {
         repo: dir.display().to_string(),
         op: "create directory",
@@ -53,14 +84,21 @@ pub fn generate(dir: &Path, opts: &GenerateOptions) -> Result<Vec<RepoSpec>, Git
         });
     }
     let specs = fleet(opts);
+    let create = |repo_dir: &Path, files: &crate::ecosystem::MemTree, message: &str| match layout {
+        Layout::WorkTree => git::create_repository(repo_dir, files, message, &AUTHOR),
+        Layout::Bare => git::create_bare_repository(repo_dir, files, message, &AUTHOR).map(|_| ()),
+    };
     for spec in &specs {
-        let repo_dir = dir.join(&spec.name);
+        let repo_dir = match layout {
+            Layout::WorkTree => dir.join(&spec.name),
+            Layout::Bare => dir.join(format!("{}.git", spec.name)),
+        };
         let mut history = spec.history.iter();
         let Some((first_tag, first)) = history.next() else {
-            git::create_repository(&repo_dir, &spec.files, "Initial commit", &AUTHOR)?;
+            create(&repo_dir, &spec.files, "Initial commit")?;
             continue;
         };
-        git::create_repository(&repo_dir, first, "Release", &AUTHOR)?;
+        create(&repo_dir, first, "Release")?;
         git::tag_head(&repo_dir, first_tag)?;
         for (tag, files) in history {
             git::commit_tree(&repo_dir, files, &format!("Release {tag}"), &AUTHOR)?;

@@ -62,6 +62,8 @@ pub enum TickTrigger {
     Reconcile,
     /// A delivery (CI, pull request, release, command).
     Delivery,
+    /// An operator's action on the status page.
+    Operator,
 }
 
 impl TickTrigger {
@@ -70,6 +72,7 @@ impl TickTrigger {
         match self {
             TickTrigger::Reconcile => "reconcile",
             TickTrigger::Delivery => "delivery",
+            TickTrigger::Operator => "operator",
         }
     }
 }

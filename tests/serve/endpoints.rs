@@ -4,7 +4,10 @@
 
 use axum::http::StatusCode;
 use wavebump::config::secret::Secret;
+use wavebump::rollout::{RolloutState, Timestamp};
+use wavebump::server::serve::LockedCommands;
 use wavebump::server::webhook::sign;
+use wavebump::status::{OperatorAction, OperatorCommands};
 
 use super::{Hook, LIBRARY, World, get, options, release, send, timed, wait_for};
 
@@ -14,6 +17,7 @@ async fn health_ready_and_metrics() {
         let world = World::new("").await;
         let (app, store) = world.app(options()).await;
         let router = app.router.clone();
+        let engine = app.engine.clone();
         let running = app.background.start();
 
         assert_eq!(
@@ -78,6 +82,32 @@ async fn health_ready_and_metrics() {
             let (_, value) = line.rsplit_once(' ').unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
+
+        // The status page is mounted; its operator actions go through the
+        // engine lock (refusals worded by the engine).
+        assert_eq!(get(&router, "/login").await.0, StatusCode::OK);
+        assert_ne!(get(&router, "/api/rollouts").await.0, StatusCode::NOT_FOUND);
+        let commands = LockedCommands {
+            engine,
+            now: std::sync::Arc::new(Timestamp::now),
+        };
+        let id = store.rollouts().await.unwrap()[0].id;
+        let pause = OperatorAction::Pause {
+            reason: "lunch".into(),
+        };
+        commands.apply(id, pause.clone(), "olivia").await.unwrap();
+        let r = store.rollout(id).await.unwrap().unwrap();
+        assert_eq!(r.state, RolloutState::Paused);
+        let refused = commands.apply(id, pause, "olivia").await.unwrap_err();
+        assert!(refused.contains("cannot pause"), "{refused}");
+        commands
+            .apply(id, OperatorAction::Resume, "olivia")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.rollout(id).await.unwrap().unwrap().state,
+            RolloutState::Running
+        );
 
         running.stop().await;
         // The store goes away: not ready, still alive, metrics say so.

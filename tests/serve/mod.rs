@@ -145,6 +145,7 @@ impl World {
             store: store.clone(),
             forge: self.forge().await,
             secrets: vec![Secret::new("an-old-secret"), Secret::new(SECRET)],
+            operators: vec![],
             options,
         });
         (app, store)

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod conformance;
 pub mod fake_github;
 pub mod git_http;

@@ -92,7 +92,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
             Event::PullRequest(pr) => self.pull_request(&pr, &actor, now).await,
             Event::IssueComment(c) => {
                 let engine = self.engine.lock().await;
-                comments::handle(&engine, &c, &self.bot_login, now, self.engine.stats()).await
+                comments::handle(&engine, &c, &self.bot_login, now, self.engine.ctx()).await
             }
             Event::Installation(i) => {
                 tracing::info!(
@@ -151,7 +151,7 @@ impl<F: ForgeWrite> Applier<F> {
                     &version,
                     actor,
                     now,
-                    self.engine.stats(),
+                    self.engine.ctx(),
                 )
                 .await
             }
@@ -175,7 +175,7 @@ impl<F: ForgeWrite> Applier<F> {
                 "{repo}@{sha} is not the head of a wavebump PR"
             )));
         };
-        settle(&engine, now, TickTrigger::Delivery, self.engine.stats())
+        settle(&engine, now, TickTrigger::Delivery, self.engine.ctx())
             .await
             .map_err(|e| e.to_string())?;
         Ok(Handled::Done(format!(
@@ -227,7 +227,7 @@ impl<F: ForgeWrite> Applier<F> {
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        settle(&engine, now, TickTrigger::Delivery, self.engine.stats())
+        settle(&engine, now, TickTrigger::Delivery, self.engine.ctx())
             .await
             .map_err(|e| e.to_string())?;
         Ok(Handled::Done(format!(

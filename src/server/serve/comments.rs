@@ -13,10 +13,10 @@ use crate::forge::ForgeWrite;
 use crate::rollout::{CommandError, Engine, Timestamp};
 use crate::server::commands::{Command, help_text};
 use crate::server::events::{AuthorAssociation, CommentAction, IssueCommentEvent};
-use crate::server::metrics::{TickTrigger, WorkerStats};
+use crate::server::metrics::TickTrigger;
 use crate::server::worker::Handled;
 
-use super::engine::settle;
+use super::engine::{TickContext, settle};
 use super::matching;
 
 /// May this author run commands?
@@ -33,7 +33,7 @@ pub async fn handle<F: ForgeWrite>(
     c: &IssueCommentEvent,
     bot_login: &str,
     now: Timestamp,
-    stats: &WorkerStats,
+    ctx: &TickContext,
 ) -> Result<Handled, String> {
     if c.action != CommentAction::Created {
         return Ok(Handled::Ignored(format!("comment {}", c.action.as_str())));
@@ -99,7 +99,8 @@ pub async fn handle<F: ForgeWrite>(
         }
     }
     if ran {
-        settle(engine, now, TickTrigger::Delivery, stats)
+        ctx.announce(found.rollout.id);
+        settle(engine, now, TickTrigger::Delivery, ctx)
             .await
             .map_err(|e| e.to_string())?;
     }

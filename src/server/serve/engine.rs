@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, broadcast};
 
 use crate::forge::ForgeWrite;
 use crate::rollout::{Engine, EngineError, TickReport, Timestamp};
@@ -17,18 +17,36 @@ use crate::server::metrics::{TickTrigger, WorkerStats};
 /// Ticks made in a row while waves keep advancing.
 pub const MAX_SETTLE_TICKS: usize = 8;
 
+/// Where ticks are counted and rollout changes announced (to the status
+/// page's live updates).
+#[derive(Clone, Debug)]
+pub struct TickContext {
+    /// Tick counters.
+    pub stats: Arc<WorkerStats>,
+    /// Ids of rollouts that changed; sending fails harmlessly when nobody
+    /// listens.
+    pub changes: broadcast::Sender<i64>,
+}
+
+impl TickContext {
+    /// Announces that rollout `id` changed.
+    pub fn announce(&self, id: i64) {
+        let _ = self.changes.send(id);
+    }
+}
+
 /// The engine behind a lock.
 pub struct SharedEngine<F: ForgeWrite> {
     engine: Mutex<Engine<F>>,
-    stats: Arc<WorkerStats>,
+    ctx: TickContext,
 }
 
 impl<F: ForgeWrite> SharedEngine<F> {
-    /// Wraps `engine`; ticks are counted in `stats`.
-    pub fn new(engine: Engine<F>, stats: Arc<WorkerStats>) -> Self {
+    /// Wraps `engine`; ticks are counted and announced through `ctx`.
+    pub fn new(engine: Engine<F>, ctx: TickContext) -> Self {
         SharedEngine {
             engine: Mutex::new(engine),
-            stats,
+            ctx,
         }
     }
 
@@ -44,27 +62,28 @@ impl<F: ForgeWrite> SharedEngine<F> {
         trigger: TickTrigger,
     ) -> Result<TickReport, EngineError> {
         let engine = self.lock().await;
-        settle(&engine, now, trigger, &self.stats).await
+        settle(&engine, now, trigger, &self.ctx).await
     }
 
-    /// The counters ticks are recorded in.
-    pub fn stats(&self) -> &Arc<WorkerStats> {
-        &self.stats
+    /// Where ticks are counted and changes announced.
+    pub fn ctx(&self) -> &TickContext {
+        &self.ctx
     }
 }
 
 /// Tick; tick again while a wave advanced (at most [`MAX_SETTLE_TICKS`]).
-/// The reports are merged.
+/// The reports are merged; when anything changed, the active rollouts (and
+/// those that just completed or halted) are announced.
 pub async fn settle<F: ForgeWrite>(
     engine: &Engine<F>,
     now: Timestamp,
     trigger: TickTrigger,
-    stats: &WorkerStats,
+    ctx: &TickContext,
 ) -> Result<TickReport, EngineError> {
     let mut total = TickReport::default();
     for _ in 0..MAX_SETTLE_TICKS {
         let report = engine.tick(now).await;
-        stats.record_tick(trigger, report.is_ok());
+        ctx.stats.record_tick(trigger, report.is_ok());
         let report = report?;
         let again = !report.advanced.is_empty();
         merge(&mut total, report);
@@ -73,6 +92,21 @@ pub async fn settle<F: ForgeWrite>(
         }
     }
     log_report(&total, trigger);
+    if total != TickReport::default() && ctx.changes.receiver_count() > 0 {
+        let mut ids: Vec<i64> = engine
+            .store()
+            .active_rollouts()
+            .await?
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        ids.extend(total.completed.iter().chain(&total.halted));
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            ctx.announce(id);
+        }
+    }
     Ok(total)
 }
 

@@ -244,6 +244,7 @@ pub async fn run(dir: &std::path::Path, options: &LoadOptions) -> Result<LoadRep
         store: store.clone(),
         forge: NullForge,
         secrets: vec![secret.clone()],
+        operators: Vec::new(),
         options: serve_options,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

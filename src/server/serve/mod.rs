@@ -7,7 +7,8 @@
 //! Files: `engine` (the engine behind one lock, settle ticks), `apply`
 //! (event → engine), `release` (release policy, rollout start),
 //! `comments` (PR commands), `matching` (event → target), `reconcile`
-//! (the interval tick), `load` (the benchmark's load generator).
+//! (the interval tick), `status` (the status page's operator actions
+//! through the engine lock), `load` (the benchmark's load generator).
 //!
 //! Invariants: the HTTP side only verifies and stores (see
 //! [`crate::server::webhook`]); all engine work happens in the background
@@ -22,6 +23,7 @@ pub mod load;
 mod matching;
 mod reconcile;
 pub mod release;
+mod status;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,15 +34,16 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
 pub use apply::Applier;
-pub use engine::{MAX_SETTLE_TICKS, SharedEngine, settle};
+pub use engine::{MAX_SETTLE_TICKS, SharedEngine, TickContext, settle};
 pub use matching::same_repo;
+pub use status::LockedCommands;
 
 use crate::config::Config;
-use crate::config::secret::{Secret, SecretError, WEBHOOK_SECRET_ENV};
+use crate::config::secret::{OperatorToken, Secret, SecretError, WEBHOOK_SECRET_ENV};
 use crate::forge::ForgeWrite;
 use crate::rollout::{Engine, EngineOptions};
 use crate::server::health::health_router;
@@ -104,13 +107,17 @@ pub struct ServeDeps<F> {
     pub forge: F,
     /// Webhook secrets (any may sign; rotation).
     pub secrets: Vec<Secret>,
+    /// Status-page operators (name + token); none: the page is read-only.
+    pub operators: Vec<OperatorToken>,
     /// Settings.
     pub options: ServeOptions,
 }
 
 /// The built app: the router to serve and the background work to start.
 pub struct ServeApp<F: ForgeWrite> {
-    /// `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+    /// `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics` and
+    /// the status page (`/`, `/rollouts/{id}`, `/api/...`, `/login`,
+    /// `/events`).
     pub router: Router,
     /// The worker and the reconcile loop, not started yet.
     pub background: Background<F>,
@@ -223,14 +230,31 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         store,
         forge,
         secrets,
+        operators,
         options,
     } = deps;
     let wake = Arc::new(Notify::new());
     let worker_stats = Arc::new(WorkerStats::default());
+    let (changes, _) = broadcast::channel(256);
     let engine = Arc::new(SharedEngine::new(
         Engine::new(store.clone(), forge, options.engine.clone()),
-        worker_stats.clone(),
+        TickContext {
+            stats: worker_stats.clone(),
+            changes: changes.clone(),
+        },
     ));
+    let status_state = crate::status::StatusState::new(
+        store.clone(),
+        Arc::new(LockedCommands {
+            engine: engine.clone(),
+            now: options.now.clone(),
+        }),
+        changes,
+        operators,
+        config.server.public_read,
+        config.server.public_url.clone(),
+    )
+    .with_clock(options.now.clone());
     let sink = StoreSink::new(store.clone(), wake.clone(), options.now.clone());
     let verifier = WebhookVerifier::new(secrets).with_max_body_bytes(options.max_body_bytes);
     let state = WebhookState::new(verifier, sink);
@@ -247,7 +271,8 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
             Router::new()
                 .route("/metrics", get(metrics_handler))
                 .with_state(metrics_state),
-        );
+        )
+        .merge(crate::status::status_router(status_state));
     let applier = Applier {
         engine: engine.clone(),
         config,

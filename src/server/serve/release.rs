@@ -20,11 +20,11 @@ use crate::discover::latest_version;
 use crate::forge::ForgeWrite;
 use crate::planning;
 use crate::rollout::{Engine, RolloutState, Timestamp, new_rollout};
-use crate::server::metrics::{TickTrigger, WorkerStats};
+use crate::server::metrics::TickTrigger;
 use crate::server::worker::Handled;
 use crate::store::Audit;
 
-use super::engine::settle;
+use super::engine::{TickContext, settle};
 use super::matching::same_repo;
 
 /// Where a version was seen.
@@ -164,7 +164,7 @@ pub async fn start<F: ForgeWrite>(
     version: &semver::Version,
     actor: &str,
     now: Timestamp,
-    stats: &WorkerStats,
+    ctx: &TickContext,
 ) -> Result<Handled, String> {
     let store = engine.store();
     let rollouts = store.rollouts().await.map_err(|e| e.to_string())?;
@@ -178,7 +178,7 @@ pub async fn start<F: ForgeWrite>(
                 .start(r.id, actor, now)
                 .await
                 .map_err(|e| e.to_string())?;
-            settle(engine, now, TickTrigger::Delivery, stats)
+            settle(engine, now, TickTrigger::Delivery, ctx)
                 .await
                 .map_err(|e| e.to_string())?;
             return Ok(Handled::Done(format!(
@@ -238,7 +238,7 @@ pub async fn start<F: ForgeWrite>(
         .start(id, actor, now)
         .await
         .map_err(|e| e.to_string())?;
-    let report = settle(engine, now, TickTrigger::Delivery, stats)
+    let report = settle(engine, now, TickTrigger::Delivery, ctx)
         .await
         .map_err(|e| e.to_string())?;
     Ok(Handled::Done(format!(

@@ -1,28 +1,111 @@
 //! A forge over a directory of git repositories: each subdirectory that is a
-//! git repository (bare or not) is one repository, named by its directory.
+//! git repository (bare or not) is one repository, named by its directory
+//! (`name` or `name.git`); dot-directories are never repositories.
 //!
-//! Invariant: reads committed trees through the `git` module, never the work
-//! tree, so a dry run sees what a GitHub forge would see; writes nothing.
+//! Read side (`Forge`, this file): committed trees through the `git` module,
+//! never the work tree, so a dry run sees what a GitHub forge would see, and
+//! writes nothing.
+//!
+//! Write side (`ForgeWrite`, `write`): pull requests are branches of the
+//! repositories, pushed through `git::push_branch` over the repository path
+//! (same rule: a human's commit is never overwritten), plus records kept in
+//! `<root>/.wavebump/pulls.json` (`pulls`); merges are a commit on the
+//! default branch through the `git` module; releases are tags; CI comes from
+//! a pluggable [`CiProvider`] (`ci`; default [`NoChecks`]). Everything the
+//! forge itself writes lives below `<root>/.wavebump/`.
 
+mod ci;
+mod pulls;
+mod write;
+
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Forge, ForgeError, RepoInfo};
 use crate::ecosystem::{MemTree, is_relevant_path};
-use crate::git;
+use crate::git::{self, Identity, PushOptions};
+
+pub use ci::{CiProvider, NoChecks, merge_refusal};
+pub use pulls::{FORMAT as PULLS_FORMAT, PullRecord};
+
+/// The directory below the root that holds the forge's own files.
+pub const STATE_DIR: &str = ".wavebump";
 
 /// Repositories under one directory.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LocalForge {
     root: PathBuf,
+    pulls: pulls::Pulls,
+    identity: Identity,
+    push_options: PushOptions,
+    ci: Arc<dyn CiProvider>,
+}
+
+impl fmt::Debug for LocalForge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalForge")
+            .field("root", &self.root)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The identity the local forge's bot commits as by default.
+pub fn default_identity() -> Identity {
+    Identity {
+        name: "wavebump[bot]".to_owned(),
+        email: "wavebump[bot]@users.noreply.invalid".to_owned(),
+    }
 }
 
 impl LocalForge {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalForge { root: root.into() }
+        let root = root.into();
+        let pulls = pulls::Pulls::new(root.join(STATE_DIR).join("pulls.json"));
+        LocalForge {
+            root,
+            pulls,
+            identity: default_identity(),
+            push_options: PushOptions::default(),
+            ci: Arc::new(NoChecks),
+        }
+    }
+
+    /// Commit and push as `identity`.
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Push options (lockfile refresh timeout and tool `PATH`).
+    pub fn with_push_options(mut self, options: PushOptions) -> Self {
+        self.push_options = options;
+        self
+    }
+
+    /// Answer CI questions from `ci`.
+    pub fn with_ci(mut self, ci: Arc<dyn CiProvider>) -> Self {
+        self.ci = ci;
+        self
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The forge's own directory (`<root>/.wavebump`).
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(STATE_DIR)
+    }
+
+    /// The pull-request records file.
+    pub fn pulls_path(&self) -> &Path {
+        self.pulls.path()
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     fn repo_dir(&self, repo: &str) -> Result<PathBuf, ForgeError> {

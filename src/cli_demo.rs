@@ -1,0 +1,189 @@
+//! `wavebump demo`: argument handling and output around `demo::Demo`
+//! (and `--generate DIR`, which only writes the organisation).
+//!
+//! Invariant: the transcript goes to stdout and depends only on the
+//! options; anything that varies from run to run (paths, real time) is
+//! printed apart: paths to stderr, real time on the last line.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cli::DemoArgs;
+use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
+use crate::status::{OperatorAction, OperatorCommands, StatusState, status_router};
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+pub fn run(args: &DemoArgs) -> ExitCode {
+    let scratch = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return fail(1, format!("cannot create a temporary directory: {e}")),
+    };
+    if let Err(e) = crate::git::isolate_global_config(scratch.path()) {
+        return fail(1, e);
+    }
+    let generate = GenerateOptions {
+        repos: args.repos,
+        seed: args.seed,
+    };
+    if let Some(dir) = &args.generate {
+        return generate_only(dir, &generate);
+    }
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return fail(
+            2,
+            format!(
+                "--speed {}: expected a positive number of simulated seconds per real second, e.g. 1000",
+                args.speed
+            ),
+        );
+    }
+    let (dir, _temporary) = match &args.dir {
+        Some(d) => {
+            if d.exists() && std::fs::read_dir(d).map_or(true, |mut e| e.next().is_some()) {
+                return fail(
+                    2,
+                    format!("--dir {}: expected an empty or new directory", d.display()),
+                );
+            }
+            (d.clone(), None)
+        }
+        None => match tempfile::tempdir() {
+            Ok(t) => (t.path().to_path_buf(), Some(t)),
+            Err(e) => return fail(1, format!("cannot create a temporary directory: {e}")),
+        },
+    };
+    let options = DemoOptions {
+        generate,
+        speed: Some(args.speed),
+        ..DemoOptions::default()
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, format!("cannot start the runtime: {e}")),
+    };
+    rt.block_on(run_demo(&dir, args, options, args.dir.is_some()))
+}
+
+async fn run_demo(dir: &Path, args: &DemoArgs, options: DemoOptions, keep: bool) -> ExitCode {
+    let started = Instant::now();
+    eprintln!(
+        "wavebump demo: {} repositories (seed {}) in {}",
+        args.repos,
+        args.seed,
+        dir.display()
+    );
+    let mut out = std::io::stdout();
+    let demo = match Demo::setup(dir, options, &mut out).await {
+        Ok(d) => d,
+        Err(e) => return fail(1, e),
+    };
+    let server = match args.serve {
+        Some(addr) => match serve_status(addr, &demo).await {
+            Ok(s) => Some(s),
+            Err(e) => return fail(1, e),
+        },
+        None => None,
+    };
+    let outcome = match demo.run(&mut out).await {
+        Ok(o) => o,
+        Err(e) => return fail(1, e),
+    };
+    println!(
+        "  real time: {:.1} s for {} of simulated time (--speed {})",
+        started.elapsed().as_secs_f64(),
+        demo::format_duration(outcome.summary.simulated),
+        args.speed
+    );
+    if keep {
+        println!(
+            "  kept in {}: bare repositories, .wavebump/pulls.json (PR records), wavebump.db (the rollout)",
+            dir.display()
+        );
+    }
+    if let Some((addr, task)) = server {
+        eprintln!("the status page stays at http://{addr}/ until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        task.abort();
+    }
+    demo.store().close().await;
+    ExitCode::SUCCESS
+}
+
+/// The demo's operator is scripted: the page is read-only.
+struct ReadOnly;
+
+impl OperatorCommands for ReadOnly {
+    fn apply(
+        &self,
+        _rollout_id: i64,
+        _action: OperatorAction,
+        _operator: &str,
+    ) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async {
+            Err("the demo's operator is scripted: actions are disabled on its page".to_string())
+        })
+    }
+}
+
+/// Serve the status page over the demo's store on `addr`; the page follows
+/// the run live (a change is announced every half second).
+async fn serve_status(
+    addr: std::net::SocketAddr,
+    demo: &Demo,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let (changes, _) = tokio::sync::broadcast::channel(64);
+    let state = StatusState::new(
+        demo.store().clone(),
+        std::sync::Arc::new(ReadOnly),
+        changes.clone(),
+        Vec::new(),
+        true,
+        None,
+    );
+    let clock = demo.clock();
+    let state = state.with_clock(std::sync::Arc::new(move || clock.now()));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("--serve {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let rollout = demo.rollout_id();
+    let app = status_router(state);
+    let task = tokio::spawn(async move {
+        let ticker = async {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                let _ = changes.send(rollout);
+            }
+        };
+        tokio::select! {
+            _ = axum::serve(listener, app) => {}
+            _ = ticker => {}
+        }
+    });
+    eprintln!("status page: http://{local}/rollouts/{rollout}");
+    Ok((local, task))
+}
+
+fn generate_only(dir: &Path, opts: &GenerateOptions) -> ExitCode {
+    match demo::generate(dir, opts) {
+        Ok(specs) => {
+            println!(
+                "wrote {} repositories to {}; plan them with:\n  wavebump plan --config config.example.yaml --local {}",
+                specs.len(),
+                dir.display(),
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, e),
+    }
+}

@@ -1,0 +1,347 @@
+//! Operator sessions: the login form exchanges an operator token for a
+//! session cookie (HttpOnly, SameSite=Strict, `Secure` over HTTPS); each
+//! session has its own CSRF token, required on every form.
+//!
+//! Invariants: tokens are compared in constant time and never stored in a
+//! session, rendered, or logged (a session keeps the operator's name);
+//! session ids and CSRF tokens are 256-bit values from the OS generator;
+//! the login form itself carries a CSRF token bound to a short-lived
+//! cookie; a session expires after [`SESSION_TTL`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use super::StatusState;
+use super::pages::{html_page, refusal};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "wavebump_session";
+/// The cookie that binds the login form's CSRF token.
+pub const LOGIN_COOKIE: &str = "wavebump_login";
+/// How long a session lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// A logged-in operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionInfo {
+    pub operator: String,
+    pub csrf: String,
+}
+
+struct Entry {
+    info: SessionInfo,
+    expires: Instant,
+}
+
+/// Live sessions, in memory (a restart logs everyone out).
+#[derive(Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, Entry>>,
+}
+
+impl Sessions {
+    fn create(&self, operator: &str) -> Option<(String, SessionInfo)> {
+        let id = random_token()?;
+        let info = SessionInfo {
+            operator: operator.to_owned(),
+            csrf: random_token()?,
+        };
+        let now = Instant::now();
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, e| e.expires > now);
+        map.insert(
+            id.clone(),
+            Entry {
+                info: info.clone(),
+                expires: now + SESSION_TTL,
+            },
+        );
+        Some((id, info))
+    }
+
+    fn get(&self, id: &str) -> Option<SessionInfo> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|e| e.expires > Instant::now())
+            .map(|e| e.info.clone())
+    }
+
+    fn remove(&self, id: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(id);
+    }
+}
+
+/// 32 random bytes as hex; `None` if the OS generator fails.
+pub fn random_token() -> Option<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Constant-time comparison (time depends on the lengths only).
+pub fn ct_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for i in 0..a.len().max(b.len()) {
+        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The session of the request, if live.
+pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> {
+    state.sessions.get(cookie(headers, SESSION_COOKIE)?)
+}
+
+/// Why an action was refused (nothing was changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    NoSession,
+    BadCsrf,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::NoSession => refusal(
+                StatusCode::UNAUTHORIZED,
+                "log in with an operator token to act on a rollout",
+            ),
+            Refused::BadCsrf => refusal(
+                StatusCode::FORBIDDEN,
+                "the form's CSRF token is missing or wrong: reload the page and try again",
+            ),
+        }
+    }
+}
+
+/// The operator allowed to act: a live session and its CSRF token.
+pub fn authorise(
+    state: &StatusState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> Result<SessionInfo, Refused> {
+    let session = current(state, headers).ok_or(Refused::NoSession)?;
+    match csrf {
+        Some(t) if ct_eq(t, &session.csrf) => Ok(session),
+        _ => Err(Refused::BadCsrf),
+    }
+}
+
+/// May this request read the pages?
+pub fn may_read(state: &StatusState, headers: &HeaderMap) -> bool {
+    state.public_read || current(state, headers).is_some()
+}
+
+fn set_cookie(state: &StatusState, name: &str, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    // Values are hex tokens: always a valid header.
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("wavebump_invalid=1"))
+}
+
+/// Only local paths are followed after login (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Serialize)]
+struct LoginPage {
+    title: &'static str,
+    login_csrf: String,
+    next: String,
+    error: Option<String>,
+    session: Option<SessionInfo>,
+    public_read: bool,
+}
+
+fn login_page(
+    state: &StatusState,
+    next: String,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let Some(token) = random_token() else {
+        return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
+    };
+    let page = LoginPage {
+        title: "Log in",
+        login_csrf: token.clone(),
+        next,
+        error: error.map(str::to_owned),
+        session: None,
+        public_read: state.public_read,
+    };
+    let mut resp = html_page("status_login", &page, status);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, LOGIN_COOKIE, &token, 1800),
+    );
+    resp
+}
+
+#[derive(serde::Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(State(state): State<StatusState>, Query(q): Query<NextQuery>) -> Response {
+    login_page(&state, safe_next(q.next.as_deref()), None, StatusCode::OK)
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    token: Option<String>,
+    csrf: Option<String>,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<StatusState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref());
+    let bound = cookie(&headers, LOGIN_COOKIE);
+    let csrf_ok = matches!((bound, f.csrf.as_deref()), (Some(b), Some(c)) if ct_eq(b, c));
+    if !csrf_ok {
+        return login_page(
+            &state,
+            next,
+            Some("the login form expired: try again"),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let given = f.token.unwrap_or_default();
+    let given = given.trim();
+    // Compare against every operator so the time does not tell which matched.
+    let mut found: Option<&str> = None;
+    for op in state.operators.iter() {
+        if ct_eq(given, op.token.expose()) && !given.is_empty() {
+            found = Some(&op.name);
+        }
+    }
+    let Some(operator) = found else {
+        return login_page(
+            &state,
+            next,
+            Some("unknown operator token"),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    let Some((id, _)) = state.sessions.create(operator) else {
+        return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
+    };
+    tracing::info!(operator, "operator logged in on the status page");
+    let mut resp = Redirect::to(&next).into_response();
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    let h = resp.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &id, SESSION_TTL.as_secs()),
+    );
+    h.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
+    resp
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(state): State<StatusState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()) {
+        return refused.into_response();
+    }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        state.sessions.remove(id);
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", 0),
+    );
+    resp
+}
+
+pub(crate) fn routes() -> Router<StatusState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(ct_eq("abc", "abc"));
+        assert!(!ct_eq("abc", "abd"));
+        assert!(!ct_eq("abc", "abcd"));
+        assert!(!ct_eq("", "a"));
+        assert!(ct_eq("", ""));
+    }
+
+    #[test]
+    fn next_is_local_only() {
+        for (n, want) in [
+            (Some("/rollouts/3"), "/rollouts/3"),
+            (Some("//evil.example"), "/"),
+            (Some("https://evil"), "/"),
+            (Some("/\\evil"), "/"),
+            (None, "/"),
+        ] {
+            assert_eq!(safe_next(n), want);
+        }
+    }
+
+    #[test]
+    fn tokens_are_random_hex() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+}

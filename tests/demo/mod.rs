@@ -1,0 +1,6 @@
+//! The demo: the local forge's write side, and `wavebump demo` end to end
+//! in-process on a small organisation.
+
+mod cli;
+mod forge;
+mod run;

@@ -1,0 +1,119 @@
+//! `wavebump demo` end to end, in-process, on the hand-written core of the
+//! organisation (no filler), without pacing.
+
+use std::collections::BTreeMap;
+
+use wavebump::demo::{Demo, DemoOptions, GenerateOptions};
+use wavebump::forge::{Forge, PrState};
+use wavebump::rollout::{RolloutState, TargetState};
+
+use crate::support::org;
+
+fn options(seed: u64) -> DemoOptions {
+    DemoOptions {
+        generate: GenerateOptions { repos: 1, seed },
+        speed: None,
+        ..DemoOptions::default()
+    }
+}
+
+async fn run(seed: u64) -> (tempfile::TempDir, Demo, wavebump::demo::DemoOutcome, String) {
+    org::isolate_git();
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    let demo = Demo::setup(dir.path(), options(seed), &mut out)
+        .await
+        .unwrap();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(120), demo.run(&mut out))
+        .await
+        .expect("demo finishes")
+        .unwrap();
+    (dir, demo, outcome, String::from_utf8(out).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_story_completes_with_a_retry_and_a_skip() {
+    let (_dir, demo, outcome, text) = run(3).await;
+    let s = &outcome.summary;
+    assert_eq!(s.state, RolloutState::Completed, "{text}");
+    assert_eq!(s.passed_on_retry, vec!["orders-service"], "{text}");
+    assert_eq!(s.skipped_repos, vec!["search-service"], "{text}");
+    assert_eq!(s.failed, 0);
+    assert!(
+        s.halts >= 2,
+        "flaky halt and the real break's halts: {text}"
+    );
+    assert_eq!(
+        s.operator
+            .iter()
+            .filter(|o| o.starts_with("skip"))
+            .collect::<Vec<_>>(),
+        vec!["skip search-service"]
+    );
+
+    // The break halted the rollout before the operator skipped it.
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = lines
+        .iter()
+        .position(|l| l.contains("operator: skip search-service"))
+        .expect("a skip");
+    let failed = lines[..skip]
+        .iter()
+        .rposition(|l| l.contains("search-service: CI failed"))
+        .expect("the break failed before the skip");
+    assert!(
+        lines[failed..skip].iter().any(|l| l.contains("HALTED")),
+        "the break halted the rollout: {text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("orders-service: CI passed on retry")),
+        "{text}"
+    );
+
+    // Exactly one PR per repository with targets (none for repositories
+    // already up to date), merged except the skipped one.
+    let store = demo.store();
+    let targets = store.targets(outcome.rollout_id).await.unwrap();
+    let mut states: BTreeMap<&str, Vec<TargetState>> = BTreeMap::new();
+    for t in &targets {
+        states.entry(t.repo.as_str()).or_default().push(t.state);
+    }
+    let pulls = demo.forge().all_pulls().await.unwrap();
+    let mut per_repo: BTreeMap<&str, Vec<PrState>> = BTreeMap::new();
+    for (repo, p) in &pulls {
+        per_repo.entry(repo.as_str()).or_default().push(p.state);
+    }
+    assert!(s.duplicate_prs.is_empty());
+    for (repo, st) in &states {
+        let want: Vec<PrState> = if st.iter().all(|s| *s == TargetState::Superseded) {
+            vec![]
+        } else if *repo == "search-service" {
+            vec![PrState::Open]
+        } else {
+            vec![PrState::Merged]
+        };
+        assert_eq!(
+            per_repo.get(repo).cloned().unwrap_or_default(),
+            want,
+            "{repo}: {st:?}"
+        );
+    }
+    assert_eq!(s.prs, per_repo.values().map(Vec::len).sum::<usize>());
+
+    // Merges really moved the default branches.
+    let tree = demo.forge().read_tree("notifications").await.unwrap();
+    let pkg = String::from_utf8(tree.get("package.json").unwrap().to_vec()).unwrap();
+    assert!(pkg.contains("^2.0.0"), "{pkg}");
+    let tree = demo.forge().read_tree("search-service").await.unwrap();
+    let cargo = String::from_utf8(tree.get("Cargo.toml").unwrap().to_vec()).unwrap();
+    assert!(cargo.contains("v1.4.0"), "skipped: untouched: {cargo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_seed_one_transcript() {
+    let (_a, _, _, first) = run(5).await;
+    let (_b, _, _, second) = run(5).await;
+    assert_eq!(first, second);
+    insta::assert_snapshot!("demo_transcript_seed_5", first);
+}

@@ -1,0 +1,8 @@
+//! The status page (issue 7): rendering snapshots, security rules through
+//! the real router, the graph layout, and the page in headless Chromium.
+
+mod browser;
+mod fixture;
+mod graph;
+mod render;
+mod security;
