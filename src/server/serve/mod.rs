@@ -318,3 +318,45 @@ pub async fn serve<F: ForgeWrite + Send + Sync + 'static>(
     running.stop().await;
     served
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_secrets_from_env_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("secrets"),
+            "# rotation\nfile-new\n\nfile-old\n",
+        )
+        .unwrap();
+        let base = "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n";
+        let with_file = format!("{base}github:\n  webhook_secret_file: secrets\n");
+        let plain = Config::parse_in(base, "t.yaml", dir.path()).unwrap();
+        let filed = Config::parse_in(&with_file, "t.yaml", dir.path()).unwrap();
+        type Case<'a> = (&'a Config, Option<&'a str>, Result<Vec<&'a str>, &'a str>);
+        let cases: Vec<Case> = vec![
+            (&plain, Some("one"), Ok(vec!["one"])),
+            (&plain, Some(" new , old ,,"), Ok(vec!["new", "old"])),
+            (&plain, Some(" , "), Err("WAVEBUMP_WEBHOOK_SECRET")),
+            (&plain, None, Err("webhook_secret_file")),
+            (&filed, None, Ok(vec!["file-new", "file-old"])),
+            (&filed, Some("env"), Ok(vec!["env", "file-new", "file-old"])),
+        ];
+        for (i, (config, env, want)) in cases.into_iter().enumerate() {
+            let got = webhook_secrets(config, |k| {
+                assert_eq!(k, WEBHOOK_SECRET_ENV);
+                env.map(str::to_owned)
+            });
+            match (got, want) {
+                (Ok(s), Ok(w)) => {
+                    let s: Vec<&str> = s.iter().map(Secret::expose).collect();
+                    assert_eq!(s, w, "case {i}");
+                }
+                (Err(e), Err(w)) => assert!(e.message.contains(w), "case {i}: {}", e.message),
+                (got, want) => panic!("case {i}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+}
