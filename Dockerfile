@@ -19,6 +19,7 @@ RUN mkdir -p src benches \
 # The real source.
 COPY src ./src
 COPY templates ./templates
+COPY migrations ./migrations
 COPY benches ./benches
 COPY config.example.yaml ./
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin wavebump

@@ -32,6 +32,13 @@ fn binary_templates_port_and_entrypoint_match_the_code() {
             );
         }
     }
+    // Everything the source embeds at compile time is in the build context.
+    for dir in ["templates", "migrations"] {
+        assert!(
+            d.contains(&format!("COPY {dir} ./{dir}")),
+            "{dir} not copied"
+        );
+    }
     // The templates are shipped.
     assert!(d.contains("COPY templates ./templates"));
     assert!(d.contains("/src/templates /usr/share/wavebump/templates"));
@@ -45,6 +52,15 @@ fn binary_templates_port_and_entrypoint_match_the_code() {
     );
     assert!(d.contains(&format!("0.0.0.0:{port}")));
     assert!(d.contains(&format!("http://127.0.0.1:{port}/healthz")));
+    // The healthcheck path and the CMD's command exist in the code.
+    let health = std::fs::read_to_string(crate_root().join("src/server/health.rs")).unwrap();
+    assert!(
+        health.contains("\"/healthz\""),
+        "the router serves no /healthz"
+    );
+    assert!(d.contains(
+        r#"CMD ["serve", "--config", "/etc/wavebump/config.yaml", "--listen", "0.0.0.0:8080"]"#
+    ));
     // A volume for the SQLite database, a non-root user, CA certificates.
     assert!(d.contains("VOLUME [\"/var/lib/wavebump\"]"));
     assert!(d.contains("USER wavebump"));
