@@ -3,8 +3,8 @@
 //! it, when the rollout is elsewhere; an unknown repository is refused with
 //! close matches. Every command lands in the audit log with the operator.
 
+use super::bump::{Journal, find_release, prepare, push};
 use super::engine::{Engine, EngineError, by_repo};
-use super::open::Change;
 use super::state::{RolloutState, TargetState, Timestamp};
 use crate::forge::{ForgeError, ForgeWrite};
 use crate::store::{NewIntent, NewRollout, RolloutRecord, StoreError, TargetRecord};
@@ -364,12 +364,18 @@ impl<F: ForgeWrite> Engine<F> {
                 .into_iter()
                 .find(|r| r.name == name)
                 .map_or_else(|| "main".to_owned(), |r| r.default_branch);
-            match self
-                .prepare(&rollout, &policy, &targets, &ix, &base)
-                .await?
-            {
-                Change::Push(push) => head = self.push(&rollout, &name, &push, now).await?,
-                Change::UpToDate => {}
+            let release =
+                find_release(&self.forge, &policy.library_repo, &rollout.to_version).await;
+            let req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            if let Some(prepared) = prepare(&self.forge, &req).await? {
+                let journal = Journal::Store {
+                    store: &self.store,
+                    rollout_id: id,
+                    now,
+                };
+                head = push(&self.forge, &name, &prepared.push, journal)
+                    .await?
+                    .head_sha;
             }
             "pushed the change again"
         };
