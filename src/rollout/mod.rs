@@ -20,7 +20,7 @@ pub mod state;
 
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
-pub use engine::{ENGINE, Engine, EngineError, EngineOptions, TickReport, snapshot};
+pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
 pub use gate::{
     Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
     evaluate_gate,

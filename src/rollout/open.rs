@@ -50,6 +50,10 @@ impl<F: ForgeWrite> Engine<F> {
             if *budget == 0 {
                 return Ok(());
             }
+            if !self.hold_lease(now).await? {
+                report.lost_lease = true;
+                return Ok(());
+            }
             *budget -= 1;
             if default_branches.is_none() {
                 let repos = self.forge.list_repos().await?;

@@ -5,6 +5,7 @@
 mod commands;
 mod fleet;
 mod gate_props;
+mod ha;
 mod journey;
 mod quiet;
 mod restart;
