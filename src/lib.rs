@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cli_plan;
+pub mod cli_rollout;
 pub mod config;
 pub mod demo;
 pub mod discover;

@@ -94,7 +94,18 @@ pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
     let w = wanted.to_ascii_lowercase();
     let mut scored: Vec<(usize, &str)> = known
         .iter()
-        .map(|k| (distance(&w, &k.to_ascii_lowercase()), *k))
+        .map(|k| {
+            let full = k.to_ascii_lowercase();
+            // `svc-5` is compared with `acme/svc-05`'s short name too.
+            let short = full.rsplit('/').next().unwrap_or(&full);
+            let d = distance(&w, &full);
+            let d = if w.contains('/') {
+                d
+            } else {
+                d.min(distance(&w, short))
+            };
+            (d, *k)
+        })
         .filter(|(d, k)| {
             *d <= (w.len() / 3).max(2) || k.to_ascii_lowercase().contains(&w) && !w.is_empty()
         })
@@ -452,6 +463,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn close_matches_use_short_names() {
+        let known = ["acme/svc-05", "acme/svc-15", "acme/api"];
+        assert_eq!(
+            close_matches("svc-5", &known),
+            ["acme/svc-05", "acme/svc-15"]
+        );
+        assert_eq!(close_matches("acme/apj", &known), ["acme/api"]);
+    }
+
+    #[test]
     fn close_matches_table() {
         let known = ["billing-service", "billing-lib", "api-gateway", "auth"];
         for (wanted, want) in [
@@ -459,6 +480,7 @@ mod tests {
             ("biling-lib", vec!["billing-lib"]),
             ("gateway", vec!["api-gateway"]),
             ("zzzzzz", vec![]),
+            ("svc-5", vec![]),
         ] {
             assert_eq!(close_matches(wanted, &known), want, "{wanted}");
         }
