@@ -55,7 +55,7 @@ pub async fn org(n: usize, waves: &str, extra: &str) -> Org {
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
          github:\n  api_url: {}\n  token_env: {TOKEN_ENV}\n  writes_per_minute: 80\n\
          rollout:\n  canaries: [svc-00]\n  waves: {waves}\n  gate:\n    success_ratio: 1.0\n    soak: 0s\n    failure_budget: 0\n\
-         pull_requests:\n  automerge: true\n\
+         pull_requests:\n  automerge: true\n  labels: []\n\
          server:\n  public_url: https://wavebump.example\n{extra}",
         fake.url()
     );
