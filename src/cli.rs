@@ -51,6 +51,17 @@ pub enum Command {
         after_help = "Example:\n  WAVEBUMP_WEBHOOK_SECRET=... wavebump serve --config /etc/wavebump/config.yaml --listen 0.0.0.0:8080"
     )]
     Serve(crate::cli_serve::ServeArgs),
+    /// Drive a rollout: start, status, tick, run, and the operator commands
+    /// (pause, resume, advance, abort, retry, skip).
+    #[command(
+        after_help = "Examples:\n  wavebump rollout start --config wavebump.yaml --to 2.0.0\n  wavebump rollout run --config wavebump.yaml --interval 60\n  wavebump rollout status --config wavebump.yaml"
+    )]
+    Rollout(crate::cli_rollout::RolloutArgs),
+    /// One repository's version-bump PR (`pr open`).
+    #[command(
+        after_help = "Example:\n  wavebump pr open --config wavebump.yaml --repo acme/billing --to 2.0.0"
+    )]
+    Pr(crate::cli_rollout::PrArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
@@ -185,6 +196,8 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => crate::cli_plan::run(&args),
         Command::Demo(args) => crate::cli_demo::run(&args),
         Command::Serve(args) => crate::cli_serve::run(&args),
+        Command::Rollout(args) => crate::cli_rollout::run(&args),
+        Command::Pr(args) => crate::cli_rollout::run_pr(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cli_demo;
 pub mod cli_plan;
+pub mod cli_rollout;
 pub mod cli_serve;
 pub mod config;
 pub mod demo;

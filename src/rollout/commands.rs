@@ -3,8 +3,8 @@
 //! it, when the rollout is elsewhere; an unknown repository is refused with
 //! close matches. Every command lands in the audit log with the operator.
 
+use super::bump::{Journal, find_release, prepare, push};
 use super::engine::{Engine, EngineError, by_repo};
-use super::open::Change;
 use super::state::{RolloutState, TargetState, Timestamp};
 use crate::forge::{ForgeError, ForgeWrite};
 use crate::store::{NewIntent, NewRollout, RolloutRecord, StoreError, TargetRecord};
@@ -94,7 +94,18 @@ pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
     let w = wanted.to_ascii_lowercase();
     let mut scored: Vec<(usize, &str)> = known
         .iter()
-        .map(|k| (distance(&w, &k.to_ascii_lowercase()), *k))
+        .map(|k| {
+            let full = k.to_ascii_lowercase();
+            // `svc-5` is compared with `acme/svc-05`'s short name too.
+            let short = full.rsplit('/').next().unwrap_or(&full);
+            let d = distance(&w, &full);
+            let d = if w.contains('/') {
+                d
+            } else {
+                d.min(distance(&w, short))
+            };
+            (d, *k)
+        })
         .filter(|(d, k)| {
             *d <= (w.len() / 3).max(2) || k.to_ascii_lowercase().contains(&w) && !w.is_empty()
         })
@@ -364,12 +375,18 @@ impl<F: ForgeWrite> Engine<F> {
                 .into_iter()
                 .find(|r| r.name == name)
                 .map_or_else(|| "main".to_owned(), |r| r.default_branch);
-            match self
-                .prepare(&rollout, &policy, &targets, &ix, &base)
-                .await?
-            {
-                Change::Push(push) => head = self.push(&rollout, &name, &push, now).await?,
-                Change::UpToDate => {}
+            let release =
+                find_release(&self.forge, &policy.library_repo, &rollout.to_version).await;
+            let req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            if let Some(prepared) = prepare(&self.forge, &req).await? {
+                let journal = Journal::Store {
+                    store: &self.store,
+                    rollout_id: id,
+                    now,
+                };
+                head = push(&self.forge, &name, &prepared.push, journal)
+                    .await?
+                    .head_sha;
             }
             "pushed the change again"
         };
@@ -446,6 +463,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn close_matches_use_short_names() {
+        let known = ["acme/svc-05", "acme/svc-15", "acme/api"];
+        assert_eq!(
+            close_matches("svc-5", &known),
+            ["acme/svc-05", "acme/svc-15"]
+        );
+        assert_eq!(close_matches("acme/apj", &known), ["acme/api"]);
+    }
+
+    #[test]
     fn close_matches_table() {
         let known = ["billing-service", "billing-lib", "api-gateway", "auth"];
         for (wanted, want) in [
@@ -453,6 +480,7 @@ mod tests {
             ("biling-lib", vec!["billing-lib"]),
             ("gateway", vec!["api-gateway"]),
             ("zzzzzz", vec![]),
+            ("svc-5", vec![]),
         ] {
             assert_eq!(close_matches(wanted, &known), want, "{wanted}");
         }

@@ -27,6 +27,32 @@ pub struct EngineOptions {
     pub pr_budget_per_tick: usize,
     /// Automatic retries of a target in `error` before it stays there.
     pub max_error_retries: u32,
+    /// Act only while holding this store lease (several engines on one
+    /// database); `None`: always act (a single process).
+    pub lease: Option<LeaseOptions>,
+}
+
+/// The store lease an engine must hold to act.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseOptions {
+    /// The lease row (one per set of engines that must not both act).
+    pub name: String,
+    /// This engine's name (unique among the engines sharing the lease).
+    pub holder: String,
+    /// How long a renewal holds; renewed at every tick and before every
+    /// PR opened, so a tick must be shorter than this.
+    pub ttl: std::time::Duration,
+}
+
+impl LeaseOptions {
+    /// The engine lease `engine` for `holder`.
+    pub fn new(holder: impl Into<String>, ttl: std::time::Duration) -> Self {
+        LeaseOptions {
+            name: "engine".to_owned(),
+            holder: holder.into(),
+            ttl,
+        }
+    }
 }
 
 impl Default for EngineOptions {
@@ -34,6 +60,7 @@ impl Default for EngineOptions {
         EngineOptions {
             pr_budget_per_tick: 20,
             max_error_retries: 3,
+            lease: None,
         }
     }
 }
@@ -55,6 +82,11 @@ pub enum EngineError {
 /// What one tick did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
+    /// Whether this engine held the lease (always with no lease set); when
+    /// `false` the tick did nothing.
+    pub leader: bool,
+    /// The lease was lost during the tick: it stopped acting there.
+    pub lost_lease: bool,
     pub reconciled: usize,
     pub opened: usize,
     pub ci_changes: usize,
@@ -100,17 +132,49 @@ impl<F: ForgeWrite> Engine<F> {
     }
 
     /// One step over every active rollout.
+    /// Without the lease (another engine holds it) nothing is done and the
+    /// report says `leader: false`.
     pub async fn tick(&self, now: Timestamp) -> Result<TickReport, EngineError> {
+        if !self.hold_lease(now).await? {
+            return Ok(TickReport::default());
+        }
         let mut report = TickReport {
+            leader: true,
             reconciled: self.reconcile(now).await?,
             ..TickReport::default()
         };
         let mut budget = self.options.pr_budget_per_tick;
         for rollout in self.store.active_rollouts().await? {
+            if !self.hold_lease(now).await? {
+                report.lost_lease = true;
+                break;
+            }
             self.tick_rollout(rollout, now, &mut budget, &mut report)
                 .await?;
+            if report.lost_lease {
+                break;
+            }
         }
         Ok(report)
+    }
+
+    /// Take or renew the lease (always `true` without one).
+    pub async fn hold_lease(&self, now: Timestamp) -> Result<bool, EngineError> {
+        match &self.options.lease {
+            None => Ok(true),
+            Some(l) => Ok(self
+                .store
+                .acquire_lease(&l.name, &l.holder, now, l.ttl)
+                .await?),
+        }
+    }
+
+    /// Give the lease up (a clean stop: another engine takes over at once).
+    pub async fn release_lease(&self) -> Result<(), EngineError> {
+        if let Some(l) = &self.options.lease {
+            self.store.release_lease(&l.name, &l.holder).await?;
+        }
+        Ok(())
     }
 
     async fn tick_rollout(
@@ -128,6 +192,9 @@ impl<F: ForgeWrite> Engine<F> {
         if rollout.state == RolloutState::Running {
             self.open_wave(&rollout, &policy, &mut targets, now, budget, report)
                 .await?;
+            if report.lost_lease {
+                return Ok(());
+            }
         }
         self.refresh_ci(&rollout, &policy, &mut targets, now, report)
             .await?;

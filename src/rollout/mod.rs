@@ -5,8 +5,10 @@
 //! (`engine`, `open`, `ci`), with operator `commands` and `eta`.
 //!
 //! Boundary: the engine keeps nothing between ticks; the store is the
-//! truth. PR texts come from `text` (temporary, until `render::pr`).
+//! truth. PR texts come from `render::pr` through `bump`, the one
+//! code path that opens or updates a PR (also used by `wavebump pr open`).
 
+pub mod bump;
 mod ci;
 mod commands;
 mod engine;
@@ -15,10 +17,10 @@ pub mod gate;
 mod open;
 pub mod policy;
 pub mod state;
-mod text;
 
+pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
-pub use engine::{ENGINE, Engine, EngineError, EngineOptions, TickReport, snapshot};
+pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
 pub use gate::{
     Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
     evaluate_gate,

@@ -8,20 +8,16 @@
 
 use std::collections::BTreeMap;
 
+use super::bump::{BumpOutcome, BumpRequest, Journal, branch_for, find_release, open_or_update};
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
 use super::policy::RolloutPolicy;
 use super::state::{TargetState, Timestamp};
-use super::text::pr_text;
-use crate::ecosystem::{apply_splices, scan};
-use crate::forge::{BranchPush, ForgeError, ForgeWrite, NewPullRequest, PrState, PullRequest};
-use crate::store::{NewIntent, RolloutRecord, TargetRecord};
+use crate::forge::{ForgeWrite, PrState, PullRequest, Release};
+use crate::store::{RolloutRecord, TargetRecord};
 
-/// What preparing a repository's change found.
-pub(super) enum Change {
-    /// Files to push (and lock refreshes to run).
-    Push(BranchPush),
-    /// Nothing to change at the default branch any more.
-    UpToDate,
+/// `acme/core-utils` → `core-utils`.
+pub(super) fn library_short(library: &str) -> String {
+    library.rsplit('/').next().unwrap_or(library).to_owned()
 }
 
 impl<F: ForgeWrite> Engine<F> {
@@ -42,6 +38,7 @@ impl<F: ForgeWrite> Engine<F> {
             .collect();
         let max = self.options.max_error_retries;
         let mut default_branches: Option<BTreeMap<String, String>> = None;
+        let mut release: Option<Option<Release>> = None;
         for (repo, ix) in groups {
             let due = ix.iter().any(|&i| {
                 let t = &targets[i];
@@ -51,6 +48,10 @@ impl<F: ForgeWrite> Engine<F> {
                 continue;
             }
             if *budget == 0 {
+                return Ok(());
+            }
+            if !self.hold_lease(now).await? {
+                report.lost_lease = true;
                 return Ok(());
             }
             *budget -= 1;
@@ -67,8 +68,21 @@ impl<F: ForgeWrite> Engine<F> {
                 .as_ref()
                 .and_then(|m| m.get(&repo).cloned())
                 .unwrap_or_else(|| "main".to_owned());
+            if release.is_none() {
+                release = Some(
+                    find_release(&self.forge, &policy.library_repo, &rollout.to_version).await,
+                );
+            }
             match self
-                .open_repo(rollout, policy, targets, &ix, &base, now)
+                .open_repo(
+                    rollout,
+                    policy,
+                    targets,
+                    &ix,
+                    &base,
+                    release.clone().flatten(),
+                    now,
+                )
                 .await
             {
                 Ok(true) => report.opened += 1,
@@ -118,104 +132,79 @@ impl<F: ForgeWrite> Engine<F> {
         Ok(())
     }
 
-    /// Re-scan `repo` at its default branch and prepare the push of its
-    /// targets (`ix`).
-    pub(super) async fn prepare(
+    /// The bump request of `repo`'s live targets (`ix`).
+    pub(super) fn bump_request(
         &self,
         rollout: &RolloutRecord,
         policy: &RolloutPolicy,
         targets: &[TargetRecord],
         ix: &[usize],
         base: &str,
-    ) -> Result<Change, EngineError> {
-        let repo = &targets[ix[0]].repo;
-        let version =
-            semver::Version::parse(&rollout.to_version).map_err(|e| EngineError::Rollout {
-                rollout: rollout.id,
-                message: format!("to_version {:?}: {e}", rollout.to_version),
-            })?;
-        let tree = self.forge.read_tree(repo).await?;
-        let scanned = scan(&tree, &policy.library, &version);
-        let wanted: Vec<&str> = ix
-            .iter()
-            .map(|&i| targets[i].manifest_path.as_str())
-            .collect();
-        let mut splices = Vec::new();
-        let mut lock_refresh = Vec::new();
-        for t in scanned
-            .targets
-            .iter()
-            .filter(|t| wanted.contains(&t.requirement.path.as_str()))
-        {
-            splices.extend(t.splices.iter().cloned());
-            if let Some(l) = t
-                .lock_refresh
-                .as_ref()
-                .filter(|l| !lock_refresh.contains(*l))
-            {
-                lock_refresh.push(l.clone());
-            }
-        }
-        if splices.is_empty() && lock_refresh.is_empty() {
-            return Ok(Change::UpToDate);
-        }
-        let files = apply_splices(&tree, &splices).map_err(|message| ForgeError::Repo {
-            repo: repo.clone(),
+        release: Option<Release>,
+    ) -> Result<BumpRequest, EngineError> {
+        let bad = |message: String| EngineError::Rollout {
+            rollout: rollout.id,
             message,
-        })?;
-        let group: Vec<&TargetRecord> = ix.iter().map(|&i| &targets[i]).collect();
-        let text = pr_text(rollout, policy, &group);
-        Ok(Change::Push(BranchPush {
-            branch: rollout.branch.clone(),
+        };
+        let first = ix
+            .first()
+            .and_then(|&i| targets.get(i))
+            .ok_or_else(|| bad("a repository without targets".to_owned()))?;
+        let version = semver::Version::parse(&rollout.to_version)
+            .map_err(|e| bad(format!("to_version {:?}: {e}", rollout.to_version)))?;
+        let library_short = library_short(&rollout.library);
+        let wave = first.wave as usize;
+        Ok(BumpRequest {
+            repo: first.repo.clone(),
             base_branch: base.to_owned(),
-            files: files.into_iter().collect(),
-            message: text.commit_message,
-            expected_head: group.iter().find_map(|t| t.head_sha.clone()),
-            lock_refresh,
-        }))
+            branch: self.branch(rollout, policy, &first.repo, wave),
+            library_short,
+            library: policy.library.clone(),
+            version,
+            manifests: Some(
+                ix.iter()
+                    .filter_map(|&i| targets.get(i))
+                    .map(|t| t.manifest_path.clone())
+                    .collect(),
+            ),
+            pr: policy.pr.clone(),
+            wave,
+            waves: rollout.wave_count as usize,
+            status_url: policy.pr.status_url(rollout.id),
+            release,
+            expected_head: ix
+                .iter()
+                .filter_map(|&i| targets.get(i))
+                .find_map(|t| t.head_sha.clone()),
+            also: Vec::new(),
+        })
     }
 
-    /// Push `push` to `repo` under an intent; the new head.
-    pub(super) async fn push(
+    /// The head branch of `repo`'s PR in `rollout`.
+    pub(super) fn branch(
         &self,
         rollout: &RolloutRecord,
+        policy: &RolloutPolicy,
         repo: &str,
-        push: &BranchPush,
-        now: Timestamp,
-    ) -> Result<String, EngineError> {
-        let paths: Vec<&str> = push.files.iter().map(|(p, _)| p.as_str()).collect();
-        let intent = self
-            .store
-            .record_intent(
-                &NewIntent {
-                    rollout_id: rollout.id,
-                    repo: repo.to_owned(),
-                    kind: "push_branch".to_owned(),
-                    key: push.branch.clone(),
-                    payload:
-                        serde_json::json!({ "files": paths, "expected_head": push.expected_head })
-                            .to_string(),
-                },
-                now,
-            )
-            .await?;
-        match self.forge.push_branch(repo, push).await {
-            Ok(outcome) => {
-                self.store
-                    .confirm_intent(intent, &format!("pushed {}", outcome.head_sha), now)
-                    .await?;
-                Ok(outcome.head_sha)
-            }
-            Err(e) => {
-                self.store
-                    .confirm_intent(intent, &format!("failed: {e}"), now)
-                    .await?;
-                Err(e.into())
-            }
-        }
+        wave: usize,
+    ) -> String {
+        let version = policy
+            .pr
+            .branch_version
+            .as_deref()
+            .unwrap_or(&rollout.to_version);
+        branch_for(
+            &policy.pr.branch,
+            &rollout.branch,
+            &library_short(&rollout.library),
+            version,
+            repo,
+            wave,
+        )
     }
 
     /// Open (or adopt) the PR of one repository; whether one was opened.
+    #[allow(clippy::too_many_arguments)]
     async fn open_repo(
         &self,
         rollout: &RolloutRecord,
@@ -223,9 +212,9 @@ impl<F: ForgeWrite> Engine<F> {
         targets: &mut [TargetRecord],
         ix: &[usize],
         base: &str,
+        release: Option<Release>,
         now: Timestamp,
     ) -> Result<bool, EngineError> {
-        let repo = targets[ix[0]].repo.clone();
         let live: Vec<usize> = ix
             .iter()
             .copied()
@@ -234,8 +223,14 @@ impl<F: ForgeWrite> Engine<F> {
         if live.is_empty() {
             return Ok(false);
         }
-        let push = match self.prepare(rollout, policy, targets, &live, base).await? {
-            Change::UpToDate => {
+        let req = self.bump_request(rollout, policy, targets, &live, base, release)?;
+        let journal = Journal::Store {
+            store: &self.store,
+            rollout_id: rollout.id,
+            now,
+        };
+        match open_or_update(&self.forge, &req, journal).await? {
+            BumpOutcome::UpToDate => {
                 for &i in &live {
                     self.apply(
                         &mut targets[i],
@@ -247,70 +242,20 @@ impl<F: ForgeWrite> Engine<F> {
                     )
                     .await?;
                 }
-                return Ok(false);
+                Ok(false)
             }
-            Change::Push(p) => p,
-        };
-        let head = self.push(rollout, &repo, &push, now).await?;
-        let group: Vec<&TargetRecord> = live.iter().map(|&i| &targets[i]).collect();
-        let text = pr_text(rollout, policy, &group);
-        let intent = self
-            .store
-            .record_intent(
-                &NewIntent {
-                    rollout_id: rollout.id,
-                    repo: repo.clone(),
-                    kind: "create_pr".to_owned(),
-                    key: rollout.branch.clone(),
-                    payload: serde_json::json!({ "title": text.title, "base": base }).to_string(),
-                },
-                now,
-            )
-            .await?;
-        let found = self.forge.find_open_pr(&repo, &rollout.branch).await;
-        let pr = match found {
-            Ok(Some(pr)) => Ok(pr),
-            Ok(None) => {
-                self.forge
-                    .create_pr(
-                        &repo,
-                        &NewPullRequest {
-                            head_branch: rollout.branch.clone(),
-                            base_branch: base.to_owned(),
-                            title: text.title,
-                            body: text.body,
-                            draft: policy.pr.draft,
-                            labels: policy.pr.labels.clone(),
-                            reviewers: policy.pr.reviewers.clone(),
-                            team_reviewers: policy.pr.team_reviewers.clone(),
-                        },
-                    )
-                    .await
+            BumpOutcome::Pr { pr, head, created } => {
+                let verb = if created {
+                    "opened"
+                } else {
+                    "found and updated"
+                };
+                for &i in &live {
+                    self.adopt(&mut targets[i], &pr, &head, verb, now).await?;
+                }
+                Ok(true)
             }
-            Err(e) => Err(e),
-        };
-        let pr = match pr {
-            Ok(pr) => pr,
-            Err(e) => {
-                self.store
-                    .confirm_intent(intent, &format!("failed: {e}"), now)
-                    .await?;
-                return Err(e.into());
-            }
-        };
-        self.store
-            .confirm_intent(intent, &format!("PR #{}", pr.number), now)
-            .await?;
-        let head = if pr.head_sha.is_empty() {
-            head
-        } else {
-            pr.head_sha.clone()
-        };
-        for &i in &live {
-            self.adopt(&mut targets[i], &pr, &head, "opened", now)
-                .await?;
         }
-        Ok(true)
     }
 
     /// Record `pr` on a target that had none.

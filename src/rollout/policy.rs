@@ -26,6 +26,47 @@ pub struct PrPolicy {
     pub team_reviewers: Vec<String>,
     pub draft: bool,
     pub automerge: bool,
+    /// Head branch template (`pull_requests.branch`); empty in rollouts
+    /// stored before it was kept: the rollout's `branch` is used then.
+    #[serde(default)]
+    pub branch: String,
+    /// The version the branch name is made from (the first `to` of the
+    /// rollout: a superseding release keeps the branch and the PR).
+    #[serde(default)]
+    pub branch_version: Option<String>,
+    /// `pull_requests.templates_dir`.
+    #[serde(default)]
+    pub templates_dir: Option<std::path::PathBuf>,
+    /// `server.public_url` (status links in PR bodies).
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+impl PrPolicy {
+    /// The PR settings of `config`.
+    pub fn from_config(config: &Config) -> PrPolicy {
+        let p = &config.pull_requests;
+        PrPolicy {
+            title: p.title.clone(),
+            commit_message: p.commit_message.clone(),
+            labels: p.labels.clone(),
+            reviewers: p.reviewers.clone(),
+            team_reviewers: p.team_reviewers.clone(),
+            draft: p.draft,
+            automerge: p.automerge,
+            branch: p.branch.clone(),
+            branch_version: None,
+            templates_dir: p.templates_dir.clone(),
+            public_url: config.server.public_url.clone(),
+        }
+    }
+
+    /// The status page of rollout `id`, when served.
+    pub fn status_url(&self, id: i64) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .map(|u| format!("{}/rollouts/{id}", u.trim_end_matches('/')))
+    }
 }
 
 /// Everything the engine needs to drive a stored rollout.
@@ -62,15 +103,7 @@ impl RolloutPolicy {
             },
             library: planning::library_names(config),
             library_repo: library_repo.to_owned(),
-            pr: PrPolicy {
-                title: p.title.clone(),
-                commit_message: p.commit_message.clone(),
-                labels: p.labels.clone(),
-                reviewers: p.reviewers.clone(),
-                team_reviewers: p.team_reviewers.clone(),
-                draft: p.draft,
-                automerge: p.automerge,
-            },
+            pr: PrPolicy::from_config(config),
             ci_duration: config.rollout.eta.ci_duration,
         }
     }
@@ -89,16 +122,6 @@ impl RolloutPolicy {
 pub fn short_library(config: &Config) -> String {
     let repo = &config.library.repository;
     repo.rsplit('/').next().unwrap_or(repo).to_owned()
-}
-
-/// `{library}`, `{version}`, `{major}`, `{from}` filled in.
-pub fn fill(template: &str, library: &str, version: &str, from: &str) -> String {
-    let major = version.split('.').next().unwrap_or(version);
-    template
-        .replace("{library}", library)
-        .replace("{version}", version)
-        .replace("{major}", major)
-        .replace("{from}", from)
 }
 
 /// A new rollout (state `planned`) from a finished plan: every planned
@@ -125,13 +148,14 @@ pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewR
             })
         })
         .collect();
-    let policy = RolloutPolicy::from_config(config, &report.library.repo);
+    let mut policy = RolloutPolicy::from_config(config, &report.library.repo);
+    policy.pr.branch_version = Some(version.clone());
     NewRollout {
         library: config.library.repository.clone(),
         from_version: None,
         to_version: version.clone(),
         wave_count: u32::try_from(report.waves.len()).unwrap_or(u32::MAX),
-        branch: fill(&config.pull_requests.branch, &library, &version, ""),
+        branch: super::bump::branch_for(&policy.pr.branch, "", &library, &version, "", 0),
         policy: policy.to_json(),
         started_by: started_by.to_owned(),
         targets,

@@ -5,8 +5,14 @@
 //! wavebump database of an older or equal version whose tables are all
 //! present. A newer schema, an unrelated database (tables but no
 //! `wavebump_schema`) or a wavebump database missing tables is refused.
+//!
+//! Concurrent migrators (several processes starting on one database) are
+//! serialised: on PostgreSQL by a session advisory lock held from the first
+//! look at the schema to the last migration, on SQLite by one `BEGIN
+//! IMMEDIATE` transaction around the whole check-and-migrate (the write lock
+//! is taken before anything is read).
 
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
 use super::{Backend, StoreError};
 
@@ -33,7 +39,10 @@ const TABLES: &[&str] = &[
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = 1;
 
-async fn tables(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, sqlx::Error> {
+/// The PostgreSQL advisory-lock key of migrations (`wavebump` in ASCII).
+const MIGRATION_LOCK: i64 = 0x7761_7665_6275_6d70;
+
+async fn tables(pool: &mut AnyConnection, backend: Backend) -> Result<Vec<String>, sqlx::Error> {
     let sql = match backend {
         Backend::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
@@ -46,8 +55,47 @@ async fn tables(pool: &AnyPool, backend: Backend) -> Result<Vec<String>, sqlx::E
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
-/// Check the database and bring it to [`SCHEMA_VERSION`]; the version found.
+/// Check the database and bring it to [`SCHEMA_VERSION`] under the
+/// migration lock; the version found.
 pub async fn migrate(pool: &AnyPool, backend: Backend, what: &str) -> Result<i64, StoreError> {
+    let mut conn = pool.acquire().await?;
+    match backend {
+        Backend::Postgres => {
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *conn)
+                .await?;
+            let result = migrate_locked(&mut conn, backend, what, false).await;
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                // Never hand a connection that may still hold the lock back
+                // to the pool.
+                let _ = conn.detach().close().await;
+            }
+            let found = result?;
+            unlocked?;
+            Ok(found)
+        }
+        Backend::Sqlite => {
+            let mut tx = (*conn).begin_with("BEGIN IMMEDIATE").await?;
+            let found = migrate_locked(&mut tx, backend, what, true).await?;
+            tx.commit().await?;
+            Ok(found)
+        }
+    }
+}
+
+/// The check and the migrations, on a connection that holds the lock
+/// (`in_tx`: inside the caller's transaction, so no nested ones).
+async fn migrate_locked(
+    pool: &mut AnyConnection,
+    backend: Backend,
+    what: &str,
+    in_tx: bool,
+) -> Result<i64, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt {
         what: what.to_owned(),
         message: e.to_string(),
@@ -62,7 +110,7 @@ pub async fn migrate(pool: &AnyPool, backend: Backend, what: &str) -> Result<i64
     }
     let found: i64 = if has_schema {
         sqlx::query("SELECT COALESCE(MAX(version), 0) FROM wavebump_schema")
-            .fetch_one(pool)
+            .fetch_one(&mut *pool)
             .await
             .and_then(|r| r.try_get::<i64, _>(0))
             .map_err(corrupt)?
@@ -70,7 +118,7 @@ pub async fn migrate(pool: &AnyPool, backend: Backend, what: &str) -> Result<i64
         sqlx::raw_sql(
             "CREATE TABLE wavebump_schema (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
         )
-        .execute(pool)
+        .execute(&mut *pool)
         .await?;
         0
     };
@@ -105,17 +153,35 @@ pub async fn migrate(pool: &AnyPool, backend: Backend, what: &str) -> Result<i64
             Backend::Sqlite => *sqlite,
             Backend::Postgres => *postgres,
         };
-        let mut tx = pool.begin().await?;
+        if in_tx {
+            apply(pool, sql, *version, description).await?;
+        } else {
+            let mut tx = pool.begin().await?;
+            apply(&mut tx, sql, *version, description).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(found)
+}
+
+/// Run one migration and record it.
+async fn apply(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    version: i64,
+    description: &str,
+) -> Result<(), StoreError> {
+    {
+        let tx = conn;
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO wavebump_schema (version, description, applied_at) VALUES ($1, $2, $3)",
         )
-        .bind(*version)
-        .bind(*description)
+        .bind(version)
+        .bind(description)
         .bind(crate::rollout::state::Timestamp::now().0)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
     }
-    Ok(found)
+    Ok(())
 }

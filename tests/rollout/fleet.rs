@@ -83,6 +83,7 @@ pub fn engine(store: Store, forge: MemForge) -> Engine<MemForge> {
         EngineOptions {
             pr_budget_per_tick: 15,
             max_error_retries: 3,
+            lease: None,
         },
     )
 }

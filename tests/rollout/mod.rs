@@ -2,10 +2,18 @@
 //! transition tables) and the engine against the in-memory forge, on SQLite
 //! and PostgreSQL.
 
+mod cli;
 mod commands;
 mod fleet;
 mod gate_props;
+pub mod ghorg;
+mod ha;
 mod journey;
 mod quiet;
 mod restart;
 mod transitions;
+
+// The crash area (`tests/crash/`) shares this module's helpers; it is
+// mounted here so `tests/tests.rs` needs no new line.
+#[path = "../crash/mod.rs"]
+mod crash;

@@ -31,6 +31,10 @@ async fn quiet_tick(db: Db) {
             team_reviewers: vec![],
             draft: false,
             automerge: false,
+            branch: String::new(),
+            branch_version: None,
+            templates_dir: None,
+            public_url: None,
         },
         ci_duration: Duration::from_secs(600),
     };

@@ -67,10 +67,36 @@ async fn missing_tables_refused(db: Db) {
     assert!(err.to_string().contains("intents"), "{err}");
 }
 
+/// Eight processes starting at once on an empty database: every open
+/// succeeds and the schema is applied exactly once (the migration lock).
+async fn concurrent_migrations_apply_once(db: Db) {
+    let backend = db.backend();
+    let opens: Vec<_> = (0..8)
+        .map(|_| {
+            let backend = backend.clone();
+            tokio::spawn(async move { Store::open(&backend).await })
+        })
+        .collect();
+    for open in opens {
+        let store = open.await.unwrap().unwrap_or_else(|e| panic!("open: {e}"));
+        assert_eq!(store.schema_version().await.unwrap(), 1);
+        store.close().await;
+    }
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url(&db)).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wavebump_schema")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "one row per migration");
+    conn.close().await.unwrap();
+}
+
 crate::both!(
     newer_schema_refused,
     unrelated_database_refused,
-    missing_tables_refused
+    missing_tables_refused,
+    concurrent_migrations_apply_once
 );
 
 #[tokio::test]

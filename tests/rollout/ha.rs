@@ -1,0 +1,179 @@
+//! HA: two engines on one database (the same forge) elect one through the
+//! store lease; the other takes over within the TTL once the holder stops
+//! renewing, and a holder that lost the lease does nothing. Time is the
+//! injected `now` of `tick`: no sleeps.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wavebump::ecosystem::MemTree;
+use wavebump::forge::{
+    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PullRequest,
+    PushOutcome, Release, RepoInfo,
+};
+use wavebump::rollout::{Engine, EngineOptions, LeaseOptions, Timestamp, new_rollout};
+
+use super::fleet::{self, START};
+use crate::store::Db;
+use crate::support::memforge::MemForge;
+
+/// One in-memory forge seen by several engines.
+#[derive(Clone)]
+pub struct Shared(pub Arc<MemForge>);
+
+impl Forge for Shared {
+    async fn list_repos(&self) -> Result<Vec<RepoInfo>, ForgeError> {
+        self.0.list_repos().await
+    }
+    async fn read_tree(&self, repo: &str) -> Result<MemTree, ForgeError> {
+        self.0.read_tree(repo).await
+    }
+    async fn tags(&self, repo: &str) -> Result<Vec<String>, ForgeError> {
+        self.0.tags(repo).await
+    }
+}
+
+impl ForgeWrite for Shared {
+    async fn releases(&self, repo: &str) -> Result<Vec<Release>, ForgeError> {
+        self.0.releases(repo).await
+    }
+    async fn find_open_pr(&self, repo: &str, b: &str) -> Result<Option<PullRequest>, ForgeError> {
+        self.0.find_open_pr(repo, b).await
+    }
+    async fn pull_request(&self, repo: &str, n: u64) -> Result<PullRequest, ForgeError> {
+        self.0.pull_request(repo, n).await
+    }
+    async fn push_branch(&self, repo: &str, p: &BranchPush) -> Result<PushOutcome, ForgeError> {
+        self.0.push_branch(repo, p).await
+    }
+    async fn create_pr(&self, repo: &str, p: &NewPullRequest) -> Result<PullRequest, ForgeError> {
+        self.0.create_pr(repo, p).await
+    }
+    async fn update_pr(&self, repo: &str, n: u64, t: &str, b: &str) -> Result<(), ForgeError> {
+        self.0.update_pr(repo, n, t, b).await
+    }
+    async fn close_pr(&self, repo: &str, n: u64, c: Option<&str>) -> Result<(), ForgeError> {
+        self.0.close_pr(repo, n, c).await
+    }
+    async fn comment(&self, repo: &str, n: u64, b: &str) -> Result<(), ForgeError> {
+        self.0.comment(repo, n, b).await
+    }
+    async fn ci_state(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
+        self.0.ci_state(repo, sha).await
+    }
+    async fn merge_pr(&self, repo: &str, n: u64, sha: &str) -> Result<MergeOutcome, ForgeError> {
+        self.0.merge_pr(repo, n, sha).await
+    }
+    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<bool, ForgeError> {
+        self.0.rerun_failed_checks(repo, sha).await
+    }
+}
+
+const TTL: Duration = Duration::from_secs(30);
+
+fn engine(store: wavebump::store::Store, forge: &Shared, holder: &str) -> Engine<Shared> {
+    Engine::new(
+        store,
+        forge.clone(),
+        EngineOptions {
+            pr_budget_per_tick: 5,
+            max_error_retries: 3,
+            lease: Some(LeaseOptions::new(holder, TTL)),
+        },
+    )
+}
+
+fn prs(forge: &Shared) -> usize {
+    forge.0.prs().len()
+}
+
+async fn one_engine_acts_and_the_other_takes_over(db: Db) {
+    let forge = Shared(Arc::new(fleet::forge()));
+    let a = engine(db.open().await, &forge, "a");
+    let b = engine(db.open().await, &forge, "b");
+    let config = fleet::config();
+    let quiet = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(&forge, &config, Some("2.0.0"), &quiet)
+        .await
+        .unwrap();
+    let id = a
+        .create(&new_rollout(&outcome, &config, "alice"), START)
+        .await
+        .unwrap();
+    a.start(id, "alice", START).await.unwrap();
+    let mut now = START;
+    // Both tick, interleaved, for a while: only `a` (first) ever acts.
+    for _ in 0..4 {
+        let ra = a.tick(now).await.unwrap();
+        let before = prs(&forge);
+        let rb = b.tick(now).await.unwrap();
+        assert!(ra.leader && !rb.leader, "{ra:?} {rb:?}");
+        assert_eq!(rb, Default::default(), "the follower did nothing");
+        assert_eq!(prs(&forge), before, "the follower opened no PR");
+        now = now.plus(Duration::from_secs(10));
+    }
+    let opened = prs(&forge);
+    assert!(opened >= 1, "the leader opened PRs");
+    // `a` dies (stops renewing). Before the TTL runs out `b` still waits...
+    let last_renewal = now.0 - 10_000;
+    let almost = Timestamp(last_renewal + TTL.as_millis() as i64 - 1);
+    assert!(!b.tick(almost).await.unwrap().leader);
+    // ...and within the TTL it takes over and acts.
+    let after = Timestamp(last_renewal + TTL.as_millis() as i64);
+    let rb = b.tick(after).await.unwrap();
+    assert!(rb.leader, "{rb:?}");
+    // The old holder comes back: it has lost the lease and does nothing.
+    let before = prs(&forge);
+    let ra = a.tick(after.plus(Duration::from_secs(1))).await.unwrap();
+    assert!(!ra.leader);
+    assert_eq!(prs(&forge), before);
+    // No repository ever got two PRs.
+    let mut repos: Vec<String> = forge.0.prs().into_iter().map(|(r, _)| r).collect();
+    let n = repos.len();
+    repos.sort();
+    repos.dedup();
+    assert_eq!(repos.len(), n, "one PR per repository");
+    // A clean stop hands over at once.
+    b.release_lease().await.unwrap();
+    assert!(
+        a.tick(after.plus(Duration::from_secs(2)))
+            .await
+            .unwrap()
+            .leader
+    );
+}
+
+/// A holder that stalled past its TTL while another engine took the lease
+/// does nothing when it wakes up.
+async fn a_stalled_holder_does_nothing(db: Db) {
+    let forge = Shared(Arc::new(fleet::forge()));
+    let a = engine(db.open().await, &forge, "a");
+    let config = fleet::config();
+    let quiet = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(&forge, &config, Some("2.0.0"), &quiet)
+        .await
+        .unwrap();
+    let id = a
+        .create(&new_rollout(&outcome, &config, "alice"), START)
+        .await
+        .unwrap();
+    a.start(id, "alice", START).await.unwrap();
+    assert!(a.tick(START).await.unwrap().leader);
+    // Another engine took the lease (a's renewal expired).
+    let later = START.plus(TTL).plus(Duration::from_secs(1));
+    assert!(
+        a.store()
+            .acquire_lease("engine", "b", later, TTL)
+            .await
+            .unwrap()
+    );
+    let before = prs(&forge);
+    let r = a.tick(START.plus(Duration::from_secs(5))).await.unwrap();
+    assert!(!r.leader, "{r:?}");
+    assert_eq!(prs(&forge), before);
+}
+
+crate::both!(
+    one_engine_acts_and_the_other_takes_over,
+    a_stalled_holder_does_nothing
+);
