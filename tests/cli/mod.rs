@@ -1,3 +1,4 @@
 mod dockerfile;
 mod inspect;
 mod plan;
+mod reference;

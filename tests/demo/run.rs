@@ -117,3 +117,79 @@ async fn one_seed_one_transcript() {
     assert_eq!(first, second);
     insta::assert_snapshot!("demo_transcript_seed_5", first);
 }
+
+/// The summary the demo prints and the status page (its JSON API, the same
+/// view model as the HTML) tell the same story.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_matches_what_the_page_shows() {
+    use tower::ServiceExt;
+    use wavebump::status::{OperatorAction, OperatorCommands, StatusState, status_router};
+
+    struct NoActions;
+    impl OperatorCommands for NoActions {
+        fn apply(
+            &self,
+            _: i64,
+            _: OperatorAction,
+            _: &str,
+        ) -> futures::future::BoxFuture<'_, Result<(), String>> {
+            Box::pin(async { Err("read-only".to_string()) })
+        }
+    }
+
+    let (_dir, demo, outcome, text) = run(2).await;
+    let (changes, _) = tokio::sync::broadcast::channel(4);
+    let state = StatusState::new(
+        demo.store().clone(),
+        std::sync::Arc::new(NoActions),
+        changes,
+        Vec::new(),
+        true,
+        None,
+    );
+    let answer = status_router(state)
+        .oneshot(
+            axum::http::Request::get(format!("/api/rollouts/{}", demo.rollout_id()))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let bytes = axum::body::to_bytes(answer.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    let page: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let rollout = &page["rollout"];
+    let s = &outcome.summary;
+    assert_eq!(rollout["summary"]["state"], "completed", "{text}");
+    let progress = &rollout["summary"]["progress"];
+    assert_eq!(
+        progress["merged"].as_u64(),
+        Some(s.merged as u64),
+        "{progress}\n{text}"
+    );
+    assert_eq!(
+        progress["total"].as_u64(),
+        Some(s.targets as u64),
+        "{progress}\n{text}"
+    );
+    assert_eq!(
+        rollout["waves"].as_array().map(Vec::len),
+        Some(s.waves as usize),
+        "{text}"
+    );
+    let skipped: Vec<&str> = rollout["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] == "skipped")
+        .map(|t| t["repo"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = s.skipped_repos.iter().map(String::as_str).collect();
+    expected.dedup();
+    let mut skipped_repos = skipped.clone();
+    skipped_repos.dedup();
+    assert_eq!(skipped_repos, expected, "{text}");
+    assert_eq!(skipped.len(), s.skipped, "{text}");
+}
