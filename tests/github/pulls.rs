@@ -129,3 +129,30 @@ async fn merge_respects_protection() {
     })
     .await
 }
+
+/// A merge that landed but whose answer was lost (a crash) is refused as
+/// "not mergeable" the second time; the forge reports it merged, so the
+/// engine never waits on it forever.
+#[tokio::test]
+async fn merging_twice_reports_merged() {
+    timed(async {
+        let (fake, forge, _clock) = setup().await;
+        let full = fake.add_repo(ORG, "svc", &tree(&[("Cargo.toml", "x")]));
+        let branch = "wavebump/core-utils-2.0.0";
+        let head = fake.push_commit(&full, branch, &[("Cargo.toml", b"y")]);
+        let pr = forge.create_pr(&full, &new_pr(branch)).await.unwrap();
+        assert_eq!(
+            forge.merge_pr(&full, pr.number, &head).await.unwrap(),
+            MergeOutcome::Merged
+        );
+        assert_eq!(
+            forge.merge_pr(&full, pr.number, &head).await.unwrap(),
+            MergeOutcome::Merged
+        );
+        assert_eq!(
+            forge.pull_request(&full, pr.number).await.unwrap().state,
+            PrState::Merged
+        );
+    })
+    .await
+}

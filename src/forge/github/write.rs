@@ -339,7 +339,16 @@ impl ForgeWrite for GitHubForge {
                 status: 405 | 409 | 422,
                 message,
                 ..
-            }) => Ok(MergeOutcome::Blocked(message)),
+            }) => {
+                // Merging is idempotent: a merge that landed before we could
+                // record it (a crash, a lost answer) is refused as "not
+                // mergeable" the second time; the PR says it is merged.
+                if self.pull_request(&full, number).await?.state == PrState::Merged {
+                    Ok(MergeOutcome::Merged)
+                } else {
+                    Ok(MergeOutcome::Blocked(message))
+                }
+            }
             Err(e) => Err(repo_error(&full, e)),
         }
     }
