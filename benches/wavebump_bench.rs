@@ -111,7 +111,7 @@ fn github_figures() {
             if scan.targets.iter().all(|t| t.splices.is_empty()) {
                 continue;
             }
-            work.push(format!("acme/{}", scan.repo));
+            work.push(scan.repo.clone());
         }
         fake.clear_requests();
         let start = Instant::now();
