@@ -1,5 +1,6 @@
 //! The engine: drives every active rollout of the store through the forge,
-//! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents, open
+//! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents,
+//! retarget PRs a newer release superseded (`supersede`), open
 //! the PRs of the current wave (within the budget), refresh CI of open PRs,
 //! merge when allowed, evaluate the gate and act on it.
 //!
@@ -89,6 +90,8 @@ pub struct TickReport {
     pub lost_lease: bool,
     pub reconciled: usize,
     pub opened: usize,
+    /// Open PRs moved to a superseding version (same branch, same PR).
+    pub retargeted: usize,
     pub ci_changes: usize,
     pub merged: usize,
     /// `(rollout, new wave)`.
@@ -190,6 +193,11 @@ impl<F: ForgeWrite> Engine<F> {
         let policy = self.policy(&rollout)?;
         let mut targets = self.store.targets(rollout.id).await?;
         if rollout.state == RolloutState::Running {
+            self.retarget_stale(&rollout, &policy, &mut targets, now, budget, report)
+                .await?;
+            if report.lost_lease {
+                return Ok(());
+            }
             self.open_wave(&rollout, &policy, &mut targets, now, budget, report)
                 .await?;
             if report.lost_lease {
@@ -284,7 +292,14 @@ impl<F: ForgeWrite> Engine<F> {
             self.store.update_wave(&wave).await?;
             snapshot.met_since = met_at;
         }
-        match evaluate_gate(&snapshot, &policy.gate, now) {
+        let mut decision = evaluate_gate(&snapshot, &policy.gate, now);
+        if decision == GateDecision::Advance {
+            // The cascade is looked at only when the wave could advance: it
+            // costs the library targets' tags.
+            snapshot.awaiting = self.awaited_releases(&rollout, targets, now).await?;
+            decision = evaluate_gate(&snapshot, &policy.gate, now);
+        }
+        match decision {
             GateDecision::Wait { reason, .. } => {
                 let text = reason.to_string();
                 if rollout.reason.as_deref() != Some(text.as_str())
@@ -428,6 +443,7 @@ pub fn snapshot(
         ),
         rollout_counts: Counts::of(targets.iter().map(|t| t.state), policy),
         met_since: wave.met_at,
+        awaiting: Vec::new(),
     }
 }
 

@@ -9,12 +9,14 @@
 //! code path that opens or updates a PR (also used by `wavebump pr open`).
 
 pub mod bump;
+pub mod cascade;
 mod ci;
 mod commands;
 mod engine;
 pub mod eta;
 pub mod gate;
 mod open;
+mod supersede;
 pub mod policy;
 pub mod state;
 
@@ -22,8 +24,9 @@ pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
 pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
 pub use gate::{
-    Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
+    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
     evaluate_gate,
 };
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
+pub use supersede::SupersedeReport;
 pub use state::{IllegalTransition, RolloutState, TargetState, Timestamp};

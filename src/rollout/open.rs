@@ -15,6 +15,20 @@ use super::state::{TargetState, Timestamp};
 use crate::forge::{ForgeWrite, PrState, PullRequest, Release};
 use crate::store::{RolloutRecord, TargetRecord};
 
+/// The requirement the PR gives `path` (the first change of that manifest:
+/// the library's own), else `current`.
+pub(super) fn new_requirement(
+    changes: &[crate::render::pr::PrTarget],
+    path: &str,
+    current: &Option<String>,
+) -> Option<String> {
+    changes
+        .iter()
+        .find(|c| c.path == path)
+        .map(|c| c.to.clone())
+        .or_else(|| current.clone())
+}
+
 /// `acme/core-utils` → `core-utils`.
 pub(super) fn library_short(library: &str) -> String {
     library.rsplit('/').next().unwrap_or(library).to_owned()
@@ -223,7 +237,8 @@ impl<F: ForgeWrite> Engine<F> {
         if live.is_empty() {
             return Ok(false);
         }
-        let req = self.bump_request(rollout, policy, targets, &live, base, release)?;
+        let mut req = self.bump_request(rollout, policy, targets, &live, base, release)?;
+        req.also = self.also_for(rollout, &req.repo).await?;
         let journal = Journal::Store {
             store: &self.store,
             rollout_id: rollout.id,
@@ -244,14 +259,33 @@ impl<F: ForgeWrite> Engine<F> {
                 }
                 Ok(false)
             }
-            BumpOutcome::Pr { pr, head, created } => {
+            BumpOutcome::Pr {
+                pr,
+                head,
+                created,
+                changes,
+            } => {
                 let verb = if created {
                     "opened"
                 } else {
                     "found and updated"
                 };
+                self.store
+                    .set_pr_version(rollout.id, &req.repo, &rollout.to_version, now)
+                    .await?;
+                // After a supersede the plan's requirement is stale: the PR's is kept.
+                let replanned = policy
+                    .pr
+                    .branch_version
+                    .as_deref()
+                    .is_some_and(|v| v != rollout.to_version);
                 for &i in &live {
-                    self.adopt(&mut targets[i], &pr, &head, verb, now).await?;
+                    let t = &mut targets[i];
+                    if replanned {
+                        t.to_requirement =
+                            new_requirement(&changes, &t.manifest_path, &t.to_requirement);
+                    }
+                    self.adopt(t, &pr, &head, verb, now).await?;
                 }
                 Ok(true)
             }

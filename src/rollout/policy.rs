@@ -125,7 +125,8 @@ pub fn short_library(config: &Config) -> String {
 }
 
 /// A new rollout (state `planned`) from a finished plan: every planned
-/// target, the frozen policy, the deterministic head branch.
+/// target, the frozen policy (with the plan's cascade links, see
+/// `cascade`), the deterministic head branch.
 pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewRollout {
     let report = &outcome.report;
     let version = report.library.version.clone();
@@ -156,7 +157,10 @@ pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewR
         to_version: version.clone(),
         wave_count: u32::try_from(report.waves.len()).unwrap_or(u32::MAX),
         branch: super::bump::branch_for(&policy.pr.branch, "", &library, &version, "", 0),
-        policy: policy.to_json(),
+        policy: super::cascade::with_cascade(
+            &policy.to_json(),
+            &super::cascade::cascade_links(outcome),
+        ),
         started_by: started_by.to_owned(),
         targets,
     }

@@ -203,3 +203,35 @@ pub struct LeaseRecord {
     pub holder: String,
     pub expires_at: Timestamp,
 }
+
+/// A row of `pr_versions`: the library version one repository's PR of a
+/// rollout carries (or merged at), and whether a human edited its branch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrVersion {
+    pub rollout_id: i64,
+    pub repo: String,
+    /// `None` when only the human-edited flag is known.
+    pub version: Option<String>,
+    /// Someone else pushed to the PR's branch: wavebump never pushes to it
+    /// again.
+    pub human_edited: bool,
+    /// Why the flag was set (who pushed what).
+    pub note: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// A row of `cascade_releases`: a library target whose PR merged, and the
+/// release of it that contains the bump, once seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CascadeRelease {
+    pub rollout_id: i64,
+    pub repo: String,
+    /// The highest version the repository had tagged when its merge was
+    /// seen; `None`: it had never tagged one (nothing to wait for).
+    pub floor: Option<String>,
+    pub merged_seen_at: Timestamp,
+    /// The first later release (tag and version), once seen.
+    pub release_tag: Option<String>,
+    pub release_version: Option<String>,
+    pub released_at: Option<Timestamp>,
+}
