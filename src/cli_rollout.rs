@@ -392,10 +392,38 @@ async fn start<F: ForgeWrite>(
         .into_iter()
         .find(|r| !r.state.is_terminal() && r.library == config.library.repository)
     {
-        return Err(Fail::usage(format!(
-            "rollout {} of {} {} is {}; finish or abort it first",
-            live.id, live.library, live.to_version, live.state
-        )));
+        // A newer `--to` supersedes the live rollout (same rollout, its PRs
+        // retargeted); anything else is refused.
+        let newer = to
+            .and_then(|v| semver::Version::parse(v.trim_start_matches(['v', 'V'])).ok())
+            .filter(|v| semver::Version::parse(&live.to_version).map_or(true, |cur| *v > cur));
+        let Some(version) = newer else {
+            return Err(Fail::usage(format!(
+                "rollout {} of {} {} is {}; finish or abort it first, or supersede it with a newer --to",
+                live.id, live.library, live.to_version, live.state
+            )));
+        };
+        let done = engine
+            .supersede(live.id, &version, who, Timestamp::now())
+            .await?;
+        println!(
+            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} repositor(y/ies) merged at {}",
+            done.rollout,
+            done.from,
+            done.to,
+            done.retargeted.len(),
+            done.left.len(),
+            done.from,
+            done.merged_at_old.len(),
+            done.from
+        );
+        for (repo, why) in &done.left {
+            println!("  {repo}: {why}");
+        }
+        for e in &done.errors {
+            println!("  retried at the next tick: {e}");
+        }
+        return Ok(());
     }
     let progress_bar = bar("{bar:40} {pos}/{len} repositories");
     let progress = |done: usize, total: usize| {

@@ -224,7 +224,11 @@ impl<F: ForgeWrite> Engine<F> {
             .collect();
         let mut awaited = Vec::new();
         for link in &links {
-            if !link.consumers.iter().any(|c| next_repos.contains(c.as_str())) {
+            if !link
+                .consumers
+                .iter()
+                .any(|c| next_repos.contains(c.as_str()))
+            {
                 continue;
             }
             let states: Vec<TargetState> = targets
@@ -381,10 +385,7 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let floor = semver::Version::new(1, 4, 0);
-        assert_eq!(
-            release_after(&tags, &floor).map(|(t, _)| t),
-            Some("v1.5.0")
-        );
+        assert_eq!(release_after(&tags, &floor).map(|(t, _)| t), Some("v1.5.0"));
         assert_eq!(
             release_after(&tags, &semver::Version::new(1, 6, 0)),
             None,

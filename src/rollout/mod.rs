@@ -16,17 +16,17 @@ mod engine;
 pub mod eta;
 pub mod gate;
 mod open;
-mod supersede;
 pub mod policy;
 pub mod state;
+mod supersede;
 
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
 pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
 pub use gate::{
-    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
-    evaluate_gate,
+    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
+    WaitReason, evaluate_gate,
 };
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
-pub use supersede::SupersedeReport;
 pub use state::{IllegalTransition, RolloutState, TargetState, Timestamp};
+pub use supersede::SupersedeReport;

@@ -165,7 +165,9 @@ impl<F: ForgeWrite> Engine<F> {
             report.errors = tick.errors;
         }
         for v in self.store.pr_versions(id).await? {
-            let live = targets.iter().any(|t| t.repo == v.repo && t.state.has_open_pr());
+            let live = targets
+                .iter()
+                .any(|t| t.repo == v.repo && t.state.has_open_pr());
             if v.version.as_deref() == Some(new.as_str()) && live {
                 report.retargeted.push(v.repo.clone());
             }
@@ -201,8 +203,7 @@ impl<F: ForgeWrite> Engine<F> {
             .into_iter()
             .filter(|v| {
                 v.human_edited
-                    || v
-                        .version
+                    || v.version
                         .as_deref()
                         .is_some_and(|x| x != rollout.to_version)
             })
@@ -306,7 +307,9 @@ impl<F: ForgeWrite> Engine<F> {
                         let t = &mut targets[i];
                         let to = new_requirement(&changes, &t.manifest_path, &t.to_requirement);
                         let head = head.clone();
+                        let reason = why.clone();
                         self.apply(t, TargetState::CiPending, ENGINE, &why, now, |t| {
+                            t.last_reason = Some(reason);
                             t.head_sha = Some(head);
                             t.to_requirement = to;
                             t.ci_state = None;
@@ -317,6 +320,19 @@ impl<F: ForgeWrite> Engine<F> {
                         })
                         .await?;
                     }
+                    self.store
+                        .append_audit(&Audit {
+                            rollout_id: Some(rollout.id),
+                            repo: Some(repo.clone()),
+                            actor: ENGINE.to_owned(),
+                            action: format!(
+                                "PR #{} retargeted {carried} -> {}",
+                                pr.number, rollout.to_version
+                            ),
+                            reason: why.clone(),
+                            at: now,
+                        })
+                        .await?;
                     self.comment_superseded(rollout, &repo, pr.number, &carried, now)
                         .await?;
                     report.retargeted += 1;
@@ -383,8 +399,15 @@ impl<F: ForgeWrite> Engine<F> {
         now: Timestamp,
     ) -> Result<(), EngineError> {
         for &i in live {
-            self.apply(&mut targets[i], TargetState::Superseded, ENGINE, why, now, |_| {})
-                .await?;
+            self.apply(
+                &mut targets[i],
+                TargetState::Superseded,
+                ENGINE,
+                why,
+                now,
+                |_| {},
+            )
+            .await?;
         }
         Ok(())
     }

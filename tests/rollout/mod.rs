@@ -2,6 +2,7 @@
 //! transition tables) and the engine against the in-memory forge, on SQLite
 //! and PostgreSQL.
 
+mod cascade;
 mod cli;
 mod commands;
 mod fleet;
@@ -11,6 +12,7 @@ mod ha;
 mod journey;
 mod quiet;
 mod restart;
+mod supersede;
 mod transitions;
 
 // The crash area (`tests/crash/`) shares this module's helpers; it is

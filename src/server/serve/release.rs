@@ -10,9 +10,10 @@
 //! has a rollout is not started twice (GitHub sends `published` and
 //! `released` for one release, `create` and `push` for one tag), except
 //! that a rollout this worker created but did not start (a crash between
-//! the two) is started. The engine cannot supersede a running rollout: a
-//! newer version while one is active is reported (log and audit entry on
-//! the active rollout) and not started.
+//! the two) is started. A newer version while a rollout is active
+//! supersedes it (`Engine::supersede`: same rollout, its open PRs retargeted
+//! on their branches); an older or equal one is refused, with a log line
+//! and an audit entry on the active rollout.
 
 use crate::config::Config;
 use crate::config::schema::ReleaseSource;
@@ -197,31 +198,43 @@ pub async fn start<F: ForgeWrite>(
         .collect();
     if let Some(r) = active.first() {
         let newer = semver::Version::parse(&r.to_version).map_or(true, |v| *version > v);
-        let why = if newer {
-            format!(
-                "{version} released while rollout {} of {} is {}: superseding a running rollout is not supported; \
-                 abort rollout {} to roll out {version}",
-                r.id, r.to_version, r.state, r.id
-            )
-        } else {
-            format!(
+        if !newer {
+            let why = format!(
                 "{version} is not newer than {} (rollout {}, {}): not rolled out",
                 r.to_version, r.id, r.state
-            )
-        };
-        tracing::warn!(rollout = r.id, "{why}");
-        store
-            .append_audit(&Audit {
-                rollout_id: Some(r.id),
-                repo: None,
-                actor: actor.to_owned(),
-                action: format!("release {version} not rolled out"),
-                reason: why.clone(),
-                at: now,
-            })
+            );
+            tracing::warn!(rollout = r.id, "{why}");
+            store
+                .append_audit(&Audit {
+                    rollout_id: Some(r.id),
+                    repo: None,
+                    actor: actor.to_owned(),
+                    action: format!("release {version} not rolled out"),
+                    reason: why.clone(),
+                    at: now,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Handled::Ignored(why));
+        }
+        let done = engine
+            .supersede(r.id, version, actor, now)
             .await
             .map_err(|e| e.to_string())?;
-        return Ok(Handled::Ignored(why));
+        settle(engine, now, TickTrigger::Delivery, ctx)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(Handled::Done(format!(
+            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} merged at {}",
+            r.id,
+            done.from,
+            done.to,
+            done.retargeted.len(),
+            done.left.len(),
+            done.from,
+            done.merged_at_old.len(),
+            done.from
+        )));
     }
     let new = {
         let outcome = plan_in_place(engine.forge(), config, &version.to_string())
