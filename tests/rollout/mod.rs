@@ -13,6 +13,7 @@ mod journey;
 mod quiet;
 mod restart;
 mod supersede;
+mod supersede_webhook;
 mod transitions;
 
 // The crash area (`tests/crash/`) shares this module's helpers; it is
