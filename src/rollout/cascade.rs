@@ -16,7 +16,9 @@
 //! release when its PR merged has no release to wait for (its consumers
 //! take it from a path or git reference): its consumers are not held, and
 //! the audit log says so; a library target that ends skipped, closed or
-//! superseded holds nobody (no bump will be released).
+//! superseded holds nobody (no bump will be released), and so does one in
+//! the same wave as its consumers (a lockstep group or a cycle moves as
+//! one).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,11 +233,14 @@ impl<F: ForgeWrite> Engine<F> {
             {
                 continue;
             }
-            let states: Vec<TargetState> = targets
-                .iter()
-                .filter(|t| t.repo == link.repo)
-                .map(|t| t.state)
-                .collect();
+            let of_link: Vec<&TargetRecord> =
+                targets.iter().filter(|t| t.repo == link.repo).collect();
+            if of_link.iter().any(|t| t.wave >= next) {
+                // Same wave as its consumers (a lockstep group, a cycle):
+                // they move together, there is no release to wait for.
+                continue;
+            }
+            let states: Vec<TargetState> = of_link.iter().map(|t| t.state).collect();
             let merged = states.contains(&TargetState::Merged);
             if states.is_empty() || (!merged && states.iter().all(|s| s.is_terminal())) {
                 // Skipped, closed or superseded: no bump will be released.
