@@ -385,7 +385,8 @@ impl<F: ForgeWrite> Engine<F> {
                 .map_or_else(|| "main".to_owned(), |r| r.default_branch);
             let release =
                 find_release(&self.forge, &policy.library_repo, &rollout.to_version).await;
-            let req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            let mut req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            req.also = self.also_for(&rollout, &name).await?;
             if let Some(prepared) = prepare(&self.forge, &req).await? {
                 let journal = Journal::Store {
                     store: &self.store,
