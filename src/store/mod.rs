@@ -1,5 +1,5 @@
 //! Persistence: rollouts, waves, targets, the audit log, the webhook inbox,
-//! the API ETag cache, intents and leases, in SQLite (default) or
+//! the API ETag cache, intents, leases and each rollout's consumer graph, in SQLite (default) or
 //! PostgreSQL, through sqlx's `Any` driver so that one set of queries serves
 //! both.
 //!
@@ -14,6 +14,7 @@
 //! The store depends only on `rollout::state` (the pure vocabulary of
 //! states), never on the engine.
 
+mod graph;
 mod inbox;
 mod journal;
 pub mod migrate;
@@ -32,7 +33,7 @@ use crate::config::store::{StoreBackend, redact_url};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     Audit, AuditRecord, FailingCheck, InboxRecord, InboxState, IntentRecord, LeaseRecord,
-    NewIntent, NewRollout, NewTarget, RolloutRecord, TargetRecord, WaveRecord,
+    NewIntent, NewRollout, NewTarget, RolloutGraph, RolloutRecord, TargetRecord, WaveRecord,
 };
 
 /// Which database the store talks to.
