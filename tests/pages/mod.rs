@@ -6,3 +6,4 @@ mod fixture;
 mod graph;
 mod render;
 mod security;
+mod topology;
