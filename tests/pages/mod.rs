@@ -4,6 +4,7 @@
 mod browser;
 mod fixture;
 mod graph;
+mod live;
 mod render;
 mod security;
 mod topology;
