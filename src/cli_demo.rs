@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::DemoArgs;
-use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
 use crate::config::secret::{OperatorToken, Secret};
+use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
 use crate::status::status_router;
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {

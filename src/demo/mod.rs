@@ -20,8 +20,8 @@ mod transcript;
 use std::path::Path;
 
 pub use fleet::{RepoSpec, fleet};
-pub use steer::{DemoCommands, PAGE_OPERATOR, Steering};
 pub use run::{DEFAULT_SPEED, Demo, DemoError, DemoOptions, DemoOutcome, START, Summary};
+pub use steer::{DemoCommands, PAGE_OPERATOR, Steering};
 pub use transcript::duration as format_duration;
 
 /// The configuration the demo organisation is planned and rolled out with.

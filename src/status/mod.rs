@@ -32,7 +32,7 @@ use crate::rollout::Timestamp;
 use crate::store::{RolloutRecord, Store};
 
 pub use commands::{EngineCommands, OperatorAction, OperatorCommands};
-pub use pages::render_rollout_page_for_bench;
+pub use pages::{BenchRollout, render_rollout_page_for_bench};
 pub use view::Topology;
 
 /// A rollout that changed (its id): the page showing it refreshes.

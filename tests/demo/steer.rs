@@ -21,10 +21,7 @@ use crate::support::org;
 
 const TOKEN: &str = "demo-token-0123456789abcdef";
 
-async fn send(
-    router: &Router,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn send(router: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
     let resp = router.clone().oneshot(req).await.unwrap();
     let (status, headers) = (resp.status(), resp.headers().clone());
     let body = axum::body::to_bytes(resp.into_body(), 16 << 20)
@@ -98,13 +95,20 @@ async fn login(router: &Router, id: i64) -> (String, String) {
         router,
         "/login",
         Some(&login_cookie),
-        &[("token", TOKEN), ("csrf", &hidden(&page, "csrf")), ("next", "/")],
+        &[
+            ("token", TOKEN),
+            ("csrf", &hidden(&page, "csrf")),
+            ("next", "/"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     let session = cookie(&h, "wavebump_session");
     let (_, page) = get(router, &format!("/rollouts/{id}"), Some(&session)).await;
-    assert!(page.contains(PAGE_OPERATOR), "logged in as the page operator");
+    assert!(
+        page.contains(PAGE_OPERATOR),
+        "logged in as the page operator"
+    );
     (session.clone(), hidden(&page, "csrf"))
 }
 
@@ -132,10 +136,12 @@ async fn the_page_steers_the_demo_and_the_scripted_operator_steps_aside() {
 
     let human = async {
         // Without a session nothing happens.
-        let (status, _, _) = post(&router, &format!("/rollouts/{id}/abort"), None, &[
-            ("csrf", "x"),
-            ("confirm", "yes"),
-        ])
+        let (status, _, _) = post(
+            &router,
+            &format!("/rollouts/{id}/abort"),
+            None,
+            &[("csrf", "x"), ("confirm", "yes")],
+        )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (session, csrf) = login(&router, id).await;
@@ -164,7 +170,11 @@ async fn the_page_steers_the_demo_and_the_scripted_operator_steps_aside() {
                     &router,
                     &format!("/rollouts/{id}/skip"),
                     Some(&session),
-                    &[("csrf", &csrf), ("repo", repo), ("reason", "left to its owners")],
+                    &[
+                        ("csrf", &csrf),
+                        ("repo", repo),
+                        ("reason", "left to its owners"),
+                    ],
                 )
                 .await;
                 assert_eq!(status, StatusCode::SEE_OTHER, "skip {repo}: {body}");
@@ -195,15 +205,25 @@ async fn the_page_steers_the_demo_and_the_scripted_operator_steps_aside() {
     assert!(demo.taken_over());
     // The human skipped the flaky repository instead of retrying it, and
     // the real break; the scripted operator never acted.
-    assert_eq!(s.skipped_repos, ["orders-service", "search-service"], "{text}");
+    assert_eq!(
+        s.skipped_repos,
+        ["orders-service", "search-service"],
+        "{text}"
+    );
     assert!(s.passed_on_retry.is_empty(), "{text}");
-    assert!(acted.contains(&"skip orders-service".to_owned()), "{acted:?}");
+    assert!(
+        acted.contains(&"skip orders-service".to_owned()),
+        "{acted:?}"
+    );
     assert!(
         s.operator.iter().all(|o| o.ends_with("(release-manager)")),
         "{:?}\n{text}",
         s.operator
     );
-    assert!(!text.contains(" demo-operator") && !text.contains(" operator: retry"), "{text}");
+    assert!(
+        !text.contains(" demo-operator") && !text.contains(" operator: retry"),
+        "{text}"
+    );
     assert!(
         text.contains("release-manager (status page): skip orders-service (left to its owners)"),
         "{text}"

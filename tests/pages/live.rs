@@ -35,7 +35,10 @@ async fn wait_xpath(c: &Client, xpath: &str) {
         .await;
     if let Err(e) = found {
         let live = c.find(Locator::Id("live-status")).await.unwrap();
-        panic!("waiting for {xpath}: {e}; live region: {:?}", live.text().await);
+        panic!(
+            "waiting for {xpath}: {e}; live region: {:?}",
+            live.text().await
+        );
     }
 }
 

@@ -8,3 +8,4 @@ mod live;
 mod render;
 mod security;
 mod topology;
+mod weight;

@@ -48,7 +48,9 @@ async fn demo() -> (tempfile::TempDir, Demo) {
 
 /// The `<section data-region="graph">` of a page.
 fn graph_section(html: &str) -> &str {
-    let start = html.find("<section data-region=\"graph\"").expect("graph section");
+    let start = html
+        .find("<section data-region=\"graph\"")
+        .expect("graph section");
     let end = html[start..].find("</section>").expect("section end") + start;
     &html[start..end + "</section>".len()]
 }
@@ -62,7 +64,10 @@ async fn demo_graph_has_library_layers_and_the_lockstep_trio() {
 
         // Stored with the rollout, from the plan.
         let stored = demo.store().rollout_graph(id).await.unwrap().unwrap();
-        assert!(stored.lockstep.contains(&trio.map(String::from).to_vec()), "{stored:?}");
+        assert!(
+            stored.lockstep.contains(&trio.map(String::from).to_vec()),
+            "{stored:?}"
+        );
         for (from, to) in [
             ("billing-lib", "billing-service"),
             ("billing-lib", "payments-lib"),

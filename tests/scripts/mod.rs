@@ -135,7 +135,12 @@ fn scripts_test_installs_what_is_missing_then_runs_cargo_test() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(case.code), "{}: {stderr}", case.name);
+        assert_eq!(
+            out.status.code(),
+            Some(case.code),
+            "{}: {stderr}",
+            case.name
+        );
         let logged = std::fs::read_to_string(&log).unwrap_or_default();
         let logged: Vec<&str> = logged.lines().collect();
         assert_eq!(logged, case.log, "{}: {stderr}", case.name);

@@ -258,7 +258,11 @@ pub fn graph(library: &str, targets: &[TargetRecord], topology: &Topology) -> Gr
             Some(EdgeView {
                 from: from.to_owned(),
                 to: to.to_owned(),
-                kind: if from == library { "library" } else { "provider" },
+                kind: if from == library {
+                    "library"
+                } else {
+                    "provider"
+                },
                 x1,
                 y1,
                 x2,
