@@ -101,7 +101,7 @@ impl BenchRollout {
                     from_requirement: "1.4".to_owned(),
                     to_requirement: Some("2.0".to_owned()),
                     classification: Classification::Major,
-                    is_library: r % 10 == 0,
+                    is_library: r.is_multiple_of(10),
                     wave,
                     state,
                     retries: u32::from(state == TargetState::CiFailed),
