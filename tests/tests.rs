@@ -13,6 +13,7 @@ mod pages;
 mod plan;
 mod pr;
 mod rollout;
+mod scripts;
 mod serve;
 mod store;
 mod webhook;

@@ -14,7 +14,7 @@ use super::gate::{FailureBudget, GatePolicy, Require, millis};
 use crate::config::{self, Config};
 use crate::ecosystem::LibraryNames;
 use crate::planning::{self, Outcome};
-use crate::store::{NewRollout, NewTarget};
+use crate::store::{NewRollout, NewTarget, RolloutGraph};
 
 /// Pull-request settings of a rollout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +162,38 @@ pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewR
             &super::cascade::cascade_links(outcome),
         ),
         started_by: started_by.to_owned(),
+        graph: graph_of(report),
         targets,
     }
+}
+
+/// The plan's graph for the status page: provider → consumer edges between
+/// planned repositories (the library's own edges are implied) and the
+/// lockstep groups of the plan's units.
+pub fn graph_of(report: &crate::report::PlanReport) -> RolloutGraph {
+    let planned: BTreeSet<&str> = report
+        .waves
+        .iter()
+        .flat_map(|w| w.repos.iter().map(String::as_str))
+        .collect();
+    let mut edges: Vec<(String, String)> = report
+        .edges
+        .iter()
+        .filter(|e| planned.contains(e.to.as_str()) && planned.contains(e.from.as_str()))
+        .map(|e| (e.to.clone(), e.from.clone()))
+        .collect();
+    edges.sort();
+    edges.dedup();
+    let lockstep = report
+        .waves
+        .iter()
+        .flat_map(|w| &w.units)
+        .filter(|u| u.repos.len() > 1)
+        .map(|u| {
+            let mut group = u.repos.clone();
+            group.sort();
+            group
+        })
+        .collect();
+    RolloutGraph { edges, lockstep }
 }

@@ -30,6 +30,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_supersede_cascade.sql"),
         include_str!("../../migrations/postgres/0002_supersede_cascade.sql"),
     ),
+    (
+        3,
+        "rollout graph",
+        include_str!("../../migrations/sqlite/0003_rollout_graph.sql"),
+        include_str!("../../migrations/postgres/0003_rollout_graph.sql"),
+    ),
 ];
 
 /// Tables a database of a schema version holds: `(table, since version)`.
@@ -44,10 +50,11 @@ const TABLES: &[(&str, i64)] = &[
     ("webhook_inbox", 1),
     ("cascade_releases", 2),
     ("pr_versions", 2),
+    ("rollout_graph", 3),
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The PostgreSQL advisory-lock key of migrations (`wavebump` in ASCII).
 const MIGRATION_LOCK: i64 = 0x7761_7665_6275_6d70;

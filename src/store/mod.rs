@@ -1,6 +1,6 @@
 //! Persistence: rollouts, waves, targets, the audit log, the webhook inbox,
 //! the API ETag cache, intents and leases, supersede and cascade bookkeeping
-//! (`versions`), in SQLite (default) or
+//! (`versions`), each rollout's consumer graph, in SQLite (default) or
 //! PostgreSQL, through sqlx's `Any` driver so that one set of queries serves
 //! both.
 //!
@@ -15,6 +15,7 @@
 //! The store depends only on `rollout::state` (the pure vocabulary of
 //! states), never on the engine.
 
+mod graph;
 mod inbox;
 mod journal;
 pub mod migrate;
@@ -34,8 +35,8 @@ use crate::config::store::{StoreBackend, redact_url};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     Audit, AuditRecord, CascadeRelease, FailingCheck, InboxRecord, InboxState, IntentRecord,
-    LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutRecord, TargetRecord,
-    WaveRecord,
+    LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
+    TargetRecord, WaveRecord,
 };
 
 /// Which database the store talks to.

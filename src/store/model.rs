@@ -20,6 +20,19 @@ pub struct NewRollout {
     /// Who started it: an operator name, `engine`, `webhook <delivery>`.
     pub started_by: String,
     pub targets: Vec<NewTarget>,
+    /// The plan's consumer graph, kept for the status page.
+    pub graph: RolloutGraph,
+}
+
+/// The plan's consumer graph as the status page draws it: provider →
+/// consumer edges between repositories and the lockstep groups (sorted
+/// member names). Written once, with the rollout (table `rollout_graph`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutGraph {
+    /// `(provider, consumer)` repository names.
+    pub edges: Vec<(String, String)>,
+    /// Repositories whose PRs land together.
+    pub lockstep: Vec<Vec<String>>,
 }
 
 /// One target of a new rollout.

@@ -4,5 +4,8 @@
 mod browser;
 mod fixture;
 mod graph;
+mod live;
 mod render;
 mod security;
+mod topology;
+mod weight;
