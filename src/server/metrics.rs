@@ -268,6 +268,9 @@ pub fn counters(webhooks: &WebhookStats, worker: &WorkerStats, out: &mut String)
     }
 }
 
+/// One field of a rate limit, if GitHub sent it.
+type RateField = fn(&crate::forge::github::RateLimit) -> Option<u64>;
+
 /// The GitHub forge's side: API attempts and the last rate limits (no I/O).
 pub fn github(api: &ApiStatsSnapshot, out: &mut String) {
     let mut f = Family::new(
@@ -279,11 +282,7 @@ pub fn github(api: &ApiStatsSnapshot, out: &mut String) {
     for (method, outcome, n) in &api.requests {
         f.sample(&[("method", method), ("outcome", outcome)], n);
     }
-    let gauges: [(
-        &'static str,
-        &str,
-        fn(&crate::forge::github::RateLimit) -> Option<u64>,
-    ); 3] = [
+    let gauges: [(&str, &str, RateField); 3] = [
         (
             "wavebump_github_rate_limit_remaining",
             "Requests left in GitHub's primary rate limit window, as last reported, by resource.",

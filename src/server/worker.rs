@@ -285,7 +285,6 @@ impl<H: DeliveryHandler> Worker<H> {
         outcome: DeliveryOutcome,
         note: Option<(&str, Timestamp)>,
     ) {
-        self.stats.record(&record.event, outcome);
         let written = match (note, outcome) {
             (None, _) => self.store.inbox_processed(record.id).await,
             (Some((why, at)), DeliveryOutcome::Scheduled | DeliveryOutcome::Deferred) => {
@@ -296,6 +295,9 @@ impl<H: DeliveryHandler> Worker<H> {
                 self.store.inbox_failed(record.id, why, at, park).await
             }
         };
+        // Counted once written, so that whoever reads the counter then finds
+        // the outcome in the store.
+        self.stats.record(&record.event, outcome);
         if let Err(e) = written {
             tracing::error!(error = %e, "inbox: cannot record the outcome; the delivery stays pending");
         }

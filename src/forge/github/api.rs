@@ -649,7 +649,13 @@ mod tests {
             }
             h
         };
-        let cases: &[(u16, &[(&'static str, &'static str)], &str, &str)] = &[
+        type Case = (
+            u16,
+            &'static [(&'static str, &'static str)],
+            &'static str,
+            &'static str,
+        );
+        let cases: &[Case] = &[
             (200, &[], "", "ok"),
             (201, &[], "", "ok"),
             (304, &[], "", "not_modified"),
