@@ -155,3 +155,50 @@ pub async fn keep(lease: Lease, every: Duration, now: Now, mut shutdown: watch::
     }
     lease.release().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::Timestamp;
+
+    #[tokio::test]
+    async fn one_holder_until_the_ttl_runs_out() {
+        let store = Store::open_url("sqlite::memory:").await.unwrap();
+        let ttl = Duration::from_secs(30);
+        let single = Lease::new(store.clone(), None);
+        assert!(single.is_leader() && single.hold(Timestamp(0)).await);
+        let a = Lease::new(store.clone(), Some(LeaseOptions::new("a", ttl)));
+        let b = Lease::new(store.clone(), Some(LeaseOptions::new("b", ttl)));
+        assert!(!a.is_leader(), "nobody leads before trying");
+        // (time in ms, who tries, holds?, a leads?, b leads?)
+        let steps = [
+            (0, &a, true, true, false),
+            (1_000, &b, false, true, false),
+            (20_000, &a, true, true, false),
+            (49_999, &b, false, true, false),
+            (50_000, &b, true, true, true),
+            (50_001, &a, false, false, true),
+        ];
+        for (i, (at, who, holds, a_leads, b_leads)) in steps.into_iter().enumerate() {
+            assert_eq!(who.hold(Timestamp(at)).await, holds, "step {i}");
+            assert_eq!(
+                (a.is_leader(), b.is_leader()),
+                (a_leads, b_leads),
+                "step {i}"
+            );
+        }
+        assert_eq!((a.terms(), b.terms()), (1, 1));
+        // Becoming leader left a wake-up for the reconcile loop.
+        tokio::time::timeout(Duration::from_secs(5), b.became_leader())
+            .await
+            .unwrap();
+        // A clean stop hands over at once.
+        b.release().await;
+        assert!(!b.is_leader());
+        assert!(a.hold(Timestamp(50_002)).await);
+        // A closed store: not leader (never act on a guess).
+        store.close().await;
+        assert!(!a.hold(Timestamp(50_003)).await);
+        assert!(!a.is_leader());
+    }
+}
