@@ -327,6 +327,7 @@ impl Api {
         cache: Arc<dyn EtagCache>,
         retry: RetryPolicy,
         base_path: String,
+        stats: Arc<ApiStats>,
     ) -> Self {
         let seed = clock.unix_millis() | 1;
         Api {
@@ -337,7 +338,7 @@ impl Api {
             retry,
             base_path,
             rng: Mutex::new(seed),
-            stats: Arc::new(ApiStats::default()),
+            stats,
         }
     }
 

@@ -154,6 +154,9 @@ impl GitHubForge {
             options.writes_per_minute,
         ));
         let base_path = auth::base_path(&options.api_url);
+        // One set of counters for every client (the App's and the
+        // installation's).
+        let stats = Arc::new(ApiStats::default());
         let make_api = |client: Octocrab| {
             Api::new(
                 client,
@@ -162,6 +165,7 @@ impl GitHubForge {
                 options.cache.clone(),
                 options.retry.clone(),
                 base_path.clone(),
+                stats.clone(),
             )
         };
         let (client, installation, token) = match &options.auth {
