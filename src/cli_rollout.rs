@@ -207,8 +207,13 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, Fail> {
     Config::load(path).map_err(Fail::usage)
 }
 
-/// The forge of the config, or `--local DIR`.
-async fn github(config: &Config, local: Option<&PathBuf>) -> Result<GitHubForge, Fail> {
+/// The forge of the config, or `--local DIR`; its ETag cache is in `store`
+/// when there is one.
+async fn github(
+    config: &Config,
+    local: Option<&PathBuf>,
+    store: Option<&Store>,
+) -> Result<GitHubForge, Fail> {
     if let Some(dir) = local {
         // Wired once the local forge's write side (`ForgeWrite for
         // LocalForge`) is on main.
@@ -217,9 +222,12 @@ async fn github(config: &Config, local: Option<&PathBuf>) -> Result<GitHubForge,
             dir.display()
         )));
     }
-    GitHubForge::from_config(config, |k| std::env::var(k).ok())
-        .await
-        .map_err(Fail::usage)
+    let env = |k: &str| std::env::var(k).ok();
+    match store {
+        Some(store) => GitHubForge::from_config_with_store(config, env, store).await,
+        None => GitHubForge::from_config(config, env).await,
+    }
+    .map_err(Fail::usage)
 }
 
 /// `wavebump rollout ...`.
@@ -249,7 +257,7 @@ async fn rollout(args: &RolloutArgs) -> Result<(), Fail> {
     if let RolloutCommand::Status { json, id } = &args.command {
         return status(&store, *json, id.or(args.common.rollout)).await;
     }
-    let forge = github(&config, args.common.local.as_ref()).await?;
+    let forge = github(&config, args.common.local.as_ref(), Some(&store)).await?;
     drive(forge, store, &config, args).await
 }
 
@@ -639,7 +647,7 @@ async fn pr(args: &PrArgs) -> Result<(), Fail> {
     } = &args.command;
     let config = load_config(config.as_ref())?;
     let version = planning::parse_version(to).map_err(Fail::usage)?;
-    let forge = github(&config, local.as_ref()).await?;
+    let forge = github(&config, local.as_ref(), None).await?;
     let url = open_one(&forge, &config, repo, &version).await?;
     println!("{url}");
     Ok(())

@@ -98,7 +98,8 @@ pub struct TickReport {
     pub advanced: Vec<(i64, u32)>,
     pub halted: Vec<i64>,
     pub completed: Vec<i64>,
-    /// Per-target failures met (they moved the target to `error`).
+    /// Per-target failures met (they moved the target to `error`), and
+    /// rollouts whose tick failed (`rollout N: why`; the others ticked).
     pub errors: Vec<String>,
 }
 
@@ -152,8 +153,17 @@ impl<F: ForgeWrite> Engine<F> {
                 report.lost_lease = true;
                 break;
             }
-            self.tick_rollout(rollout, now, &mut budget, &mut report)
-                .await?;
+            // One rollout's failure (a forge error outside any target, a
+            // damaged policy, a conflicting write) is that rollout's: it is
+            // reported and the other rollouts still tick.
+            let id = rollout.id;
+            if let Err(e) = self
+                .tick_rollout(rollout, now, &mut budget, &mut report)
+                .await
+            {
+                tracing::warn!(rollout = id, error = %e, "rollout tick failed; the others go on");
+                report.errors.push(format!("rollout {id}: {e}"));
+            }
             if report.lost_lease {
                 break;
             }
