@@ -201,11 +201,13 @@ impl<F: ForgeWrite> Engine<F> {
             .pr_versions(rollout.id)
             .await?
             .into_iter()
+            // Only a PR that carries another version is stale; a branch a
+            // human edited but already at this version is simply left alone
+            // (the flag matters when the next supersede comes).
             .filter(|v| {
-                v.human_edited
-                    || v.version
-                        .as_deref()
-                        .is_some_and(|x| x != rollout.to_version)
+                v.version
+                    .as_deref()
+                    .is_some_and(|x| x != rollout.to_version)
             })
             .map(|v| (v.repo.clone(), v))
             .collect();

@@ -5,7 +5,7 @@
 //! | `release` published/released | [`release::decide`] → start, schedule or ignore |
 //! | `create` / `push` of a tag | the same, for `release_source: tags` |
 //! | `check_run`, `check_suite`, `status` | tick when the commit is a target's PR head (the engine reads CI); deferred (no attempt counted) while a target of that repository waits for its PR to be recorded, for at most [`DeferPolicy::window`] |
-//! | `pull_request` closed/reopened/synchronize | tick when it is a target's PR; a push by someone else is audited |
+//! | `pull_request` closed/reopened/synchronize | tick when it is a target's PR; a push by someone else sets the target's human-edited flag (audited) |
 //! | `issue_comment` | [`comments::handle`] |
 //! | `installation*` | logged |
 //! | `ping`, unknown | ignored |
@@ -256,16 +256,19 @@ impl<F: ForgeWrite> Applier<F> {
                 pr.sender.login, pr.head_sha, pr.head_ref
             );
             tracing::warn!(repo = %found.target.repo, "{why}");
+            // The flag is set once and never cleared: supersede and retry
+            // leave this branch to its owner from now on.
+            let audit = Audit {
+                rollout_id: Some(found.rollout.id),
+                repo: Some(found.target.repo.clone()),
+                actor: actor.to_owned(),
+                action: "branch edited by a human".to_owned(),
+                reason: why.clone(),
+                at: now,
+            };
             engine
                 .store()
-                .append_audit(&Audit {
-                    rollout_id: Some(found.rollout.id),
-                    repo: Some(found.target.repo.clone()),
-                    actor: actor.to_owned(),
-                    action: "branch edited by a human".to_owned(),
-                    reason: why,
-                    at: now,
-                })
+                .mark_human_edited(found.rollout.id, &found.target.repo, &why, &audit)
                 .await
                 .map_err(|e| e.to_string())?;
         }

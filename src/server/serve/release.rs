@@ -133,28 +133,16 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         .map(|t| Timestamp(t.timestamp_millis()))
 }
 
-/// Runs the planner to completion on this worker thread.
-///
-/// `planning::run`'s future cannot be proven `Send` (a rustc limitation
-/// with the higher-ranked closure in `discover`'s `buffer_unordered`), so it
-/// cannot be held across an `.await` of the worker's (`Send`) future; it is
-/// driven here with `block_in_place` + `block_on` on the same runtime (its
-/// HTTP connections stay on that runtime). Needs the multi-threaded
-/// runtime; on a current-thread runtime this is an error, not a panic.
-fn plan_in_place<F: ForgeWrite>(
+/// Runs the planner (its future is `Send`: see `discover::read_one`).
+async fn plan<F: ForgeWrite>(
     forge: &F,
     config: &Config,
     version: &str,
 ) -> Result<planning::Outcome, String> {
-    let handle = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
-    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
-        return Err("starting a rollout needs the multi-threaded tokio runtime".to_owned());
-    }
     let noop = |_: usize, _: usize| {};
-    tokio::task::block_in_place(|| {
-        handle.block_on(planning::run(forge, config, Some(version), &noop))
-    })
-    .map_err(|e| e.to_string())
+    planning::run(forge, config, Some(version), &noop)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Plans, stores, starts and ticks a rollout of `version` (see the module
@@ -237,7 +225,8 @@ pub async fn start<F: ForgeWrite>(
         )));
     }
     let new = {
-        let outcome = plan_in_place(engine.forge(), config, &version.to_string())
+        let outcome = plan(engine.forge(), config, &version.to_string())
+            .await
             .map_err(|e| format!("planning {version}: {e}"))?;
         new_rollout(&outcome, config, actor)
     };
