@@ -17,7 +17,7 @@
 pub mod api;
 pub mod commands;
 pub mod live;
-mod load;
+pub mod load;
 pub mod pages;
 pub mod session;
 pub mod view;

@@ -185,6 +185,9 @@ async fn cascade(db: Db) {
     }
     let r = store.rollout(id).await.unwrap().unwrap();
     assert_eq!((r.current_wave, r.reason.as_deref()), (0, Some(waiting)));
+    // The status page says what the wave waits for, not "gate met".
+    let page = page_view(&store, id, now).await;
+    assert_eq!(page.gate_status, waiting);
     assert!(
         store
             .targets(id)
@@ -257,3 +260,33 @@ async fn cascade(db: Db) {
 }
 
 crate::both!(cascade);
+
+/// The status page's view of a rollout at `now` (read-only page state).
+async fn page_view(
+    store: &wavebump::store::Store,
+    id: i64,
+    now: wavebump::rollout::Timestamp,
+) -> wavebump::status::view::RolloutView {
+    use futures::future::BoxFuture;
+    use wavebump::status::{OperatorAction, OperatorCommands, StatusState};
+    struct ReadOnly;
+    impl OperatorCommands for ReadOnly {
+        fn apply(&self, _: i64, _: OperatorAction, _: &str) -> BoxFuture<'_, Result<(), String>> {
+            Box::pin(async { Err("read-only".to_owned()) })
+        }
+    }
+    let (changes, _) = tokio::sync::broadcast::channel(4);
+    let state = StatusState::new(
+        store.clone(),
+        Arc::new(ReadOnly),
+        changes,
+        vec![],
+        true,
+        None,
+    )
+    .with_clock(Arc::new(move || now));
+    wavebump::status::load::rollout(&state, id)
+        .await
+        .unwrap()
+        .expect("the rollout")
+}
