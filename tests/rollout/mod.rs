@@ -7,6 +7,8 @@ mod commands;
 mod fleet;
 mod gate_props;
 pub mod ghorg;
+mod github_journey;
+mod github_quiet;
 mod ha;
 mod journey;
 mod quiet;
