@@ -283,12 +283,9 @@ crate::both!(journey);
 /// The bench's "start to completed" fixture works (timing is the bench's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instant_rollout_completes() {
-    let m = tokio::time::timeout(
-        Duration::from_secs(120),
-        gh_rollout::instant_rollout(40),
-    )
-    .await
-    .expect("timed out");
+    let m = tokio::time::timeout(Duration::from_secs(120), gh_rollout::instant_rollout(40))
+        .await
+        .expect("timed out");
     assert_eq!((m.repos, m.merged), (40, 40));
     // Per repository: a push, a PR, a label, a merge at most.
     assert!(m.writes <= 40 * 3, "{m:?}");

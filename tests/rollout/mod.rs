@@ -3,6 +3,7 @@
 //! and PostgreSQL.
 
 mod cli;
+mod cli_local;
 mod commands;
 mod fleet;
 mod gate_props;

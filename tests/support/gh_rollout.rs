@@ -25,8 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-use wavebump::config::{Config, StoreBackend};
 use wavebump::config::secret::Secret;
+use wavebump::config::{Config, StoreBackend};
 use wavebump::ecosystem::MemTree;
 use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, ManualClock};
 use wavebump::rollout::{Engine, EngineOptions, RolloutState, Timestamp, new_rollout};
@@ -206,7 +206,8 @@ impl GhFleet {
                 });
                 match run {
                     None => {
-                        self.fake.add_check_run(full, &sha, CHECK, status, conclusion);
+                        self.fake
+                            .add_check_run(full, &sha, CHECK, status, conclusion);
                         changed += 1;
                     }
                     Some(i) => {
@@ -275,7 +276,12 @@ pub async fn drive(
         let report = engine.tick(*now).await.expect("tick");
         assert!(report.errors.is_empty(), "tick errors: {:?}", report.errors);
         *now = now.plus(step);
-        let r = engine.store().rollout(id).await.expect("read").expect("rollout");
+        let r = engine
+            .store()
+            .rollout(id)
+            .await
+            .expect("read")
+            .expect("rollout");
         if done(&r) {
             return (r, n);
         }
