@@ -125,16 +125,21 @@ pub fn short_library(config: &Config) -> String {
 }
 
 /// A new rollout (state `planned`) from a finished plan: every planned
-/// target, the frozen policy (with the plan's cascade links, see
+/// manifest once, the frozen policy (with the plan's cascade links, see
 /// `cascade`), the deterministic head branch.
 pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewRollout {
     let report = &outcome.report;
     let version = report.library.version.clone();
     let library = short_library(config);
     let providers: BTreeSet<&str> = report.edges.iter().map(|e| e.to.as_str()).collect();
+    // The store keys targets by (repository, manifest): a manifest with two
+    // requirements (dependencies and dev-dependencies) is one target (the
+    // engine re-scans and rewrites every requirement of the file).
+    let mut seen = BTreeSet::new();
     let targets: Vec<NewTarget> = report
         .targets
         .iter()
+        .filter(|t| seen.insert((t.repo.as_str(), t.path.as_str())))
         .filter_map(|t| {
             let wave = u32::try_from(t.wave?).ok()?;
             Some(NewTarget {

@@ -92,5 +92,8 @@ fn readme_starts_with_the_demo_and_the_test_command() {
         assert!(mode & 0o111 != 0, "scripts/test is executable");
     }
     let ci = std::fs::read_to_string(crate_root().join(".ci/run")).expect(".ci/run");
-    assert!(ci.contains("scripts/test"), ".ci/run runs the README's test command");
+    assert!(
+        ci.contains("scripts/test"),
+        ".ci/run runs the README's test command"
+    );
 }

@@ -4,10 +4,13 @@
 
 mod cascade;
 mod cli;
+mod cli_local;
 mod commands;
 mod fleet;
 mod gate_props;
 pub mod ghorg;
+mod github_journey;
+mod github_quiet;
 mod ha;
 mod journey;
 mod quiet;
