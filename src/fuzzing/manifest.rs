@@ -263,8 +263,10 @@ fn rewritten_requirement(tree: &MemTree, target: &Target) -> Result<Option<Strin
         .ok_or_else(|| format!("{}: requirement in an unreadable file", req.span_path))?;
     let held = text.get(span.clone());
     if held != Some(req.requirement.as_str()) {
-        // Ruby's several requirement strings: the span is the first one.
-        if req.ecosystem == Ecosystem::Ruby && held.is_some_and(|h| req.requirement.starts_with(h))
+        // Ruby: the span is the content of the first requirement string
+        // (spaces included); the requirement is all of them, trimmed.
+        if req.ecosystem == Ecosystem::Ruby
+            && held.is_some_and(|h| req.requirement.starts_with(h.trim()))
         {
             return Ok(None);
         }
