@@ -21,9 +21,12 @@ pub use webhook::{check_signature, check_webhook};
 
 use crate::ecosystem::Ecosystem;
 
+/// One target's check: `Err` names the violated invariant.
+pub type Check = fn(&[u8]) -> Result<(), String>;
+
 /// Every fuzz target: its name (the `fuzz/fuzz_targets/<name>.rs` file and
 /// the `tests/data/fuzz/<name>/` corpus directory) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]) -> Result<(), String>)] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("config", check_config),
     ("manifest_cargo", |d| check_manifest(Ecosystem::Cargo, d)),
     ("manifest_npm", |d| check_manifest(Ecosystem::Npm, d)),
@@ -35,6 +38,6 @@ pub const TARGETS: &[(&str, fn(&[u8]) -> Result<(), String>)] = &[
 ];
 
 /// The check of the target `name`, `None` for an unknown name.
-pub fn check_for(name: &str) -> Option<fn(&[u8]) -> Result<(), String>> {
+pub fn check_for(name: &str) -> Option<Check> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
