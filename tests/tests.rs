@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod demo;
 mod ecosystems;
+mod fuzz_corpus;
 mod git;
 mod github;
 mod org;
