@@ -10,8 +10,7 @@
 
 use super::model::{Audit, CascadeRelease, PrVersion};
 use super::rollouts::append_audit;
-use super::rows::R;
-use super::{Store, StoreError};
+use super::{Store, StoreError, rows};
 use crate::rollout::state::{RolloutState, Timestamp};
 
 impl Store {
@@ -21,23 +20,7 @@ impl Store {
             .bind(rollout_id)
             .fetch_all(&self.pool)
             .await?;
-        found
-            .iter()
-            .map(|row| {
-                let r = R {
-                    row,
-                    table: "pr_versions",
-                };
-                Ok(PrVersion {
-                    rollout_id: r.i64("rollout_id")?,
-                    repo: r.text("repo")?,
-                    version: r.opt_text("version")?,
-                    human_edited: r.i64("human_edited")? != 0,
-                    note: r.opt_text("note")?,
-                    updated_at: r.ts("updated_at")?,
-                })
-            })
-            .collect()
+        found.iter().map(rows::pr_version).collect()
     }
 
     /// Record the library version `repo`'s PR carries now.
@@ -99,24 +82,7 @@ impl Store {
                 .bind(rollout_id)
                 .fetch_all(&self.pool)
                 .await?;
-        found
-            .iter()
-            .map(|row| {
-                let r = R {
-                    row,
-                    table: "cascade_releases",
-                };
-                Ok(CascadeRelease {
-                    rollout_id: r.i64("rollout_id")?,
-                    repo: r.text("repo")?,
-                    floor: r.opt_text("floor")?,
-                    merged_seen_at: r.ts("merged_seen_at")?,
-                    release_tag: r.opt_text("release_tag")?,
-                    release_version: r.opt_text("release_version")?,
-                    released_at: r.opt_ts("released_at")?,
-                })
-            })
-            .collect()
+        found.iter().map(rows::cascade_release).collect()
     }
 
     /// Record that a library target's PR merged, with the highest version
