@@ -55,6 +55,24 @@ pub struct SupersedeReport {
     pub errors: Vec<String>,
 }
 
+impl SupersedeReport {
+    /// One line saying what moved, as the CLI prints it and a webhook
+    /// delivery records it.
+    pub fn summary(&self) -> String {
+        format!(
+            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} repositor(y/ies) merged at {}",
+            self.rollout,
+            self.from,
+            self.to,
+            self.retargeted.len(),
+            self.left.len(),
+            self.from,
+            self.merged_at_old.len(),
+            self.from
+        )
+    }
+}
+
 impl<F: ForgeWrite> Engine<F> {
     /// Move rollout `id` to the newer library `version` (see the module
     /// doc). A running rollout's open PRs are retargeted now; a paused or
