@@ -95,22 +95,15 @@ impl Store {
         floor: Option<&str>,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO cascade_releases (rollout_id, repo, floor, merged_seen_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (rollout_id, repo) DO NOTHING",
         )
         .bind(rollout_id)
         .bind(repo)
         .bind(floor)
-        .bind(audit.at.0)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            append_audit(&mut tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        .bind(audit.at.0);
+        self.audited_if_changed(query, audit).await
     }
 
     /// Record the release of a library target that contains the bump (only
@@ -123,8 +116,7 @@ impl Store {
         version: &str,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE cascade_releases SET release_tag = $1, release_version = $2, released_at = $3 \
              WHERE rollout_id = $4 AND repo = $5 AND release_version IS NULL",
         )
@@ -132,9 +124,19 @@ impl Store {
         .bind(version)
         .bind(audit.at.0)
         .bind(rollout_id)
-        .bind(repo)
-        .execute(&mut *tx)
-        .await?;
+        .bind(repo);
+        self.audited_if_changed(query, audit).await
+    }
+
+    /// Run `query` and, if it changed one row, append `audit`, in one
+    /// transaction (a row already there, or already released, is no event).
+    async fn audited_if_changed(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = query.execute(&mut *tx).await?;
         if done.rows_affected() == 1 {
             append_audit(&mut tx, audit).await?;
         }
