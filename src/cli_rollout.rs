@@ -423,17 +423,7 @@ async fn start<F: ForgeWrite>(
         let done = engine
             .supersede(live.id, &version, who, Timestamp::now())
             .await?;
-        println!(
-            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} repositor(y/ies) merged at {}",
-            done.rollout,
-            done.from,
-            done.to,
-            done.retargeted.len(),
-            done.left.len(),
-            done.from,
-            done.merged_at_old.len(),
-            done.from
-        );
+        println!("{}", done.summary());
         for (repo, why) in &done.left {
             println!("  {repo}: {why}");
         }

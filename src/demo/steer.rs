@@ -105,18 +105,7 @@ impl OperatorCommands for DemoCommands {
         Box::pin(async move {
             let guard = self.steer.lock.lock().await;
             let now = self.clock.now();
-            let e = &self.engine;
-            let done = match &action {
-                OperatorAction::Pause { reason } => e.pause(id, &operator, reason, now).await,
-                OperatorAction::Resume => e.resume(id, &operator, now).await,
-                OperatorAction::Advance => e.advance(id, &operator, now).await,
-                OperatorAction::Abort { comment } => e.abort(id, &operator, comment, now).await,
-                OperatorAction::Retry { repo } => e.retry(id, repo, &operator, now).await,
-                OperatorAction::Skip { repo, reason } => {
-                    e.skip(id, repo, &operator, reason, now).await
-                }
-            };
-            done.map_err(|err| err.to_string())?;
+            action.run(&self.engine, id, &operator, now).await?;
             self.steer.taken_over.store(true, Ordering::SeqCst);
             self.steer
                 .actions

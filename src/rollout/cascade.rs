@@ -217,13 +217,7 @@ impl<F: ForgeWrite> Engine<F> {
             .map(|t| t.repo.as_str())
             .collect();
         let library = library_short(&rollout.library);
-        let mut rows: BTreeMap<String, crate::store::CascadeRelease> = self
-            .store
-            .cascade_releases(rollout.id)
-            .await?
-            .into_iter()
-            .map(|r| (r.repo.clone(), r))
-            .collect();
+        let mut rows = self.cascade_rows(rollout.id).await?;
         let mut awaited = Vec::new();
         for link in &links {
             if !link
@@ -267,13 +261,7 @@ impl<F: ForgeWrite> Engine<F> {
                     });
                     continue;
                 }
-                rows = self
-                    .store
-                    .cascade_releases(rollout.id)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.repo.clone(), r))
-                    .collect();
+                rows = self.cascade_rows(rollout.id).await?;
             }
             let Some(row) = rows.get(&link.repo) else {
                 continue;
@@ -327,6 +315,20 @@ impl<F: ForgeWrite> Engine<F> {
             }
         }
         Ok(awaited)
+    }
+
+    /// The `cascade_releases` rows of rollout `id`, by repository.
+    async fn cascade_rows(
+        &self,
+        id: i64,
+    ) -> Result<BTreeMap<String, crate::store::CascadeRelease>, EngineError> {
+        Ok(self
+            .store
+            .cascade_releases(id)
+            .await?
+            .into_iter()
+            .map(|r| (r.repo.clone(), r))
+            .collect())
     }
 
     /// The other libraries `repo`'s PR moves too: every library target it

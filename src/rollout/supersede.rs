@@ -26,13 +26,13 @@
 
 use std::collections::BTreeMap;
 
-use super::bump::{BumpOutcome, Journal, find_release, open_or_update};
+use super::bump::{BumpOutcome, Journal, open_or_update};
 use super::commands::CommandError;
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
-use super::open::{library_short, new_requirement};
+use super::open::{RepoPass, library_short, new_requirement};
 use super::policy::RolloutPolicy;
 use super::state::{RolloutState, TargetState, Timestamp};
-use crate::forge::{ForgeError, ForgeWrite, Release};
+use crate::forge::{ForgeError, ForgeWrite};
 use crate::store::{Audit, NewIntent, PrVersion, RolloutRecord, TargetRecord};
 
 /// What [`Engine::supersede`] did.
@@ -53,6 +53,24 @@ pub struct SupersedeReport {
     pub replanned: usize,
     /// Retargets that failed this time (tried again at the next tick).
     pub errors: Vec<String>,
+}
+
+impl SupersedeReport {
+    /// One line saying what moved, as the CLI prints it and a webhook
+    /// delivery records it.
+    pub fn summary(&self) -> String {
+        format!(
+            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} repositor(y/ies) merged at {}",
+            self.rollout,
+            self.from,
+            self.to,
+            self.retargeted.len(),
+            self.left.len(),
+            self.from,
+            self.merged_at_old.len(),
+            self.from
+        )
+    }
 }
 
 impl<F: ForgeWrite> Engine<F> {
@@ -219,8 +237,7 @@ impl<F: ForgeWrite> Engine<F> {
             .into_iter()
             .map(|(r, ix)| (r.to_owned(), ix))
             .collect();
-        let mut bases: Option<BTreeMap<String, String>> = None;
-        let mut release: Option<Option<Release>> = None;
+        let mut pass = RepoPass::new(rollout, policy, now);
         for (repo, ix) in groups {
             let Some(row) = stale.get(&repo) else {
                 continue;
@@ -251,40 +268,11 @@ impl<F: ForgeWrite> Engine<F> {
                 self.leave(targets, &live, &why, now).await?;
                 continue;
             }
-            if *budget == 0 {
+            let Some((base, release)) = self.claim_repo(&mut pass, &repo, budget, report).await?
+            else {
                 return Ok(());
-            }
-            if !self.hold_lease(now).await? {
-                report.lost_lease = true;
-                return Ok(());
-            }
-            *budget -= 1;
-            if bases.is_none() {
-                let repos = self.forge.list_repos().await?;
-                bases = Some(
-                    repos
-                        .into_iter()
-                        .map(|r| (r.name, r.default_branch))
-                        .collect(),
-                );
-            }
-            let base = bases
-                .as_ref()
-                .and_then(|m| m.get(&repo).cloned())
-                .unwrap_or_else(|| "main".to_owned());
-            if release.is_none() {
-                release = Some(
-                    find_release(&self.forge, &policy.library_repo, &rollout.to_version).await,
-                );
-            }
-            let mut req = self.bump_request(
-                rollout,
-                policy,
-                targets,
-                &live,
-                &base,
-                release.clone().flatten(),
-            )?;
+            };
+            let mut req = self.bump_request(rollout, policy, targets, &live, &base, release)?;
             req.also = self.also_for(rollout, &repo).await?;
             let journal = Journal::Store {
                 store: &self.store,

@@ -10,8 +10,7 @@
 
 use super::model::{Audit, CascadeRelease, PrVersion};
 use super::rollouts::append_audit;
-use super::rows::R;
-use super::{Store, StoreError};
+use super::{Store, StoreError, rows};
 use crate::rollout::state::{RolloutState, Timestamp};
 
 impl Store {
@@ -21,23 +20,7 @@ impl Store {
             .bind(rollout_id)
             .fetch_all(&self.pool)
             .await?;
-        found
-            .iter()
-            .map(|row| {
-                let r = R {
-                    row,
-                    table: "pr_versions",
-                };
-                Ok(PrVersion {
-                    rollout_id: r.i64("rollout_id")?,
-                    repo: r.text("repo")?,
-                    version: r.opt_text("version")?,
-                    human_edited: r.i64("human_edited")? != 0,
-                    note: r.opt_text("note")?,
-                    updated_at: r.ts("updated_at")?,
-                })
-            })
-            .collect()
+        found.iter().map(rows::pr_version).collect()
     }
 
     /// Record the library version `repo`'s PR carries now.
@@ -99,24 +82,7 @@ impl Store {
                 .bind(rollout_id)
                 .fetch_all(&self.pool)
                 .await?;
-        found
-            .iter()
-            .map(|row| {
-                let r = R {
-                    row,
-                    table: "cascade_releases",
-                };
-                Ok(CascadeRelease {
-                    rollout_id: r.i64("rollout_id")?,
-                    repo: r.text("repo")?,
-                    floor: r.opt_text("floor")?,
-                    merged_seen_at: r.ts("merged_seen_at")?,
-                    release_tag: r.opt_text("release_tag")?,
-                    release_version: r.opt_text("release_version")?,
-                    released_at: r.opt_ts("released_at")?,
-                })
-            })
-            .collect()
+        found.iter().map(rows::cascade_release).collect()
     }
 
     /// Record that a library target's PR merged, with the highest version
@@ -129,22 +95,15 @@ impl Store {
         floor: Option<&str>,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO cascade_releases (rollout_id, repo, floor, merged_seen_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (rollout_id, repo) DO NOTHING",
         )
         .bind(rollout_id)
         .bind(repo)
         .bind(floor)
-        .bind(audit.at.0)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            append_audit(&mut tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        .bind(audit.at.0);
+        self.audited_if_changed(query, audit).await
     }
 
     /// Record the release of a library target that contains the bump (only
@@ -157,8 +116,7 @@ impl Store {
         version: &str,
         audit: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE cascade_releases SET release_tag = $1, release_version = $2, released_at = $3 \
              WHERE rollout_id = $4 AND repo = $5 AND release_version IS NULL",
         )
@@ -166,9 +124,19 @@ impl Store {
         .bind(version)
         .bind(audit.at.0)
         .bind(rollout_id)
-        .bind(repo)
-        .execute(&mut *tx)
-        .await?;
+        .bind(repo);
+        self.audited_if_changed(query, audit).await
+    }
+
+    /// Run `query` and, if it changed one row, append `audit`, in one
+    /// transaction (a row already there, or already released, is no event).
+    async fn audited_if_changed(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        audit: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = query.execute(&mut *tx).await?;
         if done.rows_affected() == 1 {
             append_audit(&mut tx, audit).await?;
         }

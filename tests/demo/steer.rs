@@ -11,53 +11,15 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tokio::sync::broadcast::error::RecvError;
-use tower::ServiceExt;
 use wavebump::config::secret::{OperatorToken, Secret};
 use wavebump::demo::{Demo, DemoOptions, GenerateOptions, PAGE_OPERATOR};
 use wavebump::rollout::RolloutState;
 use wavebump::status::status_router;
 
+use crate::pages::fixture::{post, send};
 use crate::support::org;
 
 const TOKEN: &str = "demo-token-0123456789abcdef";
-
-async fn send(router: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let resp = router.clone().oneshot(req).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let body = axum::body::to_bytes(resp.into_body(), 16 << 20)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn post(
-    router: &Router,
-    path: &str,
-    cookie: Option<&str>,
-    form: &[(&str, &str)],
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let body: Vec<String> = form
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect();
-    let mut b =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    send(router, b.body(Body::from(body.join("&"))).unwrap()).await
-}
 
 async fn get(router: &Router, path: &str, cookie: Option<&str>) -> (axum::http::HeaderMap, String) {
     let mut b = Request::get(path);

@@ -212,17 +212,7 @@ pub async fn start<F: ForgeWrite>(
         settle(engine, now, TickTrigger::Delivery, ctx)
             .await
             .map_err(|e| e.to_string())?;
-        return Ok(Handled::Done(format!(
-            "rollout {} superseded: {} -> {}; {} PR(s) retargeted, {} left at {}, {} merged at {}",
-            r.id,
-            done.from,
-            done.to,
-            done.retargeted.len(),
-            done.left.len(),
-            done.from,
-            done.merged_at_old.len(),
-            done.from
-        )));
+        return Ok(Handled::Done(done.summary()));
     }
     let new = {
         let outcome = plan(engine.forge(), config, &version.to_string())
