@@ -234,12 +234,14 @@ fn check_splices(tree: &MemTree, target: &Target) -> Result<(), String> {
             && target.judgement.classification == Classification::Major
             && token.starts_with(GO_PATH)
             && splice.replacement.starts_with(GO_PATH);
-        // Ruby rewrites versions in every requirement string of the call.
+        // Ruby rewrites versions in every requirement string of the call;
+        // a RubyGems version is alphanumerics, dots and dashes (`3-pre` is
+        // `3.pre.pre`: Gem::Version's pattern).
         let ruby_version = req.ecosystem == Ecosystem::Ruby
             && !token.is_empty()
             && token
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.');
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
         if !go_path && !ruby_version {
             return Err(format!(
                 "{}:{}: splice {:?} of {} touches {token:?}, not the requirement {:?}",
