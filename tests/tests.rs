@@ -8,6 +8,7 @@ mod demo;
 mod ecosystems;
 mod git;
 mod github;
+mod hardening;
 mod org;
 mod pages;
 mod plan;
