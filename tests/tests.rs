@@ -9,6 +9,7 @@ mod ecosystems;
 mod fuzz_corpus;
 mod git;
 mod github;
+mod hardening;
 mod org;
 mod pages;
 mod plan;

@@ -10,6 +10,7 @@ pub mod git_http;
 pub mod memforge;
 pub mod org;
 pub mod postgres;
+pub mod scratch;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};

@@ -37,6 +37,11 @@ pub struct Faults {
     pub rate_percent: u32,
     pub rng: u64,
     pub injected: usize,
+    /// The faults the random rate draws from (empty: 502, 403 secondary
+    /// limit, 429, 500 with `Retry-After: 1`). A `Slow` drawn for a write
+    /// becomes a 503: the fake would apply a slowed write after the client
+    /// gave up and retried, which GitHub does not do seconds later.
+    pub mix: Vec<Fault>,
 }
 
 impl Faults {
@@ -58,6 +63,13 @@ impl Faults {
             return None;
         }
         self.injected += 1;
+        if !self.mix.is_empty() {
+            let i = ((self.rng >> 8) % self.mix.len() as u64) as usize;
+            return match self.mix.get(i).cloned() {
+                Some(Fault::Slow(_)) if method != "GET" => Some(Fault::ServerError(503)),
+                other => other,
+            };
+        }
         Some(match (self.rng >> 8) % 4 {
             0 => Fault::ServerError(502),
             1 => Fault::SecondaryRateLimit { retry_after: 1 },

@@ -91,7 +91,7 @@ impl FakeGitHub {
         FakeGitHub {
             shared,
             url,
-            dir: tempfile::tempdir().expect("tempdir"),
+            dir: crate::support::scratch::tempdir(),
             server,
         }
     }
@@ -365,6 +365,15 @@ impl FakeGitHub {
         let mut f = lock(&self.shared.faults);
         f.rate_percent = percent;
         f.rng = seed | 1;
+    }
+
+    /// Like [`Self::fault_rate`], drawing the faults from `mix` (e.g. with
+    /// slow answers that outlast the client's timeout).
+    pub fn fault_rate_mix(&self, percent: u32, seed: u64, mix: Vec<Fault>) {
+        let mut f = lock(&self.shared.faults);
+        f.rate_percent = percent;
+        f.rng = seed | 1;
+        f.mix = mix;
     }
 
     pub fn faults_injected(&self) -> usize {
