@@ -2,7 +2,8 @@
 //! the GitHub forge (its ETag cache in the store, its request counters on
 //! `/metrics`), then run [`crate::server::serve`] until SIGTERM or Ctrl-C.
 //! Replicas on one database elect one leader through the store lease
-//! `engine` (holder `HOST:PID`, [`LEASE_TTL`]); a `wavebump rollout run` on
+//! `engine` (holder `--lease-holder`, default `HOST:PID`; `--lease-ttl`, default
+//! [`LEASE_TTL`]); a `wavebump rollout run` on
 //! the same database takes part in the same election. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
 //! (store, GitHub, socket), 2 on a configuration error (no webhook secret,
 //! bad config, bad flag).
@@ -20,14 +21,16 @@ use crate::rollout::LeaseOptions;
 use crate::server::serve::{self, ServeDeps, ServeOptions, webhook_secrets};
 use crate::store::Store;
 
-/// How long the lease holds without renewal: a standby takes over at most
-/// this long (plus one renewal interval) after the leader died.
+/// How long the lease holds without renewal by default: a standby takes
+/// over at most this long (plus one renewal interval) after the leader died.
 pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How often the leader renews the lease.
-pub const LEASE_RENEW: std::time::Duration = std::time::Duration::from_secs(10);
+/// The leader renews the lease six times per TTL.
+fn lease_renew(ttl: std::time::Duration) -> std::time::Duration {
+    (ttl / 6).max(std::time::Duration::from_millis(100))
+}
 
-/// This process's name in the lease: `HOST:PID`.
+/// This process's default name in the lease: `HOST:PID`.
 fn holder() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
@@ -55,6 +58,17 @@ pub struct ServeArgs {
     /// The bot's login, whose pushes and comments are wavebump's own.
     #[arg(long, value_name = "LOGIN", default_value = "wavebump[bot]")]
     pub bot_login: String,
+    /// This replica's name in the leader lease (default `HOST:PID`). A
+    /// stable name per replica (e.g. a StatefulSet pod name) lets a
+    /// restarted replica take its lease back at once instead of waiting
+    /// for it to expire; two live replicas must never share one.
+    #[arg(long, value_name = "NAME")]
+    pub lease_holder: Option<String>,
+    /// How long the leader lease holds without renewal (renewed every
+    /// sixth of it): a standby takes over about this long after the leader
+    /// died.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub lease_ttl: String,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -96,6 +110,20 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             ),
         );
     };
+    let Some(lease_ttl) = parse_duration(&args.lease_ttl).filter(|d| !d.is_zero()) else {
+        return fail(
+            2,
+            format!(
+                "--lease-ttl {:?}: expected a positive duration such as 30s or 1m",
+                args.lease_ttl
+            ),
+        );
+    };
+    let lease_holder = match args.lease_holder.as_deref().map(str::trim) {
+        None => holder(),
+        Some("") => return fail(2, "--lease-holder: expected a non-empty name"),
+        Some(name) => name.to_owned(),
+    };
     if args.max_attempts == 0 {
         return fail(2, "--max-attempts must be at least 1");
     }
@@ -124,10 +152,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     let mut options = ServeOptions {
         tick_interval,
         bot_login: args.bot_login.clone(),
-        lease_renew: LEASE_RENEW,
+        lease_renew: lease_renew(lease_ttl),
         ..ServeOptions::default()
     };
-    options.engine.lease = Some(LeaseOptions::new(holder(), LEASE_TTL));
+    options.engine.lease = Some(LeaseOptions::new(lease_holder, lease_ttl));
     options.worker.max_attempts = args.max_attempts;
     let listen = args.listen.unwrap_or(config.server.listen);
     runtime.block_on(run_async(config, secrets, operators, options, listen))

@@ -63,6 +63,49 @@ async fn refuses_to_start_without_a_secret() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_flags_are_refused_with_what_was_expected() {
+    timed(async {
+        let world = World::new("").await;
+        let config = write_config(&world);
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--lease-ttl", "0s"],
+                "--lease-ttl \"0s\": expected a positive duration",
+            ),
+            (&["--lease-ttl", "soon"], "--lease-ttl \"soon\""),
+            (
+                &["--lease-holder", " "],
+                "--lease-holder: expected a non-empty name",
+            ),
+            (&["--tick-interval", "0"], "--tick-interval \"0\""),
+            (
+                &["--max-attempts", "0"],
+                "--max-attempts must be at least 1",
+            ),
+        ];
+        for (flags, want) in cases {
+            let config = config.clone();
+            let args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_wavebump"))
+                    .args(["serve", "--config"])
+                    .arg(&config)
+                    .args(&args)
+                    .env("WAVEBUMP_WEBHOOK_SECRET", "s3cret")
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+            assert!(stderr.contains(want), "{flags:?}: {stderr}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_and_exits_zero_on_sigterm() {
     timed(async {
         let world = World::new("").await;
