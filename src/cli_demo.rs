@@ -3,15 +3,18 @@
 //!
 //! Invariant: the transcript goes to stdout and depends only on the
 //! options; anything that varies from run to run (paths, real time) is
-//! printed apart: paths to stderr, real time on the last line.
+//! printed apart: paths to stderr, real time on the last line. With
+//! `--serve` the status page steers the demo; its login token goes to
+//! stderr.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::DemoArgs;
+use crate::config::secret::{OperatorToken, Secret};
 use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
-use crate::status::{OperatorAction, OperatorCommands, StatusState, status_router};
+use crate::status::status_router;
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -117,39 +120,19 @@ async fn run_demo(dir: &Path, args: &DemoArgs, options: DemoOptions, keep: bool)
     ExitCode::SUCCESS
 }
 
-/// The demo's operator is scripted: the page is read-only.
-struct ReadOnly;
-
-impl OperatorCommands for ReadOnly {
-    fn apply(
-        &self,
-        _rollout_id: i64,
-        _action: OperatorAction,
-        _operator: &str,
-    ) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async {
-            Err("the demo's operator is scripted: actions are disabled on its page".to_string())
-        })
-    }
-}
-
-/// Serve the status page over the demo's store on `addr`; the page follows
-/// the run live (a change is announced every half second).
+/// Serve the status page over the demo on `addr`: it follows the run live
+/// and steers it (log in with the token printed here, a fresh one per run;
+/// the scripted operator steps aside at the first action).
 async fn serve_status(
     addr: std::net::SocketAddr,
     demo: &Demo,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let (changes, _) = tokio::sync::broadcast::channel(64);
-    let state = StatusState::new(
-        demo.store().clone(),
-        std::sync::Arc::new(ReadOnly),
-        changes.clone(),
-        Vec::new(),
-        true,
-        None,
-    );
-    let clock = demo.clock();
-    let state = state.with_clock(std::sync::Arc::new(move || clock.now()));
+    let token = crate::status::session::random_token()
+        .ok_or("cannot draw a login token from the operating system's generator")?;
+    let state = demo.status_state(vec![OperatorToken {
+        name: demo::PAGE_OPERATOR.to_owned(),
+        token: Secret::new(token.clone()),
+    }]);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("--serve {addr}: {e}"))?;
@@ -157,19 +140,15 @@ async fn serve_status(
     let rollout = demo.rollout_id();
     let app = status_router(state);
     let task = tokio::spawn(async move {
-        let ticker = async {
-            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                every.tick().await;
-                let _ = changes.send(rollout);
-            }
-        };
-        tokio::select! {
-            _ = axum::serve(listener, app) => {}
-            _ = ticker => {}
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("status page: {e}");
         }
     });
     eprintln!("status page: http://{local}/rollouts/{rollout}");
+    eprintln!(
+        "  to steer the demo (pause, resume, advance, abort, retry, skip), log in at http://{local}/login as {} with the token\n    {token}\n  the scripted operator steps aside at your first action: from then on halts wait for you",
+        demo::PAGE_OPERATOR
+    );
     Ok((local, task))
 }
 

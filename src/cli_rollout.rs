@@ -2,13 +2,15 @@
 //! commands) and `wavebump pr open`: argument handling around the engine.
 //!
 //! Boundary: every decision is the engine's (`rollout`); this file picks
-//! the config, store, forge and operator name, prints, and maps errors to
+//! the config, store, forge (GitHub from the config, or the local forge
+//! with `--local DIR`: every command is generic over `ForgeWrite`) and
+//! operator name, prints, and maps errors to
 //! exit codes: 0 ok, 1 failure, 2 usage or refusal (a command the rollout's
 //! state does not allow, an unknown repository: the message says the state,
 //! what is allowed, or close matches). Progress bars only on a terminal.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Config;
 use crate::forge::ForgeWrite;
 use crate::forge::github::GitHubForge;
+use crate::forge::local::LocalForge;
 use crate::planning;
 use crate::rollout::bump::{BumpOutcome, BumpRequest, Journal, branch_for, find_release};
 use crate::rollout::policy::{PrPolicy, short_library};
@@ -33,7 +36,10 @@ pub struct Common {
     /// The configuration file (its store and GitHub sections are used).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
-    /// A directory of git repositories instead of GitHub (the local forge).
+    /// A directory of git repositories instead of GitHub (the local forge)
+    // PRs are branches of bare `NAME.git` repositories plus records in
+    // DIR/.wavebump/pulls.json; no CI, so targets wait in `ci_pending`.
+    // (The help text is in the README's generated CLI reference.)
     #[arg(long, value_name = "DIR", global = true)]
     pub local: Option<PathBuf>,
     /// The operator name recorded in the audit log (default: $USER).
@@ -207,19 +213,28 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, Fail> {
     Config::load(path).map_err(Fail::usage)
 }
 
-/// The forge of the config, or `--local DIR`.
-async fn github(config: &Config, local: Option<&PathBuf>) -> Result<GitHubForge, Fail> {
-    if let Some(dir) = local {
-        // Wired once the local forge's write side (`ForgeWrite for
-        // LocalForge`) is on main.
+/// The GitHub forge of the config's `github` section; its ETag cache is in
+/// `store` when there is one.
+async fn github(config: &Config, store: Option<&Store>) -> Result<GitHubForge, Fail> {
+    let env = |k: &str| std::env::var(k).ok();
+    match store {
+        Some(store) => GitHubForge::from_config_with_store(config, env, store).await,
+        None => GitHubForge::from_config(config, env).await,
+    }
+    .map_err(Fail::usage)
+}
+
+/// `--local DIR`: the local forge over a directory of git repositories
+/// (pushes need bare ones, `NAME.git`). It has no CI: targets stay
+/// `ci_pending` until an operator advances, skips or aborts.
+fn local_forge(dir: &Path) -> Result<LocalForge, Fail> {
+    if !dir.is_dir() {
         return Err(Fail::usage(format!(
-            "--local {}: the local forge cannot open PRs in this build; use the config's github section",
+            "--local {}: not a directory",
             dir.display()
         )));
     }
-    GitHubForge::from_config(config, |k| std::env::var(k).ok())
-        .await
-        .map_err(Fail::usage)
+    Ok(LocalForge::new(dir))
 }
 
 /// `wavebump rollout ...`.
@@ -249,8 +264,10 @@ async fn rollout(args: &RolloutArgs) -> Result<(), Fail> {
     if let RolloutCommand::Status { json, id } = &args.command {
         return status(&store, *json, id.or(args.common.rollout)).await;
     }
-    let forge = github(&config, args.common.local.as_ref()).await?;
-    drive(forge, store, &config, args).await
+    match &args.common.local {
+        Some(dir) => drive(local_forge(dir)?, store, &config, args).await,
+        None => drive(github(&config, Some(&store)).await?, store, &config, args).await,
+    }
 }
 
 /// Everything that needs the forge, generic over it.
@@ -392,10 +409,28 @@ async fn start<F: ForgeWrite>(
         .into_iter()
         .find(|r| !r.state.is_terminal() && r.library == config.library.repository)
     {
-        return Err(Fail::usage(format!(
-            "rollout {} of {} {} is {}; finish or abort it first",
-            live.id, live.library, live.to_version, live.state
-        )));
+        // A newer `--to` supersedes the live rollout (same rollout, its PRs
+        // retargeted); anything else is refused.
+        let newer = to
+            .and_then(|v| semver::Version::parse(v.trim_start_matches(['v', 'V'])).ok())
+            .filter(|v| semver::Version::parse(&live.to_version).map_or(true, |cur| *v > cur));
+        let Some(version) = newer else {
+            return Err(Fail::usage(format!(
+                "rollout {} of {} {} is {}; finish or abort it first, or supersede it with a newer --to",
+                live.id, live.library, live.to_version, live.state
+            )));
+        };
+        let done = engine
+            .supersede(live.id, &version, who, Timestamp::now())
+            .await?;
+        println!("{}", done.summary());
+        for (repo, why) in &done.left {
+            println!("  {repo}: {why}");
+        }
+        for e in &done.errors {
+            println!("  retried at the next tick: {e}");
+        }
+        return Ok(());
     }
     let progress_bar = bar("{bar:40} {pos}/{len} repositories");
     let progress = |done: usize, total: usize| {
@@ -611,8 +646,10 @@ async fn pr(args: &PrArgs) -> Result<(), Fail> {
     } = &args.command;
     let config = load_config(config.as_ref())?;
     let version = planning::parse_version(to).map_err(Fail::usage)?;
-    let forge = github(&config, local.as_ref()).await?;
-    let url = open_one(&forge, &config, repo, &version).await?;
+    let url = match local {
+        Some(dir) => open_one(&local_forge(dir)?, &config, repo, &version).await?,
+        None => open_one(&github(&config, None).await?, &config, repo, &version).await?,
+    };
     println!("{url}");
     Ok(())
 }

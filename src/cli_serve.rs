@@ -1,6 +1,9 @@
 //! `wavebump serve`: load the config, the webhook secrets, the store and
-//! the GitHub forge, then run [`crate::server::serve`] until SIGTERM or
-//! Ctrl-C. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
+//! the GitHub forge (its ETag cache in the store, its request counters on
+//! `/metrics`), then run [`crate::server::serve`] until SIGTERM or Ctrl-C.
+//! Replicas on one database elect one leader through the store lease
+//! `engine` (holder `HOST:PID`, [`LEASE_TTL`]); a `wavebump rollout run` on
+//! the same database takes part in the same election. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
 //! (store, GitHub, socket), 2 on a configuration error (no webhook secret,
 //! bad config, bad flag).
 
@@ -12,9 +15,27 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::config::values::parse_duration;
-use crate::forge::github::GitHubForge;
+use crate::forge::github::{GitHubForge, StoreEtagCache};
+use crate::rollout::LeaseOptions;
 use crate::server::serve::{self, ServeDeps, ServeOptions, webhook_secrets};
 use crate::store::Store;
+
+/// How long the lease holds without renewal: a standby takes over at most
+/// this long (plus one renewal interval) after the leader died.
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How often the leader renews the lease.
+pub const LEASE_RENEW: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// This process's name in the lease: `HOST:PID`.
+fn holder() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}:{}", std::process::id())
+}
 
 /// `wavebump serve` arguments.
 #[derive(Debug, clap::Args)]
@@ -103,8 +124,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     let mut options = ServeOptions {
         tick_interval,
         bot_login: args.bot_login.clone(),
+        lease_renew: LEASE_RENEW,
         ..ServeOptions::default()
     };
+    options.engine.lease = Some(LeaseOptions::new(holder(), LEASE_TTL));
     options.worker.max_attempts = args.max_attempts;
     let listen = args.listen.unwrap_or(config.server.listen);
     runtime.block_on(run_async(config, secrets, operators, options, listen))
@@ -114,21 +137,24 @@ async fn run_async(
     config: Config,
     secrets: Vec<crate::config::secret::Secret>,
     operators: Vec<crate::config::secret::OperatorToken>,
-    options: ServeOptions,
+    mut options: ServeOptions,
     listen: SocketAddr,
 ) -> ExitCode {
     let store = match Store::open(&config.store.backend).await {
         Ok(s) => s,
         Err(e) => return fail(1, e),
     };
-    let forge_options = match GitHubForge::options_from_config(&config, |k| std::env::var(k).ok()) {
-        Ok(o) => o,
-        Err(e) => return fail(2, e),
-    };
+    let mut forge_options =
+        match GitHubForge::options_from_config(&config, |k| std::env::var(k).ok()) {
+            Ok(o) => o,
+            Err(e) => return fail(2, e),
+        };
+    forge_options.cache = Arc::new(StoreEtagCache::new(store.clone()));
     let forge = match GitHubForge::connect(forge_options).await {
         Ok(f) => f,
         Err(e) => return fail(1, e),
     };
+    options.api_stats = Some(forge.api_stats());
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => return fail(1, format!("cannot listen on {listen}: {e}")),
@@ -140,6 +166,7 @@ async fn run_async(
         secrets = secrets.len(),
         operators = operators.len(),
         tick_interval_ms = options.tick_interval.as_millis() as u64,
+        holder = options.engine.lease.as_ref().map_or("", |l| l.holder.as_str()),
         "wavebump serve started"
     );
     let app = serve::app(ServeDeps {

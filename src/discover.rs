@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::ecosystem::{self, Ecosystem, LibraryNames, ManifestError, SourceTree, Target};
+use crate::ecosystem::{self, Ecosystem, LibraryNames, ManifestError, MemTree, SourceTree, Target};
 use crate::forge::{Forge, ForgeError, RepoInfo};
 
 /// A package as one ecosystem names it.
@@ -243,11 +243,10 @@ pub async fn discover<F: Forge>(
     let mut done = 0;
     let mut scans = Vec::with_capacity(total);
     let mut unreadable = Vec::new();
-    let mut results = stream::iter(repos.iter().map(|r| async move {
-        let tree = forge.read_tree(&r.name).await;
-        (r, tree)
-    }))
-    .buffer_unordered(opts.concurrency.max(1));
+    // The futures are collected first so that no closure is part of the
+    // stream's type (see `read_one`).
+    let reads: Vec<_> = repos.iter().map(|r| read_one(forge, r)).collect();
+    let mut results = stream::iter(reads).buffer_unordered(opts.concurrency.max(1));
     while let Some((info, tree)) = results.next().await {
         done += 1;
         (opts.progress)(done, total);
@@ -273,6 +272,22 @@ pub async fn discover<F: Forge>(
     })
 }
 
+/// One repository's tree. A named `async fn` whose futures are collected
+/// before they are streamed: with a closure in the stream's type (`iter(…
+/// .map(|r| async { … }))`), rustc cannot prove the future `Send` for every
+/// lifetime of the closure's argument (the higher-ranked "`FnOnce` is not
+/// general enough" error), which made `discover` (and `planning::run`)
+/// non-`Send` and forced `serve` to plan under `block_in_place`. A named
+/// function's future is an ordinary type, `Send` because
+/// `F::read_tree`'s is.
+async fn read_one<'a, F: Forge>(
+    forge: &'a F,
+    repo: &'a RepoInfo,
+) -> (&'a RepoInfo, Result<MemTree, ForgeError>) {
+    let tree = forge.read_tree(&repo.name).await;
+    (repo, tree)
+}
+
 /// The highest version among `tags` (`v1.2.3` or `1.2.3`, or matching
 /// `pattern` with `{version}` in it), prereleases only when allowed.
 pub fn latest_version(
@@ -293,6 +308,33 @@ pub fn latest_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Compile-time: the future is `Send` (so `serve` can `.await` planning
+    /// inside its spawned worker).
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn discovery_and_planning_futures_are_send() {
+        let forge = crate::forge::local::LocalForge::new("/nonexistent");
+        let library = LibraryNames::acme_core_utils();
+        let to = semver::Version::new(2, 0, 0);
+        let include = |_: &RepoInfo| true;
+        let progress = |_: usize, _: usize| {};
+        let opts = DiscoverOptions {
+            library: &library,
+            library_repo: "core-utils",
+            to: &to,
+            include: &include,
+            concurrency: 4,
+            progress: &progress,
+        };
+        let fut = discover(&forge, &opts);
+        assert_send(&fut);
+        drop(fut);
+        let config = crate::config::Config::embedded_example().unwrap();
+        let planned = crate::planning::run(&forge, &config, Some("2.0.0"), &progress);
+        assert_send(&planned);
+    }
 
     #[test]
     fn python_names_normalise() {

@@ -13,6 +13,10 @@ pub mod demo;
 pub mod discover;
 pub mod ecosystem;
 pub mod forge;
+/// Checks shared by the fuzz targets (`fuzz/`) and the corpus tests; not a
+/// public API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod inspect;
 pub mod plan;

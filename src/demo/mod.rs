@@ -7,18 +7,21 @@
 //!
 //! `wavebump demo` (`run`): the organisation as bare repositories behind a
 //! `LocalForge`, simulated CI (`ci`), the real planner, store and engine,
-//! driven by a simulated clock; progress and summary lines (`transcript`).
+//! driven by a simulated clock; progress and summary lines (`transcript`);
+//! `steer` lets the status page act on the running demo.
 
 pub mod ci;
 mod fleet;
 mod rng;
 mod run;
+pub mod steer;
 mod transcript;
 
 use std::path::Path;
 
 pub use fleet::{RepoSpec, fleet};
 pub use run::{DEFAULT_SPEED, Demo, DemoError, DemoOptions, DemoOutcome, START, Summary};
+pub use steer::{DemoCommands, PAGE_OPERATOR, Steering};
 pub use transcript::duration as format_duration;
 
 /// The configuration the demo organisation is planned and rolled out with.

@@ -6,9 +6,12 @@
 //! after a tick that changed something, else straight to the next moment
 //! something can change (a CI check ending, a soak ending), on the poll
 //! grid; real sleeps are exactly the simulated steps divided by `speed`
-//! (none without one). The operator's rule is the same for every seed:
-//! retry a repository's first failure (it may be flaky), skip a repository
-//! that fails again after a retry, then resume.
+//! (none without one) -- cut short when someone acts on the status page.
+//! The scripted operator's rule is the same for every seed: retry a
+//! repository's first failure (it may be flaky), skip a repository that
+//! fails again after a retry, then resume; it steps aside for good at the
+//! first action taken on the page (`steer`), after which halts and pauses
+//! wait for the people at the page.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ci::{Faults, SimCi, SimClock};
+use super::steer::Steering;
 use super::transcript::{RepoView, duration, repo_events, stamp, view};
 use super::{CONFIG, GenerateOptions, Layout, generate_with};
 use crate::config::Config;
@@ -132,7 +136,8 @@ pub struct Demo {
     opts: DemoOptions,
     clock: Arc<SimClock>,
     ci: Arc<SimCi>,
-    engine: Engine<LocalForge>,
+    pub(super) engine: Arc<Engine<LocalForge>>,
+    pub(super) steer: Arc<Steering>,
     rollout: i64,
     version: String,
 }
@@ -181,7 +186,7 @@ impl Demo {
         let mut seen = std::collections::BTreeSet::new();
         new.targets
             .retain(|t| seen.insert((t.repo.clone(), t.manifest_path.clone())));
-        let engine = Engine::new(store, forge, EngineOptions::default());
+        let engine = Arc::new(Engine::new(store, forge, EngineOptions::default()));
         let rollout = engine.create(&new, START).await?;
         let policy = RolloutPolicy::from_config(&config, &outcome.report.library.repo);
         let repos: std::collections::BTreeSet<&str> =
@@ -202,6 +207,7 @@ impl Demo {
             clock,
             ci,
             engine,
+            steer: Arc::new(Steering::new()),
             rollout,
             version: new.to_version,
         })
@@ -239,8 +245,12 @@ impl Demo {
         let id = self.rollout;
         let store = self.store();
         let mut now = START;
-        self.clock.set(now);
-        self.engine.start(id, OPERATOR, now).await?;
+        {
+            let _engine = self.steer.lock.lock().await;
+            self.clock.set(now);
+            self.engine.start(id, OPERATOR, now).await?;
+        }
+        self.steer.announce(id);
         let wave0 = wave_repos(&store.targets(id).await?, 0);
         writeln!(
             out,
@@ -254,7 +264,12 @@ impl Demo {
         let mut failed_once: Vec<String> = Vec::new();
         let mut operator_due: Option<Timestamp> = None;
         for _ in 0..self.opts.max_steps {
+            let engine = self.steer.lock.lock().await;
             self.clock.set(now);
+            for (who, what) in self.steer.drain() {
+                writeln!(out, "{} {who} (status page): {what}", stamp(START, now))?;
+                operator.push(format!("{what} ({who})"));
+            }
             let report = self.engine.tick(now).await?;
             let targets = store.targets(id).await?;
             let rollout = store
@@ -292,9 +307,14 @@ impl Demo {
             for line in &lines {
                 writeln!(out, "{} {line}", stamp(START, now))?;
             }
+            if !lines.is_empty() || report != crate::rollout::TickReport::default() {
+                self.steer.announce(id);
+            }
             before = after;
+            // Halted or paused with people at the page in charge.
+            let mut page_in_charge = false;
             match rollout.state {
-                RolloutState::Completed => {
+                RolloutState::Completed | RolloutState::Aborted => {
                     let summary = self.summary(now, halts, operator, &failed_once).await?;
                     write_summary(out, id, &summary)?;
                     return Ok(DemoOutcome {
@@ -302,8 +322,9 @@ impl Demo {
                         summary,
                     });
                 }
-                RolloutState::Aborted => {
-                    return Err(DemoError::Stuck(format!("rollout {id} was aborted")));
+                RolloutState::Halted | RolloutState::Paused if self.steer.taken_over() => {
+                    operator_due = None;
+                    page_in_charge = true;
                 }
                 RolloutState::Halted => {
                     // The engine keeps reading CI while the operator looks.
@@ -312,24 +333,33 @@ impl Demo {
                         operator_due = None;
                         self.operate(&targets, now, &mut operator, out).await?;
                         before = view(&store.targets(id).await?);
+                        self.steer.announce(id);
                         continue;
                     }
                 }
                 _ => operator_due = None,
             }
+            drop(engine);
             let busy = !lines.is_empty()
                 || report.opened + report.ci_changes + report.merged > 0
                 || !report.advanced.is_empty();
             let mut next = if busy {
                 now.plus(self.opts.poll)
             } else {
-                self.wake(now, operator_due).await?
+                match self.wake(now, operator_due).await {
+                    Ok(t) => t,
+                    Err(_) if page_in_charge => {
+                        // Nothing moves until someone acts on the page.
+                        self.steer.woken.notified().await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             };
             if let Some(due) = operator_due {
                 next = next.min(due);
             }
-            self.pace(now, next).await;
-            now = next;
+            now = self.pace(now, next).await;
         }
         Err(DemoError::Stuck(format!(
             "rollout {id} did not finish within {} ticks",
@@ -418,12 +448,23 @@ impl Demo {
         Ok(Timestamp((START.0 + steps * poll).max(now.0 + poll)))
     }
 
-    /// Sleep for the simulated step divided by the speed.
-    async fn pace(&self, from: Timestamp, to: Timestamp) {
-        if let Some(speed) = self.opts.speed.filter(|s| s.is_finite() && *s > 0.0) {
-            let real = to.since(from).as_secs_f64() / speed;
-            if real > 0.0 {
-                tokio::time::sleep(Duration::from_secs_f64(real)).await;
+    /// Sleep for the simulated step divided by the speed; the simulated
+    /// time reached: `to`, or earlier when an action on the page woke the
+    /// loop.
+    async fn pace(&self, from: Timestamp, to: Timestamp) -> Timestamp {
+        let Some(speed) = self.opts.speed.filter(|s| s.is_finite() && *s > 0.0) else {
+            return to;
+        };
+        let real = to.since(from).as_secs_f64() / speed;
+        if real <= 0.0 {
+            return to;
+        }
+        let started = std::time::Instant::now();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs_f64(real.min(1e9))) => to,
+            _ = self.steer.woken.notified() => {
+                let simulated = started.elapsed().as_secs_f64() * speed;
+                from.plus(Duration::from_secs_f64(simulated.min(1e12))).min(to)
             }
         }
     }

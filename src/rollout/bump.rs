@@ -48,7 +48,8 @@ pub struct BumpRequest {
     pub release: Option<Release>,
     /// The branch head we last pushed (the push is leased on it).
     pub expected_head: Option<String>,
-    /// Other libraries moved in the same PR (cascade): `(names, version)`.
+    /// Other libraries moved in the same PR and commit (the cascade: a
+    /// library target's release containing the bump): `(names, version)`.
     pub also: Vec<(LibraryNames, semver::Version)>,
 }
 
@@ -64,6 +65,9 @@ pub enum BumpOutcome {
         head: String,
         /// Whether the PR was created now (else found and updated).
         created: bool,
+        /// Every requirement the PR moves (the library's, then the
+        /// cascade's `also`).
+        changes: Vec<PrTarget>,
     },
 }
 
@@ -230,6 +234,13 @@ pub async fn prepare<F: ForgeWrite>(
             .filter(|t| wanted(&t.requirement.path) && !t.splices.is_empty())
         {
             splices.extend(t.splices.iter().cloned());
+            if let Some(l) = t
+                .lock_refresh
+                .as_ref()
+                .filter(|l| !lock_refresh.contains(*l))
+            {
+                lock_refresh.push(l.clone());
+            }
             targets.push(PrTarget {
                 path: t.requirement.path.clone(),
                 from: t.requirement.requirement.clone(),
@@ -342,6 +353,7 @@ pub async fn open_or_update<F: ForgeWrite>(
         return Ok(BumpOutcome::UpToDate);
     };
     let outcome = push(forge, &req.repo, &change, journal).await?;
+    let changes = ctx.targets.clone();
     let ctx = PrContext {
         lock_notes: outcome.lock_notes.clone(),
         ..ctx
@@ -392,6 +404,7 @@ pub async fn open_or_update<F: ForgeWrite>(
         head: outcome.head_sha,
         pr,
         created,
+        changes,
     })
 }
 

@@ -162,6 +162,16 @@ impl<F: ForgeWrite> Engine<F> {
                     }
                 }
                 report.merged += 1;
+                let is_library = ix.iter().any(|&i| targets[i].is_library);
+                if is_library
+                    && super::cascade::cascade_of(&rollout.policy)
+                        .iter()
+                        .any(|l| l.repo == repo)
+                    && let Err(e) = self.record_library_merge(rollout, repo, now).await
+                {
+                    // Taken again when the gate next looks at the cascade.
+                    report.errors.push(format!("{repo}: cascade: {e}"));
+                }
             }
             Ok(MergeOutcome::Blocked(why)) => {
                 let text = if why.to_ascii_lowercase().contains("review") {

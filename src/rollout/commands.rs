@@ -1,5 +1,5 @@
 //! Operator commands: create, start, pause, resume, advance, abort, retry,
-//! skip. Each is refused, with the rollout's state and the states that allow
+//! skip (and `supersede`, in its own module). Each is refused, with the rollout's state and the states that allow
 //! it, when the rollout is elsewhere; an unknown repository is refused with
 //! close matches. Every command lands in the audit log with the operator.
 
@@ -41,6 +41,14 @@ pub enum CommandError {
         repo: String,
         states: String,
         needs: &'static str,
+    },
+    #[error(
+        "cannot supersede rollout {rollout}: {offered} is not newer than {current}, the version it rolls out"
+    )]
+    NotNewer {
+        rollout: i64,
+        current: String,
+        offered: String,
     },
     #[error("cannot advance rollout {rollout}: wave {wave} is its last")]
     LastWave { rollout: i64, wave: u32 },
@@ -120,7 +128,7 @@ pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
 }
 
 impl<F: ForgeWrite> Engine<F> {
-    async fn load(
+    pub(super) async fn load(
         &self,
         id: i64,
         command: &'static str,
@@ -377,7 +385,8 @@ impl<F: ForgeWrite> Engine<F> {
                 .map_or_else(|| "main".to_owned(), |r| r.default_branch);
             let release =
                 find_release(&self.forge, &policy.library_repo, &rollout.to_version).await;
-            let req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            let mut req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
+            req.also = self.also_for(&rollout, &name).await?;
             if let Some(prepared) = prepare(&self.forge, &req).await? {
                 let journal = Journal::Store {
                     store: &self.store,

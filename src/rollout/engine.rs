@@ -1,5 +1,6 @@
 //! The engine: drives every active rollout of the store through the forge,
-//! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents, open
+//! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents,
+//! retarget PRs a newer release superseded (`supersede`), open
 //! the PRs of the current wave (within the budget), refresh CI of open PRs,
 //! merge when allowed, evaluate the gate and act on it.
 //!
@@ -89,13 +90,16 @@ pub struct TickReport {
     pub lost_lease: bool,
     pub reconciled: usize,
     pub opened: usize,
+    /// Open PRs moved to a superseding version (same branch, same PR).
+    pub retargeted: usize,
     pub ci_changes: usize,
     pub merged: usize,
     /// `(rollout, new wave)`.
     pub advanced: Vec<(i64, u32)>,
     pub halted: Vec<i64>,
     pub completed: Vec<i64>,
-    /// Per-target failures met (they moved the target to `error`).
+    /// Per-target failures met (they moved the target to `error`), and
+    /// rollouts whose tick failed (`rollout N: why`; the others ticked).
     pub errors: Vec<String>,
 }
 
@@ -149,8 +153,17 @@ impl<F: ForgeWrite> Engine<F> {
                 report.lost_lease = true;
                 break;
             }
-            self.tick_rollout(rollout, now, &mut budget, &mut report)
-                .await?;
+            // One rollout's failure (a forge error outside any target, a
+            // damaged policy, a conflicting write) is that rollout's: it is
+            // reported and the other rollouts still tick.
+            let id = rollout.id;
+            if let Err(e) = self
+                .tick_rollout(rollout, now, &mut budget, &mut report)
+                .await
+            {
+                tracing::warn!(rollout = id, error = %e, "rollout tick failed; the others go on");
+                report.errors.push(format!("rollout {id}: {e}"));
+            }
             if report.lost_lease {
                 break;
             }
@@ -190,6 +203,11 @@ impl<F: ForgeWrite> Engine<F> {
         let policy = self.policy(&rollout)?;
         let mut targets = self.store.targets(rollout.id).await?;
         if rollout.state == RolloutState::Running {
+            self.retarget_stale(&rollout, &policy, &mut targets, now, budget, report)
+                .await?;
+            if report.lost_lease {
+                return Ok(());
+            }
             self.open_wave(&rollout, &policy, &mut targets, now, budget, report)
                 .await?;
             if report.lost_lease {
@@ -284,7 +302,14 @@ impl<F: ForgeWrite> Engine<F> {
             self.store.update_wave(&wave).await?;
             snapshot.met_since = met_at;
         }
-        match evaluate_gate(&snapshot, &policy.gate, now) {
+        let mut decision = evaluate_gate(&snapshot, &policy.gate, now);
+        if decision == GateDecision::Advance {
+            // The cascade is looked at only when the wave could advance: it
+            // costs the library targets' tags.
+            snapshot.awaiting = self.awaited_releases(&rollout, targets, now).await?;
+            decision = evaluate_gate(&snapshot, &policy.gate, now);
+        }
+        match decision {
             GateDecision::Wait { reason, .. } => {
                 let text = reason.to_string();
                 if rollout.reason.as_deref() != Some(text.as_str())
@@ -428,6 +453,7 @@ pub fn snapshot(
         ),
         rollout_counts: Counts::of(targets.iter().map(|t| t.state), policy),
         met_since: wave.met_at,
+        awaiting: Vec::new(),
     }
 }
 

@@ -6,7 +6,11 @@
 //! - `Halt` exactly when a running rollout's failures exceed the budget;
 //! - `Advance` only when the wave's success ratio meets the threshold and the
 //!   soak has elapsed since it first did, and never on the last wave;
-//! - `Complete` only on the last wave when every target is settled.
+//! - `Complete` only on the last wave when every target is settled;
+//! - never `Advance` while a library target of an earlier wave has not
+//!   released a version containing the bump that the next wave's consumers
+//!   need (`awaiting`): the wait names the library; with nothing awaited the
+//!   decision is what it would be without the cascade rule.
 
 use std::time::Duration;
 
@@ -138,6 +142,23 @@ pub struct GateSnapshot {
     pub rollout_counts: Counts,
     /// When the current wave first met the ratio (and has kept it since).
     pub met_since: Option<Timestamp>,
+    /// Library targets whose release the next wave's consumers wait for
+    /// (the cascade), in repository order; empty when none.
+    pub awaiting: Vec<AwaitedRelease>,
+}
+
+/// A library target (a repository that publishes a package later waves
+/// consume) whose release containing the bump has not been seen yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwaitedRelease {
+    /// The library target's repository (`billing-lib`).
+    pub repo: String,
+    /// The rolled-out library's short name and version (`core-utils`,
+    /// `2.0.0`).
+    pub library: String,
+    pub version: String,
+    /// Its PR has merged (else the wait is for the merge and the release).
+    pub merged: bool,
 }
 
 /// Why the gate waits.
@@ -157,6 +178,9 @@ pub enum WaitReason {
     Unsettled {
         count: usize,
     },
+    /// The next wave consumes a library target that has not released a
+    /// version containing the bump yet (the first awaited one is named).
+    Release(AwaitedRelease),
 }
 
 /// The gate's verdict.
@@ -233,6 +257,12 @@ pub fn evaluate_gate(snapshot: &GateSnapshot, policy: &GatePolicy, now: Timestam
             until: None,
         };
     }
+    if let Some(first) = snapshot.awaiting.first() {
+        return GateDecision::Wait {
+            reason: WaitReason::Release(first.clone()),
+            until: None,
+        };
+    }
     GateDecision::Advance
 }
 
@@ -250,6 +280,16 @@ impl std::fmt::Display for WaitReason {
             WaitReason::Unsettled { count } => {
                 write!(f, "waiting for {count} target(s) to finish")
             }
+            WaitReason::Release(a) if a.merged => write!(
+                f,
+                "waiting for {} to release a version containing {} {}",
+                a.repo, a.library, a.version
+            ),
+            WaitReason::Release(a) => write!(
+                f,
+                "waiting for {}'s PR to merge and a release of it containing {} {}",
+                a.repo, a.library, a.version
+            ),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! code path that opens or updates a PR (also used by `wavebump pr open`).
 
 pub mod bump;
+pub mod cascade;
 mod ci;
 mod commands;
 mod engine;
@@ -17,13 +18,15 @@ pub mod gate;
 mod open;
 pub mod policy;
 pub mod state;
+mod supersede;
 
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
 pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
 pub use gate::{
-    Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, WaitReason,
-    evaluate_gate,
+    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
+    WaitReason, evaluate_gate,
 };
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
 pub use state::{IllegalTransition, RolloutState, TargetState, Timestamp};
+pub use supersede::SupersedeReport;

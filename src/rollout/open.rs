@@ -15,12 +15,100 @@ use super::state::{TargetState, Timestamp};
 use crate::forge::{ForgeWrite, PrState, PullRequest, Release};
 use crate::store::{RolloutRecord, TargetRecord};
 
+/// The requirement the PR gives `path` (the first change of that manifest:
+/// the library's own), else `current`.
+pub(super) fn new_requirement(
+    changes: &[crate::render::pr::PrTarget],
+    path: &str,
+    current: &Option<String>,
+) -> Option<String> {
+    changes
+        .iter()
+        .find(|c| c.path == path)
+        .map(|c| c.to.clone())
+        .or_else(|| current.clone())
+}
+
 /// `acme/core-utils` → `core-utils`.
 pub(super) fn library_short(library: &str) -> String {
     library.rsplit('/').next().unwrap_or(library).to_owned()
 }
 
+/// One pass of a tick over a rollout's repositories (opening PRs,
+/// retargeting them): what it looks up at most once, when the first
+/// repository needs it (the default branches, one `list_repos`; the
+/// library's release).
+pub(super) struct RepoPass<'a> {
+    rollout: &'a RolloutRecord,
+    policy: &'a RolloutPolicy,
+    now: Timestamp,
+    bases: Option<BTreeMap<String, String>>,
+    release: Option<Option<Release>>,
+}
+
+impl<'a> RepoPass<'a> {
+    pub(super) fn new(
+        rollout: &'a RolloutRecord,
+        policy: &'a RolloutPolicy,
+        now: Timestamp,
+    ) -> Self {
+        RepoPass {
+            rollout,
+            policy,
+            now,
+            bases: None,
+            release: None,
+        }
+    }
+}
+
 impl<F: ForgeWrite> Engine<F> {
+    /// Take `repo` from `budget` under the lease: its base branch (`main`
+    /// if the forge does not list it) and the library's release, looked up
+    /// once per `pass`. `None`: the pass stops here (the budget is spent,
+    /// or the lease was lost, which `report` records).
+    pub(super) async fn claim_repo(
+        &self,
+        pass: &mut RepoPass<'_>,
+        repo: &str,
+        budget: &mut usize,
+        report: &mut TickReport,
+    ) -> Result<Option<(String, Option<Release>)>, EngineError> {
+        if *budget == 0 {
+            return Ok(None);
+        }
+        if !self.hold_lease(pass.now).await? {
+            report.lost_lease = true;
+            return Ok(None);
+        }
+        *budget -= 1;
+        if pass.bases.is_none() {
+            let repos = self.forge.list_repos().await?;
+            pass.bases = Some(
+                repos
+                    .into_iter()
+                    .map(|r| (r.name, r.default_branch))
+                    .collect(),
+            );
+        }
+        let base = pass
+            .bases
+            .as_ref()
+            .and_then(|m| m.get(repo).cloned())
+            .unwrap_or_else(|| "main".to_owned());
+        if pass.release.is_none() {
+            pass.release = Some(
+                find_release(
+                    &self.forge,
+                    &pass.policy.library_repo,
+                    &pass.rollout.to_version,
+                )
+                .await,
+            );
+        }
+        Ok(Some((base, pass.release.clone().flatten())))
+    }
+
     /// Open the PRs of every wave up to the current one that still need
     /// one, within `budget` repositories.
     pub(super) async fn open_wave(
@@ -37,8 +125,7 @@ impl<F: ForgeWrite> Engine<F> {
             .map(|(r, ix)| (r.to_owned(), ix))
             .collect();
         let max = self.options.max_error_retries;
-        let mut default_branches: Option<BTreeMap<String, String>> = None;
-        let mut release: Option<Option<Release>> = None;
+        let mut pass = RepoPass::new(rollout, policy, now);
         for (repo, ix) in groups {
             let due = ix.iter().any(|&i| {
                 let t = &targets[i];
@@ -47,42 +134,12 @@ impl<F: ForgeWrite> Engine<F> {
             if !due {
                 continue;
             }
-            if *budget == 0 {
+            let Some((base, release)) = self.claim_repo(&mut pass, &repo, budget, report).await?
+            else {
                 return Ok(());
-            }
-            if !self.hold_lease(now).await? {
-                report.lost_lease = true;
-                return Ok(());
-            }
-            *budget -= 1;
-            if default_branches.is_none() {
-                let repos = self.forge.list_repos().await?;
-                default_branches = Some(
-                    repos
-                        .into_iter()
-                        .map(|r| (r.name, r.default_branch))
-                        .collect(),
-                );
-            }
-            let base = default_branches
-                .as_ref()
-                .and_then(|m| m.get(&repo).cloned())
-                .unwrap_or_else(|| "main".to_owned());
-            if release.is_none() {
-                release = Some(
-                    find_release(&self.forge, &policy.library_repo, &rollout.to_version).await,
-                );
-            }
+            };
             match self
-                .open_repo(
-                    rollout,
-                    policy,
-                    targets,
-                    &ix,
-                    &base,
-                    release.clone().flatten(),
-                    now,
-                )
+                .open_repo(rollout, policy, targets, &ix, &base, release, now)
                 .await
             {
                 Ok(true) => report.opened += 1,
@@ -223,7 +280,8 @@ impl<F: ForgeWrite> Engine<F> {
         if live.is_empty() {
             return Ok(false);
         }
-        let req = self.bump_request(rollout, policy, targets, &live, base, release)?;
+        let mut req = self.bump_request(rollout, policy, targets, &live, base, release)?;
+        req.also = self.also_for(rollout, &req.repo).await?;
         let journal = Journal::Store {
             store: &self.store,
             rollout_id: rollout.id,
@@ -244,14 +302,33 @@ impl<F: ForgeWrite> Engine<F> {
                 }
                 Ok(false)
             }
-            BumpOutcome::Pr { pr, head, created } => {
+            BumpOutcome::Pr {
+                pr,
+                head,
+                created,
+                changes,
+            } => {
                 let verb = if created {
                     "opened"
                 } else {
                     "found and updated"
                 };
+                self.store
+                    .set_pr_version(rollout.id, &req.repo, &rollout.to_version, now)
+                    .await?;
+                // After a supersede the plan's requirement is stale: the PR's is kept.
+                let replanned = policy
+                    .pr
+                    .branch_version
+                    .as_deref()
+                    .is_some_and(|v| v != rollout.to_version);
                 for &i in &live {
-                    self.adopt(&mut targets[i], &pr, &head, verb, now).await?;
+                    let t = &mut targets[i];
+                    if replanned {
+                        t.to_requirement =
+                            new_requirement(&changes, &t.manifest_path, &t.to_requirement);
+                    }
+                    self.adopt(t, &pr, &head, verb, now).await?;
                 }
                 Ok(true)
             }

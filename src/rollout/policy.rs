@@ -14,7 +14,7 @@ use super::gate::{FailureBudget, GatePolicy, Require, millis};
 use crate::config::{self, Config};
 use crate::ecosystem::LibraryNames;
 use crate::planning::{self, Outcome};
-use crate::store::{NewRollout, NewTarget};
+use crate::store::{NewRollout, NewTarget, RolloutGraph};
 
 /// Pull-request settings of a rollout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,15 +125,21 @@ pub fn short_library(config: &Config) -> String {
 }
 
 /// A new rollout (state `planned`) from a finished plan: every planned
-/// target, the frozen policy, the deterministic head branch.
+/// manifest once, the frozen policy (with the plan's cascade links, see
+/// `cascade`), the deterministic head branch.
 pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewRollout {
     let report = &outcome.report;
     let version = report.library.version.clone();
     let library = short_library(config);
     let providers: BTreeSet<&str> = report.edges.iter().map(|e| e.to.as_str()).collect();
+    // The store keys targets by (repository, manifest): a manifest with two
+    // requirements (dependencies and dev-dependencies) is one target (the
+    // engine re-scans and rewrites every requirement of the file).
+    let mut seen = BTreeSet::new();
     let targets: Vec<NewTarget> = report
         .targets
         .iter()
+        .filter(|t| seen.insert((t.repo.as_str(), t.path.as_str())))
         .filter_map(|t| {
             let wave = u32::try_from(t.wave?).ok()?;
             Some(NewTarget {
@@ -156,8 +162,43 @@ pub fn new_rollout(outcome: &Outcome, config: &Config, started_by: &str) -> NewR
         to_version: version.clone(),
         wave_count: u32::try_from(report.waves.len()).unwrap_or(u32::MAX),
         branch: super::bump::branch_for(&policy.pr.branch, "", &library, &version, "", 0),
-        policy: policy.to_json(),
+        policy: super::cascade::with_cascade(
+            &policy.to_json(),
+            &super::cascade::cascade_links(outcome),
+        ),
         started_by: started_by.to_owned(),
+        graph: graph_of(report),
         targets,
     }
+}
+
+/// The plan's graph for the status page: provider → consumer edges between
+/// planned repositories (the library's own edges are implied) and the
+/// lockstep groups of the plan's units.
+pub fn graph_of(report: &crate::report::PlanReport) -> RolloutGraph {
+    let planned: BTreeSet<&str> = report
+        .waves
+        .iter()
+        .flat_map(|w| w.repos.iter().map(String::as_str))
+        .collect();
+    let mut edges: Vec<(String, String)> = report
+        .edges
+        .iter()
+        .filter(|e| planned.contains(e.to.as_str()) && planned.contains(e.from.as_str()))
+        .map(|e| (e.to.clone(), e.from.clone()))
+        .collect();
+    edges.sort();
+    edges.dedup();
+    let lockstep = report
+        .waves
+        .iter()
+        .flat_map(|w| &w.units)
+        .filter(|u| u.repos.len() > 1)
+        .map(|u| {
+            let mut group = u.repos.clone();
+            group.sort();
+            group
+        })
+        .collect();
+    RolloutGraph { edges, lockstep }
 }

@@ -10,10 +10,18 @@
 //! - `wavebump_inbox_deliveries{state}` — inbox depth by state (store);
 //! - `wavebump_rollouts{state}` — every rollout by state (store);
 //! - `wavebump_targets{state}` — the targets of active rollouts by state;
-//! - `wavebump_engine_ticks_total{trigger,outcome}` — engine ticks.
-//!
-//! API request counts and the rate-limit remaining are not exposed: the
-//! GitHub forge keeps them private to its `api` module.
+//! - `wavebump_engine_ticks_total{trigger,outcome}` — engine ticks;
+//! - `wavebump_github_requests_total{method,outcome}` — every GitHub API
+//!   attempt (retries included; `ok`, `not_modified`, `client_error`,
+//!   `rate_limited`, `server_error`, `transport`), from the forge's
+//!   [`ApiStats`](crate::forge::github::ApiStats);
+//! - `wavebump_github_rate_limit_remaining{resource}`,
+//!   `wavebump_github_rate_limit_limit{resource}`,
+//!   `wavebump_github_rate_limit_reset_seconds{resource}` — the last
+//!   `x-ratelimit-*` GitHub sent per resource (`core`, `search`, ...);
+//! - `wavebump_leader` — 1 while this replica holds the lease (drains the
+//!   inbox and ticks), 0 while it stands by;
+//! - `wavebump_store_up` — whether the store answered.
 //!
 //! Invariant: every label set is bounded (event names wavebump handles or
 //! `other`, fixed outcome and state names), and label values are escaped.
@@ -22,6 +30,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
+use crate::forge::github::ApiStatsSnapshot;
 use crate::rollout::state::{RolloutState, TargetState};
 use crate::server::events::EventKind;
 use crate::server::webhook::WebhookStats;
@@ -36,6 +45,8 @@ pub enum DeliveryOutcome {
     Ignored,
     /// Kept for later (a release younger than the minimum age).
     Scheduled,
+    /// Kept for later: cannot be applied yet (no attempt counted).
+    Deferred,
     /// Failed; will be tried again.
     Retried,
     /// Failed too often (or cannot ever succeed): kept, not retried.
@@ -49,6 +60,7 @@ impl DeliveryOutcome {
             DeliveryOutcome::Processed => "processed",
             DeliveryOutcome::Ignored => "ignored",
             DeliveryOutcome::Scheduled => "scheduled",
+            DeliveryOutcome::Deferred => "deferred",
             DeliveryOutcome::Retried => "retried",
             DeliveryOutcome::Parked => "parked",
         }
@@ -256,11 +268,76 @@ pub fn counters(webhooks: &WebhookStats, worker: &WorkerStats, out: &mut String)
     }
 }
 
+/// One field of a rate limit, if GitHub sent it.
+type RateField = fn(&crate::forge::github::RateLimit) -> Option<u64>;
+
+/// The GitHub forge's side: API attempts and the last rate limits (no I/O).
+pub fn github(api: &ApiStatsSnapshot, out: &mut String) {
+    let mut f = Family::new(
+        out,
+        "wavebump_github_requests_total",
+        "counter",
+        "GitHub API requests (every attempt, retries included) by method and outcome.",
+    );
+    for (method, outcome, n) in &api.requests {
+        f.sample(&[("method", method), ("outcome", outcome)], n);
+    }
+    let gauges: [(&str, &str, RateField); 3] = [
+        (
+            "wavebump_github_rate_limit_remaining",
+            "Requests left in GitHub's primary rate limit window, as last reported, by resource.",
+            |l| Some(l.remaining),
+        ),
+        (
+            "wavebump_github_rate_limit_limit",
+            "GitHub's primary rate limit per window, as last reported, by resource.",
+            |l| l.limit,
+        ),
+        (
+            "wavebump_github_rate_limit_reset_seconds",
+            "When GitHub's rate limit window resets (Unix seconds), as last reported, by resource.",
+            |l| l.reset,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let mut f = Family::new(out, name, "gauge", help);
+        for (resource, limit) in &api.rate_limits {
+            if let Some(v) = value(limit) {
+                f.sample(&[("resource", resource)], v);
+            }
+        }
+    }
+}
+
+/// What besides the store and the counters goes into the exposition.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// The GitHub forge's counters (absent for other forges).
+    pub github: Option<ApiStatsSnapshot>,
+    /// Whether this replica leads (holds the lease).
+    pub leader: bool,
+}
+
 /// The whole exposition. A store failure leaves the store gauges out and
 /// sets `wavebump_store_up` to 0 (the counters are still served).
-pub async fn render(store: &Store, webhooks: &WebhookStats, worker: &WorkerStats) -> String {
+pub async fn render(
+    store: &Store,
+    webhooks: &WebhookStats,
+    worker: &WorkerStats,
+    extra: &Extra,
+) -> String {
     let mut out = String::new();
     counters(webhooks, worker, &mut out);
+    if let Some(api) = &extra.github {
+        github(api, &mut out);
+    }
+    let mut f = Family::new(
+        &mut out,
+        "wavebump_leader",
+        "gauge",
+        "1 while this replica holds the lease (drains the inbox, ticks), 0 while it stands by.",
+    );
+    f.sample(&[], u8::from(extra.leader));
     let mut gauges = String::new();
     let up = match store_gauges(store, &mut gauges).await {
         Ok(()) => 1,
@@ -296,6 +373,41 @@ mod tests {
         ] {
             assert_eq!(escape(raw), want);
         }
+    }
+
+    #[test]
+    fn github_families() {
+        let api = ApiStatsSnapshot {
+            requests: vec![
+                ("GET", "not_modified", 3),
+                ("GET", "ok", 2),
+                ("POST", "ok", 1),
+            ],
+            rate_limits: vec![(
+                "core",
+                crate::forge::github::RateLimit {
+                    limit: Some(5000),
+                    remaining: 4990,
+                    reset: None,
+                },
+            )],
+        };
+        let mut out = String::new();
+        github(&api, &mut out);
+        for line in [
+            "# TYPE wavebump_github_requests_total counter",
+            "wavebump_github_requests_total{method=\"GET\",outcome=\"not_modified\"} 3",
+            "wavebump_github_requests_total{method=\"POST\",outcome=\"ok\"} 1",
+            "# TYPE wavebump_github_rate_limit_remaining gauge",
+            "wavebump_github_rate_limit_remaining{resource=\"core\"} 4990",
+            "wavebump_github_rate_limit_limit{resource=\"core\"} 5000",
+        ] {
+            assert!(out.lines().any(|l| l == line), "{line} missing in\n{out}");
+        }
+        assert!(
+            !out.contains("wavebump_github_rate_limit_reset_seconds{"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`inbox`]: the store-backed sink (the durable inbox).
 //! - [`worker`]: the one worker draining the inbox (retries, parking).
 //! - [`serve`]: the whole `wavebump serve` app (router + background work).
+//! - [`lease`]: which replica (of several on one database) drains the
+//!   inbox and ticks.
 //! - [`health`], [`metrics`]: `/healthz`, `/readyz`, `/metrics`.
 //!
 //! Invariant: receiving and processing are separate. The handler verifies,
@@ -20,6 +22,7 @@ pub mod commands;
 pub mod events;
 pub mod health;
 pub mod inbox;
+pub mod lease;
 pub mod metrics;
 pub mod serve;
 pub mod webhook;

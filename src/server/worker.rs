@@ -8,7 +8,12 @@
 //!   `parked` (failed [`WorkerOptions::max_attempts`] times, or a payload
 //!   that can never parse); a failure is retried at
 //!   `now + backoff(attempts)` (exponential, capped); a scheduled delivery
-//!   (young release) stays pending, due at its time — nothing is deleted;
+//!   (young release) or a deferred one (its target's PR is not recorded
+//!   yet) stays pending, due at its time, without costing an attempt —
+//!   nothing is deleted;
+//! - with a [`Lease`], a delivery is handled only right after this replica
+//!   took or renewed the lease: of several replicas on one database, only
+//!   the leader drains the inbox;
 //! - shutdown is looked at between deliveries only: the delivery in hand
 //!   is finished and its outcome written;
 //! - a crash between the handler and the outcome write leaves the delivery
@@ -26,6 +31,7 @@ use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
 use super::inbox::Now;
+use super::lease::Lease;
 use super::metrics::{DeliveryOutcome, WorkerStats};
 use crate::rollout::state::Timestamp;
 use crate::server::events::{self, Event};
@@ -38,8 +44,17 @@ pub enum Handled {
     Done(String),
     /// Nothing for wavebump to do (the reason is logged).
     Ignored(String),
-    /// Not yet: keep it, due again at `due`.
+    /// Not yet: keep it, due again at `due` (a young release).
     Scheduled {
+        /// When to handle it again.
+        due: Timestamp,
+        /// Why (stored as the delivery's note).
+        why: String,
+    },
+    /// Cannot be applied yet (e.g. CI of a target whose PR the engine has
+    /// not recorded yet): keep it, due again at `due`, without counting an
+    /// attempt.
+    Deferred {
         /// When to handle it again.
         due: Timestamp,
         /// Why (stored as the delivery's note).
@@ -105,6 +120,7 @@ pub struct Worker<H> {
     stats: Arc<WorkerStats>,
     wake: Arc<Notify>,
     now: Now,
+    lease: Option<Lease>,
 }
 
 impl<H: DeliveryHandler> Worker<H> {
@@ -124,6 +140,20 @@ impl<H: DeliveryHandler> Worker<H> {
             stats,
             wake,
             now,
+            lease: None,
+        }
+    }
+
+    /// Handle deliveries only while holding `lease` (several replicas).
+    pub fn with_lease(mut self, lease: Lease) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    async fn leading(&self) -> bool {
+        match &self.lease {
+            None => true,
+            Some(lease) => lease.hold((self.now)()).await,
         }
     }
 
@@ -149,9 +179,13 @@ impl<H: DeliveryHandler> Worker<H> {
     }
 
     /// Handles every due delivery, stopping early on shutdown; how many.
+    /// Without the lease nothing is handled (another replica drains).
     pub async fn drain(&self, shutdown: &watch::Receiver<bool>) -> usize {
         let mut done = 0;
         loop {
+            if self.lease.is_some() && !self.leading().await {
+                return done;
+            }
             let due = match self.store.inbox_due((self.now)(), self.options.batch).await {
                 Ok(due) => due,
                 Err(e) => {
@@ -162,8 +196,13 @@ impl<H: DeliveryHandler> Worker<H> {
             if due.is_empty() {
                 return done;
             }
-            for record in due {
+            for (i, record) in due.into_iter().enumerate() {
                 if *shutdown.borrow() {
+                    return done;
+                }
+                // Renewed right before each delivery (the first was just
+                // checked above).
+                if i > 0 && !self.leading().await {
                     return done;
                 }
                 self.process(record).await;
@@ -212,6 +251,11 @@ impl<H: DeliveryHandler> Worker<H> {
                 self.outcome(&record, DeliveryOutcome::Scheduled, Some((&why, due)))
                     .await;
             }
+            Ok(Handled::Deferred { due, why }) => {
+                tracing::info!(due_ms = due.0, reason = %why, "delivery deferred");
+                self.outcome(&record, DeliveryOutcome::Deferred, Some((&why, due)))
+                    .await;
+            }
             Err(e) => {
                 let failed = record.attempts.saturating_add(1);
                 if failed >= self.options.max_attempts {
@@ -241,14 +285,19 @@ impl<H: DeliveryHandler> Worker<H> {
         outcome: DeliveryOutcome,
         note: Option<(&str, Timestamp)>,
     ) {
-        self.stats.record(&record.event, outcome);
-        let written = match note {
-            None => self.store.inbox_processed(record.id).await,
-            Some((why, at)) => {
+        let written = match (note, outcome) {
+            (None, _) => self.store.inbox_processed(record.id).await,
+            (Some((why, at)), DeliveryOutcome::Scheduled | DeliveryOutcome::Deferred) => {
+                self.store.inbox_defer(record.id, why, at).await.map(drop)
+            }
+            (Some((why, at)), _) => {
                 let park = outcome == DeliveryOutcome::Parked;
                 self.store.inbox_failed(record.id, why, at, park).await
             }
         };
+        // Counted once written, so that whoever reads the counter then finds
+        // the outcome in the store.
+        self.stats.record(&record.event, outcome);
         if let Err(e) = written {
             tracing::error!(error = %e, "inbox: cannot record the outcome; the delivery stays pending");
         }

@@ -4,7 +4,10 @@
 //!
 //! Invariant: the page never changes the store itself; whatever the trait
 //! refuses (wrong state, unknown repository) is shown to the operator as
-//! the engine worded it.
+//! the engine worded it. [`OperatorAction::run`] is the one place an action
+//! becomes an engine command: every implementation (this one, serve's
+//! `LockedCommands`, the demo's `DemoCommands`) calls it under its own
+//! locking and clock.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use futures::future::BoxFuture;
 
 use super::Clock;
 use crate::forge::ForgeWrite;
-use crate::rollout::Engine;
+use crate::rollout::{Engine, Timestamp};
 
 /// What an operator asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +39,29 @@ impl OperatorAction {
             OperatorAction::Retry { .. } => "retry",
             OperatorAction::Skip { .. } => "skip",
         }
+    }
+
+    /// Carry out this action on rollout `id` through `engine` at `now`, as
+    /// `operator` (recorded in the audit log). `Err` is the engine's
+    /// refusal, as the operator sees it. The caller holds whatever lock
+    /// its engine needs.
+    pub async fn run<F: ForgeWrite>(
+        &self,
+        engine: &Engine<F>,
+        id: i64,
+        operator: &str,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let e = engine;
+        let done = match self {
+            OperatorAction::Pause { reason } => e.pause(id, operator, reason, now).await,
+            OperatorAction::Resume => e.resume(id, operator, now).await,
+            OperatorAction::Advance => e.advance(id, operator, now).await,
+            OperatorAction::Abort { comment } => e.abort(id, operator, comment, now).await,
+            OperatorAction::Retry { repo } => e.retry(id, repo, operator, now).await,
+            OperatorAction::Skip { repo, reason } => e.skip(id, repo, operator, reason, now).await,
+        };
+        done.map_err(|err| err.to_string())
     }
 }
 
@@ -66,18 +92,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> OperatorCommands for EngineCommands<
         let operator = operator.to_owned();
         Box::pin(async move {
             let now = (self.clock)();
-            let e = &self.engine;
-            let done = match &action {
-                OperatorAction::Pause { reason } => e.pause(id, &operator, reason, now).await,
-                OperatorAction::Resume => e.resume(id, &operator, now).await,
-                OperatorAction::Advance => e.advance(id, &operator, now).await,
-                OperatorAction::Abort { comment } => e.abort(id, &operator, comment, now).await,
-                OperatorAction::Retry { repo } => e.retry(id, repo, &operator, now).await,
-                OperatorAction::Skip { repo, reason } => {
-                    e.skip(id, repo, &operator, reason, now).await
-                }
-            };
-            done.map_err(|err| err.to_string())
+            action.run(&self.engine, id, &operator, now).await
         })
     }
 }

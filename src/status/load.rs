@@ -2,7 +2,7 @@
 //! pages and the API).
 
 use super::StatusState;
-use super::view::{self, RolloutRecords, RolloutSummary, RolloutView};
+use super::view::{self, RolloutRecords, RolloutSummary, RolloutView, Topology};
 use crate::store::StoreError;
 
 /// Audit entries shown at most (the newest).
@@ -19,6 +19,21 @@ pub async fn summaries(state: &StatusState) -> Result<Vec<RolloutSummary>, Store
     Ok(view::order_summaries(out))
 }
 
+/// The graph stored with the rollout plus whatever the state's topology
+/// hook adds (edges and groups de-duplicated).
+fn merge(stored: Option<Topology>, extra: Topology) -> Topology {
+    let mut t = stored.unwrap_or_default();
+    t.edges.extend(extra.edges);
+    t.edges.sort();
+    t.edges.dedup();
+    for group in extra.lockstep {
+        if !t.lockstep.contains(&group) {
+            t.lockstep.push(group);
+        }
+    }
+    t
+}
+
 /// One rollout's view, `None` when there is no such rollout.
 pub async fn rollout(state: &StatusState, id: i64) -> Result<Option<RolloutView>, StoreError> {
     let Some(rollout) = state.store.rollout(id).await? else {
@@ -27,7 +42,10 @@ pub async fn rollout(state: &StatusState, id: i64) -> Result<Option<RolloutView>
     let waves = state.store.waves(id).await?;
     let targets = state.store.targets(id).await?;
     let audit = state.store.audit(id, AUDIT_LIMIT).await?;
-    let topology = (state.topology)(&rollout);
+    let topology = merge(
+        state.store.rollout_graph(id).await?,
+        (state.topology)(&rollout),
+    );
     Ok(Some(view::rollout_view(
         &RolloutRecords {
             rollout: &rollout,

@@ -17,7 +17,7 @@
 pub mod api;
 pub mod commands;
 pub mod live;
-mod load;
+pub mod load;
 pub mod pages;
 pub mod session;
 pub mod view;
@@ -32,7 +32,7 @@ use crate::rollout::Timestamp;
 use crate::store::{RolloutRecord, Store};
 
 pub use commands::{EngineCommands, OperatorAction, OperatorCommands};
-pub use pages::render_rollout_page_for_bench;
+pub use pages::{BenchRollout, render_rollout_page_for_bench};
 pub use view::Topology;
 
 /// A rollout that changed (its id): the page showing it refreshes.
@@ -41,8 +41,8 @@ pub type Change = i64;
 /// The clock of the page (fixed in tests).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// Graph facts the store does not keep (consumer → consumer edges,
-/// lockstep groups), per rollout.
+/// Extra graph facts per rollout (consumer → consumer edges, lockstep
+/// groups), added to the graph stored with the rollout (none by default).
 pub type TopologySource = Arc<dyn Fn(&RolloutRecord) -> Topology + Send + Sync>;
 
 /// Everything the status router needs; cheap to clone.
@@ -90,7 +90,7 @@ impl StatusState {
         self
     }
 
-    /// Provide consumer edges and lockstep groups for the graph.
+    /// Add consumer edges and lockstep groups to the stored graph.
     pub fn with_topology(mut self, topology: TopologySource) -> StatusState {
         self.topology = topology;
         self

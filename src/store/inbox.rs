@@ -2,7 +2,9 @@
 //!
 //! Invariant: a delivery id is stored at most once ([`Store::inbox_insert`]
 //! says whether it was new); a delivery leaves `pending` only as
-//! `processed` or `parked`, never deleted.
+//! `processed` or `parked`, never deleted; only a failure
+//! ([`Store::inbox_failed`]) or processing counts an attempt, a deferral
+//! ([`Store::inbox_defer`]) does not.
 
 use sqlx::Row;
 
@@ -92,6 +94,28 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Not yet (a young release, a target whose PR is not recorded yet):
+    /// keep the delivery pending, due at `next_attempt_at`, with `why` as
+    /// its note — without counting an attempt (a deferral is no failure and
+    /// must not bring the delivery closer to being parked). Only a pending
+    /// delivery is deferred; `false` when `id` is not one.
+    pub async fn inbox_defer(
+        &self,
+        id: i64,
+        why: &str,
+        next_attempt_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_inbox SET last_error = $1, next_attempt_at = $2 WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(why)
+        .bind(next_attempt_at.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// How many deliveries are in `state`.

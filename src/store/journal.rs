@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::model::{Audit, AuditRecord, IntentRecord, LeaseRecord, NewIntent};
-use super::rows::R;
+use super::model::{AuditRecord, IntentRecord, LeaseRecord, NewIntent};
 use super::{Store, StoreError, rows};
 use crate::rollout::state::Timestamp;
 
@@ -26,26 +25,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        found
-            .iter()
-            .map(|row| {
-                let r = R {
-                    row,
-                    table: "audit_log",
-                };
-                Ok(AuditRecord {
-                    id: r.i64("id")?,
-                    entry: Audit {
-                        rollout_id: r.opt_i64("rollout_id")?,
-                        repo: r.opt_text("repo")?,
-                        actor: r.text("actor")?,
-                        action: r.text("action")?,
-                        reason: r.text("reason")?,
-                        at: r.ts("at")?,
-                    },
-                })
-            })
-            .collect()
+        found.iter().map(rows::audit).collect()
     }
 
     /// Record an external write about to be made; its id.
@@ -145,18 +125,7 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            let r = R {
-                row: &row,
-                table: "leases",
-            };
-            Ok(LeaseRecord {
-                name: r.text("name")?,
-                holder: r.text("holder")?,
-                expires_at: r.ts("expires_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::lease).transpose()
     }
 
     /// How many rows a table holds (for tests and metrics); `table` must be

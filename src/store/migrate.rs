@@ -17,27 +17,44 @@ use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use super::{Backend, StoreError};
 
 /// `(version, description, SQLite text, PostgreSQL text)`.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "supersede and library cascade",
+        include_str!("../../migrations/sqlite/0002_supersede_cascade.sql"),
+        include_str!("../../migrations/postgres/0002_supersede_cascade.sql"),
+    ),
+    (
+        3,
+        "rollout graph",
+        include_str!("../../migrations/sqlite/0003_rollout_graph.sql"),
+        include_str!("../../migrations/postgres/0003_rollout_graph.sql"),
+    ),
+];
 
-/// Tables every current database holds.
-const TABLES: &[&str] = &[
-    "audit_log",
-    "etag_cache",
-    "intents",
-    "leases",
-    "rollouts",
-    "targets",
-    "waves",
-    "webhook_inbox",
+/// Tables a database of a schema version holds: `(table, since version)`.
+const TABLES: &[(&str, i64)] = &[
+    ("audit_log", 1),
+    ("etag_cache", 1),
+    ("intents", 1),
+    ("leases", 1),
+    ("rollouts", 1),
+    ("targets", 1),
+    ("waves", 1),
+    ("webhook_inbox", 1),
+    ("cascade_releases", 2),
+    ("pr_versions", 2),
+    ("rollout_graph", 3),
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The PostgreSQL advisory-lock key of migrations (`wavebump` in ASCII).
 const MIGRATION_LOCK: i64 = 0x7761_7665_6275_6d70;
@@ -132,7 +149,8 @@ async fn migrate_locked(
     if found > 0 {
         let missing: Vec<&str> = TABLES
             .iter()
-            .copied()
+            .filter(|(_, since)| *since <= found)
+            .map(|(t, _)| *t)
             .filter(|t| !present.iter().any(|p| p == t))
             .collect();
         if !missing.is_empty() {

@@ -1,5 +1,6 @@
 //! Persistence: rollouts, waves, targets, the audit log, the webhook inbox,
-//! the API ETag cache, intents and leases, in SQLite (default) or
+//! the API ETag cache, intents and leases, supersede and cascade bookkeeping
+//! (`versions`), each rollout's consumer graph, in SQLite (default) or
 //! PostgreSQL, through sqlx's `Any` driver so that one set of queries serves
 //! both.
 //!
@@ -14,12 +15,14 @@
 //! The store depends only on `rollout::state` (the pure vocabulary of
 //! states), never on the engine.
 
+mod graph;
 mod inbox;
 mod journal;
 pub mod migrate;
 mod model;
 mod rollouts;
 mod rows;
+mod versions;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,8 +34,9 @@ use crate::config::store::{StoreBackend, redact_url};
 
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
-    Audit, AuditRecord, FailingCheck, InboxRecord, InboxState, IntentRecord, LeaseRecord,
-    NewIntent, NewRollout, NewTarget, RolloutRecord, TargetRecord, WaveRecord,
+    Audit, AuditRecord, CascadeRelease, FailingCheck, InboxRecord, InboxState, IntentRecord,
+    LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
+    TargetRecord, WaveRecord,
 };
 
 /// Which database the store talks to.

@@ -20,6 +20,19 @@ pub struct NewRollout {
     /// Who started it: an operator name, `engine`, `webhook <delivery>`.
     pub started_by: String,
     pub targets: Vec<NewTarget>,
+    /// The plan's consumer graph, kept for the status page.
+    pub graph: RolloutGraph,
+}
+
+/// The plan's consumer graph as the status page draws it: provider →
+/// consumer edges between repositories and the lockstep groups (sorted
+/// member names). Written once, with the rollout (table `rollout_graph`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutGraph {
+    /// `(provider, consumer)` repository names.
+    pub edges: Vec<(String, String)>,
+    /// Repositories whose PRs land together.
+    pub lockstep: Vec<Vec<String>>,
 }
 
 /// One target of a new rollout.
@@ -202,4 +215,36 @@ pub struct LeaseRecord {
     pub name: String,
     pub holder: String,
     pub expires_at: Timestamp,
+}
+
+/// A row of `pr_versions`: the library version one repository's PR of a
+/// rollout carries (or merged at), and whether a human edited its branch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrVersion {
+    pub rollout_id: i64,
+    pub repo: String,
+    /// `None` when only the human-edited flag is known.
+    pub version: Option<String>,
+    /// Someone else pushed to the PR's branch: wavebump never pushes to it
+    /// again.
+    pub human_edited: bool,
+    /// Why the flag was set (who pushed what).
+    pub note: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// A row of `cascade_releases`: a library target whose PR merged, and the
+/// release of it that contains the bump, once seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CascadeRelease {
+    pub rollout_id: i64,
+    pub repo: String,
+    /// The highest version the repository had tagged when its merge was
+    /// seen; `None`: it had never tagged one (nothing to wait for).
+    pub floor: Option<String>,
+    pub merged_seen_at: Timestamp,
+    /// The first later release (tag and version), once seen.
+    pub release_tag: Option<String>,
+    pub release_version: Option<String>,
+    pub released_at: Option<Timestamp>,
 }

@@ -78,6 +78,7 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        super::graph::insert_graph(&mut tx, id, &new.graph).await?;
         append_audit(
             &mut tx,
             &Audit {

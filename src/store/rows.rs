@@ -6,13 +6,13 @@ use sqlx::any::AnyRow;
 
 use super::StoreError;
 use super::model::{
-    FailingCheck, InboxRecord, InboxState, IntentRecord, NewIntent, RolloutRecord, TargetRecord,
-    WaveRecord,
+    Audit, AuditRecord, CascadeRelease, FailingCheck, InboxRecord, InboxState, IntentRecord,
+    LeaseRecord, NewIntent, PrVersion, RolloutRecord, TargetRecord, WaveRecord,
 };
 use crate::ecosystem::{Classification, Ecosystem};
 use crate::rollout::state::{RolloutState, TargetState, Timestamp};
 
-pub(super) struct R<'a> {
+struct R<'a> {
     pub row: &'a AnyRow,
     pub table: &'static str,
 }
@@ -195,5 +195,66 @@ pub(super) fn inbox(row: &AnyRow) -> Result<InboxRecord, StoreError> {
         state: InboxState::parse(&state)
             .ok_or_else(|| r.bad("state", format!("unknown {state:?}")))?,
         last_error: r.opt_text("last_error")?,
+    })
+}
+
+pub(super) fn audit(row: &AnyRow) -> Result<AuditRecord, StoreError> {
+    let r = R {
+        row,
+        table: "audit_log",
+    };
+    Ok(AuditRecord {
+        id: r.i64("id")?,
+        entry: Audit {
+            rollout_id: r.opt_i64("rollout_id")?,
+            repo: r.opt_text("repo")?,
+            actor: r.text("actor")?,
+            action: r.text("action")?,
+            reason: r.text("reason")?,
+            at: r.ts("at")?,
+        },
+    })
+}
+
+pub(super) fn lease(row: &AnyRow) -> Result<LeaseRecord, StoreError> {
+    let r = R {
+        row,
+        table: "leases",
+    };
+    Ok(LeaseRecord {
+        name: r.text("name")?,
+        holder: r.text("holder")?,
+        expires_at: r.ts("expires_at")?,
+    })
+}
+
+pub(super) fn pr_version(row: &AnyRow) -> Result<PrVersion, StoreError> {
+    let r = R {
+        row,
+        table: "pr_versions",
+    };
+    Ok(PrVersion {
+        rollout_id: r.i64("rollout_id")?,
+        repo: r.text("repo")?,
+        version: r.opt_text("version")?,
+        human_edited: r.i64("human_edited")? != 0,
+        note: r.opt_text("note")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(super) fn cascade_release(row: &AnyRow) -> Result<CascadeRelease, StoreError> {
+    let r = R {
+        row,
+        table: "cascade_releases",
+    };
+    Ok(CascadeRelease {
+        rollout_id: r.i64("rollout_id")?,
+        repo: r.text("repo")?,
+        floor: r.opt_text("floor")?,
+        merged_seen_at: r.ts("merged_seen_at")?,
+        release_tag: r.opt_text("release_tag")?,
+        release_version: r.opt_text("release_version")?,
+        released_at: r.opt_ts("released_at")?,
     })
 }

@@ -64,3 +64,36 @@ fn readme_cli_reference_is_generated_from_clap() {
         "the README's CLI reference is stale: run UPDATE_SNAPSHOTS=1 cargo test --test tests cli::reference"
     );
 }
+
+/// The README starts with the two commands a newcomer runs: the demo and
+/// the test suite; both must exist as written.
+#[test]
+fn readme_starts_with_the_demo_and_the_test_command() {
+    let readme = std::fs::read_to_string(crate_root().join("README.md")).expect("README");
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has a first sh block");
+    let commands: Vec<&str> = block
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(commands, ["cargo run -- demo", "scripts/test"], "{block}");
+    let script = crate_root().join("scripts/test");
+    let text = std::fs::read_to_string(&script).expect("scripts/test");
+    assert!(text.starts_with("#!/bin/sh"), "POSIX sh script");
+    assert!(text.contains("cargo test --locked"), "runs the suite");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+        assert!(mode & 0o111 != 0, "scripts/test is executable");
+    }
+    let ci = std::fs::read_to_string(crate_root().join(".ci/run")).expect(".ci/run");
+    assert!(
+        ci.contains("scripts/test"),
+        ".ci/run runs the README's test command"
+    );
+}

@@ -4,3 +4,4 @@
 mod cli;
 mod forge;
 mod run;
+mod steer;

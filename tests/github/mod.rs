@@ -4,6 +4,7 @@
 mod auth;
 mod ci;
 mod discovery;
+mod etag_store;
 mod faults;
 mod plan;
 mod pulls;

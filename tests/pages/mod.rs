@@ -2,7 +2,10 @@
 //! the real router, the graph layout, and the page in headless Chromium.
 
 mod browser;
-mod fixture;
+pub(crate) mod fixture;
 mod graph;
+mod live;
 mod render;
 mod security;
+mod topology;
+mod weight;

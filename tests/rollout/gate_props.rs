@@ -1,14 +1,16 @@
 //! Properties of the gate (pure): a halted or paused rollout never
 //! advances, completion only when every target is settled, halt exactly when
-//! the budget is spent, no advance below the ratio or before the soak ends.
+//! the budget is spent, no advance below the ratio or before the soak ends,
+//! never an advance while a library target's release is awaited (the
+//! cascade), which changes nothing else.
 
 use std::time::Duration;
 
 use proptest::prelude::*;
 use wavebump::rollout::gate::{budget_exceeded, is_settled};
 use wavebump::rollout::{
-    Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require, RolloutState,
-    TargetState, Timestamp, WaitReason, evaluate_gate,
+    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
+    RolloutState, TargetState, Timestamp, WaitReason, evaluate_gate,
 };
 
 fn target_state() -> impl Strategy<Value = TargetState> {
@@ -56,6 +58,20 @@ struct Case {
     last: bool,
     met_since: Option<i64>,
     now: i64,
+    awaiting: Vec<AwaitedRelease>,
+}
+
+fn awaited() -> impl Strategy<Value = AwaitedRelease> {
+    (
+        proptest::sample::select(vec!["billing-lib", "auth-lib", "a/b"]),
+        any::<bool>(),
+    )
+        .prop_map(|(repo, merged)| AwaitedRelease {
+            repo: repo.to_owned(),
+            library: "core-utils".to_owned(),
+            version: "2.0.0".to_owned(),
+            merged,
+        })
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -66,15 +82,19 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         proptest::option::of(0i64..10_000_000),
         0i64..10_000_000,
+        proptest::collection::vec(awaited(), 0..3),
     )
-        .prop_map(|(state, wave, others, last, met_since, now)| Case {
-            state,
-            wave,
-            others,
-            last,
-            met_since,
-            now,
-        })
+        .prop_map(
+            |(state, wave, others, last, met_since, now, awaiting)| Case {
+                state,
+                wave,
+                others,
+                last,
+                met_since,
+                now,
+                awaiting,
+            },
+        )
 }
 
 fn snapshot(c: &Case, p: &GatePolicy) -> GateSnapshot {
@@ -85,6 +105,7 @@ fn snapshot(c: &Case, p: &GatePolicy) -> GateSnapshot {
         wave_counts: Counts::of(c.wave.iter().copied(), p),
         rollout_counts: Counts::of(c.wave.iter().chain(&c.others).copied(), p),
         met_since: c.met_since.map(Timestamp),
+        awaiting: c.awaiting.clone(),
     }
 }
 
@@ -106,6 +127,7 @@ proptest! {
         match d {
             GateDecision::Advance => {
                 prop_assert!(!c.last);
+                prop_assert!(c.awaiting.is_empty(), "advanced while awaiting a release");
                 prop_assert!(s.wave_counts.ratio() + 1e-9 >= p.success_ratio);
                 let since = c.met_since.unwrap_or(c.now).min(c.now);
                 prop_assert!(Timestamp(c.now) >= Timestamp(since).plus(p.soak));
@@ -118,6 +140,29 @@ proptest! {
                 prop_assert!(until > Timestamp(c.now));
             }
             _ => {}
+        }
+    }
+
+    #[test]
+    fn the_cascade_only_holds_an_advance(c in case(), p in policy()) {
+        let mut without = c.clone();
+        without.awaiting.clear();
+        let free = evaluate_gate(&snapshot(&without, &p), &p, Timestamp(c.now));
+        let held = evaluate_gate(&snapshot(&c, &p), &p, Timestamp(c.now));
+        match (&free, c.awaiting.first()) {
+            (GateDecision::Advance, Some(first)) => {
+                let want = GateDecision::Wait {
+                    reason: WaitReason::Release(first.clone()),
+                    until: None,
+                };
+                prop_assert_eq!(&held, &want);
+                let text = match &held {
+                    GateDecision::Wait { reason, .. } => reason.to_string(),
+                    _ => String::new(),
+                };
+                prop_assert!(text.contains(&first.repo) && text.contains("core-utils 2.0.0"), "{}", text);
+            }
+            _ => prop_assert_eq!(&held, &free),
         }
     }
 
@@ -156,6 +201,7 @@ fn gate_table() {
             last,
             met_since: met,
             now,
+            awaiting: vec![],
         };
         evaluate_gate(&snapshot(&c, &p), &p, Timestamp(now))
     };
@@ -202,4 +248,48 @@ fn gate_table() {
             until: Some(Timestamp(60_000))
         }
     );
+}
+
+#[test]
+fn cascade_wait_reasons_name_the_library() {
+    let p = GatePolicy {
+        success_ratio: 0.5,
+        soak: Duration::ZERO,
+        require: Require::CiPassed,
+        failure_budget: FailureBudget::Count(1),
+        automerge: false,
+    };
+    let lib = |merged| AwaitedRelease {
+        repo: "billing-lib".into(),
+        library: "core-utils".into(),
+        version: "2.0.0".into(),
+        merged,
+    };
+    let case = |last, awaiting: Vec<AwaitedRelease>| {
+        let c = Case {
+            state: RolloutState::Running,
+            wave: vec![TargetState::Merged],
+            others: vec![],
+            last,
+            met_since: Some(0),
+            now: 0,
+            awaiting,
+        };
+        evaluate_gate(&snapshot(&c, &p), &p, Timestamp(0))
+    };
+    let text = |d: GateDecision| match d {
+        GateDecision::Wait { reason, .. } => reason.to_string(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(
+        text(case(false, vec![lib(true)])),
+        "waiting for billing-lib to release a version containing core-utils 2.0.0"
+    );
+    assert_eq!(
+        text(case(false, vec![lib(false)])),
+        "waiting for billing-lib's PR to merge and a release of it containing core-utils 2.0.0"
+    );
+    // The last wave has no consumers to hold: it completes.
+    assert_eq!(case(true, vec![lib(true)]), GateDecision::Complete);
+    assert_eq!(case(false, vec![]), GateDecision::Advance);
 }

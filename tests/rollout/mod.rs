@@ -2,15 +2,21 @@
 //! transition tables) and the engine against the in-memory forge, on SQLite
 //! and PostgreSQL.
 
+mod cascade;
 mod cli;
+mod cli_local;
 mod commands;
 mod fleet;
 mod gate_props;
 pub mod ghorg;
+mod github_journey;
+mod github_quiet;
 mod ha;
 mod journey;
 mod quiet;
 mod restart;
+mod supersede;
+mod supersede_webhook;
 mod transitions;
 
 // The crash area (`tests/crash/`) shares this module's helpers; it is

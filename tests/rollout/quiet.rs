@@ -61,6 +61,7 @@ async fn quiet_tick(db: Db) {
                 branch: "wavebump/core-utils-2.0.0".into(),
                 policy: policy.to_json(),
                 started_by: "test".into(),
+                graph: Default::default(),
                 targets,
             },
             START,

@@ -261,6 +261,14 @@ async fn pr_commands_and_human_pushes() {
                 .find(|a| a.entry.action == "branch edited by a human")
         })
         .await;
+        // ... and the flag is set, so supersede and retry leave the branch alone.
+        let flagged = store.pr_versions(rollout.id).await.unwrap();
+        assert!(
+            flagged
+                .iter()
+                .any(|v| v.repo == "acme/svc-a" && v.human_edited),
+            "{flagged:?}"
+        );
 
         // An owner skips the canary: wave 1 opens (svc-b gets its PR).
         let skip = Hook::new(

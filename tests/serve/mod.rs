@@ -3,10 +3,14 @@
 //! the fake GitHub) and as a binary.
 
 mod binary;
+mod defer;
 mod endpoints;
+mod ha;
 mod inbox;
 mod journey;
+mod metrics;
 mod rejects;
+mod rollouts;
 
 use std::future::Future;
 use std::sync::Arc;

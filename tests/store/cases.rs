@@ -19,6 +19,7 @@ pub fn new_rollout(targets: usize, waves: u32) -> NewRollout {
         branch: "wavebump/core-utils-2".into(),
         policy: "{}".into(),
         started_by: "alice".into(),
+        graph: Default::default(),
         targets: (0..targets)
             .map(|i| NewTarget {
                 repo: format!("repo-{i:04}"),

@@ -37,7 +37,7 @@ async fn newer_schema_refused(db: Db) {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                known: 1,
+                known: wavebump::store::SCHEMA_VERSION,
                 ..
             }
         ),
@@ -79,7 +79,10 @@ async fn concurrent_migrations_apply_once(db: Db) {
         .collect();
     for open in opens {
         let store = open.await.unwrap().unwrap_or_else(|e| panic!("open: {e}"));
-        assert_eq!(store.schema_version().await.unwrap(), 1);
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            wavebump::store::SCHEMA_VERSION
+        );
         store.close().await;
     }
     sqlx::any::install_default_drivers();
@@ -88,7 +91,7 @@ async fn concurrent_migrations_apply_once(db: Db) {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(n, 1, "one row per migration");
+    assert_eq!(n, wavebump::store::SCHEMA_VERSION, "one row per migration");
     conn.close().await.unwrap();
 }
 

@@ -301,8 +301,8 @@ impl ForgeWrite for MemForge {
             tree.insert(path.clone(), bytes.clone());
         }
         r.branches.insert(push.branch.clone(), (sha.clone(), tree));
-        for (_, pr, _) in s.prs.iter_mut() {
-            if pr.head_branch == push.branch && pr.state == PrState::Open {
+        for (pr_repo, pr, _) in s.prs.iter_mut() {
+            if pr_repo == repo && pr.head_branch == push.branch && pr.state == PrState::Open {
                 pr.head_sha = sha.clone();
             }
         }

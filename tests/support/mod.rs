@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod conformance;
 pub mod fake_github;
+pub mod gh_rollout;
 pub mod git_http;
 pub mod memforge;
 pub mod org;

@@ -165,6 +165,13 @@ fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), String>
         Some(Tok::Str { inner, plain }) => {
             if plain {
                 let path = lx.word(&inner).to_string();
+                // Go refuses such paths; rewriting one would splice across lines.
+                if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(format!(
+                        "invalid import path {path:?} near byte {}: space or control character",
+                        inner.start
+                    ));
+                }
                 let line = lx
                     .text
                     .get(..inner.start)
@@ -211,6 +218,19 @@ mod tests {
         );
         let first = &imports(src).unwrap()[1];
         assert_eq!(&src[first.span.clone()], "github.com/acme/core-utils/pkg/x");
+    }
+
+    #[test]
+    fn refuses_import_paths_with_spaces_or_newlines() {
+        // Found by the manifest_go fuzz target: a raw-string path spanning lines.
+        for path in [
+            "`github.com/acme/core-utils/pkg/mon\n\t_ey`",
+            "\"github.com/acme/core utils\"",
+        ] {
+            let src = format!("package p\n\nimport (\n\t. {path}\n)\n");
+            let err = imports(&src).unwrap_err();
+            assert!(err.starts_with("invalid import path"), "{err}");
+        }
     }
 
     #[test]

@@ -3,11 +3,15 @@
 //! 403/429, a wait for the reset when the primary limit is exhausted, bounded
 //! jittered back-off on 5xx and transport errors; and `Link` pagination.
 //!
+//! [`ApiStats`] counts every attempt by method and outcome and keeps the
+//! last `x-ratelimit-*` seen per resource, for `/metrics`.
+//!
 //! Invariant: every request the forge makes goes through [`Api::send`];
 //! paths passed to octocrab are relative (octocrab adds the credentials only
 //! to requests without an authority), and no error text carries a header or
 //! a credential.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -84,6 +88,148 @@ impl ApiError {
     }
 }
 
+/// The primary rate limit as GitHub last reported it for one resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// `x-ratelimit-limit`.
+    pub limit: Option<u64>,
+    /// `x-ratelimit-remaining`.
+    pub remaining: u64,
+    /// `x-ratelimit-reset` (epoch seconds).
+    pub reset: Option<u64>,
+}
+
+/// What the forge's requests did so far: attempts by method and outcome,
+/// and the last rate limit per resource. Label values come from fixed
+/// sets, so a metrics exposition of them is bounded.
+#[derive(Debug, Default)]
+pub struct ApiStats {
+    requests: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    rate_limits: Mutex<BTreeMap<&'static str, RateLimit>>,
+}
+
+/// A copy of [`ApiStats`] at one moment, sorted by labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiStatsSnapshot {
+    /// `(method, outcome, attempts)`; outcomes: `ok`, `not_modified`,
+    /// `client_error`, `rate_limited`, `server_error`, `transport`.
+    pub requests: Vec<(&'static str, &'static str, u64)>,
+    /// `(resource, limit)`: `core`, `search`, `graphql`, ... or `other`.
+    pub rate_limits: Vec<(&'static str, RateLimit)>,
+}
+
+impl ApiStatsSnapshot {
+    /// Attempts with this outcome, over every method.
+    pub fn total(&self, outcome: &str) -> u64 {
+        self.requests
+            .iter()
+            .filter(|(_, o, _)| *o == outcome)
+            .map(|(_, _, n)| n)
+            .sum()
+    }
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        _ => "other",
+    }
+}
+
+/// GitHub's `x-ratelimit-resource` values, else `other` (bounded labels).
+fn resource_label(headers: &HeaderMap) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "core",
+        "search",
+        "code_search",
+        "graphql",
+        "integration_manifest",
+        "source_import",
+        "code_scanning_upload",
+        "actions_runner_registration",
+        "scim",
+        "dependency_snapshots",
+    ];
+    match headers
+        .get("x-ratelimit-resource")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => "core",
+        Some(r) => KNOWN
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(r.trim()))
+            .copied()
+            .unwrap_or("other"),
+    }
+}
+
+/// The outcome label of an answered attempt.
+fn outcome_label(status: StatusCode, headers: &HeaderMap, body: &str) -> &'static str {
+    let code = status.as_u16();
+    if status == StatusCode::NOT_MODIFIED {
+        "not_modified"
+    } else if status.is_success() {
+        "ok"
+    } else if status.is_server_error() {
+        "server_error"
+    } else if code == 429
+        || (code == 403
+            && (headers.contains_key("retry-after")
+                || header_u64(headers, "x-ratelimit-remaining") == Some(0)
+                || body.to_ascii_lowercase().contains("rate limit")))
+    {
+        "rate_limited"
+    } else {
+        "client_error"
+    }
+}
+
+impl ApiStats {
+    fn count(&self, method: &Method, outcome: &'static str) {
+        let mut m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry((method_label(method), outcome)).or_insert(0) += 1;
+    }
+
+    fn rate_limit(&self, headers: &HeaderMap) {
+        let Some(remaining) = header_u64(headers, "x-ratelimit-remaining") else {
+            return;
+        };
+        let limit = RateLimit {
+            limit: header_u64(headers, "x-ratelimit-limit"),
+            remaining,
+            reset: header_u64(headers, "x-ratelimit-reset"),
+        };
+        let mut m = self.rate_limits.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(resource_label(headers), limit);
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> ApiStatsSnapshot {
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|((m, o), n)| (*m, *o, *n))
+            .collect();
+        let rate_limits = self
+            .rate_limits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(r, l)| (*r, *l))
+            .collect();
+        ApiStatsSnapshot {
+            requests,
+            rate_limits,
+        }
+    }
+}
+
 /// The forge's HTTP side: an octocrab client plus budgets and caches.
 pub struct Api {
     client: Octocrab,
@@ -95,6 +241,7 @@ pub struct Api {
     /// URLs so requests stay relative.
     base_path: String,
     rng: Mutex<u64>,
+    stats: Arc<ApiStats>,
 }
 
 /// What a request carries.
@@ -180,6 +327,7 @@ impl Api {
         cache: Arc<dyn EtagCache>,
         retry: RetryPolicy,
         base_path: String,
+        stats: Arc<ApiStats>,
     ) -> Self {
         let seed = clock.unix_millis() | 1;
         Api {
@@ -190,6 +338,7 @@ impl Api {
             retry,
             base_path,
             rng: Mutex::new(seed),
+            stats,
         }
     }
 
@@ -205,6 +354,11 @@ impl Api {
 
     pub fn cache(&self) -> &Arc<dyn EtagCache> {
         &self.cache
+    }
+
+    /// The request counters (shared: they keep counting).
+    pub fn stats(&self) -> &Arc<ApiStats> {
+        &self.stats
     }
 
     /// A factor in [0.5, 1.0) (xorshift64*).
@@ -253,9 +407,11 @@ impl Api {
 
     async fn attempt(&self, req: &Request<'_>, endpoint: &str, attempt: u32) -> Verdict {
         let key = format!("GET {}", req.path);
-        let cached = (req.conditional && req.method == Method::GET)
-            .then(|| self.cache.get(&key))
-            .flatten();
+        let cached = if req.conditional && req.method == Method::GET {
+            self.cache.get(&key).await
+        } else {
+            None
+        };
         let permit = self.limiter.acquire(is_write(&req.method)).await;
         let sent = self.raw(req, cached.as_ref()).await;
         drop(permit);
@@ -264,6 +420,7 @@ impl Api {
             Err(octocrab::Error::GitHub { source, .. })
                 if !source.status_code.is_server_error() =>
             {
+                self.stats.count(&req.method, "client_error");
                 // Only the installation-token exchange surfaces this way.
                 return Verdict::Fail(ApiError::Status {
                     endpoint: format!("{endpoint} (installation token)"),
@@ -272,6 +429,7 @@ impl Api {
                 });
             }
             Err(e) => {
+                self.stats.count(&req.method, "transport");
                 return Verdict::Retry {
                     wait: self.backoff(attempt),
                     why: ApiError::Transport {
@@ -281,6 +439,9 @@ impl Api {
                 };
             }
         };
+        self.stats
+            .count(&req.method, outcome_label(status, &headers, &body));
+        self.stats.rate_limit(&headers);
         let remaining = header_u64(&headers, "x-ratelimit-remaining");
         let reset = header_u64(&headers, "x-ratelimit-reset");
         if let (Some(0), Some(reset)) = (remaining, reset) {
@@ -297,13 +458,15 @@ impl Api {
         if status.is_success() {
             let etag = headers.get("etag").and_then(|v| v.to_str().ok());
             if let (true, Some(etag)) = (req.conditional && req.method == Method::GET, etag) {
-                self.cache.put(
-                    &key,
-                    CachedAnswer {
-                        etag: etag.to_string(),
-                        body: body.clone(),
-                    },
-                );
+                self.cache
+                    .put(
+                        &key,
+                        CachedAnswer {
+                            etag: etag.to_string(),
+                            body: body.clone(),
+                        },
+                    )
+                    .await;
             }
             return Verdict::Done(Answer { body, next });
         }
@@ -476,6 +639,85 @@ mod tests {
             h.insert("link", HeaderValue::from_str(value).unwrap());
             assert_eq!(next_link(&h).as_deref(), *want, "{value}");
         }
+    }
+
+    #[test]
+    fn outcome_and_resource_labels() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        type Case = (
+            u16,
+            &'static [(&'static str, &'static str)],
+            &'static str,
+            &'static str,
+        );
+        let cases: &[Case] = &[
+            (200, &[], "", "ok"),
+            (201, &[], "", "ok"),
+            (304, &[], "", "not_modified"),
+            (404, &[], "", "client_error"),
+            (
+                403,
+                &[],
+                "{\"message\":\"Resource not accessible\"}",
+                "client_error",
+            ),
+            (403, &[("retry-after", "3")], "", "rate_limited"),
+            (403, &[("x-ratelimit-remaining", "0")], "", "rate_limited"),
+            (
+                403,
+                &[],
+                "You have exceeded a secondary rate limit",
+                "rate_limited",
+            ),
+            (429, &[], "", "rate_limited"),
+            (502, &[], "", "server_error"),
+        ];
+        for (code, headers, body, want) in cases {
+            let status = StatusCode::from_u16(*code).unwrap();
+            assert_eq!(
+                outcome_label(status, &h(headers), body),
+                *want,
+                "{code} {body}"
+            );
+        }
+        assert_eq!(resource_label(&h(&[])), "core");
+        assert_eq!(
+            resource_label(&h(&[("x-ratelimit-resource", "search")])),
+            "search"
+        );
+        assert_eq!(
+            resource_label(&h(&[("x-ratelimit-resource", "x\"y")])),
+            "other"
+        );
+        let stats = ApiStats::default();
+        stats.count(&Method::GET, "ok");
+        stats.count(&Method::GET, "ok");
+        stats.count(&Method::OPTIONS, "transport");
+        stats.rate_limit(&h(&[
+            ("x-ratelimit-limit", "5000"),
+            ("x-ratelimit-remaining", "4998"),
+        ]));
+        stats.rate_limit(&h(&[("x-ratelimit-limit", "oops")]));
+        let snap = stats.snapshot();
+        assert_eq!(snap.requests, [("GET", "ok", 2), ("other", "transport", 1)]);
+        assert_eq!(snap.total("ok"), 2);
+        assert_eq!(
+            snap.rate_limits,
+            [(
+                "core",
+                RateLimit {
+                    limit: Some(5000),
+                    remaining: 4998,
+                    reset: None
+                }
+            )]
+        );
     }
 
     #[test]

@@ -3,15 +3,31 @@
 //! does not count against the rate limit). Git blobs are content-addressed,
 //! so a cached blob is reused without any request.
 //!
+//! Three homes: [`StoreEtagCache`] (the store's `etag_cache` table: `serve`
+//! and `rollout`, wherever a store exists), [`JsonFileEtagCache`] (`plan
+//! --github`, which has no store) and [`MemoryEtagCache`] (tests, one-offs).
+//!
+//! Why the trait is async rather than a write-behind memory copy of the
+//! store: reading through to the store costs one indexed lookup per API
+//! request (small next to the request itself), needs no flush (a `kill -9`
+//! loses nothing), never loads the whole table into memory (blob bodies of
+//! every manifest of an organisation), and replicas sharing one PostgreSQL
+//! share one cache at once.
+//!
 //! Invariant: an entry is only ever the body GitHub sent with that ETag; a
-//! cache that cannot be read starts empty (it only costs requests), and no
-//! credential is ever a key or a value.
+//! cache that cannot be read or written only costs requests (the failure is
+//! logged, the request goes out unconditionally), and no credential is ever
+//! a key or a value.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+
+use crate::rollout::state::Timestamp;
+use crate::store::Store;
 
 /// One cached answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,14 +36,14 @@ pub struct CachedAnswer {
     pub body: String,
 }
 
-/// Where cached answers live. The store implements it later; until then
-/// [`JsonFileEtagCache`] and [`MemoryEtagCache`].
+/// Where cached answers live: [`StoreEtagCache`], [`JsonFileEtagCache`],
+/// [`MemoryEtagCache`]. Async because the store is.
 pub trait EtagCache: Send + Sync {
-    /// The cached answer for a request key (`GET /path?query`).
-    fn get(&self, key: &str) -> Option<CachedAnswer>;
+    /// The cached answer for a request key (`GET /path?query`, `blob SHA`).
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<CachedAnswer>>;
     /// Remember an answer.
-    fn put(&self, key: &str, answer: CachedAnswer);
-    /// Persist what was remembered (no-op for memory caches).
+    fn put<'a>(&'a self, key: &'a str, answer: CachedAnswer) -> BoxFuture<'a, ()>;
+    /// Persist what was remembered (no-op for the memory and store caches).
     fn flush(&self) -> std::io::Result<()> {
         Ok(())
     }
@@ -58,13 +74,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl EtagCache for MemoryEtagCache {
-    fn get(&self, key: &str) -> Option<CachedAnswer> {
+impl MemoryEtagCache {
+    fn get_now(&self, key: &str) -> Option<CachedAnswer> {
         lock(&self.entries).get(key).cloned()
     }
 
-    fn put(&self, key: &str, answer: CachedAnswer) {
+    fn put_now(&self, key: &str, answer: CachedAnswer) {
         lock(&self.entries).insert(key.to_string(), answer);
+    }
+}
+
+impl EtagCache for MemoryEtagCache {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<CachedAnswer>> {
+        Box::pin(std::future::ready(self.get_now(key)))
+    }
+
+    fn put<'a>(&'a self, key: &'a str, answer: CachedAnswer) -> BoxFuture<'a, ()> {
+        self.put_now(key, answer);
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -114,12 +141,12 @@ impl JsonFileEtagCache {
 }
 
 impl EtagCache for JsonFileEtagCache {
-    fn get(&self, key: &str) -> Option<CachedAnswer> {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<CachedAnswer>> {
         self.memory.get(key)
     }
 
-    fn put(&self, key: &str, answer: CachedAnswer) {
-        self.memory.put(key, answer);
+    fn put<'a>(&'a self, key: &'a str, answer: CachedAnswer) -> BoxFuture<'a, ()> {
+        self.memory.put(key, answer)
     }
 
     /// Write atomically: a temporary file beside the target, then rename.
@@ -138,6 +165,45 @@ impl EtagCache for JsonFileEtagCache {
     }
 }
 
+/// The cache in the store's `etag_cache` table, read and written through
+/// (no memory copy, nothing to flush). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct StoreEtagCache {
+    store: Store,
+}
+
+impl StoreEtagCache {
+    pub fn new(store: Store) -> Self {
+        StoreEtagCache { store }
+    }
+}
+
+impl EtagCache for StoreEtagCache {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<CachedAnswer>> {
+        Box::pin(async move {
+            match self.store.etag_get(key).await {
+                Ok(found) => found.map(|(etag, body)| CachedAnswer { etag, body }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "ETag cache: cannot read the store; asking GitHub");
+                    None
+                }
+            }
+        })
+    }
+
+    fn put<'a>(&'a self, key: &'a str, answer: CachedAnswer) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let written = self
+                .store
+                .etag_put(key, &answer.etag, &answer.body, Timestamp::now())
+                .await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "ETag cache: cannot write the store; the answer is not cached");
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,20 +215,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn file_cache_round_trips() {
+    #[tokio::test]
+    async fn file_cache_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/etags.json");
         let cache = JsonFileEtagCache::open(&path);
         assert!(cache.is_empty());
-        cache.put("GET /a", answer("1"));
-        cache.put("GET /b", answer("2"));
-        cache.put("GET /a", answer("3"));
+        cache.put("GET /a", answer("1")).await;
+        cache.put("GET /b", answer("2")).await;
+        cache.put("GET /a", answer("3")).await;
         cache.flush().unwrap();
         let again = JsonFileEtagCache::open(&path);
         assert_eq!(again.len(), 2);
-        assert_eq!(again.get("GET /a"), Some(answer("3")));
-        assert_eq!(again.get("GET /c"), None);
+        assert_eq!(again.get("GET /a").await, Some(answer("3")));
+        assert_eq!(again.get("GET /c").await, None);
     }
 
     #[test]
@@ -178,5 +244,23 @@ mod tests {
             assert!(JsonFileEtagCache::open(&path).is_empty(), "{name}");
         }
         assert!(JsonFileEtagCache::open(dir.path().join("missing.json")).is_empty());
+    }
+
+    #[tokio::test]
+    async fn store_cache_round_trips_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let cache = StoreEtagCache::new(Store::open_url(&url).await.unwrap());
+        assert_eq!(cache.get("GET /a").await, None);
+        cache.put("GET /a", answer("1")).await;
+        cache.put("GET /a", answer("2")).await;
+        cache.put("blob abc", answer("abc")).await;
+        let again = StoreEtagCache::new(Store::open_url(&url).await.unwrap());
+        assert_eq!(again.get("GET /a").await, Some(answer("2")));
+        assert_eq!(again.get("blob abc").await, Some(answer("abc")));
+        // A closed store only costs requests.
+        again.store.close().await;
+        assert_eq!(again.get("GET /a").await, None);
+        again.put("GET /b", answer("3")).await;
     }
 }

@@ -30,11 +30,11 @@ use std::time::Duration;
 
 use octocrab::Octocrab;
 
-pub use api::RetryPolicy;
+pub use api::{ApiStats, ApiStatsSnapshot, RateLimit, RetryPolicy};
 pub use auth::GitHubAuth;
 pub use ci::{OWN_CHECK_PREFIX, aggregate as aggregate_ci};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use etag::{CachedAnswer, EtagCache, JsonFileEtagCache, MemoryEtagCache};
+pub use etag::{CachedAnswer, EtagCache, JsonFileEtagCache, MemoryEtagCache, StoreEtagCache};
 pub use limiter::Limiter;
 
 use crate::config::Config;
@@ -154,6 +154,9 @@ impl GitHubForge {
             options.writes_per_minute,
         ));
         let base_path = auth::base_path(&options.api_url);
+        // One set of counters for every client (the App's and the
+        // installation's).
+        let stats = Arc::new(ApiStats::default());
         let make_api = |client: Octocrab| {
             Api::new(
                 client,
@@ -162,6 +165,7 @@ impl GitHubForge {
                 options.cache.clone(),
                 options.retry.clone(),
                 base_path.clone(),
+                stats.clone(),
             )
         };
         let (client, installation, token) = match &options.auth {
@@ -264,6 +268,18 @@ impl GitHubForge {
         Self::connect(Self::options_from_config(config, env)?).await
     }
 
+    /// [`Self::from_config`] with the ETag cache in `store` (so a restart
+    /// re-scans with 304s): what `serve` and `rollout` use.
+    pub async fn from_config_with_store(
+        config: &Config,
+        env: impl Fn(&str) -> Option<String>,
+        store: &crate::store::Store,
+    ) -> Result<Self, ForgeError> {
+        let mut options = Self::options_from_config(config, env)?;
+        options.cache = Arc::new(StoreEtagCache::new(store.clone()));
+        Self::connect(options).await
+    }
+
     pub fn org(&self) -> &str {
         &self.org
     }
@@ -271,6 +287,12 @@ impl GitHubForge {
     /// The installation acted as, for an App.
     pub fn installation_id(&self) -> Option<u64> {
         self.installation
+    }
+
+    /// The API request counters and last rate limits, shared (they keep
+    /// counting), for `/metrics`.
+    pub fn api_stats(&self) -> Arc<ApiStats> {
+        self.api.stats().clone()
     }
 
     /// Persist the ETag cache.

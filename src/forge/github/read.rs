@@ -46,7 +46,7 @@ impl GitHubForge {
     async fn blob(&self, full: &str, path: &str, sha: &str) -> Result<Vec<u8>, ForgeError> {
         let key = format!("blob {sha}");
         let cache = self.api.cache();
-        let content = match cache.get(&key) {
+        let content = match cache.get(&key).await {
             Some(hit) => hit.body,
             None => {
                 let endpoint = format!("/repos/{full}/git/blobs/{sha}");
@@ -66,13 +66,15 @@ impl GitHubForge {
                         message: format!("blob encoding {:?}, expected base64", blob.encoding),
                     });
                 }
-                cache.put(
-                    &key,
-                    CachedAnswer {
-                        etag: sha.to_string(),
-                        body: blob.content.clone(),
-                    },
-                );
+                cache
+                    .put(
+                        &key,
+                        CachedAnswer {
+                            etag: sha.to_string(),
+                            body: blob.content.clone(),
+                        },
+                    )
+                    .await;
                 blob.content
             }
         };

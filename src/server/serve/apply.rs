@@ -4,8 +4,8 @@
 //! |---|---|
 //! | `release` published/released | [`release::decide`] → start, schedule or ignore |
 //! | `create` / `push` of a tag | the same, for `release_source: tags` |
-//! | `check_run`, `check_suite`, `status` | tick when the commit is a target's PR head (the engine reads CI) |
-//! | `pull_request` closed/reopened/synchronize | tick when it is a target's PR; a push by someone else is audited |
+//! | `check_run`, `check_suite`, `status` | tick when the commit is a target's PR head (the engine reads CI); deferred (no attempt counted) while a target of that repository waits for its PR to be recorded, for at most [`DeferPolicy::window`] |
+//! | `pull_request` closed/reopened/synchronize | tick when it is a target's PR; a push by someone else sets the target's human-edited flag (audited) |
 //! | `issue_comment` | [`comments::handle`] |
 //! | `installation*` | logged |
 //! | `ping`, unknown | ignored |
@@ -15,6 +15,7 @@
 //! forge's) carries the delivery id.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::forge::ForgeWrite;
@@ -29,6 +30,25 @@ use super::engine::{SharedEngine, settle};
 use super::release::{self, Decision, Seen, Source};
 use super::{comments, matching};
 
+/// How CI events that may be for a PR not recorded yet are deferred.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeferPolicy {
+    /// Due again this long after each deferral.
+    pub delay: Duration,
+    /// A delivery older than this (since received) is no longer deferred
+    /// but ignored: the reconcile tick reads CI of every open PR anyway.
+    pub window: Duration,
+}
+
+impl Default for DeferPolicy {
+    fn default() -> Self {
+        DeferPolicy {
+            delay: Duration::from_secs(5),
+            window: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
 /// Applies events through the engine.
 pub struct Applier<F: ForgeWrite> {
     /// The engine, shared with the reconcile loop.
@@ -40,6 +60,8 @@ pub struct Applier<F: ForgeWrite> {
     pub bot_login: String,
     /// The clock.
     pub now: Now,
+    /// Deferral of CI events for PRs not recorded yet.
+    pub defer: DeferPolicy,
 }
 
 impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
@@ -81,14 +103,17 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
                 _ => Ok(Handled::Ignored("not a new tag".to_owned())),
             },
             Event::CheckRun(c) => {
-                self.ci(&c.repository.full_name, &c.head_sha, &c.pull_requests, now)
-                    .await
+                let commit = (c.repository.full_name.as_str(), c.head_sha.as_str());
+                self.ci(record, commit, &c.pull_requests, now).await
             }
             Event::CheckSuite(c) => {
-                self.ci(&c.repository.full_name, &c.head_sha, &c.pull_requests, now)
-                    .await
+                let commit = (c.repository.full_name.as_str(), c.head_sha.as_str());
+                self.ci(record, commit, &c.pull_requests, now).await
             }
-            Event::Status(s) => self.ci(&s.repository.full_name, &s.sha, &[], now).await,
+            Event::Status(s) => {
+                let commit = (s.repository.full_name.as_str(), s.sha.as_str());
+                self.ci(record, commit, &[], now).await
+            }
             Event::PullRequest(pr) => self.pull_request(&pr, &actor, now).await,
             Event::IssueComment(c) => {
                 let engine = self.engine.lock().await;
@@ -158,11 +183,12 @@ impl<F: ForgeWrite> Applier<F> {
         }
     }
 
-    /// CI changed on `sha`: tick if it is a target's PR head.
+    /// CI changed on `(repo, sha)`: tick if it is a target's PR head;
+    /// defer it while a target of `repo` waits for its PR to be recorded.
     async fn ci(
         &self,
-        repo: &str,
-        sha: &str,
+        record: &InboxRecord,
+        (repo, sha): (&str, &str),
         prs: &[u64],
         now: Timestamp,
     ) -> Result<Handled, String> {
@@ -171,9 +197,25 @@ impl<F: ForgeWrite> Applier<F> {
             .await
             .map_err(|e| e.to_string())?;
         let Some(found) = found else {
-            return Ok(Handled::Ignored(format!(
-                "{repo}@{sha} is not the head of a wavebump PR"
-            )));
+            let young = now.0.saturating_sub(record.received_at.0)
+                < i64::try_from(self.defer.window.as_millis()).unwrap_or(i64::MAX);
+            let waiting = if young {
+                matching::awaiting_pr(engine.store(), repo)
+                    .await
+                    .map_err(|e| e.to_string())?
+            } else {
+                None
+            };
+            return Ok(match waiting {
+                Some(w) => Handled::Deferred {
+                    due: now.plus(self.defer.delay),
+                    why: format!(
+                        "{repo}@{sha}: the PR of {} (rollout {}) is not recorded yet",
+                        w.target.repo, w.rollout.id
+                    ),
+                },
+                None => Handled::Ignored(format!("{repo}@{sha} is not the head of a wavebump PR")),
+            });
         };
         settle(&engine, now, TickTrigger::Delivery, self.engine.ctx())
             .await
@@ -214,16 +256,19 @@ impl<F: ForgeWrite> Applier<F> {
                 pr.sender.login, pr.head_sha, pr.head_ref
             );
             tracing::warn!(repo = %found.target.repo, "{why}");
+            // The flag is set once and never cleared: supersede and retry
+            // leave this branch to its owner from now on.
+            let audit = Audit {
+                rollout_id: Some(found.rollout.id),
+                repo: Some(found.target.repo.clone()),
+                actor: actor.to_owned(),
+                action: "branch edited by a human".to_owned(),
+                reason: why.clone(),
+                at: now,
+            };
             engine
                 .store()
-                .append_audit(&Audit {
-                    rollout_id: Some(found.rollout.id),
-                    repo: Some(found.target.repo.clone()),
-                    actor: actor.to_owned(),
-                    action: "branch edited by a human".to_owned(),
-                    reason: why,
-                    at: now,
-                })
+                .mark_human_edited(found.rollout.id, &found.target.repo, &why, &audit)
                 .await
                 .map_err(|e| e.to_string())?;
         }

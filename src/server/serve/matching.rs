@@ -5,6 +5,7 @@
 //! or when one is `owner/name` and the other is `name` (the local forge
 //! names repositories without owner); nothing else matches.
 
+use crate::rollout::{RolloutState, TargetState};
 use crate::store::{RolloutRecord, Store, StoreError, TargetRecord};
 
 /// A target and its rollout.
@@ -62,6 +63,28 @@ pub async fn by_commit(
             && (t.head_sha.as_deref() == Some(sha) || t.pr_number.is_some_and(|n| prs.contains(&n)))
     })
     .await
+}
+
+/// A target in `repo` whose PR the engine is due to open but has not
+/// recorded yet: its rollout is running, its wave is open, it is pending
+/// without a PR number. CI seen for such a repository may be for that PR.
+pub async fn awaiting_pr(store: &Store, repo: &str) -> Result<Option<Found>, StoreError> {
+    for rollout in store.active_rollouts().await? {
+        if rollout.state != RolloutState::Running {
+            continue;
+        }
+        let targets = store.targets(rollout.id).await?;
+        let waiting = targets.into_iter().find(|t| {
+            same_repo(&t.repo, repo)
+                && t.wave <= rollout.current_wave
+                && t.state == TargetState::Pending
+                && t.pr_number.is_none()
+        });
+        if let Some(target) = waiting {
+            return Ok(Some(Found { rollout, target }));
+        }
+    }
+    Ok(None)
 }
 
 /// The target whose PR is `number` in `repo`; any rollout when

@@ -12,9 +12,11 @@
 //!
 //! Invariants: the HTTP side only verifies and stores (see
 //! [`crate::server::webhook`]); all engine work happens in the background
-//! tasks, one at a time under the engine lock; on shutdown the listener
-//! stops accepting, in-flight requests finish, then the worker finishes the
-//! delivery in hand and the tasks end.
+//! tasks, one at a time under the engine lock; with a lease
+//! (`options.engine.lease`) only the replica holding it drains the inbox
+//! and ticks (see [`crate::server::lease`]); on shutdown the listener stops
+//! accepting, in-flight requests finish, then the worker finishes the
+//! delivery in hand, the tasks end, and last the lease is released.
 
 mod apply;
 mod comments;
@@ -37,7 +39,7 @@ use axum::routing::get;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
-pub use apply::Applier;
+pub use apply::{Applier, DeferPolicy};
 pub use engine::{MAX_SETTLE_TICKS, SharedEngine, TickContext, settle};
 pub use matching::same_repo;
 pub use status::LockedCommands;
@@ -45,9 +47,11 @@ pub use status::LockedCommands;
 use crate::config::Config;
 use crate::config::secret::{OperatorToken, Secret, SecretError, WEBHOOK_SECRET_ENV};
 use crate::forge::ForgeWrite;
+use crate::forge::github::ApiStats;
 use crate::rollout::{Engine, EngineOptions};
 use crate::server::health::health_router;
 use crate::server::inbox::{Now, StoreSink, system_now};
+use crate::server::lease::{self, Lease};
 use crate::server::metrics::{self, WorkerStats};
 use crate::server::webhook::{
     DEFAULT_MAX_BODY_BYTES, WebhookState, WebhookStats, WebhookVerifier, webhook_router,
@@ -62,8 +66,15 @@ pub struct ServeOptions {
     pub tick_interval: Duration,
     /// Inbox worker settings (polling, retries, parking).
     pub worker: WorkerOptions,
-    /// Engine settings.
+    /// Engine settings. With `engine.lease`, several replicas share one
+    /// database: only the lease holder drains the inbox and ticks.
     pub engine: EngineOptions,
+    /// How often the lease is renewed (well under its TTL).
+    pub lease_renew: Duration,
+    /// The GitHub forge's request counters, for `/metrics`.
+    pub api_stats: Option<Arc<ApiStats>>,
+    /// How CI events of targets whose PR is not recorded yet are deferred.
+    pub defer: DeferPolicy,
     /// The bot's login, e.g. `wavebump[bot]` (`<app slug>[bot]`).
     pub bot_login: String,
     /// Webhook body cap.
@@ -78,6 +89,9 @@ impl Default for ServeOptions {
             tick_interval: Duration::from_secs(5 * 60),
             worker: WorkerOptions::default(),
             engine: EngineOptions::default(),
+            lease_renew: Duration::from_secs(10),
+            api_stats: None,
+            defer: DeferPolicy::default(),
             bot_login: "wavebump[bot]".to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             now: system_now(),
@@ -91,6 +105,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("tick_interval", &self.tick_interval)
             .field("worker", &self.worker)
             .field("engine", &self.engine)
+            .field("lease_renew", &self.lease_renew)
+            .field("defer", &self.defer)
             .field("bot_login", &self.bot_login)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
@@ -127,12 +143,16 @@ pub struct ServeApp<F: ForgeWrite> {
     pub worker_stats: Arc<WorkerStats>,
     /// The engine (locked use only), e.g. for tests and the status page.
     pub engine: Arc<SharedEngine<F>>,
+    /// This replica's lease (always leader without lease options).
+    pub lease: Lease,
 }
 
 /// The background work of an app.
 pub struct Background<F: ForgeWrite> {
     worker: Worker<Applier<F>>,
     engine: Arc<SharedEngine<F>>,
+    lease: Lease,
+    lease_renew: Duration,
     tick_interval: Duration,
     now: Now,
 }
@@ -141,15 +161,25 @@ pub struct Background<F: ForgeWrite> {
 pub struct Running {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The lease keeper, stopped last (it releases the lease).
+    keeper: (watch::Sender<bool>, JoinHandle<()>),
 }
 
 impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
-    /// Spawns the worker and the reconcile loop.
+    /// Spawns the lease keeper, the worker and the reconcile loop.
     pub fn start(self) -> Running {
+        let (keeper_tx, keeper_rx) = watch::channel(false);
+        let keeper = tokio::spawn(lease::keep(
+            self.lease.clone(),
+            self.lease_renew,
+            self.now.clone(),
+            keeper_rx,
+        ));
         let (tx, rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(rx.clone()));
         let reconcile = tokio::spawn(reconcile::run(
             self.engine,
+            self.lease,
             self.tick_interval,
             self.now,
             rx,
@@ -157,6 +187,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         Running {
             shutdown: tx,
             tasks: vec![worker, reconcile],
+            keeper: (keeper_tx, keeper),
         }
     }
 }
@@ -164,12 +195,27 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
 impl Running {
     /// Asks the tasks to stop and waits for them: the worker finishes the
     /// delivery in hand, the reconcile loop the tick in hand.
+    /// The lease is released last (a standby takes over at once).
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "background task ended abnormally");
             }
+        }
+        let (tx, keeper) = self.keeper;
+        let _ = tx.send(true);
+        if let Err(e) = keeper.await {
+            tracing::error!(error = %e, "lease keeper ended abnormally");
+        }
+    }
+
+    /// Stops every task where it is, as a crash would: nothing is
+    /// finished and the lease is not released (it expires). For tests of
+    /// what the other replicas and a restart do after a crash.
+    pub fn abort(self) {
+        for task in self.tasks.iter().chain([&self.keeper.1]) {
+            task.abort();
         }
     }
 }
@@ -208,10 +254,16 @@ struct MetricsState {
     store: Store,
     webhooks: Arc<WebhookStats>,
     worker: Arc<WorkerStats>,
+    api: Option<Arc<ApiStats>>,
+    lease: Lease,
 }
 
 async fn metrics_handler(State(s): State<MetricsState>) -> Response {
-    let body = metrics::render(&s.store, &s.webhooks, &s.worker).await;
+    let extra = metrics::Extra {
+        github: s.api.as_ref().map(|a| a.snapshot()),
+        leader: s.lease.is_leader(),
+    };
+    let body = metrics::render(&s.store, &s.webhooks, &s.worker, &extra).await;
     (
         StatusCode::OK,
         [(
@@ -234,6 +286,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         options,
     } = deps;
     let wake = Arc::new(Notify::new());
+    let lease = Lease::new(store.clone(), options.engine.lease.clone());
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
     let engine = Arc::new(SharedEngine::new(
@@ -263,6 +316,8 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         store: store.clone(),
         webhooks: webhook_stats.clone(),
         worker: worker_stats.clone(),
+        api: options.api_stats.clone(),
+        lease: lease.clone(),
     };
     let router = Router::new()
         .merge(webhook_router(state))
@@ -278,8 +333,9 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         config,
         bot_login: options.bot_login.clone(),
         now: options.now.clone(),
+        defer: options.defer.clone(),
     };
-    let worker = Worker::new(
+    let mut worker = Worker::new(
         store,
         applier,
         options.worker.clone(),
@@ -287,17 +343,23 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         wake,
         options.now.clone(),
     );
+    if lease.options().is_some() {
+        worker = worker.with_lease(lease.clone());
+    }
     ServeApp {
         router,
         background: Background {
             worker,
             engine: engine.clone(),
+            lease: lease.clone(),
+            lease_renew: options.lease_renew,
             tick_interval: options.tick_interval,
             now: options.now,
         },
         webhook_stats,
         worker_stats,
         engine,
+        lease,
     }
 }
 

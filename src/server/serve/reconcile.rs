@@ -2,8 +2,10 @@
 //! truth when webhooks are lost (GitHub does not redeliver on its own).
 //!
 //! Invariant: a tick runs under the shared engine lock, so it never
-//! interleaves with the worker; a failed tick is logged and counted and the
-//! loop goes on; shutdown is looked at between ticks only.
+//! interleaves with the worker; it runs only while this replica holds the
+//! lease (see [`crate::server::lease`]), and at once when it becomes
+//! leader; a failed tick is logged and counted and the loop goes on;
+//! shutdown is looked at between ticks only.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +15,17 @@ use tracing::Instrument;
 
 use crate::forge::ForgeWrite;
 use crate::server::inbox::Now;
+use crate::server::lease::Lease;
 use crate::server::metrics::TickTrigger;
 
 use super::engine::SharedEngine;
 
 /// Ticks every `interval` until `shutdown` becomes true. The first tick
-/// runs right away (a restart catches up at once).
+/// runs right away (a restart catches up at once), and so does the first
+/// after this replica took the lease over.
 pub async fn run<F: ForgeWrite>(
     engine: Arc<SharedEngine<F>>,
+    lease: Lease,
     interval: Duration,
     now: Now,
     mut shutdown: watch::Receiver<bool>,
@@ -33,15 +38,20 @@ pub async fn run<F: ForgeWrite>(
         if *shutdown.borrow() {
             break;
         }
-        async {
-            if let Err(e) = engine.tick((now)(), TickTrigger::Reconcile).await {
-                tracing::error!(error = %e, "reconcile tick failed");
+        if lease.hold((now)()).await {
+            async {
+                if let Err(e) = engine.tick((now)(), TickTrigger::Reconcile).await {
+                    tracing::error!(error = %e, "reconcile tick failed");
+                }
             }
+            .instrument(tracing::info_span!("reconcile"))
+            .await;
+        } else {
+            tracing::debug!("reconcile: another replica holds the lease");
         }
-        .instrument(tracing::info_span!("reconcile"))
-        .await;
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
+            _ = lease.became_leader() => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {
                     break;

@@ -10,9 +10,10 @@
 //! has a rollout is not started twice (GitHub sends `published` and
 //! `released` for one release, `create` and `push` for one tag), except
 //! that a rollout this worker created but did not start (a crash between
-//! the two) is started. The engine cannot supersede a running rollout: a
-//! newer version while one is active is reported (log and audit entry on
-//! the active rollout) and not started.
+//! the two) is started. A newer version while a rollout is active
+//! supersedes it (`Engine::supersede`: same rollout, its open PRs retargeted
+//! on their branches); an older or equal one is refused, with a log line
+//! and an audit entry on the active rollout.
 
 use crate::config::Config;
 use crate::config::schema::ReleaseSource;
@@ -132,28 +133,16 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         .map(|t| Timestamp(t.timestamp_millis()))
 }
 
-/// Runs the planner to completion on this worker thread.
-///
-/// `planning::run`'s future cannot be proven `Send` (a rustc limitation
-/// with the higher-ranked closure in `discover`'s `buffer_unordered`), so it
-/// cannot be held across an `.await` of the worker's (`Send`) future; it is
-/// driven here with `block_in_place` + `block_on` on the same runtime (its
-/// HTTP connections stay on that runtime). Needs the multi-threaded
-/// runtime; on a current-thread runtime this is an error, not a panic.
-fn plan_in_place<F: ForgeWrite>(
+/// Runs the planner (its future is `Send`: see `discover::read_one`).
+async fn plan<F: ForgeWrite>(
     forge: &F,
     config: &Config,
     version: &str,
 ) -> Result<planning::Outcome, String> {
-    let handle = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
-    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
-        return Err("starting a rollout needs the multi-threaded tokio runtime".to_owned());
-    }
     let noop = |_: usize, _: usize| {};
-    tokio::task::block_in_place(|| {
-        handle.block_on(planning::run(forge, config, Some(version), &noop))
-    })
-    .map_err(|e| e.to_string())
+    planning::run(forge, config, Some(version), &noop)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Plans, stores, starts and ticks a rollout of `version` (see the module
@@ -197,34 +186,37 @@ pub async fn start<F: ForgeWrite>(
         .collect();
     if let Some(r) = active.first() {
         let newer = semver::Version::parse(&r.to_version).map_or(true, |v| *version > v);
-        let why = if newer {
-            format!(
-                "{version} released while rollout {} of {} is {}: superseding a running rollout is not supported; \
-                 abort rollout {} to roll out {version}",
-                r.id, r.to_version, r.state, r.id
-            )
-        } else {
-            format!(
+        if !newer {
+            let why = format!(
                 "{version} is not newer than {} (rollout {}, {}): not rolled out",
                 r.to_version, r.id, r.state
-            )
-        };
-        tracing::warn!(rollout = r.id, "{why}");
-        store
-            .append_audit(&Audit {
-                rollout_id: Some(r.id),
-                repo: None,
-                actor: actor.to_owned(),
-                action: format!("release {version} not rolled out"),
-                reason: why.clone(),
-                at: now,
-            })
+            );
+            tracing::warn!(rollout = r.id, "{why}");
+            store
+                .append_audit(&Audit {
+                    rollout_id: Some(r.id),
+                    repo: None,
+                    actor: actor.to_owned(),
+                    action: format!("release {version} not rolled out"),
+                    reason: why.clone(),
+                    at: now,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Handled::Ignored(why));
+        }
+        let done = engine
+            .supersede(r.id, version, actor, now)
             .await
             .map_err(|e| e.to_string())?;
-        return Ok(Handled::Ignored(why));
+        settle(engine, now, TickTrigger::Delivery, ctx)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(Handled::Done(done.summary()));
     }
     let new = {
-        let outcome = plan_in_place(engine.forge(), config, &version.to_string())
+        let outcome = plan(engine.forge(), config, &version.to_string())
+            .await
             .map_err(|e| format!("planning {version}: {e}"))?;
         new_rollout(&outcome, config, actor)
     };

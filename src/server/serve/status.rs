@@ -36,17 +36,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> OperatorCommands for LockedCommands<
         Box::pin(async move {
             let e = self.engine.lock().await;
             let now = (self.now)();
-            let done = match &action {
-                OperatorAction::Pause { reason } => e.pause(id, &operator, reason, now).await,
-                OperatorAction::Resume => e.resume(id, &operator, now).await,
-                OperatorAction::Advance => e.advance(id, &operator, now).await,
-                OperatorAction::Abort { comment } => e.abort(id, &operator, comment, now).await,
-                OperatorAction::Retry { repo } => e.retry(id, repo, &operator, now).await,
-                OperatorAction::Skip { repo, reason } => {
-                    e.skip(id, repo, &operator, reason, now).await
-                }
-            };
-            done.map_err(|err| err.to_string())?;
+            action.run(&e, id, &operator, now).await?;
             tracing::info!(rollout = id, operator = %operator, action = action.name(), "operator action");
             let ctx = self.engine.ctx();
             ctx.announce(id);

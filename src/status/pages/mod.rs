@@ -10,6 +10,7 @@
 //! Content-Security-Policy allows scripts and styles from `/static/` only.
 
 mod actions;
+mod bench;
 mod render;
 mod rollout;
 
@@ -26,8 +27,9 @@ use super::load;
 use super::session::{self, SessionInfo};
 use super::view::RolloutSummary;
 
+pub use bench::{BENCH_START, BENCH_WAVES, BenchRollout, render_rollout_page_for_bench};
 pub use render::{CSS, JS, TEMPLATES, html_page, message_page, refusal, render};
-pub use rollout::{PAGE_SIZE, TableQuery, render_rollout_page_for_bench};
+pub use rollout::{PAGE_SIZE, TableQuery};
 
 /// Headers on every answer: CSP (no inline script or style), no framing,
 /// no sniffing, no caching of pages that may show a CSRF token.

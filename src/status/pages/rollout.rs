@@ -8,13 +8,12 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{login_redirect, message_page, render};
-use crate::rollout::{TargetState, Timestamp};
+use crate::rollout::TargetState;
 use crate::status::StatusState;
 use crate::status::load;
 use crate::status::session::{self, SessionInfo};
 use crate::status::view::states::{FILTERS, matches_filter};
-use crate::status::view::{self, RolloutRecords, RolloutView, TargetView, Topology};
-use crate::store::{AuditRecord, RolloutRecord, TargetRecord, WaveRecord};
+use crate::status::view::{RolloutView, TargetView};
 
 /// Table rows per page.
 pub const PAGE_SIZE: usize = 100;
@@ -141,7 +140,7 @@ fn table(targets: Vec<TargetView>, q: &TableQuery) -> (Table, String) {
     )
 }
 
-fn page_html(
+pub(super) fn page_html(
     mut view: RolloutView,
     q: &TableQuery,
     session: Option<SessionInfo>,
@@ -202,27 +201,4 @@ pub(super) async fn page(
 fn html_page_raw(html: String) -> Response {
     use axum::response::IntoResponse;
     (StatusCode::OK, axum::response::Html(html)).into_response()
-}
-
-/// The page as served (no session, no filter) from stored records: for
-/// the benchmark of render time and page weight.
-pub fn render_rollout_page_for_bench(
-    rollout: &RolloutRecord,
-    waves: &[WaveRecord],
-    targets: &[TargetRecord],
-    audit: &[AuditRecord],
-    now: Timestamp,
-) -> Result<String, String> {
-    let topology = Topology::default();
-    let view = view::rollout_view(
-        &RolloutRecords {
-            rollout,
-            waves,
-            targets,
-            audit,
-            topology: &topology,
-        },
-        now,
-    );
-    page_html(view, &TableQuery::default(), None)
 }

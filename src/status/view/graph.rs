@@ -1,6 +1,10 @@
 //! The consumer graph as data for an inline SVG: the library on the left,
 //! one column (layer) per wave, one node per repository coloured AND
-//! labelled by state, edges provider → consumer, lockstep groups boxed.
+//! labelled by state, edges library → consumer and provider → consumer
+//! (from the plan's graph stored with the rollout: `billing-lib →
+//! billing-service`), lockstep groups boxed. An edge between two nodes of
+//! one column (inside a lockstep group) bends out to the right of the
+//! column so that it never crosses a node.
 //!
 //! Invariants: pure and deterministic (nodes by wave, lockstep group, then
 //! name); every coordinate is computed here, the template only places
@@ -29,13 +33,12 @@ pub const HEADER: u32 = 28;
 /// its `<title>`).
 pub const LABEL_CHARS: usize = 22;
 
-/// What the store does not (yet) say about the graph: edges between
-/// consumers (provider → consumer) and lockstep groups.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Topology {
-    pub edges: Vec<(String, String)>,
-    pub lockstep: Vec<Vec<String>>,
-}
+/// Edges between consumers (provider → consumer) and lockstep groups: the
+/// plan's graph as stored with the rollout.
+pub type Topology = crate::store::RolloutGraph;
+
+/// How far an edge inside one column bends out to its right.
+pub const BEND: u32 = 30;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NodeView {
@@ -57,10 +60,14 @@ pub struct NodeView {
 pub struct EdgeView {
     pub from: String,
     pub to: String,
+    /// `library` (library → consumer) or `provider` (consumer → consumer).
+    pub kind: &'static str,
     pub x1: u32,
     pub y1: u32,
     pub x2: u32,
     pub y2: u32,
+    /// The SVG path (a cubic curve from (x1, y1) to (x2, y2)).
+    pub d: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -234,15 +241,33 @@ pub fn graph(library: &str, targets: &[TargetRecord], topology: &Topology) -> Gr
     let edges = edge_set
         .into_iter()
         .filter_map(|(from, to)| {
-            let (fx, fy) = place.get(from)?;
-            let (tx, ty) = place.get(to)?;
+            let (fx, fy) = *place.get(from)?;
+            let (tx, ty) = *place.get(to)?;
+            let (y1, y2) = (fy + NODE_H / 2, ty + NODE_H / 2);
+            let (x1, x2, d) = if fx == tx {
+                // Same column: out of the right side and back in.
+                let x = fx + NODE_W;
+                let c = x + BEND;
+                (x, x, format!("M{x} {y1} C{c} {y1} {c} {y2} {x} {y2}"))
+            } else {
+                let (x1, x2) = (fx + NODE_W, tx);
+                let c1 = x1 + (COL_W - NODE_W) / 2;
+                let c2 = x2.saturating_sub((COL_W - NODE_W) / 2);
+                (x1, x2, format!("M{x1} {y1} C{c1} {y1} {c2} {y2} {x2} {y2}"))
+            };
             Some(EdgeView {
                 from: from.to_owned(),
                 to: to.to_owned(),
-                x1: fx + NODE_W,
-                y1: fy + NODE_H / 2,
-                x2: *tx,
-                y2: ty + NODE_H / 2,
+                kind: if from == library {
+                    "library"
+                } else {
+                    "provider"
+                },
+                x1,
+                y1,
+                x2,
+                y2,
+                d,
             })
         })
         .collect();

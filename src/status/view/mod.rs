@@ -474,9 +474,13 @@ pub fn rollout_view(r: &RolloutRecords<'_>, now: Timestamp) -> RolloutView {
                 .unwrap_or_default();
             let snap = crate::rollout::snapshot(rollout, &wave, r.targets, &p.gate);
             let status = match evaluate_gate(&snap, &p.gate, now) {
-                GateDecision::Advance => {
-                    "gate met: the next wave opens at the next tick".to_owned()
-                }
+                // The page has no forge to read library targets' releases
+                // (the cascade): the engine's stored reason says when the
+                // advance waits on one.
+                GateDecision::Advance => match rollout.reason.as_deref() {
+                    Some(why) if why.contains("to release a version containing") => why.to_owned(),
+                    _ => "gate met: the next wave opens at the next tick".to_owned(),
+                },
                 GateDecision::Complete => {
                     "gate met: the rollout completes at the next tick".to_owned()
                 }

@@ -1,0 +1,1 @@
+Pthis is not parsed: the go command ignores vendor/

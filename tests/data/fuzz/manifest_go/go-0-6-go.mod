@@ -1,0 +1,1 @@
+`this is not parsed: the go command ignores vendor/

@@ -1,0 +1,1 @@
+Qthis is not parsed: the go command ignores vendor/

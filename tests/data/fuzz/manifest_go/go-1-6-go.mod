@@ -1,0 +1,1 @@
+athis is not parsed: the go command ignores vendor/

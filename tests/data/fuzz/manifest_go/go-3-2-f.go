@@ -1,0 +1,3 @@
+#package fixture
+
+import "github.com/acme/core-utils"

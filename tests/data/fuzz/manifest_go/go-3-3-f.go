@@ -1,0 +1,3 @@
+3package fixture
+
+import "github.com/acme/core-utils"

@@ -1,0 +1,3 @@
+Cpackage tools
+
+import _ "github.com/acme/core-utils/pkg/gen"

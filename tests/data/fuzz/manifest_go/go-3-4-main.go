@@ -1,0 +1,5 @@
+Cpackage main
+
+import "github.com/acme/core-utils/v2/pkg/x"
+
+func main() { x.Do() }

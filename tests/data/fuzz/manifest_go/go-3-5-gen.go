@@ -1,0 +1,3 @@
+Spackage tools
+
+import _ "github.com/acme/core-utils/pkg/gen"

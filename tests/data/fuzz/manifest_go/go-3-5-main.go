@@ -1,0 +1,5 @@
+Spackage main
+
+import "github.com/acme/core-utils/v2/pkg/x"
+
+func main() { x.Do() }
