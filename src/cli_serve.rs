@@ -2,7 +2,7 @@
 //! the GitHub forge (its ETag cache in the store, its request counters on
 //! `/metrics`), then run [`crate::server::serve`] until SIGTERM or Ctrl-C.
 //! Replicas on one database elect one leader through the store lease
-//! `engine` (holder `HOST:PID`, [`LEASE_TTL`]); a `wavebump rollout run` on
+//! `engine` (holder `$WAVEBUMP_LEASE_HOLDER` or `HOST:PID`, [`LEASE_TTL`]); a `wavebump rollout run` on
 //! the same database takes part in the same election. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
 //! (store, GitHub, socket), 2 on a configuration error (no webhook secret,
 //! bad config, bad flag).
@@ -27,8 +27,22 @@ pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the leader renews the lease.
 pub const LEASE_RENEW: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// This process's name in the lease: `HOST:PID`.
+/// The variable naming this instance in the lease (e.g. a pod or unit
+/// name): an instance restarted after a crash then takes its own lease
+/// back at once instead of waiting out [`LEASE_TTL`]. It must differ
+/// between instances running at the same time.
+pub const LEASE_HOLDER_ENV: &str = "WAVEBUMP_LEASE_HOLDER";
+
+/// This process's name in the lease: `$WAVEBUMP_LEASE_HOLDER`, else
+/// `HOST:PID`.
 fn holder() -> String {
+    if let Some(name) = std::env::var(LEASE_HOLDER_ENV)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        return name;
+    }
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .ok()
