@@ -252,7 +252,7 @@ fn children_peak_rss_mib() -> f64 {
 /// `wavebump plan` over a generated organisation: wall time and peak RSS of
 /// the real binary, and the pure planning step alone.
 fn plan_figures(repos: usize, figures: &mut Figures) {
-    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = support::scratch::tempdir();
     let gitconfig = scratch.path().join("gitconfig");
     std::fs::create_dir_all(&gitconfig).expect("mkdir");
     wavebump::git::isolate_global_config(&gitconfig).expect("isolate git config");

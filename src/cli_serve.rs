@@ -2,8 +2,8 @@
 //! the GitHub forge (its ETag cache in the store, its request counters on
 //! `/metrics`), then run [`crate::server::serve`] until SIGTERM or Ctrl-C.
 //! Replicas on one database elect one leader through the store lease
-//! `engine` (holder `--lease-holder`, default `HOST:PID`; `--lease-ttl`, default
-//! [`LEASE_TTL`]); a `wavebump rollout run` on
+//! `engine` (holder `--lease-holder`, else `$WAVEBUMP_LEASE_HOLDER`, else
+//! `HOST:PID`; `--lease-ttl`, default [`LEASE_TTL`]); a `wavebump rollout run` on
 //! the same database takes part in the same election. Exit codes: 0 after a graceful shutdown, 1 on a runtime failure
 //! (store, GitHub, socket), 2 on a configuration error (no webhook secret,
 //! bad config, bad flag).
@@ -30,8 +30,22 @@ fn lease_renew(ttl: std::time::Duration) -> std::time::Duration {
     (ttl / 6).max(std::time::Duration::from_millis(100))
 }
 
-/// This process's default name in the lease: `HOST:PID`.
+/// The variable naming this instance in the lease (e.g. a pod or unit
+/// name): an instance restarted after a crash then takes its own lease
+/// back at once instead of waiting out [`LEASE_TTL`]. It must differ
+/// between instances running at the same time.
+pub const LEASE_HOLDER_ENV: &str = "WAVEBUMP_LEASE_HOLDER";
+
+/// This process's default name in the lease (without `--lease-holder`):
+/// `$WAVEBUMP_LEASE_HOLDER`, else `HOST:PID`.
 fn holder() -> String {
+    if let Some(name) = std::env::var(LEASE_HOLDER_ENV)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        return name;
+    }
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .ok()
@@ -58,7 +72,8 @@ pub struct ServeArgs {
     /// The bot's login, whose pushes and comments are wavebump's own.
     #[arg(long, value_name = "LOGIN", default_value = "wavebump[bot]")]
     pub bot_login: String,
-    /// This replica's name in the leader lease (default `HOST:PID`). A
+    /// This replica's name in the leader lease (default
+    /// `$WAVEBUMP_LEASE_HOLDER`, else `HOST:PID`). A
     /// stable name per replica (e.g. a StatefulSet pod name) lets a
     /// restarted replica take its lease back at once instead of waiting
     /// for it to expire; two live replicas must never share one.

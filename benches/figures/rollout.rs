@@ -176,7 +176,8 @@ pub fn webhooks(rt: &tokio::runtime::Runtime, figures: &mut Figures) {
     use wavebump::server::serve::load::{LoadOptions, run};
     let mut cells = Vec::new();
     for concurrency in [16, 64] {
-        let dir = support::scratch::tempdir();
+        // On disk, as in production (fsyncs count), not the RAM scratch.
+        let dir = tempfile::tempdir().expect("tempdir");
         let options = LoadOptions {
             deliveries: 20_000,
             concurrency,

@@ -108,10 +108,6 @@ impl ServeOrg {
                 "1s",
                 "--max-attempts",
                 "3",
-                // The same replica restarting: it takes its lease back at
-                // once instead of waiting for the TTL of its dead self.
-                "--lease-holder",
-                "serve-crash-replica",
             ])
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("TMPDIR", self.tmp())

@@ -158,9 +158,10 @@ async fn drained(org: &ServeOrg, ids: &[String], when: &str) -> BTreeMap<String,
         }
         assert!(
             Instant::now() < deadline,
-            "{when}: the inbox did not drain: {} still pending, e.g. {:?}",
+            "{when}: the inbox did not drain: {} still pending, e.g. {:?}; log tail:\n{}",
             stuck.len(),
-            &stuck[..stuck.len().min(5)]
+            &stuck[..stuck.len().min(5)],
+            tail(&org.dir.path().join("serve.log"), 30)
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -195,6 +196,10 @@ async fn run() {
     let mut o = org(REPOS, 3, "").await;
     o.env
         .push(("WAVEBUMP_WEBHOOK_SECRET".into(), SECRET.into()));
+    // One instance, restarted: the same lease holder, so a restart takes
+    // the engine lease back at once (HOST:PID would wait out its 60 s TTL).
+    o.env
+        .push(("WAVEBUMP_LEASE_HOLDER".into(), "crash-test".into()));
     let org = Arc::new(o);
     let log = org.dir.path().join("serve.log");
     let wire = Arc::new(Wire::default());
@@ -297,6 +302,10 @@ async fn run() {
 
 fn tail(path: &std::path::Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
+    // The HTTP side's "delivery stored" lines drown the rest.
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("delivery stored"))
+        .collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

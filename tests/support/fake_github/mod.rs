@@ -136,6 +136,12 @@ impl FakeGitHub {
         });
     }
 
+    /// Primary rate limit left (5,000 at start, one less per counted
+    /// request; at 0 the forge waits for the reset an hour away).
+    pub fn set_rate_limit_remaining(&self, n: u64) {
+        *lock(&self.shared.remaining) = n;
+    }
+
     /// Largest page served (default 100, GitHub's cap), to force pagination.
     pub fn set_max_per_page(&self, n: usize) {
         self.state(|s| s.max_per_page = n);
