@@ -92,7 +92,7 @@ impl ServeOrg {
 
     /// Start `wavebump serve`, logs appended to `log`; returns once
     /// `/healthz` answers (at most 30 s).
-    pub async fn start(&self, log: &Path, rust_log: &str) -> Child {
+    pub async fn start(&self, log: &Path, rust_log: &str) -> ServeChild {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -119,7 +119,7 @@ impl ServeOrg {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok((200, _, _)) = self.get("/healthz") {
-                return child;
+                return ServeChild(child);
             }
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
@@ -189,6 +189,29 @@ impl ServeOrg {
                 .unwrap_or_default();
         pool.close().await;
         rows
+    }
+}
+
+/// A running `serve`, killed when dropped (a failing test leaves no
+/// process behind).
+pub struct ServeChild(pub Child);
+
+impl std::ops::Deref for ServeChild {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ServeChild {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for ServeChild {
+    fn drop(&mut self) {
+        kill9(&mut self.0);
     }
 }
 

@@ -42,6 +42,18 @@ struct Wire {
     /// Answers other than 202 and connection failures, by kind.
     refused: Mutex<BTreeMap<String, usize>>,
     stop: AtomicBool,
+    /// The test failed: give up at once.
+    abort: AtomicBool,
+}
+
+/// Aborts the sender when the test ends, failed or not (it holds the
+/// organisation, whose drop removes the scratch directories).
+struct AbortOnDrop(Arc<Wire>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Wire {
@@ -65,6 +77,9 @@ fn sender(org: Arc<ServeOrg>, wire: Arc<Wire>) {
     let mut last_noise = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(170);
     loop {
+        if wire.abort.load(Ordering::Relaxed) {
+            return;
+        }
         let stopping = wire.stop.load(Ordering::Relaxed);
         if stopping && queue.is_empty() {
             return;
@@ -203,6 +218,7 @@ async fn run() {
     let org = Arc::new(o);
     let log = org.dir.path().join("serve.log");
     let wire = Arc::new(Wire::default());
+    let _abort = AbortOnDrop(wire.clone());
     let thread = {
         let (org, wire) = (org.clone(), wire.clone());
         std::thread::spawn(move || sender(org, wire))
