@@ -92,9 +92,19 @@ impl Limiter {
 
     /// GitHub said the primary limit is exhausted until `reset_unix_secs`:
     /// hold every request until then (plus a second of slack).
+    /// Logged once per new pause (a wait of up to an hour must not be
+    /// silent).
     pub fn pause_until(&self, reset_unix_secs: u64) {
         let until = reset_unix_secs.saturating_add(1).saturating_mul(1000);
+        let now = self.clock.unix_millis();
         let mut s = self.lock();
+        if until > s.paused_until && until > now {
+            tracing::warn!(
+                wait_secs = (until - now) / 1000,
+                reset_unix_secs,
+                "GitHub's primary rate limit is exhausted: every request waits for the reset"
+            );
+        }
         s.paused_until = s.paused_until.max(until);
     }
 
