@@ -2,7 +2,9 @@
 //! guarded state writes with their audit entry.
 
 use super::model::{Audit, NewRollout, RolloutRecord, TargetRecord, WaveRecord};
-use super::{Store, StoreError, rows};
+use sqlx::Row;
+
+use super::{Backend, Store, StoreError, rows};
 use crate::rollout::state::{RolloutState, TargetState, Timestamp};
 
 const TARGET_COLUMNS: &str = "id, rollout_id, repo, manifest_path, ecosystem, from_requirement, \
@@ -138,14 +140,41 @@ impl Store {
 
     /// Every target of a rollout, by wave, repository and manifest path.
     pub async fn targets(&self, rollout_id: i64) -> Result<Vec<TargetRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {TARGET_COLUMNS} FROM targets WHERE rollout_id = $1 ORDER BY wave, repo, manifest_path"
-        );
-        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        // One row holding a JSON array instead of one row per target: the
+        // SQLite driver hands every row across a channel from its worker
+        // thread, which made a 5,000-target read ~45 ms (the status page's
+        // and an idle tick's main cost); JSON of the same rows parses in a
+        // few.
+        let object = TARGET_COLUMNS
+            .split(',')
+            .map(|c| {
+                let c = c.trim();
+                format!("'{c}', {c}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "SELECT json_group_array(json_object({object})) FROM \
+                 (SELECT {TARGET_COLUMNS} FROM targets WHERE rollout_id = $1 \
+                 ORDER BY wave, repo, manifest_path)"
+            ),
+            Backend::Postgres => format!(
+                "SELECT CAST(COALESCE(json_agg(json_build_object({object}) \
+                 ORDER BY wave, repo, manifest_path), CAST('[]' AS json)) AS TEXT) \
+                 FROM targets WHERE rollout_id = $1"
+            ),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(rollout_id)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        found.iter().map(rows::target).collect()
+        let json: String = row.try_get(0).map_err(|e| StoreError::BadRow {
+            table: "targets",
+            column: "*",
+            message: e.to_string(),
+        })?;
+        rows::targets_json(&json)
     }
 
     /// Write the rollout's state, wave and reason, if it is still in

@@ -115,47 +115,98 @@ pub(super) fn classification(name: &str) -> Option<Classification> {
     .find(|c| c.as_str() == name)
 }
 
-pub(super) fn target(row: &AnyRow) -> Result<TargetRecord, StoreError> {
-    let r = R {
-        row,
+/// A `targets` row as stored, before its values are checked (what the JSON
+/// aggregate of `Store::targets` holds per row).
+#[derive(serde::Deserialize)]
+pub(super) struct RawTarget {
+    id: i64,
+    rollout_id: i64,
+    repo: String,
+    manifest_path: String,
+    ecosystem: String,
+    from_requirement: String,
+    to_requirement: Option<String>,
+    classification: String,
+    is_library: i64,
+    wave: i64,
+    state: String,
+    retries: i64,
+    pr_number: Option<i64>,
+    pr_url: Option<String>,
+    head_sha: Option<String>,
+    ci_state: Option<String>,
+    failing_checks: String,
+    merge_blocked: Option<String>,
+    last_reason: Option<String>,
+    state_since: i64,
+    ci_started_at: Option<i64>,
+    ci_finished_at: Option<i64>,
+}
+
+fn bad_target(column: &'static str, message: impl ToString) -> StoreError {
+    StoreError::BadRow {
         table: "targets",
-    };
-    let retries = r.u32("retries")?;
-    let state = r.text("state")?;
-    let eco = r.text("ecosystem")?;
-    let class = r.text("classification")?;
-    let checks = r.text("failing_checks")?;
-    let pr_number = match r.opt_i64("pr_number")? {
-        Some(n) => Some(u64::try_from(n).map_err(|_| r.bad("pr_number", format!("{n} < 0")))?),
-        None => None,
-    };
-    Ok(TargetRecord {
-        id: r.i64("id")?,
-        rollout_id: r.i64("rollout_id")?,
-        repo: r.text("repo")?,
-        manifest_path: r.text("manifest_path")?,
-        ecosystem: ecosystem(&eco).ok_or_else(|| r.bad("ecosystem", format!("unknown {eco:?}")))?,
-        from_requirement: r.text("from_requirement")?,
-        to_requirement: r.opt_text("to_requirement")?,
-        classification: classification(&class)
-            .ok_or_else(|| r.bad("classification", format!("unknown {class:?}")))?,
-        is_library: r.i64("is_library")? != 0,
-        wave: r.u32("wave")?,
-        state: TargetState::parse(&state, retries)
-            .ok_or_else(|| r.bad("state", format!("unknown {state:?}")))?,
-        retries,
-        pr_number,
-        pr_url: r.opt_text("pr_url")?,
-        head_sha: r.opt_text("head_sha")?,
-        ci_state: r.opt_text("ci_state")?,
-        failing_checks: serde_json::from_str::<Vec<FailingCheck>>(&checks)
-            .map_err(|e| r.bad("failing_checks", e))?,
-        merge_blocked: r.opt_text("merge_blocked")?,
-        last_reason: r.opt_text("last_reason")?,
-        state_since: r.ts("state_since")?,
-        ci_started_at: r.opt_ts("ci_started_at")?,
-        ci_finished_at: r.opt_ts("ci_finished_at")?,
-    })
+        column,
+        message: message.to_string(),
+    }
+}
+
+impl RawTarget {
+    /// Every value checked: enums known, counts in range, JSON readable.
+    pub(super) fn check(self) -> Result<TargetRecord, StoreError> {
+        let u32_of = |c: &'static str, v: i64| {
+            u32::try_from(v).map_err(|_| bad_target(c, format!("{v} out of range")))
+        };
+        let retries = u32_of("retries", self.retries)?;
+        let pr_number = match self.pr_number {
+            Some(n) => {
+                Some(u64::try_from(n).map_err(|_| bad_target("pr_number", format!("{n} < 0")))?)
+            }
+            None => None,
+        };
+        Ok(TargetRecord {
+            id: self.id,
+            rollout_id: self.rollout_id,
+            ecosystem: ecosystem(&self.ecosystem)
+                .ok_or_else(|| bad_target("ecosystem", format!("unknown {:?}", self.ecosystem)))?,
+            classification: classification(&self.classification).ok_or_else(|| {
+                bad_target(
+                    "classification",
+                    format!("unknown {:?}", self.classification),
+                )
+            })?,
+            is_library: self.is_library != 0,
+            wave: u32_of("wave", self.wave)?,
+            state: TargetState::parse(&self.state, retries)
+                .ok_or_else(|| bad_target("state", format!("unknown {:?}", self.state)))?,
+            retries,
+            pr_number,
+            failing_checks: serde_json::from_str::<Vec<FailingCheck>>(&self.failing_checks)
+                .map_err(|e| bad_target("failing_checks", e))?,
+            repo: self.repo,
+            manifest_path: self.manifest_path,
+            from_requirement: self.from_requirement,
+            to_requirement: self.to_requirement,
+            pr_url: self.pr_url,
+            head_sha: self.head_sha,
+            ci_state: self.ci_state,
+            merge_blocked: self.merge_blocked,
+            last_reason: self.last_reason,
+            state_since: Timestamp(self.state_since),
+            ci_started_at: self.ci_started_at.map(Timestamp),
+            ci_finished_at: self.ci_finished_at.map(Timestamp),
+        })
+    }
+}
+
+/// Every target of a JSON array of `targets` rows (the aggregate
+/// `Store::targets` reads in one row).
+pub(super) fn targets_json(json: &str) -> Result<Vec<TargetRecord>, StoreError> {
+    serde_json::from_str::<Vec<RawTarget>>(json)
+        .map_err(|e| bad_target("*", format!("aggregated rows: {e}")))?
+        .into_iter()
+        .map(RawTarget::check)
+        .collect()
 }
 
 pub(super) fn intent(row: &AnyRow) -> Result<IntentRecord, StoreError> {
