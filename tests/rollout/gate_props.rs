@@ -172,6 +172,8 @@ proptest! {
         c.state = RolloutState::Running;
         c.wave = vec![TargetState::Merged; c.wave.len().max(1)];
         c.others.clear();
+        // The soak alone: a cascade wait has its own property above.
+        c.awaiting.clear();
         c.met_since = Some(c.now);
         let s = snapshot(&c, &p);
         let d = evaluate_gate(&s, &p, Timestamp(c.now));
