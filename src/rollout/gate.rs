@@ -211,6 +211,17 @@ pub fn ratio_met(snapshot: &GateSnapshot, policy: &GatePolicy) -> bool {
     snapshot.wave_counts.ratio() + 1e-9 >= policy.success_ratio
 }
 
+const RELEASE_WAIT: &str = "to release a version containing";
+const RELEASE_OF_IT_WAIT: &str = "a release of it containing";
+
+/// Whether a stored rollout reason is the gate's cascade wait
+/// ([`WaitReason::Release`]): readers without a forge (the status page)
+/// recognise it by this, not by their own copy of the text.
+pub fn is_release_wait(reason: &str) -> bool {
+    reason.starts_with("waiting for ")
+        && (reason.contains(RELEASE_WAIT) || reason.contains(RELEASE_OF_IT_WAIT))
+}
+
 /// The gate. Pure: same inputs, same answer.
 pub fn evaluate_gate(snapshot: &GateSnapshot, policy: &GatePolicy, now: Timestamp) -> GateDecision {
     if snapshot.state != RolloutState::Running {
@@ -282,12 +293,12 @@ impl std::fmt::Display for WaitReason {
             }
             WaitReason::Release(a) if a.merged => write!(
                 f,
-                "waiting for {} to release a version containing {} {}",
+                "waiting for {} {RELEASE_WAIT} {} {}",
                 a.repo, a.library, a.version
             ),
             WaitReason::Release(a) => write!(
                 f,
-                "waiting for {}'s PR to merge and a release of it containing {} {}",
+                "waiting for {}'s PR to merge and {RELEASE_OF_IT_WAIT} {} {}",
                 a.repo, a.library, a.version
             ),
         }

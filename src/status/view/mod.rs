@@ -478,7 +478,7 @@ pub fn rollout_view(r: &RolloutRecords<'_>, now: Timestamp) -> RolloutView {
                 // (the cascade): the engine's stored reason says when the
                 // advance waits on one.
                 GateDecision::Advance => match rollout.reason.as_deref() {
-                    Some(why) if why.contains("to release a version containing") => why.to_owned(),
+                    Some(why) if crate::rollout::gate::is_release_wait(why) => why.to_owned(),
                     _ => "gate met: the next wave opens at the next tick".to_owned(),
                 },
                 GateDecision::Complete => {
