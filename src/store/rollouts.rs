@@ -11,6 +11,37 @@ const TARGET_COLUMNS: &str = "id, rollout_id, repo, manifest_path, ecosystem, fr
     to_requirement, classification, is_library, wave, state, retries, pr_number, pr_url, head_sha, \
     ci_state, failing_checks, merge_blocked, last_reason, state_since, ci_started_at, ci_finished_at";
 
+/// `'id', id, 'rollout_id', rollout_id, ...`: the JSON object of one target row.
+fn target_object() -> String {
+    TARGET_COLUMNS
+        .split(',')
+        .map(|c| {
+            let c = c.trim();
+            format!("'{c}', {c}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A rollout's targets as one JSON array (built once, not per read).
+static TARGETS_SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT json_group_array(json_object({})) FROM \
+         (SELECT {TARGET_COLUMNS} FROM targets WHERE rollout_id = $1 \
+         ORDER BY wave, repo, manifest_path)",
+        target_object()
+    )
+});
+
+static TARGETS_POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT CAST(COALESCE(json_agg(json_build_object({}) \
+         ORDER BY wave, repo, manifest_path), CAST('[]' AS json)) AS TEXT) \
+         FROM targets WHERE rollout_id = $1",
+        target_object()
+    )
+});
+
 impl Store {
     /// Create a rollout in state `planned` with its waves and targets; its id.
     pub async fn create_rollout(
@@ -145,25 +176,9 @@ impl Store {
         // thread, which made a 5,000-target read ~45 ms (the status page's
         // and an idle tick's main cost); JSON of the same rows parses in a
         // few.
-        let object = TARGET_COLUMNS
-            .split(',')
-            .map(|c| {
-                let c = c.trim();
-                format!("'{c}', {c}")
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = match self.backend {
-            Backend::Sqlite => format!(
-                "SELECT json_group_array(json_object({object})) FROM \
-                 (SELECT {TARGET_COLUMNS} FROM targets WHERE rollout_id = $1 \
-                 ORDER BY wave, repo, manifest_path)"
-            ),
-            Backend::Postgres => format!(
-                "SELECT CAST(COALESCE(json_agg(json_build_object({object}) \
-                 ORDER BY wave, repo, manifest_path), CAST('[]' AS json)) AS TEXT) \
-                 FROM targets WHERE rollout_id = $1"
-            ),
+            Backend::Sqlite => TARGETS_SQLITE.as_str(),
+            Backend::Postgres => TARGETS_POSTGRES.as_str(),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(rollout_id)
