@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::forge::ForgeWrite;
 use crate::forge::github::GitHubForge;
 use crate::forge::local::LocalForge;
+use crate::names::RepoName;
 use crate::planning;
 use crate::rollout::bump::{BumpOutcome, BumpRequest, Journal, branch_for, find_release};
 use crate::rollout::policy::{PrPolicy, short_library};
@@ -664,7 +665,7 @@ async fn open_one<F: ForgeWrite>(
 ) -> Result<String, Fail> {
     let repos = forge.list_repos().await.map_err(Fail::other)?;
     let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-    let Some(info) = repos.iter().find(|r| r.name.eq_ignore_ascii_case(repo)) else {
+    let Some(info) = repos.iter().find(|r| RepoName::same(&r.name, repo)) else {
         let near = close_matches(repo, &names);
         return Err(Fail::usage(format!(
             "no repository {repo:?}{}",
@@ -678,11 +679,7 @@ async fn open_one<F: ForgeWrite>(
     let configured = &config.library.repository;
     let library_repo = repos
         .iter()
-        .find(|r| {
-            r.name.eq_ignore_ascii_case(configured)
-                || r.name
-                    .eq_ignore_ascii_case(configured.rsplit('/').next().unwrap_or(configured))
-        })
+        .find(|r| RepoName::refers(&r.name, configured))
         .map_or_else(|| configured.clone(), |r| r.name.clone());
     let short = short_library(config);
     let pr = PrPolicy::from_config(config);

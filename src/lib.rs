@@ -19,6 +19,7 @@ pub mod forge;
 pub mod fuzzing;
 pub mod git;
 pub mod inspect;
+pub mod names;
 pub mod plan;
 pub mod planning;
 pub mod render;

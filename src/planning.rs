@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::config::glob::{Glob, same_repo};
 use crate::config::values::WaveSize;
 use crate::discover::{self, DiscoverOptions, Discovery, latest_version};
 use crate::ecosystem::LibraryNames;
 use crate::forge::{Forge, ForgeError, RepoInfo};
+use crate::names::{Glob, RepoName};
 use crate::plan::{self, PlanError, PlanInput, Policy, RepoInput, Tier, WaveSizes};
 use crate::report::{PlanReport, needs_pr};
 
@@ -50,7 +50,7 @@ fn resolve_names(configured: &[String], known: &[String]) -> Vec<String> {
         .map(|c| {
             known
                 .iter()
-                .find(|k| same_repo(c, k))
+                .find(|k| RepoName::refers(c, k))
                 .cloned()
                 .unwrap_or_else(|| c.clone())
         })
@@ -90,22 +90,9 @@ pub fn policy(config: &Config, known: &[String]) -> Policy {
             .iter()
             .map(|t| Tier {
                 name: t.name.clone(),
-                // A literal entry names a repository: use the forge's name
-                // for it (`storefront` is `acme/storefront` on GitHub).
-                patterns: t
-                    .repos
-                    .iter()
-                    .map(|p| {
-                        if p.contains(['*', '?', '[']) {
-                            p.clone()
-                        } else {
-                            resolve_names(std::slice::from_ref(p), known)
-                                .into_iter()
-                                .next()
-                                .unwrap_or_else(|| p.clone())
-                        }
-                    })
-                    .collect(),
+                // The planner matches with the config's globs, so
+                // `storefront` finds `acme/storefront` on GitHub.
+                patterns: t.repos.clone(),
             })
             .collect(),
         lockstep: r
@@ -139,11 +126,10 @@ pub fn considers(config: &Config, repo: &RepoInfo) -> bool {
 /// `core-utils` on the local forge).
 fn library_repo_name(config: &Config, repos: &[RepoInfo]) -> String {
     let configured = &config.library.repository;
-    let short = configured.rsplit('/').next().unwrap_or(configured);
     repos
         .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(configured))
-        .or_else(|| repos.iter().find(|r| r.name.eq_ignore_ascii_case(short)))
+        .find(|r| RepoName::same(&r.name, configured))
+        .or_else(|| repos.iter().find(|r| RepoName::refers(&r.name, configured)))
         .map(|r| r.name.clone())
         .unwrap_or_else(|| configured.clone())
 }

@@ -91,37 +91,7 @@ pub fn did_you_mean<'a>(given: &str, valid: &[&'a str]) -> Option<&'a str> {
         return Some(hit);
     }
     let normalised = lower.replace('-', "_");
-    let limit = (given.chars().count() / 3).max(2);
-    valid
-        .iter()
-        .map(|v| (levenshtein(&normalised, v), *v))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v)
-}
-
-/// Edit distance (insert, delete, substitute), linear memory.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = i;
-        let mut left = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let up = row.get(j + 1).copied().unwrap_or(usize::MAX - 1);
-            let cost = usize::from(ca != *cb);
-            let next = (diag + cost).min(up + 1).min(left + 1);
-            diag = up;
-            if let Some(cell) = row.get_mut(j + 1) {
-                *cell = next;
-            }
-            left = next;
-        }
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
-        }
-    }
-    row.last().copied().unwrap_or(0)
+    crate::names::suggest::closest(&normalised, valid.iter().copied())
 }
 
 /// "`a`, `b` or `c`".
@@ -137,20 +107,6 @@ pub(crate) fn one_of(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances() {
-        for (a, b, d) in [
-            ("", "", 0),
-            ("abc", "abc", 0),
-            ("abc", "abd", 1),
-            ("pakages", "packages", 1),
-            ("", "abc", 3),
-            ("kitten", "sitting", 3),
-        ] {
-            assert_eq!(levenshtein(a, b), d, "{a} {b}");
-        }
-    }
 
     #[test]
     fn suggestions() {

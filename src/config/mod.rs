@@ -15,7 +15,6 @@
 
 mod de;
 pub mod error;
-pub mod glob;
 mod node;
 pub mod schema;
 pub mod secret;

@@ -104,7 +104,7 @@ pub enum ReleaseSource {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoriesConfig {
-    /// Globs a repository must match (see `config::glob`); default `["*"]`.
+    /// Globs a repository must match (see `names::glob`); default `["*"]`.
     #[serde(default = "default_include")]
     pub include: Vec<String>,
     /// Globs that remove repositories again.

@@ -5,9 +5,9 @@
 //! name a known but unplanned repository are dropped with a warning.
 
 use super::error::closest;
-use super::glob::Glob;
 use super::graph::Graph;
 use super::{PlanError, Policy};
+use crate::names::{GLOB_EXPECTED, Glob};
 
 /// The policy's entries as node ids.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ pub(crate) struct Entries {
     pub canary: Vec<bool>,
     /// Configured lockstep groups, planned members only (sorted, unique).
     pub lockstep: Vec<Vec<usize>>,
-    /// Per node: index of the last tier matching it.
+    /// Per node: index of the first tier matching it.
     pub tier: Vec<Option<usize>>,
 }
 
@@ -65,19 +65,27 @@ pub(crate) fn resolve(
         lockstep.push(ids);
     }
 
-    // Tiers in order, so a later tier overwrites an earlier one: a node ends
-    // with the last tier matching it. Literal patterns must name a known
-    // repository; a glob may match nothing.
+    // Tiers in order; a node belongs to the first tier matching it, so a
+    // later tier never takes a node an earlier one has. Literal patterns
+    // must name a known repository; a glob may match nothing.
     let mut tier = vec![None; n];
-    let chars: Vec<Vec<char>> = graph.names.iter().map(|s| s.chars().collect()).collect();
     for (t, spec) in policy.tiers.iter().enumerate() {
         for (j, pattern) in spec.patterns.iter().enumerate() {
-            let glob = Glob::new(pattern);
-            if glob.is_literal() {
-                lookup(format!("tiers[{t}] `{}` patterns[{j}]", spec.name), pattern)?;
+            let entry = || format!("tiers[{t}] `{}` patterns[{j}]", spec.name);
+            let glob = Glob::new(pattern).ok_or_else(|| PlanError::InvalidPolicy {
+                field: entry(),
+                expected: GLOB_EXPECTED.to_string(),
+                got: format!("`{pattern}`"),
+            })?;
+            if glob.is_literal() && !graph.names.iter().any(|k| glob.matches_repo(k)) {
+                return Err(PlanError::UnknownRepo {
+                    entry: entry(),
+                    name: pattern.clone(),
+                    suggestion: closest(pattern, graph.names.iter().map(String::as_str)),
+                });
             }
-            for ((id, text), slot) in chars.iter().enumerate().zip(tier.iter_mut()) {
-                if graph.is_planned(id) && glob.matches(text) {
+            for (id, (name, slot)) in graph.names.iter().zip(tier.iter_mut()).enumerate() {
+                if slot.is_none() && graph.is_planned(id) && glob.matches_repo(name) {
                     *slot = Some(t);
                 }
             }

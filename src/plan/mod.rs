@@ -19,9 +19,11 @@
 //! - Sized waves (all others) hold at most the policy's capacity in
 //!   repositories, unless one lockstep unit alone exceeds it: it is kept
 //!   whole and its reason says so.
-//! - Tiers: units of a later tier come in later waves than units of an
-//!   earlier tier, the critical (last) tier last; a unit that an earlier
-//!   tier depends on is pulled forward to that tier (see [`Policy`]).
+//! - Tiers: a repository belongs to the first tier whose globs match it
+//!   (see [`crate::names::Glob`]). Untiered units come first, then each
+//!   tier's units in later waves than the previous tier's, the critical
+//!   (last) tier last; a unit that an earlier tier (or an untiered unit)
+//!   depends on is pulled forward to it (see [`Policy`]).
 //! - Deterministic: the plan depends only on the set of repositories, edges
 //!   and the policy, not on their order; ties are broken by repository name.
 //! - ETA of wave `i`: `(i + 1) * (ci_duration + soak)` from the start (a
@@ -31,7 +33,6 @@
 
 mod entries;
 mod error;
-mod glob;
 mod graph;
 mod input;
 mod output;
@@ -40,7 +41,6 @@ mod schedule;
 mod units;
 
 pub use error::PlanError;
-pub use glob::Glob;
 pub use input::{Edge, PlanInput, RepoInput};
 pub use output::{Plan, PlannedUnit, Wave};
 pub use policy::{Policy, Tier, WaveSizes};

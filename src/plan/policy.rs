@@ -23,14 +23,14 @@ pub enum WaveSizes {
     CumulativePercent(Vec<f64>),
 }
 
-/// A named tier: repositories matching any of its patterns (globs with `*`
-/// and `?`) belong to it. Tiers are listed in order; a repository matching
-/// several belongs to the *last* (most cautious) one.
+/// A named tier: repositories matching any of its patterns (repository
+/// globs, see [`crate::names::Glob`]) belong to it. Tiers are listed in
+/// order; a repository matching several belongs to the *first* one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
     /// Shown in reasons, e.g. `payments`.
     pub name: String,
-    /// Repository-name globs.
+    /// Repository globs; a literal one must name a known repository.
     pub patterns: Vec<String>,
 }
 
@@ -40,9 +40,8 @@ pub struct Tier {
 /// comes in an earlier wave than its consumers) beats canaries, which beat
 /// tiers, which beat wave sizes. Ties are broken by repository name.
 ///
-/// Tiers: the last tier is the *critical* one and goes last. Earlier tiers go
-/// in list order; repositories matching no tier go after every non-critical
-/// tier and before the critical one. Each tier starts a new wave. A unit of a
+/// Tiers: repositories matching no tier go first; then the tiers in list
+/// order, the last (the *critical* one) last. Each tier starts a new wave. A unit of a
 /// later tier that an earlier-tier unit depends on is *pulled forward* to the
 /// tier of its most urgent consumer (and the reason says so).
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,9 @@
 //! a time, with an ordered ready set per rank.
 //!
 //! Ranks: a canary unit has rank 0; otherwise a unit takes the highest rank
-//! of its repositories: tier `t` (not the last) has rank `t`, untiered
-//! repositories rank `T - 1`, the critical (last) tier rank `T`, for `T`
-//! tiers. A unit's *effective* rank is the least rank among itself and
+//! of its repositories: untiered repositories have rank 0, tier `t` (its
+//! first matching tier, counted from 0) rank `t + 1`, so the last (critical)
+//! tier goes last. A unit's *effective* rank is the least rank among itself and
 //! everything that depends on it (so a provider never waits for a later
 //! tier than its consumers). Ranks are phases: every unit of effective rank
 //! `r` is placed, in waves of its own, before any unit of a higher one. As
@@ -187,13 +187,7 @@ impl<'a> Scheduler<'a> {
     fn new(graph: &'a Graph, units: &'a Units, entries: &'a Entries, policy: &'a Policy) -> Self {
         let classes = &units.classes;
         let n = classes.len();
-        let tiers = policy.tiers.len();
-        let critical = tiers.checked_sub(1);
-        let member_rank = |t: Option<usize>| match t {
-            Some(t) if Some(t) == critical => tiers,
-            Some(t) => t,
-            None => tiers.saturating_sub(1),
-        };
+        let member_rank = |t: Option<usize>| t.map_or(0, |t| t + 1);
         let tier_at = |x: usize| entries.tier.get(x).copied().flatten();
         let canary: Vec<bool> = classes
             .iter()

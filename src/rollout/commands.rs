@@ -7,6 +7,7 @@ use super::bump::{Journal, find_release, prepare, push};
 use super::engine::{Engine, EngineError, by_repo};
 use super::state::{RolloutState, TargetState, Timestamp};
 use crate::forge::{ForgeError, ForgeWrite};
+use crate::names::{RepoName, suggest};
 use crate::store::{NewIntent, NewRollout, RolloutRecord, StoreError, TargetRecord};
 
 use RolloutState::*;
@@ -81,50 +82,23 @@ fn suggest(s: &[String]) -> String {
     }
 }
 
-/// Levenshtein distance (for close matches; names are short).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+/// Up to three known names close to `wanted` (see [`suggest`]), or
+/// containing it, closest first.
+pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = suggest::ranked(wanted, known.iter().copied())
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let w = wanted.to_ascii_lowercase();
+    if !w.is_empty() {
+        for k in known {
+            if k.to_ascii_lowercase().contains(&w) && !out.iter().any(|o| o == k) {
+                out.push((*k).to_owned());
+            }
         }
     }
-    row[b.len()]
-}
-
-/// Up to three known names close to `wanted`, closest first.
-pub fn close_matches(wanted: &str, known: &[&str]) -> Vec<String> {
-    let w = wanted.to_ascii_lowercase();
-    let mut scored: Vec<(usize, &str)> = known
-        .iter()
-        .map(|k| {
-            let full = k.to_ascii_lowercase();
-            // `svc-5` is compared with `acme/svc-05`'s short name too.
-            let short = full.rsplit('/').next().unwrap_or(&full);
-            let d = distance(&w, &full);
-            let d = if w.contains('/') {
-                d
-            } else {
-                d.min(distance(&w, short))
-            };
-            (d, *k)
-        })
-        .filter(|(d, k)| {
-            *d <= (w.len() / 3).max(2) || k.to_ascii_lowercase().contains(&w) && !w.is_empty()
-        })
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, k)| k.to_owned())
-        .collect()
+    out.truncate(3);
+    out
 }
 
 impl<F: ForgeWrite> Engine<F> {
@@ -158,13 +132,7 @@ impl<F: ForgeWrite> Engine<F> {
         repo: &str,
     ) -> Result<(Vec<TargetRecord>, Vec<usize>), CommandError> {
         let targets = self.store.targets(rollout.id).await?;
-        let same = |name: &str| {
-            name.eq_ignore_ascii_case(repo)
-                || name
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|short| short.eq_ignore_ascii_case(repo))
-        };
+        let same = |name: &str| RepoName::refers(name, repo);
         let ix: Vec<usize> = (0..targets.len())
             .filter(|&i| same(&targets[i].repo))
             .collect();

@@ -176,38 +176,12 @@ fn clip(s: &str, max: usize) -> String {
     out.replace('`', "'")
 }
 
-/// The closest sub-command within edit distance 2.
+/// The closest sub-command, when the word looks like a typo of one.
 fn suggestion(word: &str) -> Option<&'static str> {
     if word.chars().count() > 32 {
         return None;
     }
-    SUBCOMMANDS
-        .iter()
-        .map(|s| (levenshtein(word, s), *s))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, s)| s)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(usize::MAX) + usize::from(ca != *cb);
-            let del = prev
-                .get(j + 1)
-                .copied()
-                .unwrap_or(usize::MAX)
-                .saturating_add(1);
-            let ins = cur.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
+    crate::names::suggest::closest(word, SUBCOMMANDS)
 }
 
 #[cfg(test)]
@@ -311,10 +285,9 @@ mod tests {
 
     #[test]
     fn edit_distance() {
-        assert_eq!(levenshtein("", ""), 0);
-        assert_eq!(levenshtein("retry", "retry"), 0);
-        assert_eq!(levenshtein("rety", "retry"), 1);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(suggestion("retry"), Some("retry"));
+        assert_eq!(suggestion("rety"), Some("retry"));
+        assert_eq!(suggestion("sikp"), Some("skip"));
         assert_eq!(suggestion("zzzzzz"), None);
     }
 }

@@ -46,11 +46,22 @@ fn error_table() {
             Policy {
                 tiers: vec![Tier {
                     name: "payments".into(),
-                    patterns: strings(&["pay-*", "Billing-Service"]),
+                    patterns: strings(&["pay-*", "Biling-Service"]),
                 }],
                 ..Policy::default()
             },
-            "policy entry tiers[0] `payments` patterns[1] names repository `Billing-Service`, which does not exist; did you mean `billing-service`?",
+            "policy entry tiers[0] `payments` patterns[1] names repository `Biling-Service`, which does not exist; did you mean `billing-service`?",
+        ),
+        (
+            "malformed tier glob",
+            Policy {
+                tiers: vec![Tier {
+                    name: "payments".into(),
+                    patterns: strings(&["pay-[0-9"]),
+                }],
+                ..Policy::default()
+            },
+            "invalid policy: tiers[0] `payments` patterns[0]: expected a repository glob such as `billing-*`, `acme/*` or `*-service` (with balanced `[...]`), got `pay-[0-9`",
         ),
         (
             "zero count",

@@ -5,10 +5,12 @@
 //! by brute force), independent of the planner's algorithm.
 
 mod errors;
+mod glob_agreement;
 mod oracle;
 mod properties;
 mod reasons;
 mod scale;
+mod tiers;
 
 use wavebump::plan::{Edge, PlanInput, RepoInput};
 

@@ -117,32 +117,66 @@ fn classes(m: &Model, policy: &Policy) -> (Vec<usize>, Vec<BTreeSet<usize>>) {
     }
 }
 
-/// Whole-name glob with `*` and `?`, written independently of the planner's.
+/// The documented repository glob, written independently of
+/// `wavebump::names::Glob` (recursive, no compilation): ASCII case ignored;
+/// `*` any run of characters other than `/`, `?` one such character,
+/// `[a-z]` / `[!a-z]` one character of (not of) a class; a pattern without
+/// `/` is matched against the name part of `owner/name`.
+pub fn glob_matches(pattern: &str, repo: &str) -> bool {
+    let subject = if pattern.contains('/') {
+        repo
+    } else {
+        repo.rsplit('/').next().unwrap()
+    };
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let t: Vec<char> = subject.chars().map(|c| c.to_ascii_lowercase()).collect();
+    glob(&p, &t)
+}
+
 fn glob(p: &[char], t: &[char]) -> bool {
     match (p.first(), t.first()) {
         (None, None) => true,
-        (Some('*'), _) => glob(&p[1..], t) || (!t.is_empty() && glob(p, &t[1..])),
-        (Some('?'), Some(_)) => glob(&p[1..], &t[1..]),
+        (Some('*'), _) => {
+            glob(&p[1..], t) || (t.first().is_some_and(|&c| c != '/') && glob(p, &t[1..]))
+        }
+        (Some('?'), Some(&c)) => c != '/' && glob(&p[1..], &t[1..]),
+        (Some('['), Some(&c)) => {
+            let negated = matches!(p.get(1), Some('!' | '^'));
+            let start = 1 + usize::from(negated);
+            // The first character of a class may be `]`.
+            let close = start + 1 + p[start + 1..].iter().position(|&x| x == ']').unwrap();
+            let body = &p[start..close];
+            let mut hit = false;
+            let mut k = 0;
+            while k < body.len() {
+                if k + 2 < body.len() && body[k + 1] == '-' {
+                    hit |= (body[k]..=body[k + 2]).contains(&c);
+                    k += 3;
+                } else {
+                    hit |= body[k] == c;
+                    k += 1;
+                }
+            }
+            c != '/' && hit != negated && glob(&p[close + 1..], &t[1..])
+        }
         (Some(a), Some(b)) if a == b => glob(&p[1..], &t[1..]),
         _ => false,
     }
 }
 
-/// The documented rank of a repository: tier `t < T-1` -> `t`, untiered ->
-/// `T-1`, critical (last) tier -> `T`.
+/// The documented tier of a repository: the first tier with a pattern
+/// matching it.
+pub fn tier_of(policy: &Policy, name: &str) -> Option<usize> {
+    policy
+        .tiers
+        .iter()
+        .position(|t| t.patterns.iter().any(|p| glob_matches(p, name)))
+}
+
+/// The documented rank of a repository: untiered -> 0, first matching tier
+/// `t` -> `t + 1` (so the last, critical tier goes last).
 fn member_rank(policy: &Policy, name: &str) -> usize {
-    let t_count = policy.tiers.len();
-    let text: Vec<char> = name.chars().collect();
-    let tier = policy.tiers.iter().rposition(|t| {
-        t.patterns
-            .iter()
-            .any(|p| glob(&p.chars().collect::<Vec<_>>(), &text))
-    });
-    match tier {
-        Some(t) if t + 1 == t_count => t_count,
-        Some(t) => t,
-        None => t_count.saturating_sub(1),
-    }
+    tier_of(policy, name).map_or(0, |t| t + 1)
 }
 
 /// The documented capacity of sized wave `j`.

@@ -101,7 +101,7 @@ warning: canary svc-b cannot be in wave 0: it depends on lib-a (wave 1); placed 
 ",
         },
         Case {
-            name: "tiers: earlier tier first, critical last, critical provider pulled forward",
+            name: "tiers: untiered first, then tiers in order, critical last, critical provider pulled forward",
             input: input(
                 &["tool-x", "pay-core", "pay-api", "svc-a", "svc-b"],
                 &[],
@@ -113,15 +113,15 @@ warning: canary svc-b cannot be in wave 0: it depends on lib-a (wave 1); placed 
                 ..Policy::default()
             },
             want: "\
-wave 0 (1 repo, done after 1h30m):
-  wave 0: tool-x -- no planned providers; tier `internal`
-wave 1 (2 repos, done after 3h):
-  wave 1: pay-core -- no planned providers; critical tier `payments`; pulled forward: svc-b depends on it; after earlier tiers
-  wave 1: svc-a -- no planned providers; after earlier tiers
+wave 0 (2 repos, done after 1h30m):
+  wave 0: pay-core -- no planned providers; critical tier `payments`; pulled forward: svc-b depends on it
+  wave 0: svc-a -- no planned providers
+wave 1 (1 repo, done after 3h):
+  wave 1: svc-b -- after pay-core (wave 0)
 wave 2 (1 repo, done after 4h30m):
-  wave 2: svc-b -- after pay-core (wave 1)
+  wave 2: tool-x -- no planned providers; tier `internal`; after earlier tiers
 wave 3 (1 repo, done after 6h):
-  wave 3: pay-api -- after pay-core (wave 1); critical tier `payments`; after earlier tiers
+  wave 3: pay-api -- after pay-core (wave 0); critical tier `payments`; after earlier tiers
 ",
         },
         Case {

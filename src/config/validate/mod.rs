@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 mod integrations;
 
 use crate::config::error::{ConfigError, ConfigErrorKind, one_of};
-use crate::config::glob::{GLOB_EXPECTED, Glob};
 use crate::config::node::{Node, Seg, path_string};
 use crate::config::schema::{Config, RolloutConfig};
 use crate::config::values::{FailureBudget, WaveSize};
+use crate::names::{GLOB_EXPECTED, Glob, RepoName};
 
 pub(super) type Check = Result<(), ConfigError>;
 
@@ -220,7 +220,7 @@ fn repo_list(cx: &Ctx<'_>, list: &[String], path: &[Seg<'_>]) -> Check {
                 format!("expected {REPO_EXPECTED}, found {}", found(name)),
             );
         }
-        if !seen.insert(name.to_ascii_lowercase()) {
+        if !seen.insert(RepoName::new(name.as_str())) {
             return cx.fail(
                 &p,
                 format!("expected each repository once, found {} again", found(name)),
@@ -288,7 +288,7 @@ fn rollout(cx: &Ctx<'_>, r: &RolloutConfig) -> Check {
         }
         repo_list(cx, group, &path)?;
         for (i, name) in group.iter().enumerate() {
-            if !grouped.insert(name.to_ascii_lowercase()) {
+            if !grouped.insert(RepoName::new(name.as_str())) {
                 return cx.fail(
                     &[K("rollout"), K("lockstep"), I(g), I(i)],
                     format!(

@@ -5,6 +5,7 @@
 //! or when one is `owner/name` and the other is `name` (the local forge
 //! names repositories without owner); nothing else matches.
 
+use crate::names::RepoName;
 use crate::rollout::{RolloutState, TargetState};
 use crate::store::{RolloutRecord, Store, StoreError, TargetRecord};
 
@@ -20,12 +21,7 @@ pub struct Found {
 
 /// Is the target's repository the event's `full_name`?
 pub fn same_repo(target_repo: &str, full_name: &str) -> bool {
-    if target_repo.eq_ignore_ascii_case(full_name) {
-        return true;
-    }
-    let short = |s: &str| s.rsplit('/').next().unwrap_or(s).to_owned();
-    let one_is_short = !target_repo.contains('/') || !full_name.contains('/');
-    one_is_short && short(target_repo).eq_ignore_ascii_case(&short(full_name))
+    RepoName::refers(target_repo, full_name)
 }
 
 async fn find(

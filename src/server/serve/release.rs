@@ -27,6 +27,7 @@ use crate::store::Audit;
 
 use super::engine::{TickContext, settle};
 use super::matching::same_repo;
+use crate::names::RepoName;
 
 /// Where a version was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +158,7 @@ pub async fn start<F: ForgeWrite>(
 ) -> Result<Handled, String> {
     let store = engine.store();
     let rollouts = store.rollouts().await.map_err(|e| e.to_string())?;
-    let ours = |library: &str| library.eq_ignore_ascii_case(&config.library.repository);
+    let ours = |library: &str| RepoName::same(library, &config.library.repository);
     let same_version = rollouts.iter().find(|r| {
         ours(&r.library) && semver::Version::parse(&r.to_version).is_ok_and(|v| v == *version)
     });

@@ -1,15 +1,18 @@
-//! Repository globs (`repositories.include`, tiers, `critical`) and repository
-//! name matching shared by everything that reads the config.
+//! Repository globs: the one matcher behind `repositories.include` /
+//! `exclude`, tiers and `critical`, used by config validation and by the
+//! planner alike.
 //!
 //! A pattern with a `/` is matched against the full `owner/name`; a pattern
 //! without one against the name part only, so `*-service` works for the
 //! local forge (directory names) and for GitHub (`owner/name`) alike.
 //! `*` matches any run of characters except `/`, `?` one such character,
 //! `[abc]`, `[a-z]`, `[!a]` one character of (or not of) a class. Matching
-//! is case-insensitive, as GitHub names are.
+//! ignores ASCII case, as GitHub's repository names do.
 //!
-//! Invariant: `Glob::new` refuses malformed patterns, so `matches` is total;
-//! matching is O(pattern × name) without recursion blow-up.
+//! Invariant: `Glob::new` refuses malformed patterns, so `matches_repo` is
+//! total; matching is O(pattern × name) without recursion blow-up. Whoever
+//! accepts a pattern (config validation) accepts exactly what whoever
+//! matches with it (the planner) can use, because both call `Glob::new`.
 
 /// One compiled glob.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +98,12 @@ impl Glob {
         })
     }
 
+    /// Whether the pattern has no wildcard or class, i.e. names one
+    /// repository.
+    pub fn is_literal(&self) -> bool {
+        self.tokens.iter().all(|t| matches!(t, Token::Char(_)))
+    }
+
     /// Whether a repository (`owner/name` or a local name) matches.
     pub fn matches_repo(&self, repo: &str) -> bool {
         let subject = if self.full_name {
@@ -150,20 +159,6 @@ fn single(tok: &Token, c: char) -> bool {
     }
 }
 
-/// Whether a configured repository name (canary, lockstep member) names the
-/// forge's repository: equal ignoring case, or equal to its name part when
-/// the configured name has no owner.
-pub fn same_repo(configured: &str, forge_name: &str) -> bool {
-    if configured.contains('/') {
-        configured.eq_ignore_ascii_case(forge_name)
-    } else {
-        forge_name
-            .rsplit('/')
-            .next()
-            .is_some_and(|n| n.eq_ignore_ascii_case(configured))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +187,12 @@ mod tests {
             ("[]]x", "]x", true),
             ("Billing", "acme/billing", true),
             ("acme/*", "acme/x/y", false),
+            ("payments-*", "payments-", true),
+            ("*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false),
+            ("ünï*", "ünïcode", true),
+            ("exact", "exactly", false),
+            ("*-SERVICE", "Acme/Billing-Service", true),
+            ("ACME/*", "acme/x", true),
         ] {
             let g = Glob::new(pat).unwrap();
             assert_eq!(g.matches_repo(repo), want, "{pat} vs {repo}");
@@ -206,11 +207,11 @@ mod tests {
     }
 
     #[test]
-    fn same_repo_table() {
-        assert!(same_repo("billing", "acme/billing"));
-        assert!(same_repo("acme/billing", "acme/billing"));
-        assert!(!same_repo("other/billing", "acme/billing"));
-        assert!(same_repo("billing", "billing"));
-        assert!(!same_repo("bill", "acme/billing"));
+    fn literal() {
+        assert!(Glob::new("billing-lib").unwrap().is_literal());
+        assert!(Glob::new("acme/billing-lib").unwrap().is_literal());
+        assert!(!Glob::new("billing-*").unwrap().is_literal());
+        assert!(!Glob::new("billing-?").unwrap().is_literal());
+        assert!(!Glob::new("billing-[ab]").unwrap().is_literal());
     }
 }
