@@ -14,7 +14,8 @@ pub mod discover;
 pub mod ecosystem;
 pub mod forge;
 /// Checks shared by the fuzz targets (`fuzz/`) and the corpus tests; not a
-/// public API.
+/// public API. Test harness: only with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;

@@ -32,6 +32,7 @@ use crate::rollout::Timestamp;
 use crate::store::{RolloutRecord, Store};
 
 pub use commands::{EngineCommands, OperatorAction, OperatorCommands};
+#[cfg(feature = "bench-harness")]
 pub use pages::{BenchRollout, render_rollout_page_for_bench};
 pub use view::Topology;
 

@@ -1,4 +1,4 @@
-//! A bounded load generator for the benchmark: N signed `check_run`
+//! Bench harness (`bench-harness` feature). A bounded load generator for the benchmark: N signed `check_run`
 //! deliveries over C keep-alive connections on loopback, against the real
 //! serve app (router, SQLite inbox, worker) with a forge that is never
 //! called (no rollout matches the deliveries, so the worker ignores them).

@@ -8,7 +8,8 @@
 //! (event → engine), `release` (release policy, rollout start),
 //! `comments` (PR commands), `matching` (event → target), `reconcile`
 //! (the interval tick), `status` (the status page's operator actions
-//! through the engine lock), `load` (the benchmark's load generator).
+//! through the engine lock), `load` (the benchmark's load generator; only with the `bench-harness`
+//! feature).
 //!
 //! Invariants: the HTTP side only verifies and stores (see
 //! [`crate::server::webhook`]); all engine work happens in the background
@@ -21,6 +22,7 @@
 mod apply;
 mod comments;
 mod engine;
+#[cfg(feature = "bench-harness")]
 pub mod load;
 mod matching;
 mod reconcile;

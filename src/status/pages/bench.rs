@@ -1,4 +1,4 @@
-//! The rollout page for the benchmark: a synthetic rollout of any size
+//! Bench harness (`bench-harness` feature). The rollout page for the benchmark: a synthetic rollout of any size
 //! ([`BenchRollout::synthetic`]) and the page rendered from it exactly as
 //! `/rollouts/{id}` renders it (view model, graph, table's first page,
 //! handlebars), without the store or HTTP.

@@ -10,6 +10,7 @@
 //! Content-Security-Policy allows scripts and styles from `/static/` only.
 
 mod actions;
+#[cfg(feature = "bench-harness")]
 mod bench;
 mod render;
 mod rollout;
@@ -27,6 +28,7 @@ use super::load;
 use super::session::{self, SessionInfo};
 use super::view::RolloutSummary;
 
+#[cfg(feature = "bench-harness")]
 pub use bench::{BENCH_START, BENCH_WAVES, BenchRollout, render_rollout_page_for_bench};
 pub use render::{CSS, JS, TEMPLATES, html_page, message_page, refusal, render};
 pub use rollout::{PAGE_SIZE, TableQuery};
