@@ -408,7 +408,7 @@ async fn start<F: ForgeWrite>(
         .await
         .map_err(Fail::other)?
         .into_iter()
-        .find(|r| !r.state.is_terminal() && r.library == config.library.repository)
+        .find(|r| !r.state.is_terminal() && RepoName::same(&r.library, &config.library.repository))
     {
         // A newer `--to` supersedes the live rollout (same rollout, its PRs
         // retargeted); anything else is refused.

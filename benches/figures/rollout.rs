@@ -129,7 +129,7 @@ pub fn tick_and_page(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figur
         );
     }
 
-    let clock: wavebump::status::Clock = Arc::new(move || now);
+    let clock = wavebump::clock::from_fn(move || now);
     let commands = Arc::new(EngineCommands {
         engine: f.engine.clone(),
         clock: clock.clone(),

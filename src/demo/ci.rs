@@ -1,4 +1,5 @@
-//! Simulated CI for the demo: a [`CiProvider`] on a simulated clock.
+//! Simulated CI for the demo: a [`CiProvider`] on a simulated clock (a
+//! [`ManualClock`] that only the demo loop moves).
 //!
 //! Every commit gets a run of two required checks (`build`, `test`) when it
 //! is pushed (or first asked about). Each check lasts 20–90 s of simulated
@@ -12,32 +13,14 @@
 //! pushed or re-run before; nothing here sleeps.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::rng::Rng;
+use crate::clock::{Clock, ManualClock};
 use crate::forge::local::CiProvider;
 use crate::forge::{Check, CiReport, CiState};
 use crate::rollout::Timestamp;
-
-/// The demo's clock, moved forward by the demo loop only.
-#[derive(Debug)]
-pub struct SimClock(AtomicI64);
-
-impl SimClock {
-    pub fn new(start: Timestamp) -> Arc<SimClock> {
-        Arc::new(SimClock(AtomicI64::new(start.0)))
-    }
-
-    pub fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-
-    pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-}
 
 /// Which repositories misbehave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +82,7 @@ struct Inner {
 /// The simulated CI.
 pub struct SimCi {
     seed: u64,
-    clock: Arc<SimClock>,
+    clock: Arc<ManualClock>,
     faults: Faults,
     inner: Mutex<Inner>,
 }
@@ -119,7 +102,7 @@ fn fnv(text: &str) -> u64 {
 }
 
 impl SimCi {
-    pub fn new(seed: u64, clock: Arc<SimClock>, faults: Faults) -> SimCi {
+    pub fn new(seed: u64, clock: Arc<ManualClock>, faults: Faults) -> SimCi {
         SimCi {
             seed,
             clock,
@@ -275,8 +258,8 @@ impl CiProvider for SimCi {
 mod tests {
     use super::*;
 
-    fn ci() -> (Arc<SimClock>, SimCi) {
-        let clock = SimClock::new(Timestamp(0));
+    fn ci() -> (Arc<ManualClock>, SimCi) {
+        let clock = Arc::new(ManualClock::starting(Timestamp(0)));
         let ci = SimCi::new(7, Arc::clone(&clock), Faults::default());
         (clock, ci)
     }

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::ci::{Faults, SimCi, SimClock};
+use super::ci::{Faults, SimCi};
 use super::steer::Steering;
 use super::transcript::{RepoView, duration, repo_events, stamp, view};
 use super::{CONFIG, GenerateOptions, Layout, generate_with};
+use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
 use crate::config::store::StoreBackend;
 use crate::forge::PrState;
@@ -134,7 +135,7 @@ pub struct DemoOutcome {
 pub struct Demo {
     dir: PathBuf,
     opts: DemoOptions,
-    clock: Arc<SimClock>,
+    clock: Arc<ManualClock>,
     ci: Arc<SimCi>,
     pub(super) engine: Arc<Engine<LocalForge>>,
     pub(super) steer: Arc<Steering>,
@@ -155,7 +156,7 @@ impl Demo {
         generate_with(dir, &opts.generate, Layout::Bare)?;
         let config =
             Config::parse(CONFIG, "<demo config>").map_err(|e| DemoError::Config(e.to_string()))?;
-        let clock = SimClock::new(START);
+        let clock = Arc::new(ManualClock::starting(START));
         let ci = Arc::new(SimCi::new(
             opts.generate.seed,
             Arc::clone(&clock),
@@ -235,7 +236,7 @@ impl Demo {
     }
 
     /// The simulated clock (shared: pages follow the demo's time).
-    pub fn clock(&self) -> Arc<SimClock> {
+    pub fn clock(&self) -> Arc<ManualClock> {
         self.clock.clone()
     }
 

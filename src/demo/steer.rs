@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use tokio::sync::{Notify, broadcast};
 
-use super::ci::SimClock;
+use crate::clock::{Clock, ManualClock};
 use crate::config::secret::OperatorToken;
 use crate::forge::local::LocalForge;
 use crate::rollout::Engine;
@@ -91,7 +91,7 @@ fn describe(action: &OperatorAction) -> String {
 pub struct DemoCommands {
     pub(super) engine: Arc<Engine<LocalForge>>,
     pub(super) steer: Arc<Steering>,
-    pub(super) clock: Arc<SimClock>,
+    pub(super) clock: Arc<ManualClock>,
 }
 
 impl OperatorCommands for DemoCommands {
@@ -139,7 +139,7 @@ impl super::Demo {
             true,
             None,
         )
-        .with_clock(Arc::new(move || clock.now()))
+        .with_clock(clock)
     }
 
     /// Ids of the rollouts that changed, as the live pages get them.

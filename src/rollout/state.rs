@@ -283,36 +283,4 @@ mod tests {
     }
 }
 
-/// A point in time: milliseconds since the Unix epoch (what the store keeps).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    /// The wall clock now.
-    pub fn now() -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Timestamp(ms)
-    }
-
-    pub fn from_secs(secs: i64) -> Timestamp {
-        Timestamp(secs.saturating_mul(1000))
-    }
-
-    /// `self + d`, saturating.
-    pub fn plus(self, d: std::time::Duration) -> Timestamp {
-        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        Timestamp(self.0.saturating_add(ms))
-    }
-
-    /// `self - earlier`, zero when `earlier` is later.
-    pub fn since(self, earlier: Timestamp) -> std::time::Duration {
-        std::time::Duration::from_millis(
-            u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0),
-        )
-    }
-}
+pub use crate::clock::Timestamp;

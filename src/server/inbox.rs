@@ -12,16 +12,16 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::rollout::state::Timestamp;
 use crate::server::webhook::{Acceptance, Delivery, DeliverySink, SinkError};
 use crate::store::Store;
 
-/// What tells the current time (injected so that tests can move it).
-pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+/// What tells the current time: the one clock (see [`crate::clock`]),
+/// injected so that tests can move it.
+pub type Now = crate::clock::SharedClock;
 
 /// The system clock as a [`Now`].
 pub fn system_now() -> Now {
-    Arc::new(Timestamp::now)
+    crate::clock::system()
 }
 
 /// The durable inbox as a sink.
@@ -54,7 +54,7 @@ impl DeliverySink for StoreSink {
                 delivery.delivery_id.as_str(),
                 &delivery.event_name,
                 &payload,
-                (self.now)(),
+                self.now.now(),
             )
             .await
             .map_err(|e| SinkError(e.to_string()))?;

@@ -143,7 +143,7 @@ pub async fn keep(lease: Lease, every: Duration, now: Now, mut shutdown: watch::
         if *shutdown.borrow() {
             break;
         }
-        lease.hold((now)()).await;
+        lease.hold(now.now()).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             changed = shutdown.changed() => {

@@ -153,7 +153,7 @@ impl<H: DeliveryHandler> Worker<H> {
     async fn leading(&self) -> bool {
         match &self.lease {
             None => true,
-            Some(lease) => lease.hold((self.now)()).await,
+            Some(lease) => lease.hold(self.now.now()).await,
         }
     }
 
@@ -186,7 +186,11 @@ impl<H: DeliveryHandler> Worker<H> {
             if self.lease.is_some() && !self.leading().await {
                 return done;
             }
-            let due = match self.store.inbox_due((self.now)(), self.options.batch).await {
+            let due = match self
+                .store
+                .inbox_due(self.now.now(), self.options.batch)
+                .await
+            {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %e, "inbox: cannot read due deliveries");
@@ -229,13 +233,17 @@ impl<H: DeliveryHandler> Worker<H> {
                 // The bytes will never parse differently: park at once.
                 let why = format!("cannot parse: {e}");
                 tracing::error!(error = %why, "delivery parked");
-                self.outcome(&record, DeliveryOutcome::Parked, Some((&why, (self.now)())))
-                    .await;
+                self.outcome(
+                    &record,
+                    DeliveryOutcome::Parked,
+                    Some((&why, self.now.now())),
+                )
+                .await;
                 return;
             }
         };
         let result = self.handler.handle(&record, event).await;
-        let now = (self.now)();
+        let now = self.now.now();
         match result {
             Ok(Handled::Done(note)) => {
                 tracing::info!(note = %note, "delivery processed");

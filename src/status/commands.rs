@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::Clock;
+use crate::clock::SharedClock;
 use crate::forge::ForgeWrite;
 use crate::rollout::{Engine, Timestamp};
 
@@ -79,7 +79,7 @@ pub trait OperatorCommands: Send + Sync {
 /// [`OperatorCommands`] over the engine.
 pub struct EngineCommands<F: ForgeWrite> {
     pub engine: Arc<Engine<F>>,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl<F: ForgeWrite + Send + Sync + 'static> OperatorCommands for EngineCommands<F> {
@@ -91,7 +91,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> OperatorCommands for EngineCommands<
     ) -> BoxFuture<'_, Result<(), String>> {
         let operator = operator.to_owned();
         Box::pin(async move {
-            let now = (self.clock)();
+            let now = self.clock.now();
             action.run(&self.engine, id, &operator, now).await
         })
     }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::sync::broadcast;
 
+use crate::clock::SharedClock;
 use crate::config::secret::OperatorToken;
 use crate::rollout::Timestamp;
 use crate::store::{RolloutRecord, Store};
@@ -38,9 +39,6 @@ pub use view::Topology;
 
 /// A rollout that changed (its id): the page showing it refreshes.
 pub type Change = i64;
-
-/// The clock of the page (fixed in tests).
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// Extra graph facts per rollout (consumer → consumer edges, lockstep
 /// groups), added to the graph stored with the rollout (none by default).
@@ -57,7 +55,8 @@ pub struct StatusState {
     pub public_read: bool,
     /// Where people reach the page (`https://...` makes cookies `Secure`).
     pub public_url: Option<String>,
-    pub clock: Clock,
+    /// The clock of the page (fixed in tests).
+    pub clock: SharedClock,
     pub topology: TopologySource,
     pub(crate) sessions: Arc<session::Sessions>,
 }
@@ -79,14 +78,14 @@ impl StatusState {
             operators: Arc::new(operators),
             public_read,
             public_url,
-            clock: Arc::new(Timestamp::now),
+            clock: crate::clock::system(),
             topology: Arc::new(|_| Topology::default()),
             sessions: Arc::new(session::Sessions::default()),
         }
     }
 
     /// Replace the clock (tests, snapshots).
-    pub fn with_clock(mut self, clock: Clock) -> StatusState {
+    pub fn with_clock(mut self, clock: SharedClock) -> StatusState {
         self.clock = clock;
         self
     }
@@ -98,7 +97,7 @@ impl StatusState {
     }
 
     pub(crate) fn now(&self) -> Timestamp {
-        (self.clock)()
+        self.clock.now()
     }
 
     /// Cookies get `Secure` when the page is served over HTTPS.

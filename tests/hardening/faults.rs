@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use wavebump::clock::Sleep;
 use wavebump::config::Config;
 use wavebump::config::secret::Secret;
-use wavebump::forge::github::clock::Sleep;
 use wavebump::forge::github::{
     Clock, GitHubAuth, GitHubForge, GitHubOptions, MemoryEtagCache, SystemClock,
 };
@@ -43,8 +43,8 @@ struct ScaledClock {
 }
 
 impl Clock for ScaledClock {
-    fn unix_millis(&self) -> u64 {
-        SystemClock.unix_millis()
+    fn now(&self) -> Timestamp {
+        SystemClock.now()
     }
 
     fn sleep(&self, d: Duration) -> Sleep {

@@ -127,8 +127,7 @@ impl Fixture {
 
         let clock = Arc::new(AtomicI64::new(START.0 + 5 * 60_000));
         let c = clock.clone();
-        let clock_fn: wavebump::status::Clock =
-            Arc::new(move || Timestamp(c.load(Ordering::SeqCst)));
+        let clock_fn = wavebump::clock::from_fn(move || Timestamp(c.load(Ordering::SeqCst)));
         let (changes, _) = broadcast::channel(64);
         let commands = Arc::new(EngineCommands {
             engine: engine.clone(),

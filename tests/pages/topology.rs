@@ -29,7 +29,7 @@ impl OperatorCommands for Refuse {
 fn state(store: Store, now: Timestamp) -> StatusState {
     let (changes, _) = broadcast::channel(4);
     StatusState::new(store, Arc::new(Refuse), changes, vec![], true, None)
-        .with_clock(Arc::new(move || now))
+        .with_clock(wavebump::clock::from_fn(move || now))
 }
 
 async fn demo() -> (tempfile::TempDir, Demo) {

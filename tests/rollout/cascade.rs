@@ -284,7 +284,7 @@ async fn page_view(
         true,
         None,
     )
-    .with_clock(Arc::new(move || now));
+    .with_clock(wavebump::clock::from_fn(move || now));
     wavebump::status::load::rollout(&state, id)
         .await
         .unwrap()

@@ -56,7 +56,7 @@ async fn ci_of_a_pr_not_recorded_yet_is_deferred_without_costing_attempts() {
         let clock = Arc::new(AtomicI64::new(t0));
         let c = clock.clone();
         let mut opts = ServeOptions {
-            now: Arc::new(move || Timestamp(c.load(Ordering::SeqCst))),
+            now: wavebump::clock::from_fn(move || Timestamp(c.load(Ordering::SeqCst))),
             defer: DeferPolicy {
                 delay: Duration::from_secs(1),
                 window: Duration::from_secs(600),

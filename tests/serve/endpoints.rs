@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use wavebump::config::secret::Secret;
-use wavebump::rollout::{RolloutState, Timestamp};
+use wavebump::rollout::RolloutState;
 use wavebump::server::serve::LockedCommands;
 use wavebump::server::webhook::sign;
 use wavebump::status::{OperatorAction, OperatorCommands};
@@ -89,7 +89,7 @@ async fn health_ready_and_metrics() {
         assert_ne!(get(&router, "/api/rollouts").await.0, StatusCode::NOT_FOUND);
         let commands = LockedCommands {
             engine,
-            now: std::sync::Arc::new(Timestamp::now),
+            now: wavebump::clock::system(),
         };
         let id = store.rollouts().await.unwrap()[0].id;
         let pause = OperatorAction::Pause {

@@ -32,7 +32,7 @@ async fn replica(
 ) -> ServeApp<GitHubForge> {
     let c = clock.clone();
     let mut opts = ServeOptions {
-        now: Arc::new(move || Timestamp(c.load(Ordering::SeqCst))),
+        now: wavebump::clock::from_fn(move || Timestamp(c.load(Ordering::SeqCst))),
         lease_renew: Duration::from_millis(5),
         ..options()
     };

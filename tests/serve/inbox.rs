@@ -120,7 +120,7 @@ async fn a_young_release_is_scheduled_and_a_prerelease_ignored() {
         let clock = Arc::new(AtomicI64::new(t0));
         let c = clock.clone();
         let opts = ServeOptions {
-            now: Arc::new(move || Timestamp(c.load(Ordering::SeqCst))),
+            now: wavebump::clock::from_fn(move || Timestamp(c.load(Ordering::SeqCst))),
             ..options()
         };
         let (app, store) = world.app(opts).await;

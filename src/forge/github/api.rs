@@ -19,10 +19,10 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use octocrab::Octocrab;
 use serde::de::DeserializeOwned;
 
-use super::clock::Clock;
 use super::etag::{CachedAnswer, EtagCache};
 use super::limiter::Limiter;
 use super::wire::ErrorBody;
+use crate::clock::Clock;
 
 /// How hard to retry.
 #[derive(Clone, Debug)]

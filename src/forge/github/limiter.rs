@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::clock::Clock;
+use crate::clock::Clock;
 
 const WINDOW_MILLIS: u64 = 60_000;
 
@@ -122,7 +122,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forge::github::clock::ManualClock;
+    use crate::clock::ManualClock;
 
     fn limiter(per_minute: u32) -> (Arc<ManualClock>, Limiter) {
         let clock = Arc::new(ManualClock::at(1_000_000));

@@ -4,7 +4,7 @@
 //! Files: `auth` (App JWT / installation token / plain token → client),
 //! `api` (every request: limiter, ETags, rate-limit headers, retries,
 //! pagination), `limiter` (concurrency + org-wide write budget + primary
-//! pause), `clock` (injected time), `etag` (conditional-request cache),
+//! pause; time from the injected [`crate::clock::Clock`]), `etag` (conditional-request cache),
 //! `wire` (the answer shapes read), `read` (the `Forge` impl: discovery,
 //! tags), `ci` (pure CI aggregation), `write` (the `ForgeWrite` impl: PRs,
 //! CI, merges, releases).
@@ -17,7 +17,6 @@
 mod api;
 mod auth;
 mod ci;
-pub mod clock;
 pub mod etag;
 pub mod limiter;
 mod read;
@@ -30,10 +29,10 @@ use std::time::Duration;
 
 use octocrab::Octocrab;
 
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use api::{ApiStats, ApiStatsSnapshot, RateLimit, RetryPolicy};
 pub use auth::GitHubAuth;
 pub use ci::{OWN_CHECK_PREFIX, aggregate as aggregate_ci};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use etag::{CachedAnswer, EtagCache, JsonFileEtagCache, MemoryEtagCache, StoreEtagCache};
 pub use limiter::Limiter;
 

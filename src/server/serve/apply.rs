@@ -66,7 +66,7 @@ pub struct Applier<F: ForgeWrite> {
 
 impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
     async fn handle(&self, record: &InboxRecord, event: Event) -> Result<Handled, String> {
-        let now = (self.now)();
+        let now = self.now.now();
         let actor = format!("webhook {}", record.delivery_id);
         match event {
             Event::Release(r) => {

@@ -38,9 +38,9 @@ pub async fn run<F: ForgeWrite>(
         if *shutdown.borrow() {
             break;
         }
-        if lease.hold((now)()).await {
+        if lease.hold(now.now()).await {
             async {
-                if let Err(e) = engine.tick((now)(), TickTrigger::Reconcile).await {
+                if let Err(e) = engine.tick(now.now(), TickTrigger::Reconcile).await {
                     tracing::error!(error = %e, "reconcile tick failed");
                 }
             }

@@ -35,7 +35,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> OperatorCommands for LockedCommands<
         let operator = operator.to_owned();
         Box::pin(async move {
             let e = self.engine.lock().await;
-            let now = (self.now)();
+            let now = self.now.now();
             action.run(&e, id, &operator, now).await?;
             tracing::info!(rollout = id, operator = %operator, action = action.name(), "operator action");
             let ctx = self.engine.ctx();
