@@ -1,5 +1,6 @@
-//! The config error a user sees, and the suggestion helper behind
-//! "did you mean `X`?".
+//! The config error a user sees, and the config's "did you mean `X`?"
+//! (aliases such as `pypi` → `python`, `-` for `_`, then
+//! [`crate::names::suggest`]).
 //!
 //! Invariant: every [`ConfigError`] built from config text has a 1-based
 //! `line` and `column`; only a file that cannot be read at all (`Io`) has

@@ -7,7 +7,7 @@
 use super::error::closest;
 use super::graph::Graph;
 use super::{PlanError, Policy};
-use crate::names::{GLOB_EXPECTED, Glob};
+use crate::names::{GLOB_EXPECTED, Glob, RepoName};
 
 /// The policy's entries as node ids.
 #[derive(Debug, Clone)]
@@ -29,8 +29,19 @@ pub(crate) fn resolve(
     let n = graph.names.len();
     // Collected apart and sorted, so list order in the policy does not show.
     let mut notes = Vec::new();
+    // The name as written, else the one repository it names (case
+    // ignored, owner optional: see `RepoName::refers`).
+    let find = |name: &str| {
+        graph.id(name).or_else(|| {
+            let mut named = (0..n).filter(|&id| RepoName::refers(name, graph.name(id)));
+            match (named.next(), named.next()) {
+                (Some(id), None) => Some(id),
+                _ => None,
+            }
+        })
+    };
     let lookup = |entry: String, name: &str| -> Result<usize, PlanError> {
-        graph.id(name).ok_or_else(|| PlanError::UnknownRepo {
+        find(name).ok_or_else(|| PlanError::UnknownRepo {
             entry,
             name: name.to_string(),
             suggestion: closest(name, graph.names.iter().map(String::as_str)),

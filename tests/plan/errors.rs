@@ -149,3 +149,26 @@ fn known_through_edges_and_empty_globs_are_fine() {
         ]
     );
 }
+
+/// Policy entries name repositories as GitHub does: case ignored, owner
+/// optional; a name that fits several repositories is refused.
+#[test]
+fn entries_name_repositories_ignoring_case_and_owner() {
+    let org = input(&["acme/billing-lib", "acme/Web", "other/web"], &[], &[]);
+    let policy = Policy {
+        canaries: strings(&["Billing-Lib"]),
+        lockstep: vec![strings(&["ACME/web", "billing-lib"])],
+        ..Policy::default()
+    };
+    let p = plan(&org, &policy).unwrap();
+    assert_eq!(p.wave_of("acme/billing-lib"), Some(0));
+    assert_eq!(p.wave_of("acme/Web"), Some(0));
+    let ambiguous = Policy {
+        canaries: strings(&["web"]),
+        ..Policy::default()
+    };
+    assert!(matches!(
+        plan(&org, &ambiguous),
+        Err(PlanError::UnknownRepo { .. })
+    ));
+}
