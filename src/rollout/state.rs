@@ -11,6 +11,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::clock::Timestamp;
+
 /// Where a rollout is. The wave a `Running`/`Paused`/`Halted` rollout is at
 /// is kept beside it (`current_wave`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -282,5 +284,3 @@ mod tests {
         assert!(RolloutState::Completed.to(RolloutState::Running).is_err());
     }
 }
-
-pub use crate::clock::Timestamp;

@@ -113,7 +113,7 @@ const KINDS: [&str; 4] = ["service", "lib", "api", "Service"];
 /// A repository name: mixed case, sometimes with an owner.
 fn name(i: usize) -> String {
     let base = format!("{}-{}{i}", STEMS[i % 4], KINDS[(i / 4) % 4]);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         format!("acme/{base}")
     } else {
         base
