@@ -30,22 +30,27 @@ pub(crate) fn resolve(
     // Collected apart and sorted, so list order in the policy does not show.
     let mut notes = Vec::new();
     // The name as written, else the one repository it names (case
-    // ignored, owner optional: see `RepoName::refers`).
-    let find = |name: &str| {
-        graph.id(name).or_else(|| {
-            let mut named = (0..n).filter(|&id| RepoName::refers(name, graph.name(id)));
-            match (named.next(), named.next()) {
-                (Some(id), None) => Some(id),
-                _ => None,
-            }
-        })
-    };
+    // ignored, owner optional: see `RepoName::refers`); several is an error.
     let lookup = |entry: String, name: &str| -> Result<usize, PlanError> {
-        find(name).ok_or_else(|| PlanError::UnknownRepo {
-            entry,
-            name: name.to_string(),
-            suggestion: closest(name, graph.names.iter().map(String::as_str)),
-        })
+        if let Some(id) = graph.id(name) {
+            return Ok(id);
+        }
+        let named: Vec<usize> = (0..n)
+            .filter(|&id| RepoName::refers(name, graph.name(id)))
+            .collect();
+        match named[..] {
+            [id] => Ok(id),
+            [] => Err(PlanError::UnknownRepo {
+                entry,
+                name: name.to_string(),
+                suggestion: closest(name, graph.names.iter().map(String::as_str)),
+            }),
+            _ => Err(PlanError::AmbiguousRepo {
+                entry,
+                name: name.to_string(),
+                candidates: named.iter().map(|&id| graph.name(id).to_owned()).collect(),
+            }),
+        }
     };
 
     let mut canary = vec![false; n];

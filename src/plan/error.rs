@@ -21,6 +21,20 @@ pub enum PlanError {
         /// The closest known repository name, when one is close enough.
         suggestion: Option<String>,
     },
+    /// A canary or lockstep entry written without owner (or in another
+    /// case) that fits several repositories.
+    #[error(
+        "policy entry {entry} names `{name}`, which fits several repositories ({}); write it as owner/name",
+        candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
+    AmbiguousRepo {
+        /// The entry's path in the policy, e.g. `canaries[1]`.
+        entry: String,
+        /// The name as written.
+        name: String,
+        /// The repositories it fits, in name order.
+        candidates: Vec<String>,
+    },
     /// A policy value outside its domain.
     #[error("invalid policy: {field}: expected {expected}, got {got}")]
     InvalidPolicy {

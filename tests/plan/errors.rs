@@ -167,8 +167,9 @@ fn entries_name_repositories_ignoring_case_and_owner() {
         canaries: strings(&["web"]),
         ..Policy::default()
     };
-    assert!(matches!(
-        plan(&org, &ambiguous),
-        Err(PlanError::UnknownRepo { .. })
-    ));
+    let err = plan(&org, &ambiguous).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "policy entry canaries[0] names `web`, which fits several repositories (`acme/Web`, `other/web`); write it as owner/name"
+    );
 }
