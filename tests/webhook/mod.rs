@@ -5,6 +5,7 @@
 mod fixtures;
 mod harness;
 mod manifest;
+mod official;
 mod receive;
 mod robustness;
 mod socket;
