@@ -3,6 +3,7 @@
 
 mod auth;
 mod ci;
+mod contract;
 mod discovery;
 mod etag_store;
 mod faults;

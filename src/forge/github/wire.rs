@@ -185,3 +185,37 @@ pub struct ErrorBody {
     #[serde(default)]
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_repository_without_clone_url_decodes_and_derives_one() {
+        // GitHub's "minimal repository" (GET /orgs/{org}/repos) does not
+        // guarantee `clone_url`, `default_branch`, `archived`, `disabled`.
+        let minimal: Repo = serde_json::from_str(
+            r#"{"full_name":"acme/svc","fork":false,"html_url":"https://github.com/acme/svc"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            minimal.push_url("https://github.com"),
+            "https://github.com/acme/svc.git"
+        );
+        assert_eq!(minimal.default_branch, None);
+        assert!(!minimal.archived && !minimal.disabled);
+        let bare: Repo = serde_json::from_str(r#"{"full_name":"acme/svc"}"#).unwrap();
+        assert_eq!(
+            bare.push_url("https://ghe.example/"),
+            "https://ghe.example/acme/svc.git"
+        );
+        let full: Repo = serde_json::from_str(
+            r#"{"full_name":"acme/svc","clone_url":"https://x/acme/svc.git","html_url":"https://y/acme/svc"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            full.push_url("https://github.com"),
+            "https://x/acme/svc.git"
+        );
+    }
+}
