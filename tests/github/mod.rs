@@ -10,6 +10,7 @@ mod faults;
 mod plan;
 mod pulls;
 mod push;
+mod required_unknown;
 mod shapes;
 
 use std::sync::Arc;
