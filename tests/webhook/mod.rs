@@ -8,4 +8,5 @@ mod manifest;
 mod official;
 mod receive;
 mod robustness;
+mod schema;
 mod socket;
