@@ -116,7 +116,7 @@ struct RepoMeta {
     clone_url: String,
 }
 
-/// Repositories of one organisation on GitHub.
+/// Repositories of one organisation (or user account) on GitHub.
 pub struct GitHubForge {
     api: Api,
     org: String,
@@ -148,7 +148,8 @@ impl std::fmt::Debug for GitHubForge {
 
 impl GitHubForge {
     /// Connect: build the client and, for an App without a configured
-    /// installation, look the installation up from the organisation.
+    /// installation, look the installation up from the owner (an
+    /// organisation's, else a user account's).
     pub async fn connect(options: GitHubOptions) -> Result<Self, ForgeError> {
         let settings = ClientSettings {
             api_url: options.api_url.clone(),
