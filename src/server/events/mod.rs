@@ -211,7 +211,7 @@ mod tests {
         let cases: &[(&str, &[u8], &str)] = &[
             ("ping", b"{", "ping: .: malformed JSON: EOF while parsing an object at line 1 column 1"),
             ("ping", b"[]", "ping: .: expected an object, found an array"),
-            ("ping", b"{\"hook_id\":\"1\"}", "ping: .hook_id: expected a number, found a string"),
+            ("ping", b"{\"hook_id\":\"1\"}", "ping: .hook_id: expected a non-negative integer, found a string"),
             (
                 "check_run",
                 br#"{"action":"completed","repository":{"id":1,"full_name":"a/b"},"sender":{"login":"x","id":1,"type":"User"},"check_run":{"id":1,"name":"ci"}}"#,
