@@ -299,13 +299,13 @@ impl Spec {
             }
         }
         let merged = self.merged(s);
-        if let Some(values) = merged.enumeration.as_ref() {
-            if !values.contains(value) {
-                errors.push(format!(
-                    "{here}: {value} is not one of {}",
-                    Value::Array(values.clone())
-                ));
-            }
+        if let Some(values) = merged.enumeration.as_ref()
+            && !values.contains(value)
+        {
+            errors.push(format!(
+                "{here}: {value} is not one of {}",
+                Value::Array(values.clone())
+            ));
         }
         if let Some(ty) = merged.ty.as_deref() {
             let fits = match ty {
@@ -322,32 +322,28 @@ impl Spec {
                 return;
             }
         }
-        if let Some(items) = &merged.items {
-            if let Some(list) = value.as_array() {
-                for (i, item) in list.iter().enumerate() {
-                    self.validate(items, item, &format!("{at}[{i}]"), errors);
-                }
+        if let (Some(items), Some(list)) = (&merged.items, value.as_array()) {
+            for (i, item) in list.iter().enumerate() {
+                self.validate(items, item, &format!("{at}[{i}]"), errors);
             }
         }
-        if let Some(obj) = value.as_object() {
-            if merged.is_object {
-                for name in &merged.required {
-                    if !obj.contains_key(name) {
-                        errors.push(format!("{at}.{name}: required, missing"));
-                    }
+        if let (Some(obj), true) = (value.as_object(), merged.is_object) {
+            for name in &merged.required {
+                if !obj.contains_key(name) {
+                    errors.push(format!("{at}.{name}: required, missing"));
                 }
-                for (name, v) in obj {
-                    let field_at = format!("{at}.{name}");
-                    match merged.properties.get(name) {
-                        Some(field) => self.validate(field, v, &field_at, errors),
-                        None => match &merged.additional {
-                            Additional::Closed => {
-                                errors.push(format!("{field_at}: not in the schema"));
-                            }
-                            Additional::Any => {}
-                            Additional::Schema(extra) => self.validate(extra, v, &field_at, errors),
-                        },
-                    }
+            }
+            for (name, v) in obj {
+                let field_at = format!("{at}.{name}");
+                match merged.properties.get(name) {
+                    Some(field) => self.validate(field, v, &field_at, errors),
+                    None => match &merged.additional {
+                        Additional::Closed => {
+                            errors.push(format!("{field_at}: not in the schema"));
+                        }
+                        Additional::Any => {}
+                        Additional::Schema(extra) => self.validate(extra, v, &field_at, errors),
+                    },
                 }
             }
         }
@@ -533,10 +529,10 @@ impl Spec {
         match given {
             Some(Value::Object(mut obj)) if m.is_object => {
                 for (k, v) in obj.iter_mut() {
-                    if let Some(field) = m.properties.get(k) {
-                        if v.is_object() || v.is_array() {
-                            *v = self.fill(field, Some(v.take()), base, k);
-                        }
+                    if let (Some(field), true) =
+                        (m.properties.get(k), v.is_object() || v.is_array())
+                    {
+                        *v = self.fill(field, Some(v.take()), base, k);
                     }
                 }
                 for name in &m.required {
