@@ -216,7 +216,11 @@ impl CiProvider for SimCi {
         } else {
             CiState::Passed
         };
-        CiReport { state, checks }
+        CiReport {
+            state,
+            checks,
+            note: None,
+        }
     }
 
     fn rerun_failed(&self, repo: &str, sha: &str) -> bool {

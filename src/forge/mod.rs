@@ -156,6 +156,11 @@ pub enum CiState {
 pub struct CiReport {
     pub state: CiState,
     pub checks: Vec<Check>,
+    /// How the state was reached when that is less than certain, e.g.
+    /// "required checks unknown: counting all checks"; shown with the
+    /// target's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a merge attempt did.

@@ -70,6 +70,12 @@ impl<F: ForgeWrite> Engine<F> {
                         ),
                     ),
                 };
+                // A caveat of the forge ("required checks unknown: counting
+                // all checks") goes with the reason, so the page shows it.
+                let why = match &ci.note {
+                    Some(note) => format!("{why} ({note})"),
+                    None => why,
+                };
                 let state_name = match ci.state {
                     CiState::Pending => "pending",
                     CiState::Passed => "passed",

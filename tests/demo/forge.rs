@@ -49,6 +49,7 @@ impl CiProvider for SetCi {
                 url: None,
                 required: true,
             }],
+            note: None,
         }
     }
 }

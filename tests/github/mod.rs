@@ -3,12 +3,14 @@
 
 mod auth;
 mod ci;
+mod contract;
 mod discovery;
 mod etag_store;
 mod faults;
 mod plan;
 mod pulls;
 mod push;
+mod required_unknown;
 mod shapes;
 
 use std::sync::Arc;

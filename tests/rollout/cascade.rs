@@ -57,6 +57,7 @@ impl CiProvider for Green {
                 url: None,
                 required: true,
             }],
+            note: None,
         }
     }
 }

@@ -391,6 +391,7 @@ impl ForgeWrite for MemForge {
                 url: Some(format!("https://ci.test/{repo}")),
                 required: true,
             }],
+            note: None,
         })
     }
 

@@ -45,8 +45,10 @@ fn summary(e: &Event) -> String {
             &c.head_sha[..7],
             c.status.as_str(),
             c.conclusion.as_ref().map(|c| c.as_str()),
-            c.app.as_ref().map(|a| (a.id, a.slug.as_str())),
-            c.check_suite_id,
+            c.app
+                .as_ref()
+                .map(|a| (a.id.unwrap(), a.slug.as_deref().unwrap())),
+            c.check_suite_id.unwrap(),
             c.pull_requests
         ),
         Event::CheckSuite(c) => format!(
@@ -77,18 +79,19 @@ fn summary(e: &Event) -> String {
             &p.head_sha[..7],
             p.merged,
             p.merged_by.as_ref().map(|a| a.login.as_str()),
-            p.sender.login,
-            p.sender.kind.as_str(),
+            p.sender.as_ref().unwrap().login,
+            p.sender.as_ref().unwrap().kind.as_ref().unwrap().as_str(),
             p.pushed_by_someone_else("wavebump[bot]")
         ),
         Event::Installation(i) => format!(
             "installation {} id={} account={} repos={:?}",
             i.action.as_str(),
             i.installation_id,
-            i.account.login,
-            i.repositories
-                .as_ref()
-                .map(|r| r.iter().map(|r| r.full_name.as_str()).collect::<Vec<_>>())
+            i.account.as_ref().unwrap().login,
+            i.repositories.as_ref().map(|r| r
+                .iter()
+                .map(|r| r.full_name.as_deref().unwrap())
+                .collect::<Vec<_>>())
         ),
         Event::InstallationRepositories(i) => format!(
             "installation_repositories {} id={} added={:?} removed={:?}",
@@ -96,11 +99,11 @@ fn summary(e: &Event) -> String {
             i.installation_id,
             i.added
                 .iter()
-                .map(|r| r.full_name.as_str())
+                .map(|r| r.full_name.as_deref().unwrap())
                 .collect::<Vec<_>>(),
             i.removed
                 .iter()
-                .map(|r| r.full_name.as_str())
+                .map(|r| r.full_name.as_deref().unwrap())
                 .collect::<Vec<_>>()
         ),
         Event::IssueComment(c) => format!(
@@ -109,7 +112,7 @@ fn summary(e: &Event) -> String {
             c.repository.full_name,
             c.issue_number,
             c.is_pull_request,
-            c.author.login,
+            c.author.as_ref().unwrap().login,
             c.author_association.as_str(),
             c.commands
                 .iter()
@@ -121,7 +124,12 @@ fn summary(e: &Event) -> String {
                 })
                 .collect::<Vec<_>>()
         ),
-        Event::Ping(p) => format!("ping hook={} app={:?} zen={:?}", p.hook_id, p.app_id, p.zen),
+        Event::Ping(p) => format!(
+            "ping hook={} app={:?} zen={:?}",
+            p.hook_id.unwrap(),
+            p.app_id,
+            p.zen.as_deref().unwrap()
+        ),
         Event::Unknown { name } => format!("unknown {name}"),
     }
 }

@@ -19,9 +19,9 @@ fn permissions() {
     let got: BTreeMap<String, String> =
         serde_json::from_value(m["default_permissions"].clone()).unwrap();
     let want: BTreeMap<String, String> = [
-        ("checks", "read"),
+        ("checks", "write"),
         ("contents", "write"),
-        ("issues", "write"),
+        ("issues", "read"),
         ("metadata", "read"),
         ("pull_requests", "write"),
         ("statuses", "read"),

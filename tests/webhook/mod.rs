@@ -5,6 +5,8 @@
 mod fixtures;
 mod harness;
 mod manifest;
+mod official;
 mod receive;
 mod robustness;
+mod schema;
 mod socket;

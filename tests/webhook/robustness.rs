@@ -190,15 +190,19 @@ fn deleting_each_required_field_is_a_named_error() {
         ),
         (
             "check_run",
-            "/check_run/check_suite/id",
-            "check_run: .check_run.check_suite.id: missing",
+            "/check_run/id",
+            "check_run: .check_run.id: missing",
         ),
         (
             "check_run",
             "/repository/full_name",
             "check_run: .repository.full_name: missing",
         ),
-        ("check_run", "/sender", "check_run: .sender: missing"),
+        (
+            "check_run",
+            "/sender/login",
+            "check_run: .sender.login: missing",
+        ),
         (
             "pull_request",
             "/pull_request/head/sha",
@@ -221,7 +225,7 @@ fn deleting_each_required_field_is_a_named_error() {
             "/repositories_added",
             "installation_repositories: .repositories_added: missing",
         ),
-        ("ping", "/hook_id", "ping: .hook_id: missing"),
+        ("create", "/ref", "create: .ref: missing"),
     ];
     for (event, pointer, want) in cases {
         let name = fixture_names()

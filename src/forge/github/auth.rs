@@ -100,9 +100,34 @@ pub fn base_path(api_url: &str) -> String {
     }
 }
 
+/// The web root repositories are served under, derived from the API root:
+/// `https://api.github.com` → `https://github.com` (likewise
+/// `https://api.SUB.ghe.com` → `https://SUB.ghe.com`); GHES
+/// `https://ghe.example/api/v3` → `https://ghe.example`; any other root
+/// (a test server) → its scheme and host.
+pub fn web_base(api_url: &str) -> String {
+    let (scheme, rest) = api_url.split_once("://").unwrap_or(("https", api_url));
+    let host = rest.split('/').next().unwrap_or(rest);
+    let host = host.strip_prefix("api.").unwrap_or(host);
+    format!("{scheme}://{host}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_bases() {
+        for (url, want) in [
+            ("https://api.github.com", "https://github.com"),
+            ("https://api.github.com/", "https://github.com"),
+            ("https://api.acme.ghe.com", "https://acme.ghe.com"),
+            ("https://ghe.example/api/v3", "https://ghe.example"),
+            ("http://127.0.0.1:4000", "http://127.0.0.1:4000"),
+        ] {
+            assert_eq!(web_base(url), want, "{url}");
+        }
+    }
 
     #[test]
     fn base_paths() {

@@ -10,6 +10,9 @@ use crate::forge::{Check, CiReport, CiState};
 
 use super::wire;
 
+/// The note of a report whose required checks could not be read.
+pub const REQUIRED_UNKNOWN: &str = "required checks unknown: counting all checks";
+
 /// Checks whose name starts with this are wavebump's own (its status
 /// check), never counted for the commit's CI.
 pub const OWN_CHECK_PREFIX: &str = "wavebump";
@@ -36,13 +39,15 @@ pub fn check_run_state(status: &str, conclusion: Option<&str>) -> CiState {
     }
 }
 
-/// Aggregate. `required` is `None` when branch protection is unreadable or
-/// absent (then every check counts); an empty list counts like `None`.
+/// Aggregate. `required` is `None` when the required checks could not be
+/// read (then every check counts, and the report's note says so); an empty
+/// list (nothing required) counts every check too, silently.
 pub fn aggregate(
     statuses: &[wire::Status],
     runs: &[wire::CheckRun],
     required: Option<&[String]>,
 ) -> CiReport {
+    let note = required.is_none().then(|| REQUIRED_UNKNOWN.to_owned());
     let required = required.filter(|r| !r.is_empty());
     let is_required = |name: &str| required.is_some_and(|r| r.iter().any(|x| x == name));
     let mut checks: Vec<Check> = statuses
@@ -88,7 +93,11 @@ pub fn aggregate(
     } else {
         CiState::Passed
     };
-    CiReport { state, checks }
+    CiReport {
+        state,
+        checks,
+        note,
+    }
 }
 
 #[cfg(test)]

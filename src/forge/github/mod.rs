@@ -115,7 +115,7 @@ struct RepoMeta {
     clone_url: String,
 }
 
-/// Repositories of one organisation on GitHub.
+/// Repositories of one organisation (or user account) on GitHub.
 pub struct GitHubForge {
     api: Api,
     org: String,
@@ -127,6 +127,13 @@ pub struct GitHubForge {
     repos: Mutex<HashMap<String, RepoMeta>>,
     git_cache_dir: std::path::PathBuf,
     identity: crate::git::Identity,
+    /// The web root (`auth::web_base`), for clone URLs GitHub leaves out.
+    web: String,
+    /// The owner is a user account, not an organisation: its repositories
+    /// are listed at `/users/{username}/repos`. Known at connect for an App
+    /// (which of the two installation lookups answered), learnt from the
+    /// first listing with a token.
+    user_owner: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for GitHubForge {
@@ -140,7 +147,8 @@ impl std::fmt::Debug for GitHubForge {
 
 impl GitHubForge {
     /// Connect: build the client and, for an App without a configured
-    /// installation, look the installation up from the organisation.
+    /// installation, look the installation up from the owner (an
+    /// organisation's, else a user account's).
     pub async fn connect(options: GitHubOptions) -> Result<Self, ForgeError> {
         let settings = ClientSettings {
             api_url: options.api_url.clone(),
@@ -167,6 +175,7 @@ impl GitHubForge {
                 stats.clone(),
             )
         };
+        let mut user_owner = false;
         let (client, installation, token) = match &options.auth {
             GitHubAuth::Token(token) => (
                 auth::token_client(&settings, token)?,
@@ -183,19 +192,9 @@ impl GitHubForge {
                     Some(id) => *id,
                     None => {
                         let app_api = make_api(app.clone());
-                        let path = format!("/orgs/{}/installation", options.org);
-                        let found: wire::Installation =
-                            app_api
-                                .get_json(&path)
-                                .await
-                                .map_err(|e| match e.status() {
-                                    Some(404) => ForgeError::Other(format!(
-                                        "the GitHub App is not installed on {}",
-                                        options.org
-                                    )),
-                                    _ => to_forge_error(e),
-                                })?;
-                        found.id
+                        let (found, user) = find_installation(&app_api, &options.org).await?;
+                        user_owner = user;
+                        found
                     }
                 };
                 (auth::installation_client(&app, id)?, Some(id), None)
@@ -211,6 +210,8 @@ impl GitHubForge {
             repos: Mutex::new(HashMap::new()),
             git_cache_dir: options.git_cache_dir.clone(),
             identity: options.identity.clone(),
+            web: auth::web_base(&options.api_url),
+            user_owner: std::sync::atomic::AtomicBool::new(user_owner),
         })
     }
 
@@ -386,12 +387,31 @@ impl GitHubForge {
             .await
             .map_err(|e| repo_error(full, e))?;
         let meta = RepoMeta {
+            clone_url: repo.push_url(&self.web),
             default_branch: repo.default_branch.unwrap_or_else(|| "main".to_string()),
-            clone_url: repo.clone_url,
         };
         self.remember(full, meta.clone());
         Ok(meta)
     }
+}
+
+/// The App's installation on `owner` and whether `owner` is a user
+/// account: `GET /orgs/{org}/installation`, then, when GitHub knows no such
+/// organisation installation, `GET /users/{username}/installation`.
+async fn find_installation(app_api: &Api, owner: &str) -> Result<(u64, bool), ForgeError> {
+    for (path, user) in [
+        (format!("/orgs/{owner}/installation"), false),
+        (format!("/users/{owner}/installation"), true),
+    ] {
+        match app_api.get_json::<wire::Installation>(&path).await {
+            Ok(found) => return Ok((found.id, user)),
+            Err(e) if e.status() == Some(404) => continue,
+            Err(e) => return Err(to_forge_error(e)),
+        }
+    }
+    Err(ForgeError::Other(format!(
+        "the GitHub App is not installed on {owner} (neither an organisation nor a user installation)"
+    )))
 }
 
 /// A failure not tied to one repository.

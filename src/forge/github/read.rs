@@ -5,6 +5,8 @@
 //! Cost per repository: cold = 1 tree + 1 per relevant file (+ the shared
 //! listing); warm and unchanged = one 304 for the tree.
 
+use std::sync::atomic::Ordering;
+
 use base64::Engine;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -28,18 +30,38 @@ impl GitHubForge {
                 .await
                 .map_err(to_forge_error)
         } else {
-            self.api
+            // An organisation's repositories, or, when GitHub knows no such
+            // organisation, a user account's (`type=owner`: the ones it owns).
+            if !self.user_owner.load(Ordering::Relaxed) {
+                match self
+                    .api
+                    .get_pages(
+                        &format!("/orgs/{}/repos?type=all&per_page=100", self.org),
+                        |p: Vec<wire::Repo>| p,
+                    )
+                    .await
+                {
+                    Ok(repos) => return Ok(repos),
+                    Err(e) if e.status() == Some(404) => {}
+                    Err(e) => return Err(to_forge_error(e)),
+                }
+            }
+            let repos = self
+                .api
                 .get_pages(
-                    &format!("/orgs/{}/repos?type=all&per_page=100", self.org),
+                    &format!("/users/{}/repos?type=owner&per_page=100", self.org),
                     |p: Vec<wire::Repo>| p,
                 )
                 .await
                 .map_err(|e| match e.status() {
-                    Some(404) => {
-                        ForgeError::Other(format!("organisation {:?} not found", self.org))
-                    }
+                    Some(404) => ForgeError::Other(format!(
+                        "no organisation or user {:?} on GitHub",
+                        self.org
+                    )),
                     _ => to_forge_error(e),
-                })
+                })?;
+            self.user_owner.store(true, Ordering::Relaxed);
+            Ok(repos)
         }
     }
 
@@ -108,7 +130,7 @@ impl Forge for GitHubForge {
                 &repo.full_name,
                 RepoMeta {
                     default_branch: default_branch.clone(),
-                    clone_url: repo.clone_url.clone(),
+                    clone_url: repo.push_url(&self.web),
                 },
             );
             out.push(RepoInfo {

@@ -29,7 +29,27 @@ pub struct Repo {
     pub fork: bool,
     #[serde(default)]
     pub disabled: bool,
-    pub clone_url: String,
+    /// Optional in the "minimal repository" answers of `GET
+    /// /orgs/{org}/repos` and `GET /users/{username}/repos`: see
+    /// [`Repo::push_url`] for the fallback.
+    #[serde(default)]
+    pub clone_url: Option<String>,
+    /// Required by every repository schema, but only a fallback here.
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+impl Repo {
+    /// Where git pushes: `clone_url`; else `{html_url}.git`; else
+    /// `{web}/{full_name}.git`, `web` being the web root of the API
+    /// (`auth::web_base`): GitHub serves every repository at those URLs.
+    pub fn push_url(&self, web: &str) -> String {
+        match (&self.clone_url, &self.html_url) {
+            (Some(url), _) => url.clone(),
+            (None, Some(html)) => format!("{}.git", html.trim_end_matches('/')),
+            (None, None) => format!("{}/{}.git", web.trim_end_matches('/'), self.full_name),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,12 +150,20 @@ pub struct SuiteRef {
     pub id: u64,
 }
 
+/// One rule of `GET /repos/{owner}/{repo}/rules/branches/{branch}`; only
+/// `required_status_checks` rules are read (`parameters` is required for
+/// them, optional for others).
 #[derive(Debug, Deserialize)]
-pub struct RequiredChecks {
+pub struct BranchRule {
+    #[serde(rename = "type")]
+    pub kind: String,
     #[serde(default)]
-    pub contexts: Vec<String>,
-    #[serde(default)]
-    pub checks: Vec<RequiredCheck>,
+    pub parameters: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequiredStatusChecks {
+    pub required_status_checks: Vec<RequiredCheck>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,4 +184,38 @@ pub struct MergeResult {
 pub struct ErrorBody {
     #[serde(default)]
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimal_repository_without_clone_url_decodes_and_derives_one() {
+        // GitHub's "minimal repository" (GET /orgs/{org}/repos) does not
+        // guarantee `clone_url`, `default_branch`, `archived`, `disabled`.
+        let minimal: Repo = serde_json::from_str(
+            r#"{"full_name":"acme/svc","fork":false,"html_url":"https://github.com/acme/svc"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            minimal.push_url("https://github.com"),
+            "https://github.com/acme/svc.git"
+        );
+        assert_eq!(minimal.default_branch, None);
+        assert!(!minimal.archived && !minimal.disabled);
+        let bare: Repo = serde_json::from_str(r#"{"full_name":"acme/svc"}"#).unwrap();
+        assert_eq!(
+            bare.push_url("https://ghe.example/"),
+            "https://ghe.example/acme/svc.git"
+        );
+        let full: Repo = serde_json::from_str(
+            r#"{"full_name":"acme/svc","clone_url":"https://x/acme/svc.git","html_url":"https://y/acme/svc"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            full.push_url("https://github.com"),
+            "https://x/acme/svc.git"
+        );
+    }
 }

@@ -34,6 +34,11 @@ fn to_pull(p: wire::Pull) -> PullRequest {
     }
 }
 
+/// Percent-encode one path segment (a branch name may hold `/`).
+fn path_segment(v: &str) -> String {
+    query_value(v).replace('/', "%2F")
+}
+
 /// Percent-encode a query value (branch names may hold `/`, `+`, `#`...).
 fn query_value(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -61,23 +66,45 @@ impl GitHubForge {
             .map_err(|e| repo_error(full, e))
     }
 
-    /// Required check names of the default branch, when protection is
-    /// readable; `None` when it is absent or hidden from us.
+    /// Required check names of the default branch, from the rules that
+    /// apply to it (`GET /repos/{o}/{r}/rules/branches/{b}`: rulesets'
+    /// `required_status_checks`; needs only Metadata: read, where classic
+    /// branch protection needs Administration: read, which wavebump does not
+    /// ask for). `None` when GitHub refuses the lookup (403/404): the
+    /// caller then counts every check and says so.
     async fn required_checks(&self, full: &str) -> Result<Option<Vec<String>>, ForgeError> {
         let meta = self.meta(full).await?;
         let path = format!(
-            "/repos/{full}/branches/{}/protection/required_status_checks",
-            meta.default_branch
+            "/repos/{full}/rules/branches/{}?per_page=100",
+            path_segment(&meta.default_branch)
         );
-        match self.api.get_json::<wire::RequiredChecks>(&path).await {
-            Ok(r) => {
-                let mut names = r.contexts;
-                names.extend(r.checks.into_iter().map(|c| c.context));
+        match self
+            .api
+            .get_pages(&path, |p: Vec<wire::BranchRule>| p)
+            .await
+        {
+            Ok(rules) => {
+                let mut names = Vec::new();
+                for rule in rules {
+                    if rule.kind != "required_status_checks" {
+                        continue;
+                    }
+                    let params = rule.parameters.unwrap_or_default();
+                    let checks: wire::RequiredStatusChecks = serde_json::from_value(params)
+                        .map_err(|e| ForgeError::BadAnswer {
+                            endpoint: format!("GET {path}"),
+                            message: format!("required_status_checks rule: {e}"),
+                        })?;
+                    names.extend(checks.required_status_checks.into_iter().map(|c| c.context));
+                }
                 names.sort();
                 names.dedup();
                 Ok(Some(names))
             }
-            Err(e) if matches!(e.status(), Some(403 | 404)) => Ok(None),
+            Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                tracing::warn!(repo = full, error = %e, "{}", ci::REQUIRED_UNKNOWN);
+                Ok(None)
+            }
             Err(e) => Err(repo_error(full, e)),
         }
     }

@@ -38,6 +38,7 @@ impl CiProvider for NoChecks {
         CiReport {
             state: CiState::Pending,
             checks: Vec::new(),
+            note: None,
         }
     }
 }

@@ -81,11 +81,11 @@ pub struct CheckRunEvent {
     /// `check_run.app`.
     pub app: Option<App>,
     /// `check_run.check_suite.id`.
-    pub check_suite_id: u64,
+    pub check_suite_id: Option<u64>,
     /// `check_run.pull_requests[].number`.
     pub pull_requests: Vec<u64>,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -111,8 +111,8 @@ pub struct CheckSuiteEvent {
     pub app: Option<App>,
     /// `check_suite.pull_requests[].number`.
     pub pull_requests: Vec<u64>,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -134,8 +134,8 @@ pub struct StatusEvent {
     pub description: Option<String>,
     /// `branches[].name` containing the commit.
     pub branches: Vec<String>,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -161,7 +161,11 @@ pub(crate) fn parse_check_run(root: &Obj<'_>) -> Result<CheckRunEvent, ParseErro
         conclusion: run.opt_str("conclusion")?.map(Conclusion::parse),
         html_url: run.opt_string("html_url")?,
         app: App::parse_opt(run.opt_obj("app")?)?,
-        check_suite_id: run.obj("check_suite")?.u64("id")?,
+        check_suite_id: run
+            .opt_obj("check_suite")?
+            .map(|s| s.opt_u64("id"))
+            .transpose()?
+            .flatten(),
         pull_requests: pr_numbers(&run)?,
         sender: common.sender,
         installation_id: common.installation_id,

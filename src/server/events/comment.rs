@@ -39,15 +39,15 @@ pub struct IssueCommentEvent {
     /// `comment.body` (untrusted text).
     pub body: String,
     /// `comment.user`.
-    pub author: Actor,
+    pub author: Option<Actor>,
     /// `comment.author_association`: a hint only — write permission must
     /// still be checked through the API before acting.
     pub author_association: AuthorAssociation,
     /// The `/wavebump` commands in the body, in order (see
     /// [`crate::server::commands`]); empty when there are none.
     pub commands: Vec<Result<Command, CommandError>>,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -56,9 +56,9 @@ pub struct IssueCommentEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PingEvent {
     /// `zen`: a random GitHub aphorism.
-    pub zen: String,
+    pub zen: Option<String>,
     /// `hook_id`.
-    pub hook_id: u64,
+    pub hook_id: Option<u64>,
     /// `hook.app_id`, for an App's webhook.
     pub app_id: Option<u64>,
 }
@@ -77,7 +77,7 @@ pub(crate) fn parse_issue_comment(root: &Obj<'_>) -> Result<IssueCommentEvent, P
         comment_id: comment.u64("id")?,
         commands: commands::parse_commands(&body),
         body,
-        author: Actor::parse(&comment.obj("user")?)?,
+        author: Actor::parse_opt(comment.opt_obj("user")?)?,
         author_association: AuthorAssociation::parse(comment.str("author_association")?),
         sender: common.sender,
         installation_id: common.installation_id,
@@ -86,8 +86,8 @@ pub(crate) fn parse_issue_comment(root: &Obj<'_>) -> Result<IssueCommentEvent, P
 
 pub(crate) fn parse_ping(root: &Obj<'_>) -> Result<PingEvent, ParseError> {
     Ok(PingEvent {
-        zen: root.string("zen")?,
-        hook_id: root.u64("hook_id")?,
+        zen: root.opt_string("zen")?,
+        hook_id: root.opt_u64("hook_id")?,
         app_id: root
             .opt_obj("hook")?
             .map(|h| h.opt_u64("app_id"))

@@ -27,8 +27,9 @@ pub struct InstallationEvent {
     pub action: InstallationAction,
     /// `installation.id`.
     pub installation_id: u64,
-    /// `installation.account`: the organisation or user.
-    pub account: Actor,
+    /// `installation.account`: the organisation or user (`None` for an
+    /// enterprise account, which has no login).
+    pub account: Option<Actor>,
     /// `installation.repository_selection` (`all` / `selected`).
     pub repository_selection: Option<String>,
     /// `repositories` (sent with `created`, and some other actions).
@@ -44,8 +45,8 @@ pub struct InstallationRepositoriesEvent {
     pub action: InstallationRepositoriesAction,
     /// `installation.id`.
     pub installation_id: u64,
-    /// `installation.account`.
-    pub account: Actor,
+    /// `installation.account` (`None` for an enterprise account).
+    pub account: Option<Actor>,
     /// `repository_selection`.
     pub repository_selection: Option<String>,
     /// `repositories_added`.
@@ -54,6 +55,15 @@ pub struct InstallationRepositoriesEvent {
     pub removed: Vec<RepoRef>,
     /// `sender`.
     pub sender: Actor,
+}
+
+/// An organisation or user account; an enterprise account (GitHub's schema
+/// allows one here) has a `slug` and no `login`.
+fn account(inst: &Obj<'_>) -> Result<Option<Actor>, ParseError> {
+    match inst.opt_obj("account")? {
+        Some(a) if a.has("login") => Ok(Some(Actor::parse(&a)?)),
+        _ => Ok(None),
+    }
 }
 
 fn repos(o: &Obj<'_>, key: &str) -> Result<Option<Vec<RepoRef>>, ParseError> {
@@ -67,7 +77,7 @@ pub(crate) fn parse_installation(root: &Obj<'_>) -> Result<InstallationEvent, Pa
     Ok(InstallationEvent {
         action: InstallationAction::parse(root.str("action")?),
         installation_id: inst.u64("id")?,
-        account: Actor::parse(&inst.obj("account")?)?,
+        account: account(&inst)?,
         repository_selection: inst.opt_string("repository_selection")?,
         repositories: repos(root, "repositories")?,
         sender: Actor::parse(&root.obj("sender")?)?,
@@ -84,7 +94,7 @@ pub(crate) fn parse_installation_repositories(
     Ok(InstallationRepositoriesEvent {
         action: InstallationRepositoriesAction::parse(root.str("action")?),
         installation_id: inst.u64("id")?,
-        account: Actor::parse(&inst.obj("account")?)?,
+        account: account(&inst)?,
         repository_selection: root.opt_string("repository_selection")?,
         added: repos(root, "repositories_added")?.unwrap_or_default(),
         removed: repos(root, "repositories_removed")?.unwrap_or_default(),

@@ -57,13 +57,14 @@ pub struct PullRequestEvent {
     /// `pull_request.merge_commit_sha`.
     pub merge_commit_sha: Option<String>,
     /// `pull_request.user`: the author.
-    pub author: Actor,
+    pub author: Option<Actor>,
     /// `before` (on `synchronize`).
     pub before: Option<String>,
     /// `after` (on `synchronize`).
     pub after: Option<String>,
-    /// `sender`: who caused this delivery (for `synchronize`, who pushed).
-    pub sender: Actor,
+    /// `sender`: who caused this delivery (for `synchronize`, who pushed;
+    /// not required by GitHub's schema for every action).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -83,7 +84,10 @@ impl PullRequestEvent {
     /// bot, e.g. `wavebump[bot]`): a human edited the branch, so wavebump
     /// must stop force-pushing it.
     pub fn pushed_by_someone_else(&self, our_login: &str) -> bool {
-        self.action == PullRequestAction::Synchronize && !self.sender.is(our_login)
+        // An unknown sender is someone else: never overwrite a push whose
+        // author cannot be told.
+        self.action == PullRequestAction::Synchronize
+            && !self.sender.as_ref().is_some_and(|s| s.is(our_login))
     }
 }
 
@@ -106,7 +110,7 @@ pub(crate) fn parse(root: &Obj<'_>) -> Result<PullRequestEvent, ParseError> {
             .map(|o| Actor::parse(&o))
             .transpose()?,
         merge_commit_sha: pr.opt_string("merge_commit_sha")?,
-        author: Actor::parse(&pr.obj("user")?)?,
+        author: Actor::parse_opt(pr.opt_obj("user")?)?,
         before: root.opt_string("before")?,
         after: root.opt_string("after")?,
         sender: common.sender,

@@ -17,8 +17,8 @@ pub struct CreateEvent {
     pub ref_type: RefType,
     /// `ref`: the short name (`v1.2.0`, `main`).
     pub ref_name: String,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }
@@ -47,8 +47,8 @@ pub struct PushEvent {
     pub deleted: bool,
     /// `forced`.
     pub forced: bool,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }

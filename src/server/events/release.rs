@@ -37,8 +37,8 @@ pub struct ReleaseEvent {
     pub published_at: Option<String>,
     /// `release.html_url`.
     pub html_url: String,
-    /// `sender`.
-    pub sender: Actor,
+    /// `sender` (not required by GitHub's schema for every event).
+    pub sender: Option<Actor>,
     /// `installation.id`.
     pub installation_id: Option<u64>,
 }

@@ -53,8 +53,8 @@ pub struct Actor {
     pub login: String,
     /// `id`.
     pub id: u64,
-    /// `type`.
-    pub kind: ActorKind,
+    /// `type` (optional in GitHub's webhook schema).
+    pub kind: Option<ActorKind>,
 }
 
 impl Actor {
@@ -62,8 +62,14 @@ impl Actor {
         Ok(Actor {
             login: o.string("login")?,
             id: o.u64("id")?,
-            kind: ActorKind::parse(o.str("type")?),
+            kind: o.opt_str("type")?.map(ActorKind::parse),
         })
+    }
+
+    /// An actor GitHub may send as `null` or leave out (a deleted account,
+    /// or a field its schema does not require).
+    pub(crate) fn parse_opt(o: Option<Obj<'_>>) -> Result<Option<Actor>, ParseError> {
+        o.map(|o| Actor::parse(&o)).transpose()
     }
 
     /// Whether this is `login` (GitHub logins compare case-insensitively).
@@ -93,39 +99,42 @@ impl Repository {
     }
 }
 
-/// A repository as listed in installation events (`id`, `full_name`).
+/// A repository as listed in installation events (`id`, `full_name`;
+/// both optional in GitHub's schema for `repositories_removed`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepoRef {
     /// `id`.
-    pub id: u64,
+    pub id: Option<u64>,
     /// `full_name`.
-    pub full_name: String,
+    pub full_name: Option<String>,
 }
 
 impl RepoRef {
     pub(crate) fn parse(o: &Obj<'_>) -> Result<RepoRef, ParseError> {
         Ok(RepoRef {
-            id: o.u64("id")?,
-            full_name: o.string("full_name")?,
+            id: o.opt_u64("id")?,
+            full_name: o.opt_string("full_name")?,
         })
     }
 }
 
-/// A GitHub App (`check_run.app`, `check_suite.app`).
+/// A GitHub App (`check_run.app`, `check_suite.app`). GitHub's webhook
+/// schema requires neither field's presence (`slug`) nor a value (`id` is
+/// nullable), and its own examples lack `slug`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct App {
     /// `id`.
-    pub id: u64,
+    pub id: Option<u64>,
     /// `slug`, e.g. `github-actions`.
-    pub slug: String,
+    pub slug: Option<String>,
 }
 
 impl App {
     pub(crate) fn parse_opt(o: Option<Obj<'_>>) -> Result<Option<App>, ParseError> {
         o.map(|o| {
             Ok(App {
-                id: o.u64("id")?,
-                slug: o.string("slug")?,
+                id: o.opt_u64("id")?,
+                slug: o.opt_string("slug")?,
             })
         })
         .transpose()
@@ -135,7 +144,7 @@ impl App {
 /// The fields most repository-scoped deliveries carry.
 pub(crate) struct Common {
     pub repository: Repository,
-    pub sender: Actor,
+    pub sender: Option<Actor>,
     pub installation_id: Option<u64>,
 }
 
@@ -143,7 +152,7 @@ impl Common {
     pub(crate) fn parse(root: &Obj<'_>) -> Result<Common, ParseError> {
         Ok(Common {
             repository: Repository::parse(&root.obj("repository")?)?,
-            sender: Actor::parse(&root.obj("sender")?)?,
+            sender: Actor::parse_opt(root.opt_obj("sender")?)?,
             installation_id: installation_id(root)?,
         })
     }

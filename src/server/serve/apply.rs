@@ -122,7 +122,10 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
             Event::Installation(i) => {
                 tracing::info!(
                     installation = i.installation_id,
-                    account = %i.account.login,
+                    account = i
+                        .account
+                        .as_ref()
+                        .map_or("(enterprise)", |a| a.login.as_str()),
                     action = i.action.as_str(),
                     repositories = i.repositories.as_ref().map_or(0, Vec::len),
                     "installation changed; the next discovery sees the repository set"
@@ -132,8 +135,8 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
             Event::InstallationRepositories(i) => {
                 tracing::info!(
                     installation = i.installation_id,
-                    added = ?i.added.iter().map(|r| r.full_name.as_str()).collect::<Vec<_>>(),
-                    removed = ?i.removed.iter().map(|r| r.full_name.as_str()).collect::<Vec<_>>(),
+                    added = ?i.added.iter().map(|r| r.full_name.as_deref()).collect::<Vec<_>>(),
+                    removed = ?i.removed.iter().map(|r| r.full_name.as_deref()).collect::<Vec<_>>(),
                     "installation repositories changed; the next discovery sees them"
                 );
                 Ok(Handled::Done(format!(
@@ -253,7 +256,9 @@ impl<F: ForgeWrite> Applier<F> {
         if pr.pushed_by_someone_else(&self.bot_login) {
             let why = format!(
                 "{} pushed {} to {}; wavebump will not overwrite it",
-                pr.sender.login, pr.head_sha, pr.head_ref
+                pr.sender.as_ref().map_or("someone", |s| s.login.as_str()),
+                pr.head_sha,
+                pr.head_ref
             );
             tracing::warn!(repo = %found.target.repo, "{why}");
             // The flag is set once and never cleared: supersede and retry

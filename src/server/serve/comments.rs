@@ -41,7 +41,12 @@ pub async fn handle<F: ForgeWrite>(
     if !c.is_pull_request || c.commands.is_empty() {
         return Ok(Handled::Ignored("no /wavebump command on a PR".to_owned()));
     }
-    if c.author.is(bot_login) {
+    let Some(author) = &c.author else {
+        return Ok(Handled::Ignored(
+            "comment by a deleted account (no `comment.user`)".to_owned(),
+        ));
+    };
+    if author.is(bot_login) {
         return Ok(Handled::Ignored("wavebump's own comment".to_owned()));
     }
     let found = matching::by_pr(
@@ -58,7 +63,7 @@ pub async fn handle<F: ForgeWrite>(
             c.repository.full_name, c.issue_number
         )));
     };
-    let login = &c.author.login;
+    let login = &author.login;
     let mut answers = Vec::new();
     let mut ran = false;
     if !has_write_access(&c.author_association) {

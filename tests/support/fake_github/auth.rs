@@ -3,6 +3,7 @@
 //! tokens (minted by the fake, expiring) or configured plain tokens for the
 //! rest.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -20,6 +21,16 @@ pub enum Caller {
     App,
     Installation(u64),
     Token,
+}
+
+/// What the caller's token may do: `None` when not restricted (the App's
+/// JWT, a plain token).
+pub fn permissions_of(state: &State, header: Option<&str>) -> Option<BTreeMap<String, String>> {
+    let token = header.and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("token "))
+    })?;
+    state.tokens.get(token).and_then(|t| t.permissions.clone())
 }
 
 /// Check `Authorization: Bearer ...` against the state.
@@ -68,6 +79,7 @@ pub fn mint(state: &mut State, installation: u64) -> (String, SystemTime) {
         IssuedToken {
             installation: Some(installation),
             expires_at,
+            permissions: Some(state.app_permissions.clone()),
         },
     );
     (token, expires_at)
@@ -80,6 +92,7 @@ pub fn add_plain(state: &mut State, token: &str) {
         IssuedToken {
             installation: None,
             expires_at: SystemTime::now() + Duration::from_secs(86_400 * 365),
+            permissions: None,
         },
     );
 }

@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::state::{CheckRun, Comment, Label, Pull, PullState, Release, Repo, State, Status};
+use super::state::{
+    CheckRun, Comment, Installation, Label, Pull, PullState, Release, Repo, State, Status,
+};
 
 /// RFC 3339 in UTC, second precision.
 pub fn time(t: SystemTime) -> String {
@@ -102,16 +104,36 @@ pub fn repo(base: &str, r: &Repo) -> Value {
     })
 }
 
+/// `given` completed with the fields `#/components/schemas/{schema}`
+/// requires and the model does not hold (see `contract::Spec::complete`).
+pub fn complete(schema: &str, given: Value, base: &str) -> Value {
+    super::contract::SPEC.complete(schema, given, base)
+}
+
+/// A repository in a listing (GitHub's "minimal repository").
+pub fn minimal_repo(base: &str, r: &Repo) -> Value {
+    complete("minimal-repository", repo(base, r), base)
+}
+
+/// `GET /repos/{owner}/{repo}` ("full repository").
+pub fn full_repo(base: &str, r: &Repo) -> Value {
+    complete("full-repository", repo(base, r), base)
+}
+
 pub fn label(base: &str, full: &str, l: &Label) -> Value {
-    json!({
-        "id": l.id,
-        "node_id": format!("L_{}", l.id),
-        "url": format!("{base}/repos/{full}/labels/{}", l.name),
-        "name": l.name,
-        "color": l.color,
-        "default": false,
-        "description": null,
-    })
+    complete(
+        "label",
+        json!({
+            "id": l.id,
+            "node_id": format!("L_{}", l.id),
+            "url": format!("{base}/repos/{full}/labels/{}", l.name),
+            "name": l.name,
+            "color": l.color,
+            "default": false,
+            "description": "",
+        }),
+        base,
+    )
 }
 
 fn branch_ref(base: &str, r: &Repo, branch: &str, sha: &str) -> Value {
@@ -154,7 +176,6 @@ pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> V
         "user": user(base, &p.user),
         "labels": labels,
         "draft": p.draft,
-        "merged": p.state == PullState::Merged,
         "merged_at": p.merged_at.map(time),
         "merge_commit_sha": p.merge_sha,
         "created_at": time(p.created_at),
@@ -169,53 +190,65 @@ pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> V
 }
 
 pub fn comment(base: &str, full: &str, number: u64, c: &Comment) -> Value {
-    json!({
-        "id": c.id,
-        "node_id": format!("IC_{}", c.id),
-        "url": format!("{base}/repos/{full}/issues/comments/{}", c.id),
-        "html_url": format!("{base}/{full}/pull/{number}#issuecomment-{}", c.id),
-        "issue_url": format!("{base}/repos/{full}/issues/{number}"),
-        "body": c.body,
-        "user": user(base, &c.user),
-        "created_at": time(c.created_at),
-        "updated_at": time(c.created_at),
-        "author_association": "NONE",
-    })
+    complete(
+        "issue-comment",
+        json!({
+            "id": c.id,
+            "node_id": format!("IC_{}", c.id),
+            "url": format!("{base}/repos/{full}/issues/comments/{}", c.id),
+            "html_url": format!("{base}/{full}/pull/{number}#issuecomment-{}", c.id),
+            "issue_url": format!("{base}/repos/{full}/issues/{number}"),
+            "body": c.body,
+            "user": user(base, &c.user),
+            "created_at": time(c.created_at),
+            "updated_at": time(c.created_at),
+            "author_association": "NONE",
+        }),
+        base,
+    )
 }
 
 pub fn release(base: &str, r: &Repo, rel: &Release) -> Value {
     let full = r.full_name();
     let api = format!("{base}/repos/{full}/releases/{}", rel.id);
-    json!({
-        "url": api,
-        "html_url": format!("{base}/{full}/releases/tag/{}", rel.tag),
-        "assets_url": format!("{api}/assets"),
-        "upload_url": format!("{base}/uploads/repos/{full}/releases/{}/assets{{?name,label}}", rel.id),
-        "tarball_url": format!("{base}/repos/{full}/tarball/{}", rel.tag),
-        "zipball_url": format!("{base}/repos/{full}/zipball/{}", rel.tag),
-        "id": rel.id,
-        "node_id": format!("RE_{}", rel.id),
-        "tag_name": rel.tag,
-        "target_commitish": r.default_branch,
-        "name": rel.name,
-        "body": rel.body,
-        "draft": rel.draft,
-        "prerelease": rel.prerelease,
-        "created_at": time(rel.created_at),
-        "published_at": if rel.draft { None } else { Some(time(rel.created_at)) },
-        "author": user(base, "release-bot"),
-        "assets": [],
-    })
+    complete(
+        "release",
+        json!({
+            "url": api,
+            "html_url": format!("{base}/{full}/releases/tag/{}", rel.tag),
+            "assets_url": format!("{api}/assets"),
+            "upload_url": format!("{base}/uploads/repos/{full}/releases/{}/assets{{?name,label}}", rel.id),
+            "tarball_url": format!("{base}/repos/{full}/tarball/{}", rel.tag),
+            "zipball_url": format!("{base}/repos/{full}/zipball/{}", rel.tag),
+            "id": rel.id,
+            "node_id": format!("RE_{}", rel.id),
+            "tag_name": rel.tag,
+            "target_commitish": r.default_branch,
+            "name": rel.name,
+            "body": rel.body,
+            "draft": rel.draft,
+            "prerelease": rel.prerelease,
+            "created_at": time(rel.created_at),
+            "published_at": if rel.draft { None } else { Some(time(rel.created_at)) },
+            "author": user(base, "release-bot"),
+            "assets": [],
+        }),
+        base,
+    )
 }
 
 pub fn tag(base: &str, full: &str, name: &str, sha: &str) -> Value {
-    json!({
-        "name": name,
-        "commit": { "sha": sha, "url": format!("{base}/repos/{full}/commits/{sha}") },
-        "zipball_url": format!("{base}/repos/{full}/zipball/refs/tags/{name}"),
-        "tarball_url": format!("{base}/repos/{full}/tarball/refs/tags/{name}"),
-        "node_id": format!("T_{name}"),
-    })
+    complete(
+        "tag",
+        json!({
+            "name": name,
+            "commit": { "sha": sha, "url": format!("{base}/repos/{full}/commits/{sha}") },
+            "zipball_url": format!("{base}/repos/{full}/zipball/refs/tags/{name}"),
+            "tarball_url": format!("{base}/repos/{full}/tarball/refs/tags/{name}"),
+            "node_id": format!("T_{name}"),
+        }),
+        base,
+    )
 }
 
 pub fn status(base: &str, s: &Status) -> Value {
@@ -230,61 +263,73 @@ pub fn status(base: &str, s: &Status) -> Value {
         "context": s.context,
         "created_at": time(s.created_at),
         "updated_at": time(s.created_at),
-        "creator": user(base, "ci-bot"),
     })
 }
 
 pub fn combined_status(base: &str, r: &Repo, sha: &str, statuses: &[Value], state: &str) -> Value {
-    json!({
-        "state": state,
-        "sha": sha,
-        "total_count": statuses.len(),
-        "statuses": statuses,
-        "repository": repo(base, r),
-        "commit_url": format!("{base}/repos/{}/commits/{sha}", r.full_name()),
-        "url": format!("{base}/repos/{}/commits/{sha}/status", r.full_name()),
-    })
+    complete(
+        "combined-commit-status",
+        json!({
+            "state": state,
+            "sha": sha,
+            "total_count": statuses.len(),
+            "statuses": statuses,
+            "repository": repo(base, r),
+            "commit_url": format!("{base}/repos/{}/commits/{sha}", r.full_name()),
+            "url": format!("{base}/repos/{}/commits/{sha}/status", r.full_name()),
+        }),
+        base,
+    )
 }
 
 pub fn check_run(base: &str, full: &str, c: &CheckRun) -> Value {
-    json!({
-        "id": c.id,
-        "node_id": format!("CR_{}", c.id),
-        "head_sha": c.head_sha,
-        "external_id": "",
-        "url": format!("{base}/repos/{full}/check-runs/{}", c.id),
-        "html_url": format!("{base}/{full}/runs/{}", c.id),
-        "details_url": format!("{base}/{full}/runs/{}", c.id),
-        "status": c.status,
-        "conclusion": c.conclusion,
-        "started_at": "2024-01-01T00:00:00Z",
-        "completed_at": if c.status == "completed" { Some("2024-01-01T00:05:00Z") } else { None },
-        "output": { "title": null, "summary": null, "text": null, "annotations_count": 0,
-                    "annotations_url": format!("{base}/repos/{full}/check-runs/{}/annotations", c.id) },
-        "name": c.name,
-        "check_suite": { "id": c.suite_id },
-        "app": { "id": 1, "slug": c.app_slug, "name": c.app_slug },
-        "pull_requests": [],
-    })
+    complete(
+        "check-run",
+        json!({
+            "id": c.id,
+            "node_id": format!("CR_{}", c.id),
+            "head_sha": c.head_sha,
+            "external_id": "",
+            "url": format!("{base}/repos/{full}/check-runs/{}", c.id),
+            "html_url": format!("{base}/{full}/runs/{}", c.id),
+            "details_url": format!("{base}/{full}/runs/{}", c.id),
+            "status": c.status,
+            "conclusion": c.conclusion,
+            "started_at": "2024-01-01T00:00:00Z",
+            "completed_at": if c.status == "completed" { Some("2024-01-01T00:05:00Z") } else { None },
+            "output": { "title": null, "summary": null, "text": null, "annotations_count": 0,
+                        "annotations_url": format!("{base}/repos/{full}/check-runs/{}/annotations", c.id) },
+            "name": c.name,
+            "check_suite": { "id": c.suite_id },
+            "app": { "id": 1, "slug": c.app_slug, "name": c.app_slug },
+            "pull_requests": [],
+        }),
+        base,
+    )
 }
 
-pub fn installation(base: &str, state: &State, id: u64, account: &str) -> Value {
-    json!({
-        "id": id,
-        "account": user(base, account),
-        "access_tokens_url": format!("{base}/app/installations/{id}/access_tokens"),
-        "repositories_url": format!("{base}/installation/repositories"),
-        "html_url": format!("{base}/organizations/{account}/settings/installations/{id}"),
-        "app_id": state.app.as_ref().map(|a| a.id).unwrap_or(0),
-        "target_id": 1,
-        "target_type": "Organization",
-        "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "statuses": "read", "metadata": "read" },
-        "events": ["pull_request", "check_run", "status", "release"],
-        "created_at": "2024-01-01T00:00:00Z",
-        "updated_at": "2024-01-01T00:00:00Z",
-        "single_file_name": null,
-        "repository_selection": "all",
-    })
+pub fn installation(base: &str, state: &State, i: &Installation) -> Value {
+    let (id, account) = (i.id, i.account.as_str());
+    complete(
+        "installation",
+        json!({
+            "id": id,
+            "account": user(base, account),
+            "access_tokens_url": format!("{base}/app/installations/{id}/access_tokens"),
+            "repositories_url": format!("{base}/installation/repositories"),
+            "html_url": format!("{base}/organizations/{account}/settings/installations/{id}"),
+            "app_id": state.app.as_ref().map(|a| a.id).unwrap_or(0),
+            "target_id": 1,
+            "target_type": if i.user { "User" } else { "Organization" },
+            "permissions": state.app_permissions,
+            "events": ["pull_request", "check_run", "status", "release"],
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "single_file_name": null,
+            "repository_selection": "all",
+        }),
+        base,
+    )
 }
 
 pub fn error(message: &str) -> Value {

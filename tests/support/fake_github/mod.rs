@@ -12,9 +12,11 @@
 #![allow(dead_code)]
 
 pub mod auth;
+pub mod contract;
 pub mod faults;
 pub mod git;
 pub mod json;
+pub mod permissions;
 pub mod recorder;
 pub mod routes;
 pub mod state;
@@ -61,6 +63,16 @@ pub struct FakeGitHub {
 impl Drop for FakeGitHub {
     fn drop(&mut self) {
         self.server.abort();
+        // Every test on the fake fails when the fake answered or was asked
+        // something GitHub's REST description does not allow.
+        let violations = std::mem::take(&mut *lock(&self.shared.violations));
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake GitHub departed from GitHub's REST description \
+                 (tests/data/github/openapi-subset.json):\n{}",
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -73,6 +85,7 @@ impl FakeGitHub {
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = State::new(url.clone());
+        state.app_permissions = permissions::manifest_permissions();
         state.app = Some(state::App {
             id: APP_ID,
             slug: "wavebump".into(),
@@ -83,6 +96,7 @@ impl FakeGitHub {
             recorder: Mutex::new(Default::default()),
             faults: Mutex::new(Default::default()),
             remaining: Mutex::new(5000),
+            violations: Mutex::new(Vec::new()),
         });
         let app = routes::router(shared.clone());
         let server = tokio::spawn(async move {
@@ -109,12 +123,41 @@ impl FakeGitHub {
     pub fn install(&self, account: &str) -> u64 {
         self.state(|s| {
             let id = s.id();
+            let user = s.is_user(account);
             s.installations.push(state::Installation {
                 id,
                 account: account.to_string(),
+                user,
             });
             id
         })
+    }
+
+    /// Makes `login` a user account (not an organisation): its
+    /// installation is at `/users/{login}/installation`, its repositories
+    /// at `/users/{login}/repos`, and `/orgs/{login}/...` is 404. Call
+    /// before `install`.
+    pub fn add_user_account(&self, login: &str) {
+        self.state(|s| {
+            s.users.insert(login.to_string());
+        });
+    }
+
+    /// The permissions installation tokens minted from now on carry
+    /// (`app.yml`'s by default).
+    pub fn set_app_permissions(&self, permissions: &[(&str, &str)]) {
+        self.state(|s| {
+            s.app_permissions = permissions
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        });
+    }
+
+    /// Every departure from GitHub's REST description seen so far (the
+    /// fake panics on drop when any is left: see `contract.rs`), taken.
+    pub fn take_violations(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.shared.violations))
     }
 
     /// Accept a plain token.

@@ -10,6 +10,9 @@ pub struct Recorded {
     pub query: String,
     pub status: u16,
     pub at: Instant,
+    /// The operation's path template in GitHub's REST description, when
+    /// the request is one.
+    pub operation: Option<String>,
 }
 
 impl Recorded {

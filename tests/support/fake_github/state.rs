@@ -121,11 +121,14 @@ pub struct CheckRun {
     pub rerunnable: bool,
 }
 
+/// A branch's rules: served as branch protection (merges) and as the
+/// rules of the branch (`GET .../rules/branches/{branch}`, a ruleset's
+/// `required_status_checks`).
 #[derive(Clone, Debug, Default)]
 pub struct Protection {
     pub required_checks: Vec<String>,
     pub required_reviews: u32,
-    /// Reading the protection answers 403 (the App lacks admin rights).
+    /// Reading the branch's rules fails (403): required checks unknown.
     pub unreadable: bool,
 }
 
@@ -142,6 +145,8 @@ pub struct App {
 pub struct Installation {
     pub id: u64,
     pub account: String,
+    /// The account is a user, not an organisation.
+    pub user: bool,
 }
 
 /// An issued token.
@@ -149,6 +154,9 @@ pub struct Installation {
 pub struct IssuedToken {
     pub installation: Option<u64>,
     pub expires_at: SystemTime,
+    /// What an installation token may do (permission → `read`/`write`);
+    /// `None` for a plain token (its scopes are not modelled).
+    pub permissions: Option<BTreeMap<String, String>>,
 }
 
 /// The whole fake GitHub.
@@ -168,6 +176,11 @@ pub struct State {
     pub bot_login: String,
     /// Largest page served (GitHub's is 100).
     pub max_per_page: usize,
+    /// The permissions the App was granted (installation tokens carry
+    /// them): `app.yml`'s `default_permissions` unless a test changes them.
+    pub app_permissions: BTreeMap<String, String>,
+    /// Logins that are user accounts (every other owner is an organisation).
+    pub users: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -182,6 +195,8 @@ impl State {
             repos: BTreeMap::new(),
             bot_login: "wavebump[bot]".to_string(),
             max_per_page: 100,
+            app_permissions: BTreeMap::new(),
+            users: Default::default(),
         }
     }
 
@@ -195,6 +210,11 @@ impl State {
         self.repos
             .get(&format!("{owner}/{name}"))
             .filter(|r| !r.hidden)
+    }
+
+    /// Whether `login` is a user account.
+    pub fn is_user(&self, login: &str) -> bool {
+        self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
     }
 
     pub fn repo_mut(&mut self, owner: &str, name: &str) -> Option<&mut Repo> {

@@ -11,17 +11,25 @@ use super::{Query, Shared, error, lock, ok, paginate};
 use crate::support::fake_github::auth::{self, Caller};
 use crate::support::fake_github::json;
 
+/// `GET /orgs/{org}/installation`: an organisation's installation (404
+/// for a user account).
 pub async fn org_installation(AxState(sh): AxState<Shared>, Path(org): Path<String>) -> Response {
+    installation_of(&sh, &org, false)
+}
+
+/// `GET /users/{username}/installation`: a user account's installation.
+pub async fn user_installation(AxState(sh): AxState<Shared>, Path(user): Path<String>) -> Response {
+    installation_of(&sh, &user, true)
+}
+
+fn installation_of(sh: &Shared, account: &str, user: bool) -> Response {
     let st = lock(&sh.state);
     match st
         .installations
         .iter()
-        .find(|i| i.account.eq_ignore_ascii_case(&org))
+        .find(|i| i.account.eq_ignore_ascii_case(account) && i.user == user)
     {
-        Some(i) => ok(
-            StatusCode::OK,
-            json::installation(&st.base_url, &st, i.id, &i.account),
-        ),
+        Some(i) => ok(StatusCode::OK, json::installation(&st.base_url, &st, i)),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
 }
@@ -34,12 +42,16 @@ pub async fn access_token(AxState(sh): AxState<Shared>, Path(id): Path<u64>) -> 
     let (token, expires) = auth::mint(&mut st, id);
     ok(
         StatusCode::CREATED,
-        json!({
-            "token": token,
-            "expires_at": json::time(expires),
-            "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "metadata": "read" },
-            "repository_selection": "all",
-        }),
+        json::complete(
+            "installation-token",
+            json!({
+                "token": token,
+                "expires_at": json::time(expires),
+                "permissions": st.app_permissions,
+                "repository_selection": "all",
+            }),
+            &st.base_url,
+        ),
     )
 }
 
@@ -62,7 +74,7 @@ pub async fn installation_repos(
         .repos
         .values()
         .filter(|r| !r.hidden && r.owner.eq_ignore_ascii_case(&inst.account))
-        .map(|r| json::repo(&st.base_url, r))
+        .map(|r| json::complete("repository", json::repo(&st.base_url, r), &st.base_url))
         .collect();
     paginate(
         &st.base_url,

@@ -22,8 +22,10 @@ use axum::{Json, Router};
 use serde_json::Value;
 
 use super::auth::{self, Caller};
+use super::contract;
 use super::faults::{Fault, Faults};
 use super::json;
+use super::permissions;
 use super::recorder::{Recorded, Recorder};
 use super::state::State;
 
@@ -35,7 +37,14 @@ pub struct Inner {
     pub faults: Mutex<Faults>,
     /// Primary rate limit left (decremented by every counted request).
     pub remaining: Mutex<u64>,
+    /// Departures from GitHub's REST description (`contract` layer).
+    pub violations: Mutex<Vec<String>>,
 }
+
+/// Marks an answer the fake made up on purpose (an injected fault): the
+/// contract layer does not hold it to the description.
+#[derive(Clone, Copy, Debug)]
+pub struct Injected;
 
 pub type Shared = Arc<Inner>;
 
@@ -126,6 +135,11 @@ pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/orgs/{org}/installation", get(apps::org_installation))
         .route(
+            "/users/{username}/installation",
+            get(apps::user_installation),
+        )
+        .route("/users/{username}/repos", get(repos::user_repos))
+        .route(
             "/app/installations/{id}/access_tokens",
             post(apps::access_token),
         )
@@ -137,8 +151,8 @@ pub fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/tags", get(repos::tags))
         .route("/repos/{owner}/{repo}/releases", get(repos::releases))
         .route(
-            "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-            get(repos::required_checks),
+            "/repos/{owner}/{repo}/rules/branches/{branch}",
+            get(repos::branch_rules),
         )
         .route(
             "/repos/{owner}/{repo}/pulls",
@@ -177,7 +191,49 @@ pub fn router(shared: Shared) -> Router {
             post(checks::rerequest),
         )
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            contract_layer,
+        ))
         .with_state(shared)
+}
+
+/// Holds every request and every answer to GitHub's REST description
+/// (`contract.rs`); outermost, so no route and no 404 escapes it.
+/// Departures are recorded in `Inner::violations` (the fake panics on
+/// drop when any are left).
+async fn contract_layer(AxState(sh): AxState<Shared>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let spec = &*contract::SPEC;
+    let checked = spec.check_request(&contract::Seen {
+        method: &method,
+        path: &path,
+        query: &query,
+        body: &bytes,
+    });
+    let op = match checked {
+        Ok(op) => Some(op),
+        Err(errors) => {
+            lock(&sh.violations).extend(errors);
+            None
+        }
+    };
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let Some(op) = op else { return resp };
+    if resp.extensions().get::<Injected>().is_some() {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let errors = spec.check_response(op, parts.status.as_u16(), &bytes);
+    lock(&sh.violations).extend(errors);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn fault_response(fault: &Fault) -> Option<Response> {
@@ -233,7 +289,23 @@ fn etag_of(bytes: &[u8]) -> String {
 }
 
 fn needs_app(path: &str) -> bool {
-    path.starts_with("/app/") || (path.starts_with("/orgs/") && path.ends_with("/installation"))
+    path.starts_with("/app/")
+        || ((path.starts_with("/orgs/") || path.starts_with("/users/"))
+            && path.ends_with("/installation"))
+}
+
+/// GitHub's answer to an installation token without the permission the
+/// endpoint needs.
+fn not_accessible(docs: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(serde_json::json!({
+            "message": "Resource not accessible by integration",
+            "documentation_url": docs,
+            "status": "403",
+        })),
+    )
+        .into_response()
 }
 
 async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Response {
@@ -245,20 +317,49 @@ async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Res
         .get("if-none-match")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let operation = contract::SPEC
+        .find(&method, &path)
+        .map(|(op, _)| op.clone());
     let fault = lock(&sh.faults).take(&method, &path);
     if let Some(Fault::Slow(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
     let mut resp = match fault.as_ref().and_then(fault_response) {
-        Some(r) => r,
+        Some(mut r) => {
+            r.extensions_mut().insert(Injected);
+            r
+        }
         None => {
             let header = req
                 .headers()
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let caller = auth::identify(&lock(&sh.state), header.as_deref());
+            let (caller, granted) = {
+                let st = lock(&sh.state);
+                (
+                    auth::identify(&st, header.as_deref()),
+                    auth::permissions_of(&st, header.as_deref()),
+                )
+            };
+            let needs = operation
+                .as_ref()
+                .and_then(|op| permissions::needs(&op.method, &op.template));
+            let refused = match (&caller, &granted, needs) {
+                (Ok(Caller::Installation(_)), Some(granted), Some(needs)) => {
+                    !permissions::allows(granted, needs)
+                }
+                // An endpoint missing from the table: refused, so that a
+                // new route cannot go unchecked.
+                (Ok(Caller::Installation(_)), Some(_), None) => true,
+                _ => false,
+            };
             match caller {
+                Ok(Caller::Installation(_)) if refused => not_accessible(
+                    operation
+                        .as_ref()
+                        .map_or("https://docs.github.com/rest", |o| o.docs.as_str()),
+                ),
                 Err(msg) => error(StatusCode::UNAUTHORIZED, msg),
                 Ok(Caller::App) if !needs_app(&path) => error(
                     StatusCode::FORBIDDEN,
@@ -312,6 +413,7 @@ async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Res
         query,
         status,
         at: std::time::Instant::now(),
+        operation: operation.map(|op| op.template),
     });
     resp
 }

@@ -19,7 +19,23 @@ fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Not Found")
 }
 
+/// A pull request as listings and the reviewers answer give it ("pull
+/// request simple": no `merged`, no counts).
+fn pull_simple(st: &State, r: &Repo, p: &Pull) -> Value {
+    json::complete("pull-request-simple", pull_fields(st, r, p), &st.base_url)
+}
+
+/// A pull request as `GET`/`POST`/`PATCH` of one give it.
 fn pull_json(st: &State, r: &Repo, p: &Pull) -> Value {
+    let mut v = pull_fields(st, r, p);
+    v["merged"] = Value::Bool(p.state == PullState::Merged);
+    v["comments"] = Value::from(p.comments.len());
+    // Computed by GitHub in the background; the fake never has.
+    v["mergeable_state"] = Value::from("unknown");
+    json::complete("pull-request", v, &st.base_url)
+}
+
+fn pull_fields(st: &State, r: &Repo, p: &Pull) -> Value {
     let head = git::branch_sha(&r.git_dir, &p.head)
         .or_else(|| p.merge_sha.clone())
         .unwrap_or_default();
@@ -56,7 +72,7 @@ pub async fn list(
         })
         .collect();
     pulls.sort_by_key(|p| std::cmp::Reverse(p.number));
-    let items = pulls.iter().map(|p| pull_json(&st, r, p)).collect();
+    let items = pulls.iter().map(|p| pull_simple(&st, r, p)).collect();
     paginate(
         &st.base_url,
         &format!("/repos/{}/pulls", r.full_name()),
@@ -211,7 +227,7 @@ pub async fn reviewers(
         .iter()
         .find(|p| p.number == number)
         .expect("pull just seen");
-    ok(StatusCode::CREATED, pull_json(st, r, p))
+    ok(StatusCode::CREATED, pull_simple(st, r, p))
 }
 
 pub async fn add_labels(
@@ -381,6 +397,10 @@ pub async fn merge(
     p.merge_sha = Some(merged.clone());
     ok(
         StatusCode::OK,
-        json!({ "sha": merged, "merged": true, "message": "Pull Request successfully merged" }),
+        json::complete(
+            "pull-request-merge-result",
+            json!({ "sha": merged, "merged": true, "message": "Pull Request successfully merged" }),
+            &st.base_url,
+        ),
     )
 }

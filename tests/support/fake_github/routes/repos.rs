@@ -1,5 +1,5 @@
 //! Repository reads: listing, one repository, git trees and blobs (from the
-//! bare repository), tags, releases, required status checks.
+//! bare repository), tags, releases, the rules of a branch.
 
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
@@ -20,11 +20,14 @@ pub async fn org_repos(
     q: Query,
 ) -> Response {
     let st = lock(&sh.state);
+    if st.is_user(&org) {
+        return not_found();
+    }
     let items: Vec<Value> = st
         .repos
         .values()
         .filter(|r| !r.hidden && r.owner.eq_ignore_ascii_case(&org))
-        .map(|r| json::repo(&st.base_url, r))
+        .map(|r| json::minimal_repo(&st.base_url, r))
         .collect();
     if items.is_empty() && !st.installations.iter().any(|i| i.account == org) {
         return not_found();
@@ -39,13 +42,41 @@ pub async fn org_repos(
     )
 }
 
+/// `GET /users/{username}/repos`: the repositories an account owns (for an
+/// organisation too, as GitHub does).
+pub async fn user_repos(
+    AxState(sh): AxState<Shared>,
+    Path(user): Path<String>,
+    q: Query,
+) -> Response {
+    let st = lock(&sh.state);
+    let items: Vec<Value> = st
+        .repos
+        .values()
+        .filter(|r| !r.hidden && r.owner.eq_ignore_ascii_case(&user))
+        .map(|r| json::minimal_repo(&st.base_url, r))
+        .collect();
+    let known = st.is_user(&user) || st.installations.iter().any(|i| i.account == user);
+    if items.is_empty() && !known {
+        return not_found();
+    }
+    paginate(
+        &st.base_url,
+        &format!("/users/{user}/repos"),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
+}
+
 pub async fn repo(
     AxState(sh): AxState<Shared>,
     Path((owner, name)): Path<(String, String)>,
 ) -> Response {
     let st = lock(&sh.state);
     match st.repo(&owner, &name) {
-        Some(r) => ok(StatusCode::OK, json::repo(&st.base_url, r)),
+        Some(r) => ok(StatusCode::OK, json::full_repo(&st.base_url, r)),
         None => not_found(),
     }
 }
@@ -88,7 +119,11 @@ pub async fn tree(
         .collect();
     ok(
         StatusCode::OK,
-        json!({ "sha": sha, "url": format!("{base}/repos/{full}/git/trees/{sha}"), "tree": tree, "truncated": false }),
+        json::complete(
+            "git-tree",
+            json!({ "sha": sha, "url": format!("{base}/repos/{full}/git/trees/{sha}"), "tree": tree, "truncated": false }),
+            base,
+        ),
     )
 }
 
@@ -112,11 +147,15 @@ pub async fn blob(
         .collect();
     ok(
         StatusCode::OK,
-        json!({
-            "sha": sha, "node_id": format!("B_{sha}"), "size": bytes.len(),
-            "url": format!("{}/repos/{}/git/blobs/{sha}", st.base_url, r.full_name()),
-            "content": wrapped.join("\n") + "\n", "encoding": "base64",
-        }),
+        json::complete(
+            "blob",
+            json!({
+                "sha": sha, "node_id": format!("B_{sha}"), "size": bytes.len(),
+                "url": format!("{}/repos/{}/git/blobs/{sha}", st.base_url, r.full_name()),
+                "content": wrapped.join("\n") + "\n", "encoding": "base64",
+            }),
+            &st.base_url,
+        ),
     )
 }
 
@@ -169,7 +208,10 @@ pub async fn releases(
     )
 }
 
-pub async fn required_checks(
+/// `GET /repos/{owner}/{repo}/rules/branches/{branch}`: the rules that
+/// apply to the branch, here one ruleset's `required_status_checks` (and
+/// nothing for an unprotected branch).
+pub async fn branch_rules(
     AxState(sh): AxState<Shared>,
     Path((owner, name, branch)): Path<(String, String, String)>,
 ) -> Response {
@@ -178,19 +220,24 @@ pub async fn required_checks(
         return not_found();
     };
     match r.protection.get(&branch) {
-        None => error(StatusCode::NOT_FOUND, "Branch not protected"),
+        None => ok(StatusCode::OK, json!([])),
         Some(p) if p.unreadable => error(
             StatusCode::FORBIDDEN,
             "Resource not accessible by integration",
         ),
+        Some(p) if p.required_checks.is_empty() => ok(StatusCode::OK, json!([])),
         Some(p) => ok(
             StatusCode::OK,
-            json!({
-                "url": format!("{}/repos/{}/branches/{branch}/protection/required_status_checks", st.base_url, r.full_name()),
-                "strict": false,
-                "contexts": p.required_checks,
-                "checks": p.required_checks.iter().map(|c| json!({"context": c, "app_id": null})).collect::<Vec<_>>(),
-            }),
+            json!([{
+                "type": "required_status_checks",
+                "parameters": {
+                    "required_status_checks": p.required_checks.iter().map(|c| json!({ "context": c })).collect::<Vec<_>>(),
+                    "strict_required_status_checks_policy": false,
+                },
+                "ruleset_source_type": "Repository",
+                "ruleset_source": r.full_name(),
+                "ruleset_id": 1,
+            }]),
         ),
     }
 }
