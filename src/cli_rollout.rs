@@ -347,7 +347,7 @@ fn lease_options(l: &LeaseArgs) -> Result<LeaseOptions, Fail> {
             .unwrap_or_else(|_| "host".to_owned());
         format!("{host}:{}", std::process::id())
     });
-    Ok(LeaseOptions::new(holder, ttl))
+    Ok(LeaseOptions::new(holder, ttl).with_clock(crate::rollout::LeaseClock::system()))
 }
 
 fn reason_of(r: &RolloutRecord) -> String {

@@ -22,7 +22,9 @@ mod supersede;
 
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
-pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
+pub use engine::{
+    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, TickReport, snapshot,
+};
 pub use gate::{
     AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
     WaitReason, evaluate_gate,

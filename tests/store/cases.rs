@@ -314,3 +314,60 @@ crate::both!(
     etags,
     survives_reopen,
 );
+
+/// Renewals by one holder that race never shorten the expiry, and every one
+/// of them sees the lease held (no "taken → lost → taken" at start-up).
+async fn racing_renewals_keep_the_lease(db: Db) {
+    let store = db.open().await;
+    let ttl = Duration::from_secs(30);
+    let base = 1_000_000i64;
+    let calls: Vec<_> = (0..16i64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .acquire_lease("engine", "a", Timestamp(base + (i * 5) % 11), ttl)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap(), "a renewal saw the lease lost");
+    }
+    let lease = store.lease("engine").await.unwrap().unwrap();
+    assert_eq!(lease.expires_at, Timestamp(base + 10 + 30_000));
+    // An older reading neither shortens it nor loses it.
+    assert!(
+        store
+            .acquire_lease("engine", "a", Timestamp(base), ttl)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.lease("engine").await.unwrap().unwrap().expires_at,
+        lease.expires_at
+    );
+    // Another holder: only once it has run out.
+    let expiry = lease.expires_at;
+    assert!(
+        !store
+            .acquire_lease("engine", "b", Timestamp(expiry.0 - 1), ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_lease("engine", "b", expiry, ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_lease("engine", "a", Timestamp(expiry.0 + 1), ttl)
+            .await
+            .unwrap()
+    );
+}
+
+crate::both!(racing_renewals_keep_the_lease);
