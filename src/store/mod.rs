@@ -20,6 +20,7 @@ mod inbox;
 mod journal;
 pub mod migrate;
 mod model;
+mod retention;
 mod rollouts;
 mod rows;
 mod versions;
@@ -38,6 +39,7 @@ pub use model::{
     LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
     TargetRecord, WaveRecord,
 };
+pub use retention::{PRUNED_PAYLOAD, Pruned, Retention};
 
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

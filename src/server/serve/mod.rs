@@ -155,6 +155,8 @@ pub struct Background<F: ForgeWrite> {
     lease_renew: Duration,
     tick_interval: Duration,
     now: Now,
+    /// What the retention task prunes, and where.
+    retention: (Store, crate::store::Retention),
 }
 
 /// Started background tasks.
@@ -177,6 +179,15 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         let (tx, rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(rx.clone()));
+        let (store, retention) = self.retention;
+        let pruner = tokio::spawn(crate::server::retention::run(
+            store,
+            retention,
+            self.lease.clone(),
+            crate::server::retention::PRUNE_EVERY,
+            self.now.clone(),
+            rx.clone(),
+        ));
         let reconcile = tokio::spawn(reconcile::run(
             self.engine,
             self.lease,
@@ -186,7 +197,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         Running {
             shutdown: tx,
-            tasks: vec![worker, reconcile],
+            tasks: vec![worker, reconcile, pruner],
             keeper: (keeper_tx, keeper),
         }
     }
@@ -286,6 +297,10 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         options,
     } = deps;
     let wake = Arc::new(Notify::new());
+    let retention = crate::store::Retention {
+        inbox_payload_age: config.store.inbox_retention,
+        etag_cache_entries: config.store.etag_cache_entries,
+    };
     let lease = Lease::new(store.clone(), options.engine.lease.clone());
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
@@ -336,7 +351,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         defer: options.defer.clone(),
     };
     let mut worker = Worker::new(
-        store,
+        store.clone(),
         applier,
         options.worker.clone(),
         worker_stats.clone(),
@@ -355,6 +370,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
             lease_renew: options.lease_renew,
             tick_interval: options.tick_interval,
             now: options.now,
+            retention: (store, retention),
         },
         webhook_stats,
         worker_stats,
