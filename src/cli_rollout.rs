@@ -312,7 +312,9 @@ async fn drive<F: ForgeWrite>(
                 RolloutCommand::Pause { reason } => engine.pause(id, &who, reason, now).await?,
                 RolloutCommand::Resume => engine.resume(id, &who, now).await?,
                 RolloutCommand::Advance => engine.advance(id, &who, now).await?,
-                RolloutCommand::Abort { comment } => engine.abort(id, &who, comment, now).await?,
+                RolloutCommand::Abort { comment } => {
+                    println!("{}", engine.abort(id, &who, comment, now).await?)
+                }
                 RolloutCommand::Retry { repo } => engine.retry(id, repo, &who, now).await?,
                 RolloutCommand::Skip { repo, reason } => {
                     engine.skip(id, repo, &who, reason, now).await?

@@ -247,6 +247,15 @@ impl<F: ForgeWrite> Engine<F> {
         if rollout.state == RolloutState::Planned {
             return Ok(());
         }
+        if rollout.state == RolloutState::Aborting {
+            let done = self.continue_abort(rollout.id, now).await?;
+            if !done.pending.is_empty() {
+                report
+                    .errors
+                    .push(format!("rollout {}: {done}", rollout.id));
+            }
+            return Ok(());
+        }
         let policy = self.policy(&rollout)?;
         let mut targets = self.store.targets(rollout.id).await?;
         if rollout.state == RolloutState::Running {

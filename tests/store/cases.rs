@@ -389,7 +389,7 @@ async fn retention_prunes_payloads_intents_and_etags(db: Db) {
         ("old-pending", now.0 - 40 * day, "pending"),
         ("old-parked", now.0 - 40 * day, "parked"),
     ];
-    for (id, at, state) in deliveries {
+    for (id, at, _state) in deliveries {
         assert!(
             store
                 .inbox_insert(id, "push", &big, Timestamp(at))
