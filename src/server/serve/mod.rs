@@ -409,6 +409,12 @@ mod tests {
             "# rotation\nfile-new\n\nfile-old\n",
         )
         .unwrap();
+        // Secret files are readable by their owner only.
+        std::fs::set_permissions(
+            dir.path().join("secrets"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let base = "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n";
         let with_file = format!("{base}github:\n  webhook_secret_file: secrets\n");
         let plain = Config::parse_in(base, "t.yaml", dir.path()).unwrap();
