@@ -45,10 +45,10 @@ pub struct LeaseOptions {
     pub ttl: std::time::Duration,
     /// The clock renewals read (the wall clock in production). A renewal
     /// during a tick counts its TTL from a fresh reading of it, not from
-    /// the tick's start: a tick that outlives the TTL then renews to "now
-    /// + TTL" instead of writing an expiry already past (which a waiting
-    /// standby would take while this engine still acts). `None`: renewals
-    /// use the tick's `now` (tests that drive time by hand).
+    /// the tick's start: a tick that outlives the TTL then renews until a
+    /// TTL from now instead of writing an expiry already past (which a
+    /// waiting standby would take while this engine still acts). `None`:
+    /// renewals use the tick's `now` (tests that drive time by hand).
     pub clock: Option<LeaseClock>,
 }
 
