@@ -535,7 +535,14 @@ async fn run_loop<F: ForgeWrite>(
         }
         if until_done {
             match engine.store().active_rollouts().await {
-                Ok(a) if a.iter().all(|r| r.state != RolloutState::Running) => break Ok(()),
+                // An aborting rollout still has PRs to close: not done.
+                Ok(a)
+                    if a.iter().all(|r| {
+                        !matches!(r.state, RolloutState::Running | RolloutState::Aborting)
+                    }) =>
+                {
+                    break Ok(());
+                }
                 Ok(_) => {}
                 Err(e) => eprintln!("warning: {e}"),
             }
