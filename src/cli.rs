@@ -25,7 +25,7 @@ pub enum Command {
     /// and the exact diffs. Writes nothing. With no --config and no --local
     /// it plans the generated example organisation.
     #[command(
-        after_help = "Examples:\n  wavebump plan\n  wavebump plan --config config.example.yaml --local ./org --format markdown\n  wavebump plan --local ./org --to 2.1.0 --diff"
+        after_help = "Exit codes:\n  0  the plan was made and no repository reported an error (or --allow-errors)\n  1  the plan could not be made (forge unreachable, I/O failure)\n  2  usage or configuration error (nothing was planned)\n  3  the plan was printed, but at least one repository or manifest reported an error\n\nExamples:\n  wavebump plan\n  wavebump plan --config config.example.yaml --local ./org --format markdown\n  wavebump plan --local ./org --to 2.1.0 --diff"
     )]
     Plan(PlanArgs),
     /// The whole product on local disk, no GitHub account needed: generates
@@ -120,6 +120,10 @@ pub struct PlanArgs {
     /// Also print the unified diff of every manifest rewrite.
     #[arg(long)]
     pub diff: bool,
+    /// Exit 0 even when some repositories or manifests reported errors
+    /// (they are still printed and counted).
+    #[arg(long)]
+    pub allow_errors: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -165,8 +165,19 @@ async fn plan_with<F: Forge>(forge: &F, config: &Config, args: &PlanArgs) -> Exi
             Err(e) => return fail(1, e),
         }
     }
+    let errors = outcome.report.errors.len();
+    if errors > 0 && !args.allow_errors {
+        eprintln!(
+            "error: {errors} error(s) in {} repositories (listed above); exit code {ERRORS_REPORTED} (--allow-errors: exit 0)",
+            outcome.report.summary.repos_with_errors
+        );
+        return ExitCode::from(ERRORS_REPORTED);
+    }
     ExitCode::SUCCESS
 }
+
+/// The exit code of a plan that was printed but reported errors.
+pub const ERRORS_REPORTED: u8 = 3;
 
 /// The unified diff of every rewrite, repository by repository.
 pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, String> {

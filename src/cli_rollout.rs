@@ -313,7 +313,9 @@ async fn drive<F: ForgeWrite>(
                 RolloutCommand::Pause { reason } => engine.pause(id, &who, reason, now).await?,
                 RolloutCommand::Resume => engine.resume(id, &who, now).await?,
                 RolloutCommand::Advance => engine.advance(id, &who, now).await?,
-                RolloutCommand::Abort { comment } => engine.abort(id, &who, comment, now).await?,
+                RolloutCommand::Abort { comment } => {
+                    println!("{}", engine.abort(id, &who, comment, now).await?)
+                }
                 RolloutCommand::Retry { repo } => engine.retry(id, repo, &who, now).await?,
                 RolloutCommand::Skip { repo, reason } => {
                     engine.skip(id, repo, &who, reason, now).await?
@@ -348,7 +350,7 @@ fn lease_options(l: &LeaseArgs) -> Result<LeaseOptions, Fail> {
             .unwrap_or_else(|_| "host".to_owned());
         format!("{host}:{}", std::process::id())
     });
-    Ok(LeaseOptions::new(holder, ttl))
+    Ok(LeaseOptions::new(holder, ttl).with_clock(crate::rollout::LeaseClock::system()))
 }
 
 fn reason_of(r: &RolloutRecord) -> String {
@@ -534,7 +536,14 @@ async fn run_loop<F: ForgeWrite>(
         }
         if until_done {
             match engine.store().active_rollouts().await {
-                Ok(a) if a.iter().all(|r| r.state != RolloutState::Running) => break Ok(()),
+                // An aborting rollout still has PRs to close: not done.
+                Ok(a)
+                    if a.iter().all(|r| {
+                        !matches!(r.state, RolloutState::Running | RolloutState::Aborting)
+                    }) =>
+                {
+                    break Ok(());
+                }
                 Ok(_) => {}
                 Err(e) => eprintln!("warning: {e}"),
             }

@@ -170,7 +170,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         lease_renew: lease_renew(lease_ttl),
         ..ServeOptions::default()
     };
-    options.engine.lease = Some(LeaseOptions::new(lease_holder, lease_ttl));
+    options.engine.lease = Some(
+        LeaseOptions::new(lease_holder, lease_ttl).with_clock(crate::rollout::LeaseClock::system()),
+    );
     options.worker.max_attempts = args.max_attempts;
     let listen = args.listen.unwrap_or(config.server.listen);
     runtime.block_on(run_async(config, secrets, operators, options, listen))

@@ -101,6 +101,14 @@ pub fn analyse_repo(
         ecosystem::scan(tree, library, to)
     };
     let mut errors = report.errors;
+    for path in tree.non_utf8_paths() {
+        errors.push(ManifestError::new(
+            &path,
+            0,
+            0,
+            "path is not UTF-8: it cannot be read as a manifest or named in a pull request",
+        ));
+    }
     let mut publishes = BTreeSet::new();
     let mut requires = BTreeSet::new();
     for path in tree.files() {
@@ -284,7 +292,13 @@ async fn read_one<'a, F: Forge>(
     forge: &'a F,
     repo: &'a RepoInfo,
 ) -> (&'a RepoInfo, Result<MemTree, ForgeError>) {
-    let tree = forge.read_tree(&repo.name).await;
+    let tree = match &repo.unreadable {
+        Some(reason) => Err(ForgeError::Repo {
+            repo: repo.name.clone(),
+            message: reason.clone(),
+        }),
+        None => forge.read_tree(&repo.name).await,
+    };
     (repo, tree)
 }
 

@@ -90,6 +90,12 @@ pub struct Summary {
     pub waves: usize,
     pub by_classification: BTreeMap<String, usize>,
     pub unrewritable: usize,
+    /// Every error row (manifest errors and unreadable repositories).
+    pub errors: usize,
+    /// Repositories with at least one error row.
+    pub repos_with_errors: usize,
+    /// Repositories that could not be read at all (not in `repos_scanned`).
+    pub repos_unreadable: usize,
 }
 
 fn source_kind(source: &Source) -> &'static str {
@@ -169,6 +175,13 @@ impl PlanReport {
             });
         }
         summary.targets = targets.len();
+        summary.errors = errors.len();
+        summary.repos_with_errors = errors
+            .iter()
+            .map(|e| e.repo.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        summary.repos_unreadable = discovery.unreadable.len();
         let waves: Vec<WaveRow> = plan
             .waves
             .iter()

@@ -15,6 +15,7 @@
 
 mod de;
 pub mod error;
+pub mod files;
 mod node;
 pub mod schema;
 pub mod secret;
@@ -49,17 +50,15 @@ impl Config {
     /// secret files, templates) are resolved against its directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ConfigError {
-            origin: origin.clone(),
-            line: 0,
-            column: 0,
-            path: String::new(),
-            kind: ConfigErrorKind::Io,
-            message: format!("cannot read the config file: {e}"),
-        })?;
+        let bytes = files::read_capped(path, &origin)?;
         let text = utf8(&bytes, &origin)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Config::parse_in(text, &origin, &base)
+        let (config, root) = Config::parse_tree_in(text, &origin, &base)?;
+        // A file on disk names files on disk: they must be there.
+        if let Some(dir) = &config.pull_requests.templates_dir {
+            files::check_templates_dir(dir, &root, &origin)?;
+        }
+        Ok(config)
     }
 
     /// Parses config text; `origin_name` names it in errors. Relative paths
@@ -70,12 +69,21 @@ impl Config {
 
     /// Parses config text, resolving relative paths against `base_dir`.
     pub fn parse_in(text: &str, origin_name: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        Config::parse_tree_in(text, origin_name, base_dir).map(|(config, _)| config)
+    }
+
+    /// [`Config::parse_in`], also giving the positioned tree.
+    fn parse_tree_in(
+        text: &str,
+        origin_name: &str,
+        base_dir: &Path,
+    ) -> Result<(Config, Node), ConfigError> {
         let root = parse_tree(text, origin_name)?;
         let mut config =
             Config::deserialize(NodeDe::root(&root, None)).map_err(|e| located(e, origin_name))?;
         validate::validate(&config, &root, origin_name)?;
         config.finish(&root, origin_name, base_dir)?;
-        Ok(config)
+        Ok((config, root))
     }
 
     /// Parses bytes that may not be UTF-8 (the first bad byte is located).

@@ -314,6 +314,26 @@ pub struct StoreConfig {
     /// The resolved backend (filled in after loading).
     #[serde(skip)]
     pub backend: StoreBackend,
+    /// How long a processed webhook delivery keeps its payload; older
+    /// payloads are pruned (the delivery id stays, for dedupe, and so does
+    /// the audit log). Default: 30 days.
+    #[serde(
+        default = "default_inbox_retention",
+        deserialize_with = "values::duration"
+    )]
+    pub inbox_retention: Duration,
+    /// How many API answers the ETag cache keeps at most (the most
+    /// recently stored). Default: 10000.
+    #[serde(default = "default_etag_cache_entries")]
+    pub etag_cache_entries: u32,
+}
+
+fn default_inbox_retention() -> Duration {
+    Duration::from_secs(30 * 24 * 3600)
+}
+
+fn default_etag_cache_entries() -> u32 {
+    10_000
 }
 
 fn yes() -> bool {
@@ -473,6 +493,8 @@ impl Default for StoreConfig {
         StoreConfig {
             url: default_store_url(),
             backend: StoreBackend::default(),
+            inbox_retention: default_inbox_retention(),
+            etag_cache_entries: default_etag_cache_entries(),
         }
     }
 }

@@ -60,10 +60,47 @@ impl fmt::Display for SecretError {
 
 impl std::error::Error for SecretError {}
 
+/// Read a secret file. Like ssh with a private key, a file that group or
+/// others may access (any of the mode bits `0o077`) is refused, with the
+/// `chmod` that fixes it: anyone who can write an operator tokens file can
+/// add an operator, anyone who can read a secret can forge with it. The mode
+/// is checked on the opened file, so the file checked is the file read.
 fn read(path: &Path, what: &str) -> Result<String, SecretError> {
-    std::fs::read_to_string(path).map_err(|e| SecretError {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| SecretError {
         message: format!("{}: cannot read the {what}: {e}", path.display()),
-    })
+    };
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(cannot)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(SecretError {
+                message: format!(
+                    "{}: the {what} is accessible by group or others (mode {:04o}); it must be readable by its owner only: run `chmod 600 {}`",
+                    path.display(),
+                    mode & 0o7777,
+                    shell_quote(path)
+                ),
+            });
+        }
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(cannot)?;
+    Ok(text)
+}
+
+/// A path as a shell word: as is when it is made of safe characters,
+/// single-quoted otherwise.
+fn shell_quote(path: &Path) -> String {
+    let text = path.display().to_string();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {

@@ -123,6 +123,8 @@ impl fmt::Debug for StoreConfig {
         f.debug_struct("StoreConfig")
             .field("url", &redact_url(&self.url))
             .field("backend", &self.backend)
+            .field("inbox_retention", &self.inbox_retention)
+            .field("etag_cache_entries", &self.etag_cache_entries)
             .finish()
     }
 }

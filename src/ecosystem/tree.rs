@@ -20,6 +20,12 @@ pub trait SourceTree: Sync {
         self.read(path).is_ok()
     }
 
+    /// Relevant paths that are not UTF-8, escaped (`caf\xE9/package.json`):
+    /// files that exist but cannot be read or named. Discovery reports each.
+    fn non_utf8_paths(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// One file as UTF-8 text, or an error naming it.
     fn read_text(&self, path: &str) -> Result<String, ManifestError> {
         let bytes = self
@@ -37,6 +43,8 @@ pub trait SourceTree: Sync {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemTree {
     files: BTreeMap<String, Vec<u8>>,
+    /// Paths that are not UTF-8, escaped; see [`SourceTree::non_utf8_paths`].
+    non_utf8: Vec<String>,
 }
 
 impl MemTree {
@@ -60,12 +68,18 @@ impl MemTree {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<u8>)> {
         self.files.iter()
     }
+
+    /// Record a relevant path that is not UTF-8 (escaped).
+    pub fn add_non_utf8(&mut self, escaped_path: String) {
+        self.non_utf8.push(escaped_path);
+    }
 }
 
 impl FromIterator<(String, Vec<u8>)> for MemTree {
     fn from_iter<I: IntoIterator<Item = (String, Vec<u8>)>>(iter: I) -> Self {
         MemTree {
             files: iter.into_iter().collect(),
+            non_utf8: Vec::new(),
         }
     }
 }
@@ -84,6 +98,10 @@ impl SourceTree for MemTree {
 
     fn exists(&self, path: &str) -> bool {
         self.files.contains_key(path)
+    }
+
+    fn non_utf8_paths(&self) -> Vec<String> {
+        self.non_utf8.clone()
     }
 }
 

@@ -22,6 +22,10 @@ pub struct RepoInfo {
     pub default_branch: String,
     pub archived: bool,
     pub fork: bool,
+    /// Why the forge cannot serve this repository at all (its directory
+    /// name is not UTF-8, so `name` is only an escaped rendering of it):
+    /// discovery reports it as an unreadable repository without reading it.
+    pub unreadable: Option<String>,
 }
 
 /// A forge failure naming the repository and what failed.

@@ -40,6 +40,26 @@ pub use write::{
     Author, commit_on_branch, commit_tree, create_bare_repository, create_repository, tag_head,
 };
 
+/// A name as text: UTF-8 runs as they are (control characters escaped as
+/// Rust does), every byte that is not part of valid UTF-8 as `\xNN`. Used to
+/// name a repository or path that is not UTF-8 in an error.
+pub fn escape_name(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() || c == '\\' {
+                out.extend(c.escape_debug());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A git failure, naming the repository and the operation.
 #[derive(Debug, thiserror::Error)]
 #[error("{repo}: {op}: {message}")]

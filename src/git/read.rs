@@ -102,7 +102,11 @@ pub fn commit_info(dir: &Path, rev: &str) -> Result<CommitInfo, GitError> {
     })
 }
 
-/// The blobs of `tree` for which `want(path)` holds.
+/// The blobs of `tree` for which `want(path)` holds. A relevant path that
+/// is not UTF-8 (a file, or any file below a directory, whose name is not)
+/// cannot be named in a manifest or a pull request: it is recorded in the
+/// tree's `non_utf8` list, escaped (`caf\xE9/package.json`), for discovery
+/// to report, and the rest of the tree is read.
 fn collect(
     repo: &Repository,
     dir: &Path,
@@ -110,33 +114,52 @@ fn collect(
     want: &dyn Fn(&str) -> bool,
 ) -> Result<MemTree, GitError> {
     let mut files = MemTree::new();
-    let mut failure = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() != Some(git2::ObjectType::Blob) {
-            return git2::TreeWalkResult::Ok;
-        }
-        let Ok(name) = entry.name() else {
-            return git2::TreeWalkResult::Ok;
+    walk(repo, dir, tree, "", false, want, &mut files)?;
+    Ok(files)
+}
+
+/// One level of [`collect`]: `prefix` is the escaped path so far (ending in
+/// `/` unless empty); `escaped` says whether any component of it was not
+/// UTF-8. Libgit2's own walk gives up on such a name with an error that
+/// fails the whole repository, hence this walk over raw names.
+fn walk(
+    repo: &Repository,
+    dir: &Path,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    escaped: bool,
+    want: &dyn Fn(&str) -> bool,
+    files: &mut MemTree,
+) -> Result<(), GitError> {
+    for entry in tree.iter() {
+        let raw = entry.name_bytes();
+        let (name, name_escaped) = match std::str::from_utf8(raw) {
+            Ok(name) => (name.to_string(), false),
+            Err(_) => (super::escape_name(raw), true),
         };
-        let path = format!("{root}{name}");
-        if !want(&path) {
-            return git2::TreeWalkResult::Ok;
-        }
-        match repo.find_blob(entry.id()) {
-            Ok(blob) => files.insert(path, blob.content().to_vec()),
-            Err(e) => {
-                failure = Some(GitError::new(dir, "read blob", format!("{path}: {e}")));
-                return git2::TreeWalkResult::Abort;
+        let path = format!("{prefix}{name}");
+        let escaped = escaped || name_escaped;
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let sub = repo
+                    .find_tree(entry.id())
+                    .map_err(|e| GitError::new(dir, "read tree", format!("{path}: {e}")))?;
+                walk(repo, dir, &sub, &format!("{path}/"), escaped, want, files)?;
             }
+            Some(git2::ObjectType::Blob) if want(&path) => {
+                if escaped {
+                    files.add_non_utf8(path);
+                    continue;
+                }
+                let blob = repo
+                    .find_blob(entry.id())
+                    .map_err(|e| GitError::new(dir, "read blob", format!("{path}: {e}")))?;
+                files.insert(path, blob.content().to_vec());
+            }
+            _ => {}
         }
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(|e| GitError::new(dir, "walk tree", e))
-    .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(files),
     }
+    Ok(())
 }
 
 fn unborn_branch(repo: &Repository) -> String {

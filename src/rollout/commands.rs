@@ -223,62 +223,6 @@ impl<F: ForgeWrite> Engine<F> {
         Ok(())
     }
 
-    /// Stop the rollout: open PRs are closed with `comment`, every live
-    /// target is closed.
-    pub async fn abort(
-        &self,
-        id: i64,
-        operator: &str,
-        comment: &str,
-        now: Timestamp,
-    ) -> Result<(), CommandError> {
-        let rollout = self
-            .load(id, "abort", &[Planned, Running, Paused, Halted])
-            .await?;
-        let rollout = self
-            .set_state(rollout, Aborted, operator, "aborted", comment, now)
-            .await?;
-        let mut targets = self.store.targets(id).await?;
-        let groups: Vec<Vec<usize>> = by_repo(&targets).into_values().collect();
-        for ix in groups {
-            let lead = ix.iter().find_map(|&i| {
-                let t = &targets[i];
-                t.state.has_open_pr().then(|| (t.repo.clone(), t.pr_number))
-            });
-            if let Some((repo, Some(number))) = lead {
-                let intent = self
-                    .store
-                    .record_intent(
-                        &NewIntent {
-                            rollout_id: id,
-                            repo: repo.clone(),
-                            kind: "close_pr".to_owned(),
-                            key: number.to_string(),
-                            payload: serde_json::json!({ "comment": comment }).to_string(),
-                        },
-                        now,
-                    )
-                    .await?;
-                let closed = self.forge.close_pr(&repo, number, Some(comment)).await;
-                let note = match &closed {
-                    Ok(()) => "closed".to_owned(),
-                    Err(e) => format!("failed: {e}"),
-                };
-                self.store.confirm_intent(intent, &note, now).await?;
-                closed?;
-            }
-            for &i in &ix {
-                let t = &mut targets[i];
-                if !t.state.is_terminal() {
-                    let why = format!("rollout {} aborted by {operator}", rollout.id);
-                    self.apply(t, TargetState::Closed, operator, &why, now, |_| {})
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Retry a failed repository: re-run its failed checks where the forge
     /// can, else push its change again (a new commit runs CI afresh); a
     /// target in `error` goes back to be opened.

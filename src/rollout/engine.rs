@@ -43,7 +43,39 @@ pub struct LeaseOptions {
     /// How long a renewal holds; renewed at every tick and before every
     /// PR opened, so a tick must be shorter than this.
     pub ttl: std::time::Duration,
+    /// The clock renewals read (the wall clock in production). A renewal
+    /// during a tick counts its TTL from a fresh reading of it, not from
+    /// the tick's start: a tick that outlives the TTL then renews until a
+    /// TTL from now instead of writing an expiry already past (which a
+    /// waiting standby would take while this engine still acts). `None`:
+    /// renewals use the tick's `now` (tests that drive time by hand).
+    pub clock: Option<LeaseClock>,
 }
+
+/// A clock for lease renewals; see [`LeaseOptions::clock`].
+#[derive(Clone)]
+pub struct LeaseClock(pub std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl LeaseClock {
+    /// The wall clock.
+    pub fn system() -> Self {
+        LeaseClock(std::sync::Arc::new(Timestamp::now))
+    }
+}
+
+impl std::fmt::Debug for LeaseClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeaseClock")
+    }
+}
+
+impl PartialEq for LeaseClock {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for LeaseClock {}
 
 impl LeaseOptions {
     /// The engine lease `engine` for `holder`.
@@ -52,7 +84,14 @@ impl LeaseOptions {
             name: "engine".to_owned(),
             holder: holder.into(),
             ttl,
+            clock: None,
         }
+    }
+
+    /// Renew from fresh readings of `clock`.
+    pub fn with_clock(mut self, clock: LeaseClock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 }
 
@@ -171,14 +210,22 @@ impl<F: ForgeWrite> Engine<F> {
         Ok(report)
     }
 
-    /// Take or renew the lease (always `true` without one).
+    /// Take or renew the lease (always `true` without one). `now` is the
+    /// tick's time; with a [`LeaseClock`] the renewal reads it afresh (never
+    /// earlier than `now`), so a long tick does not renew into the past.
     pub async fn hold_lease(&self, now: Timestamp) -> Result<bool, EngineError> {
         match &self.options.lease {
             None => Ok(true),
-            Some(l) => Ok(self
-                .store
-                .acquire_lease(&l.name, &l.holder, now, l.ttl)
-                .await?),
+            Some(l) => {
+                let at = match &l.clock {
+                    Some(clock) => now.max((clock.0)()),
+                    None => now,
+                };
+                Ok(self
+                    .store
+                    .acquire_lease(&l.name, &l.holder, at, l.ttl)
+                    .await?)
+            }
         }
     }
 
@@ -198,6 +245,15 @@ impl<F: ForgeWrite> Engine<F> {
         report: &mut TickReport,
     ) -> Result<(), EngineError> {
         if rollout.state == RolloutState::Planned {
+            return Ok(());
+        }
+        if rollout.state == RolloutState::Aborting {
+            let done = self.continue_abort(rollout.id, now).await?;
+            if !done.pending.is_empty() {
+                report
+                    .errors
+                    .push(format!("rollout {}: {done}", rollout.id));
+            }
             return Ok(());
         }
         let policy = self.policy(&rollout)?;

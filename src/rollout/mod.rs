@@ -8,6 +8,7 @@
 //! truth. PR texts come from `render::pr` through `bump`, the one
 //! code path that opens or updates a PR (also used by `wavebump pr open`).
 
+mod abort;
 pub mod bump;
 pub mod cascade;
 mod ci;
@@ -20,9 +21,12 @@ pub mod policy;
 pub mod state;
 mod supersede;
 
+pub use abort::{ABORT_CLOSE, AbortOutcome, PendingClose, pending_closes};
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
-pub use engine::{ENGINE, Engine, EngineError, EngineOptions, LeaseOptions, TickReport, snapshot};
+pub use engine::{
+    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, TickReport, snapshot,
+};
 pub use gate::{
     AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
     WaitReason, evaluate_gate,

@@ -360,7 +360,14 @@ impl<F: ForgeWrite> Engine<F> {
     /// Settle intents a crash left unconfirmed by asking the forge what
     /// happened; how many were settled.
     pub async fn reconcile(&self, now: Timestamp) -> Result<usize, EngineError> {
-        let open = self.store.unconfirmed_intents().await?;
+        // An abort's closes are the abort's to finish (`continue_abort`).
+        let open: Vec<_> = self
+            .store
+            .unconfirmed_intents()
+            .await?
+            .into_iter()
+            .filter(|i| i.intent.kind != super::abort::ABORT_CLOSE)
+            .collect();
         let mut settled = 0;
         for intent in open {
             let i = &intent.intent;

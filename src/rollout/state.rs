@@ -23,16 +23,21 @@ pub enum RolloutState {
     Paused,
     /// The failure budget is spent: nothing opens until an operator resumes.
     Halted,
+    /// Aborted by an operator, with pull requests still to close: the
+    /// engine closes them at every tick (an intent per PR) and then records
+    /// `aborted`. Nothing opens, merges or advances meanwhile.
+    Aborting,
     Aborted,
     Completed,
 }
 
 impl RolloutState {
-    pub const ALL: [RolloutState; 6] = [
+    pub const ALL: [RolloutState; 7] = [
         RolloutState::Planned,
         RolloutState::Running,
         RolloutState::Paused,
         RolloutState::Halted,
+        RolloutState::Aborting,
         RolloutState::Aborted,
         RolloutState::Completed,
     ];
@@ -43,6 +48,7 @@ impl RolloutState {
             RolloutState::Running => "running",
             RolloutState::Paused => "paused",
             RolloutState::Halted => "halted",
+            RolloutState::Aborting => "aborting",
             RolloutState::Aborted => "aborted",
             RolloutState::Completed => "completed",
         }
@@ -63,10 +69,14 @@ impl RolloutState {
         use RolloutState::*;
         matches!(
             (self, next),
-            (Planned, Running | Aborted)
-                | (Running, Running | Paused | Halted | Aborted | Completed)
-                | (Paused, Running | Paused | Aborted)
-                | (Halted, Running | Aborted)
+            (Planned, Running | Aborting | Aborted)
+                | (
+                    Running,
+                    Running | Paused | Halted | Aborting | Aborted | Completed
+                )
+                | (Paused, Running | Paused | Aborting | Aborted)
+                | (Halted, Running | Aborting | Aborted)
+                | (Aborting, Aborted)
         )
     }
 

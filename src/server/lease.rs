@@ -37,6 +37,10 @@ pub struct Lease {
 
 #[derive(Default)]
 struct State {
+    /// One `hold` at a time per replica: the store call and the change of
+    /// `leader` happen together, so the "taken"/"lost" log lines follow the
+    /// store's answers in order.
+    holding: tokio::sync::Mutex<()>,
     leader: AtomicBool,
     /// `hold` calls so far (a sync point for tests and a liveness sign).
     attempts: AtomicU64,
@@ -77,6 +81,7 @@ impl Lease {
         let Some(l) = &self.options else {
             return true;
         };
+        let _one_at_a_time = self.state.holding.lock().await;
         let held = match self
             .store
             .acquire_lease(&l.name, &l.holder, now, l.ttl)
@@ -196,9 +201,60 @@ mod tests {
         b.release().await;
         assert!(!b.is_leader());
         assert!(a.hold(Timestamp(50_002)).await);
+        // A renewal never shortens the expiry (an older clock reading).
+        assert!(a.hold(Timestamp(50_002)).await);
+        let renewed = store.lease("engine").await.unwrap().unwrap().expires_at;
+        assert_eq!(renewed, Timestamp(80_002));
+        assert!(
+            a.hold(Timestamp(50_002 - 10_000)).await,
+            "held at an older reading too"
+        );
+        assert_eq!(
+            store.lease("engine").await.unwrap().unwrap().expires_at,
+            renewed
+        );
         // A closed store: not leader (never act on a guess).
         store.close().await;
         assert!(!a.hold(Timestamp(50_003)).await);
         assert!(!a.is_leader());
+    }
+
+    /// At start-up the renewal task, the worker and the reconcile loop of
+    /// one replica all ask for the lease at once, each with its own clock
+    /// reading, over several connections: the replica takes it once and
+    /// never reports it lost (it used to log taken → lost → taken within
+    /// milliseconds when a later renewal overwrote an earlier one's expiry
+    /// before that one read it back).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn start_up_takes_the_lease_once_without_flapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("lease.db").display());
+        let store = Store::open_url(&url).await.unwrap();
+        let ttl = Duration::from_secs(30);
+        for round in 0..20i64 {
+            let name = format!("r{round}");
+            let lease = Lease::new(store.clone(), Some(LeaseOptions::new(name, ttl)));
+            let base = 1_000_000 * (round + 1);
+            // Twelve callers; their readings arrive out of order.
+            let calls: Vec<_> = (0..12i64)
+                .map(|i| {
+                    let lease = lease.clone();
+                    let at = Timestamp(base + (i * 7919) % 13);
+                    tokio::spawn(async move { lease.hold(at).await })
+                })
+                .collect();
+            for call in calls {
+                assert!(
+                    call.await.unwrap(),
+                    "round {round}: a caller saw the lease lost"
+                );
+            }
+            assert_eq!(lease.terms(), 1, "round {round}: taken more than once");
+            assert!(lease.is_leader());
+            // Another holder could not take it meanwhile.
+            let other = Lease::new(store.clone(), Some(LeaseOptions::new("other", ttl)));
+            assert!(!other.hold(Timestamp(base + 20)).await);
+            lease.release().await;
+        }
     }
 }

@@ -24,6 +24,7 @@ pub mod health;
 pub mod inbox;
 pub mod lease;
 pub mod metrics;
+pub mod retention;
 pub mod serve;
 pub mod webhook;
 pub mod worker;

@@ -57,7 +57,11 @@ impl OperatorAction {
             OperatorAction::Pause { reason } => e.pause(id, operator, reason, now).await,
             OperatorAction::Resume => e.resume(id, operator, now).await,
             OperatorAction::Advance => e.advance(id, operator, now).await,
-            OperatorAction::Abort { comment } => e.abort(id, operator, comment, now).await,
+            // What is still to close shows on the rollout's page.
+            OperatorAction::Abort { comment } => e
+                .abort(id, operator, comment, now)
+                .await
+                .map(|outcome| tracing::info!(%outcome, "abort")),
             OperatorAction::Retry { repo } => e.retry(id, repo, operator, now).await,
             OperatorAction::Skip { repo, reason } => e.skip(id, repo, operator, reason, now).await,
         };

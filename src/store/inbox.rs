@@ -2,7 +2,8 @@
 //!
 //! Invariant: a delivery id is stored at most once ([`Store::inbox_insert`]
 //! says whether it was new); a delivery leaves `pending` only as
-//! `processed` or `parked`, never deleted; only a failure
+//! `processed` or `parked`, never deleted (a processed delivery's payload is
+//! emptied once it is old: `retention`); only a failure
 //! ([`Store::inbox_failed`]) or processing counts an attempt, a deferral
 //! ([`Store::inbox_defer`]) does not.
 

@@ -84,7 +84,16 @@ impl Store {
     }
 
     /// Take or renew lease `name` for `holder` until `now + ttl`; whether
-    /// `holder` now holds it.
+    /// `holder` now holds it, i.e. is recorded as holder with an expiry
+    /// after `now`.
+    ///
+    /// A renewal never shortens the expiry: two renewals by one holder that
+    /// race (the worker, the reconcile loop and the renewal task of one
+    /// replica, each with its own clock reading) leave the later expiry,
+    /// and each sees the lease held. (Comparing the stored expiry with the
+    /// one this call wrote made the loser of such a race believe the lease
+    /// lost: "taken → lost → taken" within milliseconds at start-up.) A
+    /// lease whose expiry is not after `now` is free for anyone.
     pub async fn acquire_lease(
         &self,
         name: &str,
@@ -95,7 +104,9 @@ impl Store {
         let until = now.plus(ttl);
         sqlx::query(
             "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_at = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > excluded.expires_at \
+             THEN leases.expires_at ELSE excluded.expires_at END \
              WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
         )
         .bind(name)
@@ -107,7 +118,7 @@ impl Store {
         Ok(self
             .lease(name)
             .await?
-            .is_some_and(|l| l.holder == holder && l.expires_at == until))
+            .is_some_and(|l| l.holder == holder && l.expires_at > now))
     }
 
     /// Give up a lease we hold (no-op otherwise).

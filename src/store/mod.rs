@@ -20,6 +20,7 @@ mod inbox;
 mod journal;
 pub mod migrate;
 mod model;
+mod retention;
 mod rollouts;
 mod rows;
 mod versions;
@@ -38,6 +39,7 @@ pub use model::{
     LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
     TargetRecord, WaveRecord,
 };
+pub use retention::{PRUNED_PAYLOAD, Pruned, Retention};
 
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +81,33 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+/// Create the SQLite file, empty, readable and writable by its owner only
+/// (0600), when it does not exist yet: it holds the audit log and webhook
+/// payloads. SQLite gives its `-wal` and `-shm` files the database file's
+/// mode. An existing file is left as it is; a missing directory is left
+/// for SQLite to report.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotFound
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The database handle; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -116,6 +145,12 @@ impl Store {
             what: what.clone(),
             message: e.to_string(),
         };
+        if let StoreBackend::Sqlite { path, .. } = backend {
+            create_private(path).map_err(|e| StoreError::Open {
+                what: what.clone(),
+                message: e.to_string(),
+            })?;
+        }
         let options = AnyConnectOptions::from_str(&url).map_err(open_err)?;
         let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         pool = if memory {

@@ -28,13 +28,17 @@ fn stderr(out: &Output) -> String {
 const DEMO_CONFIG: &str = "src/demo/demo.yaml";
 
 fn plan_json(dir: &Path, config: &str, extra: &[&str]) -> Value {
+    plan_json_exit(dir, config, extra, 0)
+}
+
+fn plan_json_exit(dir: &Path, config: &str, extra: &[&str], code: i32) -> Value {
     let dir = dir.to_str().expect("utf-8 path");
     let mut args = vec![
         "plan", "--config", config, "--local", dir, "--format", "json",
     ];
     args.extend_from_slice(extra);
     let out = wavebump(&args);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(code), "stderr: {}", stderr(&out));
     serde_json::from_str(&stdout(&out)).expect("plan JSON")
 }
 
@@ -402,7 +406,10 @@ fn a_broken_manifest_is_reported_and_the_rest_planned() {
         &author,
     )
     .unwrap();
-    let plan = plan_json(org.path(), "config.example.yaml", &[]);
+    // Errors reported: exit 3, unless --allow-errors.
+    let plan = plan_json_exit(org.path(), "config.example.yaml", &[], 3);
+    assert_eq!(plan["summary"]["errors"], 1, "{}", plan["summary"]);
+    let plan = plan_json(org.path(), "config.example.yaml", &["--allow-errors"]);
     let errors = plan["errors"].as_array().unwrap();
     assert!(
         errors.iter().any(|e| e["repo"] == "broken-service"
@@ -425,4 +432,109 @@ fn the_readme_first_command_plans_an_embedded_organisation() {
     let text = stdout(&out);
     assert!(text.starts_with("Plan: core-utils → 2.0.0\n"), "{text}");
     assert!(text.contains("Wave 0 — 2 repositories"), "{text}");
+}
+
+/// A repository whose committed tree holds `Cargo.toml` (requiring the
+/// library) and `<dir>/package.json` where `dir` is the raw bytes given.
+fn repo_with_raw_subdir(path: &Path, dir: &[u8]) {
+    let repo = git2::Repository::init(path).unwrap();
+    let cargo = repo
+        .blob(b"[package]\nname = \"mixed\"\n\n[dependencies]\ncore-utils = \"1.4\"\n")
+        .unwrap();
+    let npm = repo
+        .blob(br#"{"name": "x", "dependencies": {"@acme/core-utils": "^1.4.0"}}"#)
+        .unwrap();
+    let mut sub = repo.treebuilder(None).unwrap();
+    sub.insert("package.json", npm, 0o100644).unwrap();
+    let sub = sub.write().unwrap();
+    let mut root = repo.treebuilder(None).unwrap();
+    root.insert("Cargo.toml", cargo, 0o100644).unwrap();
+    root.insert(dir.to_vec(), sub, 0o040000).unwrap();
+    let tree = repo.find_tree(root.write().unwrap()).unwrap();
+    let sig =
+        git2::Signature::new("t", "t@example.invalid", &git2::Time::new(1_767_225_600, 0)).unwrap();
+    repo.commit(Some("refs/heads/main"), &sig, &sig, "raw names", &tree, &[])
+        .unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+}
+
+#[test]
+fn names_that_are_not_utf8_are_reported_escaped_and_counted() {
+    use std::os::unix::ffi::OsStrExt;
+    let org = org::generate(30, 4);
+    // A repository whose directory name is not UTF-8 …
+    let author = Author {
+        name: "t",
+        email: "t@example.invalid",
+        time: 1_767_225_600,
+    };
+    let raw_dir = org
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xE9-service"));
+    let files = MemTree::new().with("Cargo.toml", "[dependencies]\ncore-utils = \"1.4\"\n");
+    git::create_repository(&raw_dir, &files, "raw", &author).unwrap();
+    // … and one with a subdirectory whose name is not UTF-8.
+    repo_with_raw_subdir(&org.path().join("mixed-service"), b"web\xFF");
+
+    let plan = plan_json_exit(org.path(), "config.example.yaml", &[], 3);
+    let errors: Vec<(String, String)> = plan["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["repo"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|(repo, m)| repo == "caf\\xE9-service" && m.contains("not UTF-8")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|(repo, m)| repo == "mixed-service"
+            && m.starts_with("web\\xFF/package.json")
+            && m.contains("not UTF-8")),
+        "{errors:?}"
+    );
+    assert_eq!(plan["summary"]["errors"], 2, "{}", plan["summary"]);
+    assert_eq!(
+        plan["summary"]["repos_unreadable"], 1,
+        "{}",
+        plan["summary"]
+    );
+    assert_eq!(
+        plan["summary"]["repos_with_errors"], 2,
+        "{}",
+        plan["summary"]
+    );
+    // The rest of the repository is planned: its Cargo.toml is a target.
+    assert!(
+        plan["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["repo"] == "mixed-service" && t["path"] == "Cargo.toml"),
+        "{}",
+        plan["targets"]
+    );
+
+    // With --allow-errors: the same report, exit 0. The text form names
+    // them too.
+    plan_json(org.path(), "config.example.yaml", &["--allow-errors"]);
+    let out = wavebump(&[
+        "plan",
+        "--config",
+        "config.example.yaml",
+        "--local",
+        org.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = stdout(&out);
+    assert!(text.contains("error: caf\\xE9-service: "), "{text}");
+    assert!(text.contains("2 errors"), "{text}");
+    assert!(stderr(&out).contains("--allow-errors"), "{}", stderr(&out));
 }

@@ -363,3 +363,85 @@ fn error_fields_are_structured() {
         )
     );
 }
+
+/// A `templates_dir` that is missing, or holds none of the PR templates, is
+/// a config error at its key: PRs would otherwise go out with the built-in
+/// texts.
+#[test]
+fn a_missing_templates_dir_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wavebump.yaml");
+    let yaml = format!(
+        "{}pull_requests:\n  templates_dir: pr-texts\n",
+        super::MINIMAL
+    );
+    std::fs::write(&file, &yaml).unwrap();
+    let line = yaml.lines().count() as u32;
+    let origin = file.display().to_string();
+
+    let e = Config::load(&file).unwrap_err();
+    assert_eq!(e.path, "pull_requests.templates_dir", "{e}");
+    // At the value, like every other invalid value.
+    assert_eq!((e.line, e.column), (line, 18), "{e}");
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "{origin}:{line}:18: pull_requests.templates_dir: "
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&dir.path().join("pr-texts").display().to_string()),
+        "{shown}"
+    );
+
+    // A directory with no template in it overrides nothing: an error too.
+    std::fs::create_dir(dir.path().join("pr-texts")).unwrap();
+    std::fs::write(dir.path().join("pr-texts/pr_title.txt"), "x").unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(
+        e.contains("holds none of the PR templates") && e.contains("pr_title.hbs"),
+        "{e}"
+    );
+
+    // A template that is a directory, not a file.
+    std::fs::create_dir(dir.path().join("pr-texts/pr_body.md.hbs")).unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(e.contains("pr_body.md.hbs is not a file"), "{e}");
+    std::fs::remove_dir(dir.path().join("pr-texts/pr_body.md.hbs")).unwrap();
+
+    // One template present: accepted, resolved against the file's directory.
+    std::fs::write(dir.path().join("pr-texts/pr_title.hbs"), "{{title}}").unwrap();
+    let c = Config::load(&file).unwrap();
+    assert_eq!(
+        c.pull_requests.templates_dir,
+        Some(dir.path().join("pr-texts"))
+    );
+}
+
+/// The config file is read with a cap: `--config /dev/zero` fails at once.
+#[test]
+fn the_config_file_is_read_with_a_size_cap() {
+    let start = std::time::Instant::now();
+    let e = Config::load(std::path::Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(e.kind, wavebump::config::ConfigErrorKind::Io);
+    assert_eq!(
+        e.to_string(),
+        "/dev/zero: the config file is larger than the cap of 1048576 bytes (1 MiB); is it the right file?"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+
+    // Just under the cap is read (and then judged as YAML); just over is not.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    let cap = wavebump::config::files::MAX_CONFIG_BYTES as usize;
+    let mut text = super::MINIMAL.to_string();
+    text.push_str(&"#".repeat(cap - text.len() - 1));
+    text.push('\n');
+    std::fs::write(&file, &text).unwrap();
+    Config::load(&file).unwrap();
+    text.push('#');
+    std::fs::write(&file, &text).unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(e.contains("larger than the cap"), "{e}");
+}

@@ -133,11 +133,10 @@ async fn plain_tokens_work_and_bad_ones_are_refused() {
 #[tokio::test]
 async fn options_from_config_pick_app_or_token() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("key.pem"),
+    crate::support::write_secret(
+        &dir.path().join("key.pem"),
         crate::support::fake_github::app_private_key(),
-    )
-    .unwrap();
+    );
     let yaml = format!(
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\ngithub:\n  app_id: 7\n  private_key_path: {}\n  writes_per_minute: 5\n",
         dir.path().join("key.pem").display()

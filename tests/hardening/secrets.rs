@@ -339,7 +339,7 @@ async fn run() {
 #[test]
 fn debug_output_redacts_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let key = crate::support::crate_root().join("tests/data/github/app-private-key.pem");
+    let key = crate::support::private_key_file(dir.path());
     let text = format!(
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
          github:\n  app_id: 1\n  private_key_path: {}\n  token_env: WB_T\n\

@@ -48,7 +48,7 @@ pub async fn org(n: usize, wave: usize, server_extra: &str) -> ServeOrg {
         .collect();
     let dir = crate::support::scratch::tempdir();
     std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-    let key = crate::support::crate_root().join("tests/data/github/app-private-key.pem");
+    let key = crate::support::private_key_file(dir.path());
     let text = format!(
         "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
          rollout:\n  canaries: [svc-00]\n  waves: [{wave}]\n  gate:\n    success_ratio: 1.0\n    soak: 0s\n    failure_budget: 0\n\

@@ -83,3 +83,67 @@ async fn page_and_api_agree_and_filters_work() {
     .await
     .expect("timed out");
 }
+
+/// Abort from the page while the forge cannot close PRs: the answer is no
+/// failure (303 to the page, which says the abort is recorded), the page
+/// shows `aborting` and the PRs still to close; once the forge is back, a
+/// tick closes them and the page shows `aborted` with nothing left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_the_forge_cannot_finish_shows_what_is_left() {
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let f = Fixture::new(false).await;
+        let r = f.router();
+        let id = f.id;
+        let open: Vec<(String, u64)> = f
+            .store
+            .targets(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.state.has_open_pr())
+            .map(|t| (t.repo, t.pr_number.unwrap()))
+            .collect();
+        assert!(!open.is_empty());
+        f.engine.forge().fail_next("close_pr", 100);
+        let (session, csrf) = super::fixture::login(&r, id).await;
+        let (status, headers, body) = super::fixture::post(
+            &r,
+            &format!("/rollouts/{id}/abort"),
+            Some(&session),
+            &[
+                ("csrf", &csrf),
+                ("comment", "withdrawn"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let to = headers[axum::http::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (_, _, html) = get(&r, &to, Some(&session)).await;
+        assert!(html.contains("Abort recorded"), "{html}");
+        assert!(html.contains("aborting"), "{html}");
+        assert!(html.contains("Still to close"), "{html}");
+        for (repo, number) in &open {
+            assert!(
+                html.contains(&format!("{repo} #{number}")),
+                "{repo} #{number}: {html}"
+            );
+        }
+        assert!(!html.to_lowercase().contains("failed:"), "{html}");
+
+        // The forge is back: the next tick closes them.
+        f.engine.forge().fail_next("close_pr", 0);
+        f.engine.tick(f.now()).await.unwrap();
+        let (_, _, html) = get(&r, &format!("/rollouts/{id}"), Some(&session)).await;
+        assert!(!html.contains("Still to close"), "{html}");
+        assert_eq!(
+            f.store.rollout(id).await.unwrap().unwrap().state,
+            wavebump::rollout::RolloutState::Aborted
+        );
+    })
+    .await
+    .expect("timed out");
+}

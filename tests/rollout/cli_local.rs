@@ -193,8 +193,11 @@ async fn rollout_commands_over_the_local_forge() {
         let open = pulls.len();
 
         // Abort closes every open PR with the comment.
-        org.ok(&["rollout", "abort", "--comment", "2.0 withdrawn"])
+        let said = org
+            .ok(&["rollout", "abort", "--comment", "2.0 withdrawn"])
             .await;
+        // The answer says what happened: every PR closed, the rollout aborted.
+        assert!(said.contains("aborted: closed"), "{said}");
         let pulls = org.pulls();
         assert_eq!(pulls.len(), open);
         for (repo, state, comments) in &pulls {

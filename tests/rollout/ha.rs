@@ -17,9 +17,10 @@ use super::fleet::{self, START};
 use crate::store::Db;
 use crate::support::memforge::MemForge;
 
-/// One in-memory forge seen by several engines.
+/// One in-memory forge seen by several engines; the hook runs before
+/// every PR is opened (a slow forge, by moving a test clock).
 #[derive(Clone)]
-pub struct Shared(pub Arc<MemForge>);
+pub struct Shared(pub Arc<MemForge>, pub Option<Arc<dyn Fn() + Send + Sync>>);
 
 impl Forge for Shared {
     async fn list_repos(&self) -> Result<Vec<RepoInfo>, ForgeError> {
@@ -47,6 +48,9 @@ impl ForgeWrite for Shared {
         self.0.push_branch(repo, p).await
     }
     async fn create_pr(&self, repo: &str, p: &NewPullRequest) -> Result<PullRequest, ForgeError> {
+        if let Some(hook) = &self.1 {
+            hook();
+        }
         self.0.create_pr(repo, p).await
     }
     async fn update_pr(&self, repo: &str, n: u64, t: &str, b: &str) -> Result<(), ForgeError> {
@@ -88,7 +92,7 @@ fn prs(forge: &Shared) -> usize {
 }
 
 async fn one_engine_acts_and_the_other_takes_over(db: Db) {
-    let forge = Shared(Arc::new(fleet::forge()));
+    let forge = Shared(Arc::new(fleet::forge()), None);
     let a = engine(db.open().await, &forge, "a");
     let b = engine(db.open().await, &forge, "b");
     let config = fleet::config();
@@ -146,7 +150,7 @@ async fn one_engine_acts_and_the_other_takes_over(db: Db) {
 /// A holder that stalled past its TTL while another engine took the lease
 /// does nothing when it wakes up.
 async fn a_stalled_holder_does_nothing(db: Db) {
-    let forge = Shared(Arc::new(fleet::forge()));
+    let forge = Shared(Arc::new(fleet::forge()), None);
     let a = engine(db.open().await, &forge, "a");
     let config = fleet::config();
     let quiet = |_: usize, _: usize| {};
@@ -173,7 +177,86 @@ async fn a_stalled_holder_does_nothing(db: Db) {
     assert_eq!(prs(&forge), before);
 }
 
+/// One tick outlives the TTL (every PR takes 20 s of a 30 s TTL) while a
+/// standby waits: the holder renews from fresh clock readings, so its lease
+/// never lapses mid-tick, the expiry only moves forward, and the standby
+/// gets nothing until the holder stops.
+async fn a_tick_longer_than_the_ttl_keeps_the_lease(db: Db) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let clock = Arc::new(AtomicI64::new(START.0));
+    let moved = clock.clone();
+    let forge = Shared(
+        Arc::new(fleet::forge()),
+        Some(Arc::new(move || {
+            moved.fetch_add(20_000, Ordering::SeqCst);
+        })),
+    );
+    let read = clock.clone();
+    let lease_clock =
+        wavebump::rollout::LeaseClock(Arc::new(move || Timestamp(read.load(Ordering::SeqCst))));
+    let options = |holder: &str| EngineOptions {
+        pr_budget_per_tick: 5,
+        max_error_retries: 3,
+        lease: Some(LeaseOptions::new(holder, TTL).with_clock(lease_clock.clone())),
+    };
+    let a = Engine::new(db.open().await, forge.clone(), options("a"));
+    let b = Engine::new(db.open().await, forge.clone(), options("b"));
+    // Three canaries: three PRs in the first tick, 60 s in all.
+    let config = wavebump::config::Config::parse_in(
+        &fleet::CONFIG.replace("canaries: [svc-00]", "canaries: [svc-00, svc-01, svc-02]"),
+        "test.yaml",
+        std::path::Path::new("/tmp"),
+    )
+    .unwrap();
+    let quiet = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(&forge, &config, Some("2.0.0"), &quiet)
+        .await
+        .unwrap();
+    let id = a
+        .create(&new_rollout(&outcome, &config, "alice"), START)
+        .await
+        .unwrap();
+    a.start(id, "alice", START).await.unwrap();
+
+    let report = a.tick(START).await.unwrap();
+    assert!(report.leader && !report.lost_lease, "{report:?}");
+    let opened = prs(&forge);
+    assert!(
+        opened >= 3,
+        "the tick opened {opened} PRs: it must outlive the TTL"
+    );
+    let now = Timestamp(clock.load(Ordering::SeqCst));
+    assert!(
+        now.since(START) > TTL,
+        "the tick took {:?}",
+        now.since(START)
+    );
+    // The lease runs from the last renewal's fresh reading, not the tick's
+    // start: still a's, and the waiting standby cannot take it.
+    let lease = a.store().lease("engine").await.unwrap().unwrap();
+    assert_eq!(lease.holder, "a");
+    assert!(lease.expires_at > now, "{lease:?} at {now:?}");
+    let rb = b.tick(now).await.unwrap();
+    assert!(!rb.leader, "{rb:?}");
+    assert_eq!(prs(&forge), opened, "the standby opened nothing");
+    // A renewal at the tick's (older) time does not shorten it.
+    assert!(
+        a.store()
+            .acquire_lease("engine", "a", START, TTL)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        a.store().lease("engine").await.unwrap().unwrap().expires_at,
+        lease.expires_at
+    );
+    // a stops; once its last expiry passes, b takes over.
+    let rb = b.tick(lease.expires_at).await.unwrap();
+    assert!(rb.leader, "{rb:?}");
+}
+
 crate::both!(
     one_engine_acts_and_the_other_takes_over,
-    a_stalled_holder_does_nothing
+    a_stalled_holder_does_nothing,
+    a_tick_longer_than_the_ttl_keeps_the_lease
 );

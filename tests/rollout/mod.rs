@@ -2,6 +2,7 @@
 //! transition tables) and the engine against the in-memory forge, on SQLite
 //! and PostgreSQL.
 
+mod abort;
 mod cascade;
 mod cli;
 mod cli_local;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::{Hook, LIBRARY, World, release, timed};
 
 fn write_config(world: &World) -> std::path::PathBuf {
-    let key = crate::support::crate_root().join("tests/data/github/app-private-key.pem");
+    let key = crate::support::private_key_file(world.dir.path());
     let text = format!(
         "{}  app_id: {}\n  private_key_path: {}\nstore:\n  url: sqlite://serve-bin.db\n",
         super::config_text(world.fake.url(), ""),

@@ -302,3 +302,64 @@ async fn pr_commands_and_human_pushes() {
     })
     .await;
 }
+
+/// `serve` prunes at start (the lease holder): a processed delivery older
+/// than `store.inbox_retention` loses its payload, a young one keeps it,
+/// and the delivery id still dedupes a redelivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prunes_old_processed_payloads() {
+    timed(async {
+        let world = World::new("").await;
+        let store = world.store().await;
+        let now = Timestamp::now();
+        let day = 86_400_000;
+        for (id, age_days) in [("d-old", 31), ("d-young", 1)] {
+            assert!(
+                store
+                    .inbox_insert(
+                        id,
+                        "push",
+                        "{\"big\": 1}",
+                        Timestamp(now.0 - age_days * day)
+                    )
+                    .await
+                    .unwrap()
+            );
+        }
+        for r in store.inbox_due(now, 10).await.unwrap() {
+            store.inbox_processed(r.id).await.unwrap();
+        }
+        let (app, store) = world.app(options()).await;
+        let router = app.router.clone();
+        let running = app.background.start();
+        let payloads = wait_for("the old payload pruned", || {
+            let store = store.clone();
+            async move {
+                let all = store.inbox_in(InboxState::Processed, 10).await.unwrap();
+                let sizes: Vec<(String, usize)> = all
+                    .into_iter()
+                    .map(|r| (r.delivery_id, r.payload.len()))
+                    .collect();
+                sizes
+                    .iter()
+                    .any(|(id, n)| id == "d-old" && *n == 0)
+                    .then_some(sizes)
+            }
+        })
+        .await;
+        assert_eq!(
+            payloads,
+            [("d-old".to_string(), 0), ("d-young".to_string(), 10)]
+        );
+        // A redelivery of the pruned delivery is still a duplicate.
+        let (status, body) = send(&router, &library_release("d-old")).await;
+        assert!(status.is_success(), "{status} {body}");
+        assert_eq!(
+            store.count("webhook_inbox").await.unwrap(),
+            2,
+            "not stored again"
+        );
+        running.stop().await;
+    })
+    .await;
+}

@@ -314,3 +314,198 @@ crate::both!(
     etags,
     survives_reopen,
 );
+
+/// Renewals by one holder that race never shorten the expiry, and every one
+/// of them sees the lease held (no "taken → lost → taken" at start-up).
+async fn racing_renewals_keep_the_lease(db: Db) {
+    let store = db.open().await;
+    let ttl = Duration::from_secs(30);
+    let base = 1_000_000i64;
+    let calls: Vec<_> = (0..16i64)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .acquire_lease("engine", "a", Timestamp(base + (i * 5) % 11), ttl)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap(), "a renewal saw the lease lost");
+    }
+    let lease = store.lease("engine").await.unwrap().unwrap();
+    assert_eq!(lease.expires_at, Timestamp(base + 10 + 30_000));
+    // An older reading neither shortens it nor loses it.
+    assert!(
+        store
+            .acquire_lease("engine", "a", Timestamp(base), ttl)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.lease("engine").await.unwrap().unwrap().expires_at,
+        lease.expires_at
+    );
+    // Another holder: only once it has run out.
+    let expiry = lease.expires_at;
+    assert!(
+        !store
+            .acquire_lease("engine", "b", Timestamp(expiry.0 - 1), ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_lease("engine", "b", expiry, ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_lease("engine", "a", Timestamp(expiry.0 + 1), ttl)
+            .await
+            .unwrap()
+    );
+}
+
+crate::both!(racing_renewals_keep_the_lease);
+
+/// Retention: old processed payloads are emptied (the delivery id still
+/// dedupes, the audit rows stay), pending and parked deliveries and young
+/// payloads are kept; confirmed intents go, unconfirmed ones stay; the ETag
+/// cache keeps its newest entries up to the bound.
+async fn retention_prunes_payloads_intents_and_etags(db: Db) {
+    use wavebump::store::{PRUNED_PAYLOAD, Retention};
+    let store = db.open().await;
+    let day = 86_400_000i64;
+    let now = Timestamp(100 * day);
+    let big = "x".repeat(100_000);
+    // (delivery, received, final state)
+    let deliveries = [
+        ("old-done", now.0 - 31 * day, "processed"),
+        ("young-done", now.0 - 29 * day, "processed"),
+        ("old-pending", now.0 - 40 * day, "pending"),
+        ("old-parked", now.0 - 40 * day, "parked"),
+    ];
+    for (id, at, _state) in deliveries {
+        assert!(
+            store
+                .inbox_insert(id, "push", &big, Timestamp(at))
+                .await
+                .unwrap()
+        );
+    }
+    for r in store.inbox_due(now, 10).await.unwrap() {
+        match r.delivery_id.as_str() {
+            "old-done" | "young-done" => store.inbox_processed(r.id).await.unwrap(),
+            "old-parked" => store.inbox_failed(r.id, "bad", now, true).await.unwrap(),
+            _ => {}
+        }
+    }
+    let id = store
+        .create_rollout(&new_rollout(2, 1), Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .append_audit(&audit(id, "delivery old-done applied", 2))
+        .await
+        .unwrap();
+    let audit_before = store.audit(id, 1000).await.unwrap();
+    let intent = |key: &str| NewIntent {
+        rollout_id: id,
+        repo: "repo-0000".into(),
+        kind: "close_pr".into(),
+        key: key.into(),
+        payload: "{}".into(),
+    };
+    let done = store
+        .record_intent(&intent("1"), Timestamp(3))
+        .await
+        .unwrap();
+    store
+        .record_intent(&intent("2"), Timestamp(3))
+        .await
+        .unwrap();
+    store
+        .confirm_intent(done, "closed", Timestamp(4))
+        .await
+        .unwrap();
+    for i in 0..25i64 {
+        store
+            .etag_put(
+                &format!("/repos/acme/r{i:02}"),
+                "\"e\"",
+                "{}",
+                Timestamp(1_000 + i),
+            )
+            .await
+            .unwrap();
+    }
+
+    let retention = Retention {
+        inbox_payload_age: Duration::from_secs(30 * 86_400),
+        etag_cache_entries: 10,
+    };
+    let pruned = store.prune(&retention, now).await.unwrap();
+    assert_eq!(
+        (pruned.inbox_payloads, pruned.intents, pruned.etag_entries),
+        (1, 1, 15)
+    );
+    let payload = |state| {
+        let store = store.clone();
+        async move {
+            store
+                .inbox_in(state, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.delivery_id, r.payload.len()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        payload(InboxState::Processed).await,
+        [
+            ("old-done".to_string(), PRUNED_PAYLOAD.len()),
+            ("young-done".to_string(), big.len())
+        ]
+    );
+    assert_eq!(
+        payload(InboxState::Pending).await,
+        [("old-pending".to_string(), big.len())]
+    );
+    assert_eq!(
+        payload(InboxState::Parked).await,
+        [("old-parked".to_string(), big.len())]
+    );
+    // The pruned delivery still dedupes a redelivery.
+    assert!(
+        !store
+            .inbox_insert("old-done", "push", &big, now)
+            .await
+            .unwrap()
+    );
+    // The audit log is untouched.
+    assert_eq!(store.audit(id, 1000).await.unwrap(), audit_before);
+    // Only the unconfirmed intent is left.
+    let left = store.intents(id).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].intent.key.as_str(), left[0].confirmed_at),
+        ("2", None)
+    );
+    // The ETag cache keeps the 10 newest.
+    assert_eq!(store.count("etag_cache").await.unwrap(), 10);
+    assert!(store.etag_get("/repos/acme/r24").await.unwrap().is_some());
+    assert!(store.etag_get("/repos/acme/r15").await.unwrap().is_some());
+    assert!(store.etag_get("/repos/acme/r14").await.unwrap().is_none());
+    // Pruning again finds nothing more.
+    assert_eq!(
+        store.prune(&retention, now).await.unwrap(),
+        Default::default()
+    );
+}
+
+crate::both!(retention_prunes_payloads_intents_and_etags);

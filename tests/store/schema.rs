@@ -142,3 +142,21 @@ async fn memory_store_works() {
         .unwrap();
     assert_eq!(store.targets(id).await.unwrap().len(), 5);
 }
+
+/// The SQLite file (it holds the audit log and webhook payloads) is
+/// created readable and writable by its owner only, and so are its WAL
+/// files.
+#[tokio::test]
+async fn a_new_sqlite_file_is_created_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = Db::sqlite().await;
+    let Db::Sqlite { path, .. } = &db else {
+        unreachable!()
+    };
+    let store = db.open().await;
+    for file in [path.clone(), path.with_extension("db-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: mode {mode:o}", file.display());
+    }
+    store.close().await;
+}

@@ -214,6 +214,7 @@ impl Forge for MemForge {
                 default_branch: r.default_branch.clone(),
                 archived: false,
                 fork: false,
+                unreadable: None,
             })
             .collect())
     }

@@ -17,6 +17,33 @@ use std::path::{Path, PathBuf};
 
 use wavebump::ecosystem::MemTree;
 
+/// Write a secret file (webhook secret, operator tokens, private key) the
+/// way an operator must: mode 0600, readable by its owner only.
+pub fn write_secret(path: &Path, contents: impl AsRef<[u8]>) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+    file.write_all(contents.as_ref())
+        .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// A copy of the fake GitHub App's private key in `dir`, mode 0600 (the
+/// checked-in file's mode is whatever the checkout gave it; a key file
+/// others may read is refused).
+pub fn private_key_file(dir: &Path) -> PathBuf {
+    let path = dir.join("app-private-key.pem");
+    write_secret(&path, fake_github::app_private_key());
+    path
+}
+
 /// The crate's root directory.
 pub fn crate_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -138,6 +138,7 @@ impl Forge for GitHubForge {
                 default_branch,
                 archived: repo.archived,
                 fork: repo.fork,
+                unreadable: None,
             });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -136,20 +136,30 @@ impl Forge for LocalForge {
             let mut repos = Vec::new();
             for entry in entries.flatten() {
                 let path = entry.path();
-                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                if name.starts_with('.') || !path.is_dir() {
+                let raw = entry.file_name();
+                if raw.as_encoded_bytes().starts_with(b".") || !path.is_dir() {
                     continue;
                 }
                 let Some(default_branch) = git::head_branch(&path) else {
                     continue;
+                };
+                let (name, unreadable) = match raw.to_str() {
+                    Some(name) => (name.to_string(), None),
+                    None => {
+                        let escaped = git::escape_name(raw.as_encoded_bytes());
+                        let reason = format!(
+                            "the directory name is not UTF-8 (shown escaped) in {}: rename it to plan it",
+                            root.display()
+                        );
+                        (escaped, Some(reason))
+                    }
                 };
                 repos.push(RepoInfo {
                     name: name.trim_end_matches(".git").to_string(),
                     default_branch,
                     archived: false,
                     fork: false,
+                    unreadable,
                 });
             }
             repos.sort_by(|a, b| a.name.cmp(&b.name));

@@ -157,6 +157,8 @@ pub struct Background<F: ForgeWrite> {
     lease_renew: Duration,
     tick_interval: Duration,
     now: Now,
+    /// What the retention task prunes, and where.
+    retention: (Store, crate::store::Retention),
 }
 
 /// Started background tasks.
@@ -179,6 +181,15 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         let (tx, rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(rx.clone()));
+        let (store, retention) = self.retention;
+        let pruner = tokio::spawn(crate::server::retention::run(
+            store,
+            retention,
+            self.lease.clone(),
+            crate::server::retention::PRUNE_EVERY,
+            self.now.clone(),
+            rx.clone(),
+        ));
         let reconcile = tokio::spawn(reconcile::run(
             self.engine,
             self.lease,
@@ -188,7 +199,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         Running {
             shutdown: tx,
-            tasks: vec![worker, reconcile],
+            tasks: vec![worker, reconcile, pruner],
             keeper: (keeper_tx, keeper),
         }
     }
@@ -288,6 +299,10 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         options,
     } = deps;
     let wake = Arc::new(Notify::new());
+    let retention = crate::store::Retention {
+        inbox_payload_age: config.store.inbox_retention,
+        etag_cache_entries: config.store.etag_cache_entries,
+    };
     let lease = Lease::new(store.clone(), options.engine.lease.clone());
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
@@ -338,7 +353,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         defer: options.defer.clone(),
     };
     let mut worker = Worker::new(
-        store,
+        store.clone(),
         applier,
         options.worker.clone(),
         worker_stats.clone(),
@@ -357,6 +372,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
             lease_renew: options.lease_renew,
             tick_interval: options.tick_interval,
             now: options.now,
+            retention: (store, retention),
         },
         webhook_stats,
         worker_stats,
@@ -393,6 +409,12 @@ mod tests {
         std::fs::write(
             dir.path().join("secrets"),
             "# rotation\nfile-new\n\nfile-old\n",
+        )
+        .unwrap();
+        // Secret files are readable by their owner only.
+        std::fs::set_permissions(
+            dir.path().join("secrets"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
         )
         .unwrap();
         let base = "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n";

@@ -77,7 +77,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "pause" => "Paused.",
         "resume" => "Resumed.",
         "advance" => "The next wave is open.",
-        "abort" => "Aborted.",
+        "abort" => {
+            "Abort recorded: nothing more opens or merges. The state below says whether pull requests are still to close."
+        }
         "retry" => "Retry requested.",
         "skip" => "Skipped.",
         _ => return None,

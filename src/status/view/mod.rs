@@ -267,6 +267,9 @@ pub struct RolloutView {
     pub targets: Vec<TargetView>,
     pub graph: GraphView,
     pub audit: Vec<AuditView>,
+    /// While `aborting`: the pull requests still to close (`repo #n`),
+    /// which the engine retries at every tick.
+    pub abort_left: Vec<String>,
 }
 
 /// Only `http://` and `https://` URLs become links.
@@ -317,7 +320,7 @@ fn allowed(state: RolloutState, targets: &[TargetRecord], last_wave: bool) -> Al
         abort: !state.is_terminal(),
         retry: matches!(state, Running | Paused | Halted)
             && targets.iter().any(|t| t.state.is_failure()),
-        skip: !state.is_terminal(),
+        skip: !state.is_terminal() && state != Aborting,
     }
 }
 
@@ -513,7 +516,18 @@ pub fn rollout_view(r: &RolloutRecords<'_>, now: Timestamp) -> RolloutView {
         .as_ref()
         .map(|p| p.library_repo.clone())
         .unwrap_or_else(|| rollout.library.clone());
+    let mut abort_left: Vec<String> = if rollout.state == RolloutState::Aborting {
+        r.targets
+            .iter()
+            .filter(|t| !t.state.is_terminal())
+            .filter_map(|t| t.pr_number.map(|n| format!("{} #{n}", t.repo)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    abort_left.dedup();
     RolloutView {
+        abort_left,
         summary: summary(rollout, r.targets, now),
         branch: rollout.branch.clone(),
         eta: eta

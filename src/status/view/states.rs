@@ -37,6 +37,7 @@ pub fn rollout_label(state: RolloutState) -> StateLabel {
         RolloutState::Running => ("▶", "passed"),
         RolloutState::Paused => ("⏸", "pending"),
         RolloutState::Halted => ("■", "failing"),
+        RolloutState::Aborting => ("✗", "failing"),
         RolloutState::Aborted => ("✗", "other"),
         RolloutState::Completed => ("✔", "merged"),
     };
