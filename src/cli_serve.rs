@@ -157,6 +157,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(2, format!("refusing to start: {e}")),
     };
+    if let Err(e) = serve::check_operator_tokens(&operators) {
+        return fail(2, format!("refusing to start: {e}"));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -59,6 +59,8 @@ pub struct StatusState {
     pub clock: Clock,
     pub topology: TopologySource,
     pub(crate) sessions: Arc<session::Sessions>,
+    /// Login rate limits, counters and the login form's key.
+    pub login: Arc<session::guard::LoginGuard>,
 }
 
 impl StatusState {
@@ -75,6 +77,7 @@ impl StatusState {
             store,
             commands,
             changes,
+            login: Arc::new(session::guard::LoginGuard::new(&operators)),
             operators: Arc::new(operators),
             public_read,
             public_url,

@@ -5,8 +5,14 @@
 //! Invariants: tokens are compared in constant time and never stored in a
 //! session, rendered, or logged (a session keeps the operator's name);
 //! session ids and CSRF tokens are 256-bit values from the OS generator;
-//! the login form itself carries a CSRF token bound to a short-lived
-//! cookie; a session expires after [`SESSION_TTL`].
+//! the login form itself carries a CSRF value signed by the server
+//! ([`guard`]) and bound to a short-lived cookie; failed logins are
+//! rate-limited, logged and counted ([`guard`]); every form POST (login,
+//! logout, actions) is refused when cross-site (`Origin`,
+//! `Sec-Fetch-Site`), a second line behind the CSRF token; a session
+//! expires after [`SESSION_TTL`].
+
+pub mod guard;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,6 +21,7 @@ use std::time::{Duration, Instant};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -120,6 +127,7 @@ pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> 
 pub enum Refused {
     NoSession,
     BadCsrf,
+    CrossSite,
 }
 
 impl IntoResponse for Refused {
@@ -133,16 +141,26 @@ impl IntoResponse for Refused {
                 StatusCode::FORBIDDEN,
                 "the form's CSRF token is missing or wrong: reload the page and try again",
             ),
+            Refused::CrossSite => refusal(
+                StatusCode::FORBIDDEN,
+                "cross-site form submissions are refused: use the status page itself",
+            ),
         }
     }
 }
 
-/// The operator allowed to act: a live session and its CSRF token.
+/// The operator allowed to act: a same-site POST, a live session and its
+/// CSRF token.
 pub fn authorise(
     state: &StatusState,
     headers: &HeaderMap,
     csrf: Option<&str>,
 ) -> Result<SessionInfo, Refused> {
+    if guard::cross_site(headers, state.public_url.as_deref()) {
+        state.login.cross_site();
+        tracing::warn!("cross-site form POST refused");
+        return Err(Refused::CrossSite);
+    }
     let session = current(state, headers).ok_or(Refused::NoSession)?;
     match csrf {
         Some(t) if ct_eq(t, &session.csrf) => Ok(session),
@@ -198,7 +216,7 @@ fn login_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let Some(token) = random_token() else {
+    let Some(token) = state.login.issue_form_token() else {
         return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
     };
     let page = LoginPage {
@@ -235,19 +253,43 @@ struct LoginForm {
 
 async fn login(
     State(state): State<StatusState>,
+    extensions: Extensions,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
+    let client = guard::client_of(&extensions);
+    if guard::cross_site(&headers, state.public_url.as_deref()) {
+        state.login.cross_site();
+        tracing::warn!(client = %client, "cross-site login POST refused");
+        return Refused::CrossSite.into_response();
+    }
+    // The form's value must be one this server signed, and the cookie it
+    // set with it: a pair made up by someone else fails.
     let bound = cookie(&headers, LOGIN_COOKIE);
-    let csrf_ok = matches!((bound, f.csrf.as_deref()), (Some(b), Some(c)) if ct_eq(b, c));
+    let csrf_ok = matches!((bound, f.csrf.as_deref()), (Some(b), Some(c))
+        if ct_eq(b, c) && state.login.form_token_valid(c));
     if !csrf_ok {
+        state.login.bad_form();
+        tracing::warn!(client = %client, "login refused: missing, forged or expired form");
         return login_page(
             &state,
             next,
             Some("the login form expired: try again"),
             StatusCode::FORBIDDEN,
         );
+    }
+    if let Err(guard::LoginRefusal::Limited(wait)) = state.login.attempt(client) {
+        tracing::warn!(client = %client, retry_after_s = wait.as_secs(), "login rate-limited");
+        let mut resp = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins: wait a moment and try again",
+        );
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return resp;
     }
     let given = f.token.unwrap_or_default();
     let given = given.trim();
@@ -259,6 +301,8 @@ async fn login(
         }
     }
     let Some(operator) = found else {
+        state.login.failed();
+        tracing::warn!(client = %client, "failed operator login: unknown token");
         return login_page(
             &state,
             next,
@@ -266,10 +310,11 @@ async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
+    state.login.succeeded(client);
     let Some((id, _)) = state.sessions.create(operator) else {
         return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
     };
-    tracing::info!(operator, "operator logged in on the status page");
+    tracing::info!(operator, client = %client, "operator logged in on the status page");
     let mut resp = Redirect::to(&next).into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
     let h = resp.headers_mut();
