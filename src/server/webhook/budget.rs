@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The default budget: room for two bodies of GitHub's maximum size.
-pub const DEFAULT_BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// The default budget: room for one body of GitHub's maximum size (25 MB)
+/// and several ordinary ones beside it.
+pub const DEFAULT_BODY_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 /// The `Retry-After` sent when the budget is spent.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
