@@ -58,7 +58,6 @@ pub struct StatusState {
     pub public_url: Option<String>,
     pub clock: Clock,
     pub topology: TopologySource,
-    pub(crate) sessions: Arc<session::Sessions>,
     /// Login rate limits, counters and the login form's key.
     pub login: Arc<session::guard::LoginGuard>,
 }
@@ -83,7 +82,6 @@ impl StatusState {
             public_url,
             clock: Arc::new(Timestamp::now),
             topology: Arc::new(|_| Topology::default()),
-            sessions: Arc::new(session::Sessions::default()),
         }
     }
 

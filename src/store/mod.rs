@@ -22,6 +22,7 @@ pub mod migrate;
 mod model;
 mod rollouts;
 mod rows;
+mod sessions;
 mod versions;
 
 use std::str::FromStr;
@@ -38,6 +39,7 @@ pub use model::{
     LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
     TargetRecord, WaveRecord,
 };
+pub use sessions::{FeedEntry, StoredSession};
 
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ mod journey;
 mod limits;
 mod metrics;
 mod rejects;
+mod replicas;
 mod rollouts;
 
 use std::future::Future;

@@ -61,6 +61,7 @@ use crate::server::webhook::{
     BodyBudget, DEFAULT_MAX_BODY_BYTES, WebhookState, WebhookStats, WebhookVerifier, webhook_router,
 };
 use crate::server::worker::{Worker, WorkerOptions};
+use crate::status::live::relay::Relay;
 use crate::store::Store;
 
 /// Settings of a serve app.
@@ -85,6 +86,9 @@ pub struct ServeOptions {
     pub max_body_bytes: usize,
     /// Connection, time and memory limits of the HTTP server.
     pub limits: Limits,
+    /// How often the store's change feed is polled for other replicas'
+    /// changes (see [`crate::status::live::relay`]).
+    pub change_poll: Duration,
     /// The clock.
     pub now: Now,
 }
@@ -101,6 +105,7 @@ impl Default for ServeOptions {
             bot_login: "wavebump[bot]".to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits: Limits::default(),
+            change_poll: Duration::from_millis(500),
             now: system_now(),
         }
     }
@@ -117,6 +122,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("bot_login", &self.bot_login)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("limits", &self.limits)
+            .field("change_poll", &self.change_poll)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +171,7 @@ pub struct Background<F: ForgeWrite> {
     lease_renew: Duration,
     tick_interval: Duration,
     now: Now,
+    relay: Relay,
 }
 
 /// Started background tasks.
@@ -187,6 +194,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         let (tx, rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(rx.clone()));
+        let relay = tokio::spawn(self.relay.run(rx.clone()));
         let reconcile = tokio::spawn(reconcile::run(
             self.engine,
             self.lease,
@@ -196,7 +204,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         Running {
             shutdown: tx,
-            tasks: vec![worker, reconcile],
+            tasks: vec![worker, reconcile, relay],
             keeper: (keeper_tx, keeper),
         }
     }
@@ -316,6 +324,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
     let lease = Lease::new(store.clone(), options.engine.lease.clone());
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
+    let relay = Relay::new(store.clone(), changes.clone(), options.change_poll);
     let engine = Arc::new(SharedEngine::new(
         Engine::new(store.clone(), forge, options.engine.clone()),
         TickContext {
@@ -388,6 +397,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
             lease_renew: options.lease_renew,
             tick_interval: options.tick_interval,
             now: options.now,
+            relay,
         },
         webhook_stats,
         worker_stats,

@@ -294,8 +294,10 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), WebhookRejection> {
 }
 
 /// The JSON GitHub could have sent: well-formed, nested at most
-/// [`MAX_JSON_DEPTH`] deep, every number finite as an `f64`. Builds no
-/// value (strings are borrowed where possible); linear in the body.
+/// [`MAX_JSON_DEPTH`] deep, every number finite as an `f64`, every string
+/// valid (no lone surrogate escapes): what a `serde_json::Value` parse
+/// accepts. Builds no value (strings are borrowed where possible); linear
+/// in the body.
 fn check_json(body: &[u8]) -> Result<(), WebhookRejection> {
     serde_json::from_slice::<Validated>(body)
         .map(|_| ())

@@ -1,6 +1,8 @@
 //! Operator sessions: the login form exchanges an operator token for a
 //! session cookie (HttpOnly, SameSite=Strict, `Secure` over HTTPS); each
-//! session has its own CSRF token, required on every form.
+//! session has its own CSRF token, required on every form. Sessions live
+//! in the store (`operator_sessions`, by the SHA-256 of their id), so
+//! every replica serving the page knows them and a restart keeps them.
 //!
 //! Invariants: tokens are compared in constant time and never stored in a
 //! session, rendered, or logged (a session keeps the operator's name);
@@ -14,9 +16,7 @@
 
 pub mod guard;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Form;
 use axum::Router;
@@ -26,9 +26,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::StatusState;
 use super::pages::{html_page, refusal};
+use crate::store::StoredSession;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "wavebump_session";
@@ -44,48 +46,37 @@ pub struct SessionInfo {
     pub csrf: String,
 }
 
-struct Entry {
-    info: SessionInfo,
-    expires: Instant,
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Live sessions, in memory (a restart logs everyone out).
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Entry>>,
+/// What the store keeps of a session id: its SHA-256, never the id.
+fn id_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
-impl Sessions {
-    fn create(&self, operator: &str) -> Option<(String, SessionInfo)> {
-        let id = random_token()?;
-        let info = SessionInfo {
-            operator: operator.to_owned(),
-            csrf: random_token()?,
-        };
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, e| e.expires > now);
-        map.insert(
-            id.clone(),
-            Entry {
-                info: info.clone(),
-                expires: now + SESSION_TTL,
-            },
-        );
-        Some((id, info))
+/// A new session of `operator` in the store (every replica sees it);
+/// its id, or why not.
+async fn create_session(state: &StatusState, operator: &str) -> Result<String, String> {
+    let id = random_token().ok_or("no randomness available")?;
+    let csrf = random_token().ok_or("no randomness available")?;
+    let now = now_ms();
+    let ttl = i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
+    if let Err(e) = state.store.prune_sessions(now).await {
+        tracing::warn!(error = %e, "cannot prune expired sessions");
     }
-
-    fn get(&self, id: &str) -> Option<SessionInfo> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .filter(|e| e.expires > Instant::now())
-            .map(|e| e.info.clone())
-    }
-
-    fn remove(&self, id: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(id);
-    }
+    let session = StoredSession {
+        operator: operator.to_owned(),
+        csrf,
+    };
+    state
+        .store
+        .create_session(&id_hash(&id), &session, now.saturating_add(ttl))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(id)
 }
 
 /// 32 random bytes as hex; `None` if the OS generator fails.
@@ -117,9 +108,20 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The session of the request, if live.
-pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> {
-    state.sessions.get(cookie(headers, SESSION_COOKIE)?)
+/// The session of the request, if live (a store failure counts as none,
+/// logged).
+pub async fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> {
+    let id = cookie(headers, SESSION_COOKIE)?;
+    match state.store.session(&id_hash(id), now_ms()).await {
+        Ok(found) => found.map(|s| SessionInfo {
+            operator: s.operator,
+            csrf: s.csrf,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            None
+        }
+    }
 }
 
 /// Why an action was refused (nothing was changed).
@@ -151,7 +153,7 @@ impl IntoResponse for Refused {
 
 /// The operator allowed to act: a same-site POST, a live session and its
 /// CSRF token.
-pub fn authorise(
+pub async fn authorise(
     state: &StatusState,
     headers: &HeaderMap,
     csrf: Option<&str>,
@@ -161,7 +163,7 @@ pub fn authorise(
         tracing::warn!("cross-site form POST refused");
         return Err(Refused::CrossSite);
     }
-    let session = current(state, headers).ok_or(Refused::NoSession)?;
+    let session = current(state, headers).await.ok_or(Refused::NoSession)?;
     match csrf {
         Some(t) if ct_eq(t, &session.csrf) => Ok(session),
         _ => Err(Refused::BadCsrf),
@@ -169,8 +171,8 @@ pub fn authorise(
 }
 
 /// May this request read the pages?
-pub fn may_read(state: &StatusState, headers: &HeaderMap) -> bool {
-    state.public_read || current(state, headers).is_some()
+pub async fn may_read(state: &StatusState, headers: &HeaderMap) -> bool {
+    state.public_read || current(state, headers).await.is_some()
 }
 
 fn set_cookie(state: &StatusState, name: &str, value: &str, max_age: u64) -> HeaderValue {
@@ -311,8 +313,15 @@ async fn login(
         );
     };
     state.login.succeeded(client);
-    let Some((id, _)) = state.sessions.create(operator) else {
-        return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
+    let id = match create_session(&state, operator).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a session");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot create a session now; try again",
+            );
+        }
     };
     tracing::info!(operator, client = %client, "operator logged in on the status page");
     let mut resp = Redirect::to(&next).into_response();
@@ -336,11 +345,17 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()) {
+    if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()).await {
         return refused.into_response();
     }
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions.remove(id);
+        if let Err(e) = state.store.delete_session(&id_hash(id)).await {
+            tracing::error!(error = %e, "cannot end the session");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot log out now; try again",
+            );
+        }
     }
     let mut resp = Redirect::to("/login").into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
