@@ -52,7 +52,9 @@ fn half_head(port: u16) -> Option<TcpStream> {
 fn open(s: &mut TcpStream) -> bool {
     let mut b = [0u8; 1];
     match s.read(&mut b) {
-        Ok(_) => false, // EOF or an error answer: the server let go
+        // EOF (0) or the start of an error answer: the server let go.
+        Ok(0 | 1) => false,
+        Ok(_) => unreachable!("a one-byte buffer"),
         Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
     }
 }

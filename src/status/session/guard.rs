@@ -242,10 +242,10 @@ pub fn client_of(extensions: &axum::http::Extensions) -> IpAddr {
 /// is neither the public URL's origin nor this `Host`, is cross-site.
 /// Without either header (old browsers, scripts) the CSRF token decides.
 pub fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return true;
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return true;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;

@@ -348,14 +348,14 @@ async fn logout(
     if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()).await {
         return refused.into_response();
     }
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = state.store.delete_session(&id_hash(id)).await {
-            tracing::error!(error = %e, "cannot end the session");
-            return refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cannot log out now; try again",
-            );
-        }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.delete_session(&id_hash(id)).await
+    {
+        tracing::error!(error = %e, "cannot end the session");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cannot log out now; try again",
+        );
     }
     let mut resp = Redirect::to("/login").into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
