@@ -82,6 +82,14 @@ async fn bad_flags_are_refused_with_what_was_expected() {
                 &["--max-attempts", "0"],
                 "--max-attempts must be at least 1",
             ),
+            (
+                &["--max-connections", "0"],
+                "--max-connections must be at least 1",
+            ),
+            (
+                &["--webhook-body-budget", "24"],
+                "--webhook-body-budget must be at least 25 (MiB)",
+            ),
         ];
         for (flags, want) in cases {
             let config = config.clone();

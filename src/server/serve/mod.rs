@@ -8,7 +8,11 @@
 //! (event → engine), `release` (release policy, rollout start),
 //! `comments` (PR commands), `matching` (event → target), `reconcile`
 //! (the interval tick), `status` (the status page's operator actions
-//! through the engine lock), `load` (the benchmark's load generator).
+//! through the engine lock), `listen` (the accept loop: connection cap,
+//! head/body/request timeouts, peer addresses), `load` (the benchmark's
+//! load generator). The background work also runs the change-feed relay
+//! ([`crate::status::live::relay`]) that carries page updates between
+//! replicas.
 //!
 //! Invariants: the HTTP side only verifies and stores (see
 //! [`crate::server::webhook`]); all engine work happens in the background
