@@ -62,6 +62,13 @@ pub enum Command {
         after_help = "Example:\n  wavebump pr open --config wavebump.yaml --repo acme/billing --to 2.0.0"
     )]
     Pr(crate::cli_rollout::PrArgs),
+    /// Print a new random secret (64 hex digits, 256 bits from the OS
+    /// generator) for a webhook secret or an operator token. `serve`
+    /// refuses secrets and tokens under 128 bits of estimated entropy.
+    #[command(
+        after_help = "Example:\n  wavebump secret > webhook-secret && chmod 600 webhook-secret"
+    )]
+    Secret,
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
@@ -202,6 +209,16 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => crate::cli_serve::run(&args),
         Command::Rollout(args) => crate::cli_rollout::run(&args),
         Command::Pr(args) => crate::cli_rollout::run_pr(&args),
+        Command::Secret => match crate::config::secret::generate() {
+            Ok(secret) => {
+                println!("{}", secret.expose());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

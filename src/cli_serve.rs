@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// died.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub lease_ttl: String,
+    /// Connections served at once; more wait in the kernel's backlog.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Webhook bodies held in memory at once, all requests together, in
+    /// MiB (at least 25: one body of GitHub's maximum size); past it the
+    /// answer is 503 with Retry-After.
+    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    pub webhook_body_budget: usize,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -142,6 +150,15 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     if args.max_attempts == 0 {
         return fail(2, "--max-attempts must be at least 1");
     }
+    if args.max_connections == 0 {
+        return fail(2, "--max-connections must be at least 1");
+    }
+    if args.webhook_body_budget < 25 {
+        return fail(
+            2,
+            "--webhook-body-budget must be at least 25 (MiB): GitHub sends bodies of up to 25 MB",
+        );
+    }
     let config = match Config::load(&args.config) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
@@ -157,6 +174,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(2, format!("refusing to start: {e}")),
     };
+    if let Err(e) = serve::check_operator_tokens(&operators) {
+        return fail(2, format!("refusing to start: {e}"));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -174,6 +194,8 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         LeaseOptions::new(lease_holder, lease_ttl).with_clock(crate::rollout::LeaseClock::system()),
     );
     options.worker.max_attempts = args.max_attempts;
+    options.limits.max_connections = args.max_connections;
+    options.limits.webhook_body_budget = args.webhook_body_budget.saturating_mul(1024 * 1024);
     let listen = args.listen.unwrap_or(config.server.listen);
     runtime.block_on(run_async(config, secrets, operators, options, listen))
 }

@@ -60,6 +60,62 @@ impl fmt::Display for SecretError {
 
 impl std::error::Error for SecretError {}
 
+/// The least estimated entropy, in bits, of a webhook secret or operator
+/// token that `serve` starts with.
+pub const MIN_SECRET_BITS: f64 = 128.0;
+
+/// A conservative entropy estimate: length × log2 of the smaller of the
+/// alphabet its character classes span (hex digits only: 16; else 26 per
+/// letter case, 10 digits, 32 symbols) and the number of distinct
+/// characters in it. 32 random hex digits give 128 bits; `wavebump secret`
+/// prints 64 (256 bits).
+pub fn estimated_bits(value: &str) -> f64 {
+    let chars: Vec<char> = value.chars().collect();
+    let hex = chars.iter().all(char::is_ascii_hexdigit);
+    let alphabet = if hex {
+        16
+    } else {
+        let class = |f: fn(&char) -> bool, n: usize| if chars.iter().any(f) { n } else { 0 };
+        class(char::is_ascii_lowercase, 26)
+            + class(char::is_ascii_uppercase, 26)
+            + class(char::is_ascii_digit, 10)
+            + class(|c| !c.is_ascii_alphanumeric(), 32)
+    };
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let base = alphabet.min(distinct.len());
+    if base < 2 {
+        return 0.0;
+    }
+    chars.len() as f64 * (base as f64).log2()
+}
+
+/// Refuses `value` when its [`estimated_bits`] are below [`MIN_SECRET_BITS`];
+/// the error names `what` (never the value) and how to make a good one.
+pub fn check_strength(what: &str, value: &Secret) -> Result<(), SecretError> {
+    let bits = estimated_bits(value.expose());
+    if bits < MIN_SECRET_BITS {
+        return Err(SecretError {
+            message: format!(
+                "{what} is too weak: about {bits:.0} bits of entropy, at least {MIN_SECRET_BITS:.0} \
+                 needed; generate one with `wavebump secret`"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// 32 bytes from the OS generator as 64 hex digits (256 bits), for
+/// `wavebump secret`.
+pub fn generate() -> Result<Secret, SecretError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| SecretError {
+        message: format!("the OS random generator failed: {e}"),
+    })?;
+    Ok(Secret(hex::encode(bytes)))
+}
+
 /// Read a secret file. Like ssh with a private key, a file that group or
 /// others may access (any of the mode bits `0o077`) is refused, with the
 /// `chmod` that fixes it: anyone who can write an operator tokens file can
@@ -216,4 +272,39 @@ pub fn parse_tokens_file(text: &str, path: &Path) -> Result<Vec<OperatorToken>, 
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod strength_tests {
+    use super::*;
+
+    #[test]
+    fn entropy_estimates() {
+        let generated = generate().unwrap();
+        assert_eq!(generated.expose().len(), 64);
+        assert!(check_strength("t", &generated).is_ok());
+        for weak in [
+            "x",
+            "s3cret",
+            "serve-test-secret",
+            &"a".repeat(200),
+            &"ab".repeat(40),
+        ] {
+            let err = check_strength("operator `alice`'s token", &Secret::new(weak)).unwrap_err();
+            assert!(
+                err.message.contains("operator `alice`'s token is too weak"),
+                "{}",
+                err.message
+            );
+            assert!(err.message.contains("wavebump secret"));
+            assert!(
+                !err.message.contains(weak) || weak.len() < 3,
+                "{}",
+                err.message
+            );
+        }
+        // 32 hex digits: exactly 128 bits.
+        assert!(check_strength("t", &Secret::new("0123456789abcdef0123456789abcdef")).is_ok());
+        assert!(check_strength("t", &Secret::new("0123456789abcdef0123456789abcde")).is_err());
+    }
 }

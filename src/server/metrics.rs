@@ -316,6 +316,8 @@ pub struct Extra {
     pub github: Option<ApiStatsSnapshot>,
     /// Whether this replica leads (holds the lease).
     pub leader: bool,
+    /// The status page's login counters (absent without the page).
+    pub login: Option<crate::status::session::guard::LoginCounts>,
 }
 
 /// The whole exposition. A store failure leaves the store gauges out and
@@ -338,6 +340,23 @@ pub async fn render(
         "1 while this replica holds the lease (drains the inbox, ticks), 0 while it stands by.",
     );
     f.sample(&[], u8::from(extra.leader));
+    if let Some(login) = &extra.login {
+        let mut f = Family::new(
+            &mut out,
+            "wavebump_login_attempts_total",
+            "counter",
+            "Status-page login attempts by outcome (bad_token: a wrong operator token; rate_limited: refused unchecked; bad_form: forged or expired login form; cross_site: any cross-site form POST).",
+        );
+        for (outcome, n) in [
+            ("success", login.success),
+            ("bad_token", login.bad_token),
+            ("rate_limited", login.rate_limited),
+            ("bad_form", login.bad_form),
+            ("cross_site", login.cross_site),
+        ] {
+            f.sample(&[("outcome", outcome)], n);
+        }
+    }
     let mut gauges = String::new();
     let up = match store_gauges(store, &mut gauges).await {
         Ok(()) => 1,

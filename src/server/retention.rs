@@ -29,7 +29,7 @@ pub async fn run(
             break;
         }
         if lease.is_leader() {
-            match store.prune(&retention, (now)()).await {
+            match store.prune(&retention, now.now()).await {
                 Ok(pruned) => tracing::info!(
                     inbox_payloads = pruned.inbox_payloads,
                     intents = pruned.intents,

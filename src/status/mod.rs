@@ -58,7 +58,8 @@ pub struct StatusState {
     /// The clock of the page (fixed in tests).
     pub clock: SharedClock,
     pub topology: TopologySource,
-    pub(crate) sessions: Arc<session::Sessions>,
+    /// Login rate limits, counters and the login form's key.
+    pub login: Arc<session::guard::LoginGuard>,
 }
 
 impl StatusState {
@@ -75,12 +76,12 @@ impl StatusState {
             store,
             commands,
             changes,
+            login: Arc::new(session::guard::LoginGuard::new(&operators)),
             operators: Arc::new(operators),
             public_read,
             public_url,
             clock: crate::clock::system(),
             topology: Arc::new(|_| Topology::default()),
-            sessions: Arc::new(session::Sessions::default()),
         }
     }
 

@@ -36,6 +36,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_rollout_graph.sql"),
         include_str!("../../migrations/postgres/0003_rollout_graph.sql"),
     ),
+    (
+        4,
+        "operator sessions and the change feed",
+        include_str!("../../migrations/sqlite/0004_sessions_changes.sql"),
+        include_str!("../../migrations/postgres/0004_sessions_changes.sql"),
+    ),
 ];
 
 /// Tables a database of a schema version holds: `(table, since version)`.
@@ -51,10 +57,12 @@ const TABLES: &[(&str, i64)] = &[
     ("cascade_releases", 2),
     ("pr_versions", 2),
     ("rollout_graph", 3),
+    ("change_feed", 4),
+    ("operator_sessions", 4),
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The PostgreSQL advisory-lock key of migrations (`wavebump` in ASCII).
 const MIGRATION_LOCK: i64 = 0x7761_7665_6275_6d70;

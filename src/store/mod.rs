@@ -23,6 +23,7 @@ mod model;
 mod retention;
 mod rollouts;
 mod rows;
+mod sessions;
 mod versions;
 
 use std::str::FromStr;
@@ -40,6 +41,7 @@ pub use model::{
     TargetRecord, WaveRecord,
 };
 pub use retention::{PRUNED_PAYLOAD, Pruned, Retention};
+pub use sessions::{FeedEntry, StoredSession};
 
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

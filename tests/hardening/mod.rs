@@ -14,6 +14,7 @@
 //! Scale figures (5,000 repositories) are in `benches/`, not here.
 
 mod faults;
+mod hostile;
 mod secrets;
 mod serve_bin;
 mod serve_crash;

@@ -21,8 +21,8 @@ use super::serve_bin::{ServeOrg, org, terminate};
 use crate::serve::{check_run, fixture, release};
 use crate::support::fake_github::PullState;
 
-const WEBHOOK_SECRET: &str = "whsec_HYGIENE_4f1d9e2b7c";
-const OPERATOR_TOKEN: &str = "optok_HYGIENE_8a3c5e0f61";
+const WEBHOOK_SECRET: &str = "whsec_HYGIENE_4f1d9e2b7c_a83e5d07b16c942f";
+const OPERATOR_TOKEN: &str = "optok_HYGIENE_8a3c5e0f61_d47b29e0c5a13f86";
 const PLAIN_TOKEN: &str = "ghp_HYGIENE_plain_0b7e19d4";
 const REPOS: usize = 4;
 

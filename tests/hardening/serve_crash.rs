@@ -29,7 +29,7 @@ use crate::support::fake_github::PullState;
 const REPOS: usize = 20;
 const KILLS: usize = 20;
 const SEED: u64 = 0x5EED_0903;
-const SECRET: &str = "crash-test-webhook-secret";
+const SECRET: &str = "crash-test-webhook-secret-7c1e9a4f0b3d58e2";
 /// Unrelated deliveries sent at most (bounds the test).
 const NOISE: usize = 600;
 /// CI takes this long on every PR, so that the rollout spans the kills.

@@ -5,6 +5,7 @@ mod browser;
 pub(crate) mod fixture;
 mod graph;
 mod live;
+mod login_guard;
 mod render;
 mod security;
 mod topology;

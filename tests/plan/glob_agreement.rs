@@ -30,6 +30,7 @@ fn info(name: &str) -> RepoInfo {
         default_branch: "main".to_owned(),
         archived: false,
         fork: false,
+        unreadable: None,
     }
 }
 

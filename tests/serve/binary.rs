@@ -82,6 +82,14 @@ async fn bad_flags_are_refused_with_what_was_expected() {
                 &["--max-attempts", "0"],
                 "--max-attempts must be at least 1",
             ),
+            (
+                &["--max-connections", "0"],
+                "--max-connections must be at least 1",
+            ),
+            (
+                &["--webhook-body-budget", "24"],
+                "--webhook-body-budget must be at least 25 (MiB)",
+            ),
         ];
         for (flags, want) in cases {
             let config = config.clone();
@@ -91,7 +99,7 @@ async fn bad_flags_are_refused_with_what_was_expected() {
                     .args(["serve", "--config"])
                     .arg(&config)
                     .args(&args)
-                    .env("WAVEBUMP_WEBHOOK_SECRET", "s3cret")
+                    .env("WAVEBUMP_WEBHOOK_SECRET", super::SECRET)
                     .output()
                     .unwrap()
             })
@@ -115,7 +123,7 @@ async fn serves_and_exits_zero_on_sigterm() {
             .args(["serve", "--config"])
             .arg(&config)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--tick-interval", "1h"])
-            .env("WAVEBUMP_WEBHOOK_SECRET", format!("old-one, {}", super::SECRET))
+            .env("WAVEBUMP_WEBHOOK_SECRET", format!("old-one-e04b7d2a9c61f385b0d9e7a2c4f61b38, {}", super::SECRET))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -189,6 +197,88 @@ async fn serves_and_exits_zero_on_sigterm() {
                 .any(|l| l["fields"]["message"] == "SIGTERM: shutting down"),
             "{stderr}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weak_secrets_are_refused_and_wavebump_secret_makes_good_ones() {
+    timed(async {
+        let world = World::new("").await;
+        let config = write_config(&world);
+        let with_operator = world.dir.path().join("operators.yaml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &with_operator,
+            text.replace(
+                "store:\n",
+                "server:\n  operators:\n    - name: alice\n      token_env: WB_BIN_OPERATOR\nstore:\n",
+            ),
+        )
+        .unwrap();
+        let generated = |()| {
+            let out = Command::new(env!("CARGO_BIN_EXE_wavebump"))
+                .arg("secret")
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            let s = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+            assert_eq!(s.len(), 64, "{s}");
+            assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
+            s
+        };
+        let (good, good_token) = (generated(()), generated(()));
+        assert_ne!(good, good_token);
+        let cases = [
+            (&config, "x".to_owned(), None, Some("webhook secret 1 of 1 is too weak")),
+            (&config, format!("{good},short-old"), None, Some("webhook secret 2 of 2 is too weak")),
+            (&with_operator, good.clone(), Some("1"), Some("operator `alice`'s token is too weak")),
+            (&with_operator, good.clone(), Some(good_token.as_str()), None),
+        ];
+        for (config, secret, operator, want) in cases {
+            let (config, op) = (config.clone(), operator.map(str::to_owned));
+            let port = free_port();
+            let out = tokio::task::spawn_blocking(move || {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_wavebump"));
+                cmd.args(["serve", "--config"])
+                    .arg(&config)
+                    .args(["--listen", &format!("127.0.0.1:{port}"), "--tick-interval", "1h"])
+                    .env("WAVEBUMP_WEBHOOK_SECRET", &secret)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped());
+                if let Some(op) = op {
+                    cmd.env("WB_BIN_OPERATOR", op);
+                }
+                let mut child = cmd.spawn().unwrap();
+                let deadline = Instant::now() + Duration::from_secs(30);
+                // Exits at once (refused), or serves: then stop it.
+                loop {
+                    if child.try_wait().unwrap().is_some() {
+                        break;
+                    }
+                    if http(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .is_ok_and(|a| a.starts_with("HTTP/1.1 200"))
+                    {
+                        let _ = child.kill();
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "serve neither refused nor served");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                child.wait_with_output().unwrap()
+            })
+            .await
+            .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match want {
+                Some(want) => {
+                    assert_eq!(out.status.code(), Some(2), "{stderr}");
+                    assert!(stderr.contains(want), "{stderr}");
+                    assert!(stderr.contains("wavebump secret"), "{stderr}");
+                }
+                None => assert_ne!(out.status.code(), Some(2), "{stderr}"),
+            }
+        }
     })
     .await;
 }

@@ -8,8 +8,10 @@ mod endpoints;
 mod ha;
 mod inbox;
 mod journey;
+mod limits;
 mod metrics;
 mod rejects;
+mod replicas;
 mod rollouts;
 
 use std::future::Future;
@@ -34,7 +36,7 @@ use wavebump::store::Store;
 use crate::support::fake_github::FakeGitHub;
 
 /// The secret the tests' "GitHub" signs with.
-pub const SECRET: &str = "serve-test-secret";
+pub const SECRET: &str = "serve-test-secret-5f2c9a17e4b3d608a1c7e9f2";
 /// Every test's time limit.
 pub const LIMIT: Duration = Duration::from_secs(90);
 

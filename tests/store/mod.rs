@@ -3,6 +3,7 @@
 
 mod cases;
 mod schema;
+mod sessions;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 
 mod fixtures;
 mod harness;
+mod limits;
 mod manifest;
 mod official;
 mod receive;

@@ -8,8 +8,11 @@
 //! (event → engine), `release` (release policy, rollout start),
 //! `comments` (PR commands), `matching` (event → target), `reconcile`
 //! (the interval tick), `status` (the status page's operator actions
-//! through the engine lock), `load` (the benchmark's load generator; only with the `bench-harness`
-//! feature).
+//! through the engine lock), `listen` (the accept loop: connection cap,
+//! head/body/request timeouts, peer addresses), `load` (the benchmark's
+//! load generator; only with the `bench-harness` feature). The background
+//! work also runs the change-feed relay ([`crate::status::live::relay`])
+//! that carries page updates between replicas, and the retention pruner.
 //!
 //! Invariants: the HTTP side only verifies and stores (see
 //! [`crate::server::webhook`]); all engine work happens in the background
@@ -22,6 +25,7 @@
 mod apply;
 mod comments;
 mod engine;
+pub mod listen;
 #[cfg(feature = "bench-harness")]
 pub mod load;
 mod matching;
@@ -43,11 +47,14 @@ use tokio::task::JoinHandle;
 
 pub use apply::{Applier, DeferPolicy};
 pub use engine::{MAX_SETTLE_TICKS, SharedEngine, TickContext, settle};
+pub use listen::Limits;
 pub use matching::same_repo;
 pub use status::LockedCommands;
 
 use crate::config::Config;
-use crate::config::secret::{OperatorToken, Secret, SecretError, WEBHOOK_SECRET_ENV};
+use crate::config::secret::{
+    OperatorToken, Secret, SecretError, WEBHOOK_SECRET_ENV, check_strength,
+};
 use crate::forge::ForgeWrite;
 use crate::forge::github::ApiStats;
 use crate::rollout::{Engine, EngineOptions};
@@ -56,9 +63,10 @@ use crate::server::inbox::{Now, StoreSink, system_now};
 use crate::server::lease::{self, Lease};
 use crate::server::metrics::{self, WorkerStats};
 use crate::server::webhook::{
-    DEFAULT_MAX_BODY_BYTES, WebhookState, WebhookStats, WebhookVerifier, webhook_router,
+    BodyBudget, DEFAULT_MAX_BODY_BYTES, WebhookState, WebhookStats, WebhookVerifier, webhook_router,
 };
 use crate::server::worker::{Worker, WorkerOptions};
+use crate::status::live::relay::Relay;
 use crate::store::Store;
 
 /// Settings of a serve app.
@@ -81,6 +89,11 @@ pub struct ServeOptions {
     pub bot_login: String,
     /// Webhook body cap.
     pub max_body_bytes: usize,
+    /// Connection, time and memory limits of the HTTP server.
+    pub limits: Limits,
+    /// How often the store's change feed is polled for other replicas'
+    /// changes (see [`crate::status::live::relay`]).
+    pub change_poll: Duration,
     /// The clock.
     pub now: Now,
 }
@@ -96,6 +109,8 @@ impl Default for ServeOptions {
             defer: DeferPolicy::default(),
             bot_login: "wavebump[bot]".to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
+            change_poll: Duration::from_millis(500),
             now: system_now(),
         }
     }
@@ -111,6 +126,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("defer", &self.defer)
             .field("bot_login", &self.bot_login)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("limits", &self.limits)
+            .field("change_poll", &self.change_poll)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +164,8 @@ pub struct ServeApp<F: ForgeWrite> {
     pub engine: Arc<SharedEngine<F>>,
     /// This replica's lease (always leader without lease options).
     pub lease: Lease,
+    /// The HTTP server's limits (used by [`serve`]).
+    pub limits: Limits,
 }
 
 /// The background work of an app.
@@ -159,6 +178,7 @@ pub struct Background<F: ForgeWrite> {
     now: Now,
     /// What the retention task prunes, and where.
     retention: (Store, crate::store::Retention),
+    relay: Relay,
 }
 
 /// Started background tasks.
@@ -190,6 +210,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
             self.now.clone(),
             rx.clone(),
         ));
+        let relay = tokio::spawn(self.relay.run(rx.clone()));
         let reconcile = tokio::spawn(reconcile::run(
             self.engine,
             self.lease,
@@ -199,7 +220,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> Background<F> {
         ));
         Running {
             shutdown: tx,
-            tasks: vec![worker, reconcile, pruner],
+            tasks: vec![worker, reconcile, pruner, relay],
             keeper: (keeper_tx, keeper),
         }
     }
@@ -259,7 +280,22 @@ pub fn webhook_secrets(
             ),
         });
     }
+    for (i, secret) in out.iter().enumerate() {
+        check_strength(
+            &format!("webhook secret {} of {}", i + 1, out.len()),
+            secret,
+        )?;
+    }
     Ok(out)
+}
+
+/// Refuses operator tokens weaker than
+/// [`crate::config::secret::MIN_SECRET_BITS`] (the error names the operator).
+pub fn check_operator_tokens(operators: &[OperatorToken]) -> Result<(), SecretError> {
+    for op in operators {
+        check_strength(&format!("operator `{}`'s token", op.name), &op.token)?;
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -269,12 +305,14 @@ struct MetricsState {
     worker: Arc<WorkerStats>,
     api: Option<Arc<ApiStats>>,
     lease: Lease,
+    login: Arc<crate::status::session::guard::LoginGuard>,
 }
 
 async fn metrics_handler(State(s): State<MetricsState>) -> Response {
     let extra = metrics::Extra {
         github: s.api.as_ref().map(|a| a.snapshot()),
         leader: s.lease.is_leader(),
+        login: Some(s.login.counts()),
     };
     let body = metrics::render(&s.store, &s.webhooks, &s.worker, &extra).await;
     (
@@ -306,6 +344,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
     let lease = Lease::new(store.clone(), options.engine.lease.clone());
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
+    let relay = Relay::new(store.clone(), changes.clone(), options.change_poll);
     let engine = Arc::new(SharedEngine::new(
         Engine::new(store.clone(), forge, options.engine.clone()),
         TickContext {
@@ -326,7 +365,11 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
     )
     .with_clock(options.now.clone());
     let sink = StoreSink::new(store.clone(), wake.clone(), options.now.clone());
-    let verifier = WebhookVerifier::new(secrets).with_max_body_bytes(options.max_body_bytes);
+    let budget = BodyBudget::new(options.limits.webhook_body_budget)
+        .with_retry_after(options.limits.retry_after);
+    let verifier = WebhookVerifier::new(secrets)
+        .with_max_body_bytes(options.max_body_bytes)
+        .with_budget(budget);
     let state = WebhookState::new(verifier, sink);
     let webhook_stats = state.stats.clone();
     let metrics_state = MetricsState {
@@ -335,6 +378,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         worker: worker_stats.clone(),
         api: options.api_stats.clone(),
         lease: lease.clone(),
+        login: status_state.login.clone(),
     };
     let router = Router::new()
         .merge(webhook_router(state))
@@ -345,6 +389,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
                 .with_state(metrics_state),
         )
         .merge(crate::status::status_router(status_state));
+    let router = listen::with_request_timeout(router, &options.limits);
     let applier = Applier {
         engine: engine.clone(),
         config,
@@ -373,11 +418,13 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
             tick_interval: options.tick_interval,
             now: options.now,
             retention: (store, retention),
+            relay,
         },
         webhook_stats,
         worker_stats,
         engine,
         lease,
+        limits: options.limits,
     }
 }
 
@@ -391,9 +438,7 @@ pub async fn serve<F: ForgeWrite + Send + Sync + 'static>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let running = app.background.start();
-    let served = axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = listen::run(listener, app.router, &app.limits, shutdown).await;
     tracing::info!("HTTP server stopped; finishing background work");
     running.stop().await;
     served
@@ -403,12 +448,17 @@ pub async fn serve<F: ForgeWrite + Send + Sync + 'static>(
 mod tests {
     use super::*;
 
+    const FILE_NEW: &str = "file-new-5b0e1c9d3a7f2e6b8c4d0a1f9e3b7c52";
+    const FILE_OLD: &str = "file-old-c8a2f6e0b4d9173e5a0c6b2f8d4e1a73";
+    const ONE: &str = "env-one-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const TWO: &str = "env-two-9a8b7c6d5e4f30211203f4e5d6c7b8a9";
+
     #[test]
     fn webhook_secrets_from_env_and_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("secrets"),
-            "# rotation\nfile-new\n\nfile-old\n",
+            format!("# rotation\n{FILE_NEW}\n\n{FILE_OLD}\n"),
         )
         .unwrap();
         // Secret files are readable by their owner only.
@@ -421,14 +471,26 @@ mod tests {
         let with_file = format!("{base}github:\n  webhook_secret_file: secrets\n");
         let plain = Config::parse_in(base, "t.yaml", dir.path()).unwrap();
         let filed = Config::parse_in(&with_file, "t.yaml", dir.path()).unwrap();
+        let new_old = format!(" {ONE} , {TWO} ,,");
+        let weak_second = format!("{ONE},s3cret");
         type Case<'a> = (&'a Config, Option<&'a str>, Result<Vec<&'a str>, &'a str>);
         let cases: Vec<Case> = vec![
-            (&plain, Some("one"), Ok(vec!["one"])),
-            (&plain, Some(" new , old ,,"), Ok(vec!["new", "old"])),
+            (&plain, Some(ONE), Ok(vec![ONE])),
+            (&plain, Some(&new_old), Ok(vec![ONE, TWO])),
             (&plain, Some(" , "), Err("WAVEBUMP_WEBHOOK_SECRET")),
             (&plain, None, Err("webhook_secret_file")),
-            (&filed, None, Ok(vec!["file-new", "file-old"])),
-            (&filed, Some("env"), Ok(vec!["env", "file-new", "file-old"])),
+            (&filed, None, Ok(vec![FILE_NEW, FILE_OLD])),
+            (&filed, Some(ONE), Ok(vec![ONE, FILE_NEW, FILE_OLD])),
+            (
+                &plain,
+                Some("short"),
+                Err("webhook secret 1 of 1 is too weak"),
+            ),
+            (
+                &plain,
+                Some(&weak_second),
+                Err("webhook secret 2 of 2 is too weak"),
+            ),
         ];
         for (i, (config, env, want)) in cases.into_iter().enumerate() {
             let got = webhook_secrets(config, |k| {

@@ -6,31 +6,37 @@
 //! order of the checks is documented in [`super`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 
+use super::budget::{BodyBudget, DEFAULT_BODY_BUDGET_BYTES, Reservation};
 use super::delivery::{Delivery, DeliveryId, parse_event_name};
-use super::signature::{self, SignatureError};
+use super::signature::{self, SignatureError, StreamingCheck};
 use crate::config::secret::Secret;
 
-/// What the extractor needs: the secrets (any may match) and the body cap.
-/// Put it in the router state and implement `FromRef` for the state.
+/// What the extractor needs: the secrets (any may match), the body cap and
+/// the global body budget. Put it in the router state and implement
+/// `FromRef` for the state.
 #[derive(Clone, Debug)]
 pub struct WebhookVerifier {
     secrets: Arc<[Secret]>,
     max_body_bytes: usize,
+    budget: BodyBudget,
 }
 
 impl WebhookVerifier {
-    /// A verifier with GitHub's 25 MB cap ([`super::DEFAULT_MAX_BODY_BYTES`]).
+    /// A verifier with GitHub's 25 MB cap ([`super::DEFAULT_MAX_BODY_BYTES`])
+    /// and the default budget ([`DEFAULT_BODY_BUDGET_BYTES`]) of its own.
     pub fn new(secrets: Vec<Secret>) -> Self {
         WebhookVerifier {
             secrets: secrets.into(),
             max_body_bytes: super::DEFAULT_MAX_BODY_BYTES,
+            budget: BodyBudget::new(DEFAULT_BODY_BUDGET_BYTES),
         }
     }
 
@@ -40,9 +46,20 @@ impl WebhookVerifier {
         self
     }
 
+    /// Shares `budget` (all requests' bodies together) with this verifier.
+    pub fn with_budget(mut self, budget: BodyBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
     /// The body cap in bytes.
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
+    }
+
+    /// The global body budget.
+    pub fn budget(&self) -> &BodyBudget {
+        &self.budget
     }
 
     /// All checks on already-read parts, in the documented order after the
@@ -53,18 +70,24 @@ impl WebhookVerifier {
             .get(signature::SIGNATURE_HEADER)
             .map(|v| v.as_bytes());
         signature::verify(&self.secrets, sig, &body).map_err(WebhookRejection::Unauthorized)?;
-        check_content_type(headers)?;
-        let delivery_id = DeliveryId::parse(required(headers, DELIVERY_HEADER)?)
-            .ok_or(WebhookRejection::MalformedHeader(DELIVERY_HEADER))?;
-        let event_name = parse_event_name(required(headers, EVENT_HEADER)?)
-            .ok_or(WebhookRejection::MalformedHeader(EVENT_HEADER))?;
-        check_json_syntax(&body)?;
-        Ok(Delivery {
-            delivery_id,
-            event_name,
-            body,
-        })
+        after_signature(headers, body)
     }
+}
+
+/// The checks after the signature verified: content type, the two GitHub
+/// headers, then the JSON ([`check_json`]).
+fn after_signature(headers: &HeaderMap, body: Bytes) -> Result<Delivery, WebhookRejection> {
+    check_content_type(headers)?;
+    let delivery_id = DeliveryId::parse(required(headers, DELIVERY_HEADER)?)
+        .ok_or(WebhookRejection::MalformedHeader(DELIVERY_HEADER))?;
+    let event_name = parse_event_name(required(headers, EVENT_HEADER)?)
+        .ok_or(WebhookRejection::MalformedHeader(EVENT_HEADER))?;
+    check_json(&body)?;
+    Ok(Delivery {
+        delivery_id,
+        event_name,
+        body,
+    })
 }
 
 /// The delivery id header.
@@ -72,9 +95,11 @@ pub const DELIVERY_HEADER: &str = "x-github-delivery";
 /// The event name header.
 pub const EVENT_HEADER: &str = "x-github-event";
 
-/// A delivery whose signature verified; see [`super`] for the checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedDelivery(pub Delivery);
+/// A delivery whose signature verified (see [`super`] for the checks), and
+/// its body's bytes held against the global budget until it is dropped
+/// (after the delivery is stored).
+#[derive(Debug)]
+pub struct VerifiedDelivery(pub Delivery, pub Reservation);
 
 /// Why a request was refused; each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +112,13 @@ pub enum WebhookRejection {
     TooLarge {
         /// The cap in bytes.
         limit: usize,
+    },
+    /// 503: the global budget of webhook bodies in memory is spent; the
+    /// answer carries `Retry-After` (GitHub redelivers).
+    #[error("too many webhook bodies in flight; retry after {} s", retry_after.as_secs())]
+    Busy {
+        /// What the caller is told to wait.
+        retry_after: Duration,
     },
     /// 400: the body could not be read (connection error, bad framing).
     #[error("could not read the request body: {0}")]
@@ -125,6 +157,7 @@ impl WebhookRejection {
             WebhookRejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             WebhookRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookRejection::UnsupportedContentType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebhookRejection::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             WebhookRejection::BodyRead(_)
             | WebhookRejection::MissingHeader(_)
             | WebhookRejection::MalformedHeader(_)
@@ -135,7 +168,14 @@ impl WebhookRejection {
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        (self.status(), format!("{self}\n")).into_response()
+        let mut resp = (self.status(), format!("{self}\n")).into_response();
+        if let WebhookRejection::Busy { retry_after } = &self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs()),
+            );
+        }
+        resp
     }
 }
 
@@ -150,16 +190,32 @@ where
         let verifier = WebhookVerifier::from_ref(state);
         let (parts, body) = req.into_parts();
         // Refuse what cannot possibly verify before reading a single byte.
-        let sig = parts.headers.get(signature::SIGNATURE_HEADER);
-        sig.ok_or(SignatureError::Missing)
-            .and_then(|s| signature::parse_signature(s.as_bytes()))
-            .map_err(WebhookRejection::Unauthorized)?;
+        let sig = parts
+            .headers
+            .get(signature::SIGNATURE_HEADER)
+            .map(|v| v.as_bytes());
+        let mut check =
+            StreamingCheck::new(&verifier.secrets, sig).map_err(WebhookRejection::Unauthorized)?;
         let limit = verifier.max_body_bytes;
-        if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+        let declared = declared_length(&parts.headers);
+        if declared.is_some_and(|n| n > limit as u64) {
             return Err(WebhookRejection::TooLarge { limit });
         }
-        let body = read_capped(body, limit).await?;
-        verifier.check(&parts.headers, body).map(VerifiedDelivery)
+        let mut held = Reservation::default();
+        let busy = || WebhookRejection::Busy {
+            retry_after: verifier.budget.retry_after(),
+        };
+        // A declared length is reserved whole before reading.
+        let declared = declared.map_or(0, |n| n as usize);
+        if !verifier.budget.reserve(&mut held, declared) {
+            return Err(busy());
+        }
+        let body = read_streaming(body, limit, &mut check, &verifier.budget, &mut held)
+            .await
+            .map_err(|e| e.unwrap_or_else(busy))?;
+        // Known only now: a forged body is dropped here, its bytes released.
+        check.finish().map_err(WebhookRejection::Unauthorized)?;
+        after_signature(&parts.headers, body).map(|d| VerifiedDelivery(d, held))
     }
 }
 
@@ -173,14 +229,44 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-async fn read_capped(body: Body, limit: usize) -> Result<Bytes, WebhookRejection> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(WebhookRejection::TooLarge { limit })
+/// Reads the body chunk by chunk, feeding the HMAC, keeping the chunks
+/// only while the budget has room for them (`Err(None)`: over budget) and
+/// the cap is not passed. The chunks are joined once at the end.
+async fn read_streaming(
+    mut body: Body,
+    limit: usize,
+    check: &mut StreamingCheck,
+    budget: &BodyBudget,
+    held: &mut Reservation,
+) -> Result<Bytes, Option<WebhookRejection>> {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Some(WebhookRejection::BodyRead(e.to_string())))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers carry nothing we use
+        };
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Err(Some(WebhookRejection::TooLarge { limit }));
         }
-        Err(e) => Err(WebhookRejection::BodyRead(e.to_string())),
+        if total > held.bytes() && !budget.reserve(held, total - held.bytes()) {
+            return Err(None);
+        }
+        check.update(&chunk);
+        chunks.push(chunk);
     }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => {
+            let mut joined = Vec::with_capacity(total);
+            for c in &chunks {
+                joined.extend_from_slice(c);
+            }
+            Bytes::from(joined)
+        }
+    })
 }
 
 fn required<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h [u8], WebhookRejection> {
@@ -207,11 +293,13 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), WebhookRejection> {
     }
 }
 
-/// A syntax check that builds no value (`IgnoredAny`): linear, allocation-free
-/// apart from serde_json's reader state. Depth is bounded by serde_json's
-/// recursion limit.
-fn check_json_syntax(body: &[u8]) -> Result<(), WebhookRejection> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+/// The JSON GitHub could have sent: well-formed, nested at most
+/// [`MAX_JSON_DEPTH`] deep, every number finite as an `f64`, every string
+/// valid (no lone surrogate escapes): what a `serde_json::Value` parse
+/// accepts. Builds no value (strings are borrowed where possible); linear
+/// in the body.
+fn check_json(body: &[u8]) -> Result<(), WebhookRejection> {
+    serde_json::from_slice::<Validated>(body)
         .map(|_| ())
         .map_err(|e| WebhookRejection::MalformedJson {
             line: e.line(),
@@ -220,10 +308,69 @@ fn check_json_syntax(body: &[u8]) -> Result<(), WebhookRejection> {
         })
 }
 
+/// How deep arrays and objects may nest in a delivery: serde_json's
+/// recursion limit, which `deserialize_any` enforces (GitHub's payloads
+/// nest a dozen levels).
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Any JSON value, visited and thrown away. Unlike `IgnoredAny` (which
+/// skips values without a depth limit or a number check) every value goes
+/// through `deserialize_any`: serde_json then counts the depth and refuses
+/// numbers out of `f64` range (`1e999999`).
+struct Validated;
+
+impl<'de> serde::Deserialize<'de> for Validated {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValidatedVisitor)
+    }
+}
+
+struct ValidatedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValidatedVisitor {
+    type Value = Validated;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Validated, E> {
+        Ok(Validated)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Validated, E> {
+        Ok(Validated)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Validated, E> {
+        Ok(Validated)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Validated, E> {
+        if v.is_finite() {
+            Ok(Validated)
+        } else {
+            Err(E::custom("number out of range"))
+        }
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Validated, E> {
+        Ok(Validated)
+    }
+    fn visit_unit<E>(self) -> Result<Validated, E> {
+        Ok(Validated)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Validated, A::Error> {
+        while seq.next_element::<Validated>()?.is_some() {}
+        Ok(Validated)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Validated, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, Validated>()?
+            .is_some()
+        {}
+        Ok(Validated)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -305,5 +452,35 @@ mod tests {
             matches!(err, WebhookRejection::MalformedJson { line: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn json_github_could_not_have_sent() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let deep_obj = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        let ok = [
+            deep(MAX_JSON_DEPTH - 1),
+            deep_obj(MAX_JSON_DEPTH - 1),
+            "{\"n\":1e300,\"m\":-12345678901234567890123,\"s\":\"\\u00e9\"}".to_owned(),
+        ];
+        for body in ok {
+            assert!(
+                check_json(body.as_bytes()).is_ok(),
+                "{}",
+                &body[..40.min(body.len())]
+            );
+        }
+        let bad = [
+            (deep(MAX_JSON_DEPTH + 1), "recursion limit"),
+            (deep(100_000), "recursion limit"),
+            (deep_obj(100_000), "recursion limit"),
+            ("{\"n\":1e999999}".to_owned(), "out of range"),
+            ("[-1e400]".to_owned(), "out of range"),
+            ("{\"a\":1,}".to_owned(), "trailing comma"),
+        ];
+        for (body, want) in bad {
+            let err = check_json(body.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
     }
 }

@@ -85,13 +85,14 @@ async fn receive<K: DeliverySink>(
     State(state): State<WebhookState<K>>,
     delivery: Result<VerifiedDelivery, WebhookRejection>,
 ) -> Response {
-    let VerifiedDelivery(delivery) = match delivery {
+    let VerifiedDelivery(delivery, held) = match delivery {
         Ok(d) => d,
         Err(rejection) => {
             let outcome = match rejection.status() {
                 StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
                 StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => Outcome::UnsupportedMediaType,
+                StatusCode::SERVICE_UNAVAILABLE => Outcome::Busy,
                 _ => Outcome::BadRequest,
             };
             // A refused request's event name is not trusted as a label.
@@ -121,6 +122,7 @@ async fn receive<K: DeliverySink>(
         Some(_) => {}
     }
     let stored = state.sink.accept(delivery).instrument(span.clone()).await;
+    drop(held); // the body is stored (or refused): its budget is free
     let _enter = span.enter();
     match stored {
         Ok(Acceptance::Accepted) => {

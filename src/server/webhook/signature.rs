@@ -64,6 +64,47 @@ pub fn verify(
     }
 }
 
+/// An HMAC check fed while the body streams in: [`parse_signature`] first
+/// (the header arrives before the body), then [`StreamingCheck::update`]
+/// per chunk, then [`StreamingCheck::finish`]. Same result as [`verify`]
+/// on the whole body, without needing the whole body at once.
+pub struct StreamingCheck {
+    expected: [u8; 32],
+    macs: Vec<HmacSha256>,
+}
+
+impl StreamingCheck {
+    /// A check of `header` (the raw header value) against every secret.
+    pub fn new(secrets: &[Secret], header: Option<&[u8]>) -> Result<Self, SignatureError> {
+        let expected = parse_signature(header.ok_or(SignatureError::Missing)?)?;
+        Ok(StreamingCheck {
+            expected,
+            macs: secrets.iter().map(new_mac).collect(),
+        })
+    }
+
+    /// Feeds the next bytes of the body.
+    pub fn update(&mut self, chunk: &[u8]) {
+        for mac in &mut self.macs {
+            mac.update(chunk);
+        }
+    }
+
+    /// Whether some secret signed the body fed so far. Every secret is
+    /// compared (constant time per secret, as in [`verify`]).
+    pub fn finish(self) -> Result<(), SignatureError> {
+        let mut matched = false;
+        for mac in self.macs {
+            matched |= mac.verify_slice(&self.expected).is_ok();
+        }
+        if matched {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
+        }
+    }
+}
+
 /// The header value GitHub would send for `body` signed with `secret`:
 /// `sha256=<lowercase hex>`. Used by tests and the load generator.
 pub fn sign(secret: &Secret, body: &[u8]) -> String {
@@ -148,6 +189,29 @@ mod tests {
             let secrets: Vec<Secret> = names.iter().map(|n| s(n)).collect();
             assert_eq!(verify(&secrets, header, body), want, "case {i}");
         }
+    }
+
+    #[test]
+    fn streaming_agrees_with_verify() {
+        let body = b"{\"zen\":\"Design for failure.\"}";
+        let secrets = [s("old"), s("new")];
+        for signer in ["old", "new", "other"] {
+            let sig = sign(&s(signer), body);
+            for split in [0, 1, 7, body.len()] {
+                let mut check = StreamingCheck::new(&secrets, Some(sig.as_bytes())).unwrap();
+                check.update(&body[..split]);
+                check.update(&body[split..]);
+                assert_eq!(
+                    check.finish(),
+                    verify(&secrets, Some(sig.as_bytes()), body),
+                    "{signer} split at {split}"
+                );
+            }
+        }
+        assert_eq!(
+            StreamingCheck::new(&secrets, None).err(),
+            Some(SignatureError::Missing)
+        );
     }
 
     #[test]

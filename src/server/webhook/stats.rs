@@ -30,6 +30,8 @@ pub enum Outcome {
     BadRequest,
     /// The sink failed (503).
     SinkFailed,
+    /// The global body budget was spent (503 with `Retry-After`).
+    Busy,
 }
 
 impl Outcome {
@@ -45,6 +47,7 @@ impl Outcome {
             Outcome::UnsupportedMediaType => "unsupported_media_type",
             Outcome::BadRequest => "bad_request",
             Outcome::SinkFailed => "sink_failed",
+            Outcome::Busy => "busy",
         }
     }
 }

@@ -23,7 +23,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 async fn list(State(state): State<StatusState>, headers: HeaderMap) -> Response {
-    if !session::may_read(&state, &headers) {
+    if !session::may_read(&state, &headers).await {
         return error(StatusCode::UNAUTHORIZED, "log in first");
     }
     match load::summaries(&state).await {
@@ -39,7 +39,7 @@ async fn one(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !session::may_read(&state, &headers) {
+    if !session::may_read(&state, &headers).await {
         return error(StatusCode::UNAUTHORIZED, "log in first");
     }
     let Ok(id) = id.parse::<i64>() else {

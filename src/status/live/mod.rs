@@ -5,8 +5,14 @@
 //! source of truth). A lagging subscriber gets one `change` for everything
 //! it missed.
 //!
+//! Across replicas ([`relay`]): each replica writes the changes announced
+//! on it to the store's change feed and polls the feed for the others'
+//! changes, which it hands to its own open pages.
+//!
 //! Invariant: the stream reveals nothing but rollout ids, and only to
 //! readers allowed to see the pages.
+
+pub mod relay;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -46,8 +52,8 @@ pub fn changes(
     })
 }
 
-fn sse(state: &StatusState, headers: &HeaderMap, filter: Option<i64>) -> Response {
-    if !session::may_read(state, headers) {
+async fn sse(state: &StatusState, headers: &HeaderMap, filter: Option<i64>) -> Response {
+    if !session::may_read(state, headers).await {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
     let stream = changes(state.changes.subscribe(), filter);
@@ -62,13 +68,13 @@ async fn one(
     headers: HeaderMap,
 ) -> Response {
     match id.parse::<i64>() {
-        Ok(id) => sse(&state, &headers, Some(id)),
+        Ok(id) => sse(&state, &headers, Some(id)).await,
         Err(_) => (StatusCode::NOT_FOUND, "expected a rollout number").into_response(),
     }
 }
 
 async fn all(State(state): State<StatusState>, headers: HeaderMap) -> Response {
-    sse(&state, &headers, None)
+    sse(&state, &headers, None).await
 }
 
 pub(crate) fn routes() -> Router<StatusState> {

@@ -71,7 +71,7 @@ async fn act(
     headers: HeaderMap,
     f: Fields,
 ) -> Response {
-    let who = match session::authorise(&state, &headers, f.get("csrf").map(String::as_str)) {
+    let who = match session::authorise(&state, &headers, f.get("csrf").map(String::as_str)).await {
         Ok(s) => s,
         Err(refused) => return refused.into_response(),
     };

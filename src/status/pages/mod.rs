@@ -74,7 +74,7 @@ struct IndexPage {
 }
 
 async fn index(State(state): State<StatusState>, headers: HeaderMap) -> Response {
-    if !session::may_read(&state, &headers) {
+    if !session::may_read(&state, &headers).await {
         return login_redirect("/");
     }
     match load::summaries(&state).await {
@@ -82,7 +82,7 @@ async fn index(State(state): State<StatusState>, headers: HeaderMap) -> Response
             "status_index",
             &IndexPage {
                 title: "Rollouts",
-                session: session::current(&state, &headers),
+                session: session::current(&state, &headers).await,
                 rollouts,
             },
             StatusCode::OK,

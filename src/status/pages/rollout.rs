@@ -176,7 +176,7 @@ pub(super) async fn page(
     Query(q): Query<TableQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if !session::may_read(&state, &headers) {
+    if !session::may_read(&state, &headers).await {
         return login_redirect(&format!("/rollouts/{}", encode(&id)));
     }
     let Ok(id) = id.parse::<i64>() else {
@@ -187,7 +187,7 @@ pub(super) async fn page(
         );
     };
     match load::rollout(&state, id).await {
-        Ok(Some(view)) => match page_html(view, &q, session::current(&state, &headers)) {
+        Ok(Some(view)) => match page_html(view, &q, session::current(&state, &headers).await) {
             Ok(html) => html_page_raw(html),
             Err(e) => message_page(StatusCode::INTERNAL_SERVER_ERROR, &e, None),
         },

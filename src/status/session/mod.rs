@@ -1,27 +1,36 @@
 //! Operator sessions: the login form exchanges an operator token for a
 //! session cookie (HttpOnly, SameSite=Strict, `Secure` over HTTPS); each
-//! session has its own CSRF token, required on every form.
+//! session has its own CSRF token, required on every form. Sessions live
+//! in the store (`operator_sessions`, by the SHA-256 of their id), so
+//! every replica serving the page knows them and a restart keeps them.
 //!
 //! Invariants: tokens are compared in constant time and never stored in a
 //! session, rendered, or logged (a session keeps the operator's name);
 //! session ids and CSRF tokens are 256-bit values from the OS generator;
-//! the login form itself carries a CSRF token bound to a short-lived
-//! cookie; a session expires after [`SESSION_TTL`].
+//! the login form itself carries a CSRF value signed by the server
+//! ([`guard`]) and bound to a short-lived cookie; failed logins are
+//! rate-limited, logged and counted ([`guard`]); every form POST (login,
+//! logout, actions) is refused when cross-site (`Origin`,
+//! `Sec-Fetch-Site`), a second line behind the CSRF token; a session
+//! expires after [`SESSION_TTL`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+pub mod guard;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::StatusState;
 use super::pages::{html_page, refusal};
+use crate::store::StoredSession;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "wavebump_session";
@@ -37,48 +46,37 @@ pub struct SessionInfo {
     pub csrf: String,
 }
 
-struct Entry {
-    info: SessionInfo,
-    expires: Instant,
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Live sessions, in memory (a restart logs everyone out).
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Entry>>,
+/// What the store keeps of a session id: its SHA-256, never the id.
+fn id_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
-impl Sessions {
-    fn create(&self, operator: &str) -> Option<(String, SessionInfo)> {
-        let id = random_token()?;
-        let info = SessionInfo {
-            operator: operator.to_owned(),
-            csrf: random_token()?,
-        };
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, e| e.expires > now);
-        map.insert(
-            id.clone(),
-            Entry {
-                info: info.clone(),
-                expires: now + SESSION_TTL,
-            },
-        );
-        Some((id, info))
+/// A new session of `operator` in the store (every replica sees it);
+/// its id, or why not.
+async fn create_session(state: &StatusState, operator: &str) -> Result<String, String> {
+    let id = random_token().ok_or("no randomness available")?;
+    let csrf = random_token().ok_or("no randomness available")?;
+    let now = now_ms();
+    let ttl = i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
+    if let Err(e) = state.store.prune_sessions(now).await {
+        tracing::warn!(error = %e, "cannot prune expired sessions");
     }
-
-    fn get(&self, id: &str) -> Option<SessionInfo> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .filter(|e| e.expires > Instant::now())
-            .map(|e| e.info.clone())
-    }
-
-    fn remove(&self, id: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(id);
-    }
+    let session = StoredSession {
+        operator: operator.to_owned(),
+        csrf,
+    };
+    state
+        .store
+        .create_session(&id_hash(&id), &session, now.saturating_add(ttl))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(id)
 }
 
 /// 32 random bytes as hex; `None` if the OS generator fails.
@@ -110,9 +108,20 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The session of the request, if live.
-pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> {
-    state.sessions.get(cookie(headers, SESSION_COOKIE)?)
+/// The session of the request, if live (a store failure counts as none,
+/// logged).
+pub async fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> {
+    let id = cookie(headers, SESSION_COOKIE)?;
+    match state.store.session(&id_hash(id), now_ms()).await {
+        Ok(found) => found.map(|s| SessionInfo {
+            operator: s.operator,
+            csrf: s.csrf,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            None
+        }
+    }
 }
 
 /// Why an action was refused (nothing was changed).
@@ -120,6 +129,7 @@ pub fn current(state: &StatusState, headers: &HeaderMap) -> Option<SessionInfo> 
 pub enum Refused {
     NoSession,
     BadCsrf,
+    CrossSite,
 }
 
 impl IntoResponse for Refused {
@@ -133,17 +143,27 @@ impl IntoResponse for Refused {
                 StatusCode::FORBIDDEN,
                 "the form's CSRF token is missing or wrong: reload the page and try again",
             ),
+            Refused::CrossSite => refusal(
+                StatusCode::FORBIDDEN,
+                "cross-site form submissions are refused: use the status page itself",
+            ),
         }
     }
 }
 
-/// The operator allowed to act: a live session and its CSRF token.
-pub fn authorise(
+/// The operator allowed to act: a same-site POST, a live session and its
+/// CSRF token.
+pub async fn authorise(
     state: &StatusState,
     headers: &HeaderMap,
     csrf: Option<&str>,
 ) -> Result<SessionInfo, Refused> {
-    let session = current(state, headers).ok_or(Refused::NoSession)?;
+    if guard::cross_site(headers, state.public_url.as_deref()) {
+        state.login.cross_site();
+        tracing::warn!("cross-site form POST refused");
+        return Err(Refused::CrossSite);
+    }
+    let session = current(state, headers).await.ok_or(Refused::NoSession)?;
     match csrf {
         Some(t) if ct_eq(t, &session.csrf) => Ok(session),
         _ => Err(Refused::BadCsrf),
@@ -151,8 +171,8 @@ pub fn authorise(
 }
 
 /// May this request read the pages?
-pub fn may_read(state: &StatusState, headers: &HeaderMap) -> bool {
-    state.public_read || current(state, headers).is_some()
+pub async fn may_read(state: &StatusState, headers: &HeaderMap) -> bool {
+    state.public_read || current(state, headers).await.is_some()
 }
 
 fn set_cookie(state: &StatusState, name: &str, value: &str, max_age: u64) -> HeaderValue {
@@ -198,7 +218,7 @@ fn login_page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let Some(token) = random_token() else {
+    let Some(token) = state.login.issue_form_token() else {
         return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
     };
     let page = LoginPage {
@@ -235,19 +255,43 @@ struct LoginForm {
 
 async fn login(
     State(state): State<StatusState>,
+    extensions: Extensions,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
+    let client = guard::client_of(&extensions);
+    if guard::cross_site(&headers, state.public_url.as_deref()) {
+        state.login.cross_site();
+        tracing::warn!(client = %client, "cross-site login POST refused");
+        return Refused::CrossSite.into_response();
+    }
+    // The form's value must be one this server signed, and the cookie it
+    // set with it: a pair made up by someone else fails.
     let bound = cookie(&headers, LOGIN_COOKIE);
-    let csrf_ok = matches!((bound, f.csrf.as_deref()), (Some(b), Some(c)) if ct_eq(b, c));
+    let csrf_ok = matches!((bound, f.csrf.as_deref()), (Some(b), Some(c))
+        if ct_eq(b, c) && state.login.form_token_valid(c));
     if !csrf_ok {
+        state.login.bad_form();
+        tracing::warn!(client = %client, "login refused: missing, forged or expired form");
         return login_page(
             &state,
             next,
             Some("the login form expired: try again"),
             StatusCode::FORBIDDEN,
         );
+    }
+    if let Err(guard::LoginRefusal::Limited(wait)) = state.login.attempt(client) {
+        tracing::warn!(client = %client, retry_after_s = wait.as_secs(), "login rate-limited");
+        let mut resp = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins: wait a moment and try again",
+        );
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return resp;
     }
     let given = f.token.unwrap_or_default();
     let given = given.trim();
@@ -259,6 +303,8 @@ async fn login(
         }
     }
     let Some(operator) = found else {
+        state.login.failed();
+        tracing::warn!(client = %client, "failed operator login: unknown token");
         return login_page(
             &state,
             next,
@@ -266,10 +312,18 @@ async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
-    let Some((id, _)) = state.sessions.create(operator) else {
-        return refusal(StatusCode::INTERNAL_SERVER_ERROR, "no randomness available");
+    state.login.succeeded(client);
+    let id = match create_session(&state, operator).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a session");
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot create a session now; try again",
+            );
+        }
     };
-    tracing::info!(operator, "operator logged in on the status page");
+    tracing::info!(operator, client = %client, "operator logged in on the status page");
     let mut resp = Redirect::to(&next).into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
     let h = resp.headers_mut();
@@ -291,11 +345,17 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()) {
+    if let Err(refused) = authorise(&state, &headers, f.csrf.as_deref()).await {
         return refused.into_response();
     }
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions.remove(id);
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.delete_session(&id_hash(id)).await
+    {
+        tracing::error!(error = %e, "cannot end the session");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cannot log out now; try again",
+        );
     }
     let mut resp = Redirect::to("/login").into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
