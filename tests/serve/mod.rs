@@ -11,6 +11,7 @@ mod journey;
 mod metrics;
 mod rejects;
 mod rollouts;
+mod slow_discovery;
 
 use std::future::Future;
 use std::sync::Arc;
