@@ -438,7 +438,8 @@ impl Demo {
         let mut candidates: Vec<Timestamp> = self.ci.next_change_after(now).into_iter().collect();
         candidates.extend(operator_due);
         if let Some(rollout) = store.rollout(id).await? {
-            let policy = RolloutPolicy::from_json(&rollout.policy).map_err(DemoError::Stuck)?;
+            let policy = RolloutPolicy::from_json(&rollout.policy)
+                .map_err(|e| DemoError::Stuck(e.to_string()))?;
             let met = store
                 .waves(id)
                 .await?

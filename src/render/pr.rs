@@ -189,10 +189,7 @@ pub fn branch_name(template: &str, ctx: &PrContext) -> String {
 
 /// Render the title, body and commit message of `ctx`, from the embedded
 /// templates or, for each file present there, from `templates_dir`.
-pub fn render_pr(
-    ctx: &PrContext,
-    templates_dir: Option<&Path>,
-) -> Result<PrTexts, RenderError> {
+pub fn render_pr(ctx: &PrContext, templates_dir: Option<&Path>) -> Result<PrTexts, RenderError> {
     let title_text = template_text("pr_title", "pr_title.hbs", templates_dir)?;
     let body_text = template_text("pr_body.md", "pr_body.md.hbs", templates_dir)?;
     let commit_text = template_text("commit_message", "commit_message.hbs", templates_dir)?;

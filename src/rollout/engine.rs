@@ -223,9 +223,9 @@ impl<F: ForgeWrite> Engine<F> {
     }
 
     pub(super) fn policy(&self, rollout: &RolloutRecord) -> Result<RolloutPolicy, EngineError> {
-        RolloutPolicy::from_json(&rollout.policy).map_err(|message| EngineError::Rollout {
+        RolloutPolicy::from_json(&rollout.policy).map_err(|e| EngineError::Rollout {
             rollout: rollout.id,
-            message,
+            message: e.to_string(),
         })
     }
 

@@ -121,6 +121,8 @@ fn strip_prefix(line: &str) -> Option<&str> {
     }
 }
 
+// `Err` is the answer posted to the person (wrapped into `CommandError`
+// with its line): a message is the product here.
 fn parse_line(rest: &str) -> Result<Command, String> {
     let rest = rest.trim();
     let (word, args) = match rest.split_once(char::is_whitespace) {
