@@ -363,4 +363,72 @@ mod tests {
             assert_eq!(o.backoff(failed), Duration::from_secs(secs), "{failed}");
         }
     }
+
+    /// Fails every delivery: temporarily (a rate limit) or permanently (the
+    /// engine's refusal).
+    struct Failing {
+        temporary: bool,
+    }
+
+    impl DeliveryHandler for Failing {
+        async fn handle(&self, _: &InboxRecord, _: Event) -> Result<Handled, DeliveryError> {
+            use crate::forge::ForgeError;
+            use crate::rollout::{CommandError, EngineError};
+            Err(DeliveryError::Service(if self.temporary {
+                ServiceError::from(EngineError::Forge(ForgeError::RateLimited {
+                    retry_after_secs: 1,
+                }))
+            } else {
+                ServiceError::from(CommandError::NoSuchRollout(42))
+            }))
+        }
+    }
+
+    async fn outcome_of(temporary: bool) -> InboxRecord {
+        use crate::config::store::StoreBackend;
+        use crate::store::InboxState;
+        let store = Store::open(&StoreBackend::Memory).await.unwrap();
+        let now = Timestamp(1_800_000_000_000);
+        store
+            .inbox_insert("d-1", "ping", r#"{"zen":"z","hook_id":1}"#, now)
+            .await
+            .unwrap();
+        let worker = Worker::new(
+            store.clone(),
+            Failing { temporary },
+            WorkerOptions {
+                max_attempts: 5,
+                ..WorkerOptions::default()
+            },
+            Arc::new(WorkerStats::default()),
+            Arc::new(Notify::new()),
+            Arc::new(move || now),
+        );
+        let record = store.inbox_due(now, 8).await.unwrap().remove(0);
+        worker.process(record).await;
+        for state in [InboxState::Pending, InboxState::Parked] {
+            if let Some(r) = store.inbox_in(state, 8).await.unwrap().pop() {
+                return r;
+            }
+        }
+        panic!("the delivery is neither pending nor parked");
+    }
+
+    #[tokio::test]
+    async fn temporary_failures_are_retried_and_permanent_ones_parked_at_once() {
+        use crate::store::InboxState;
+        let retried = outcome_of(true).await;
+        assert_eq!(retried.state, InboxState::Pending);
+        assert_eq!(retried.attempts, 1);
+        assert!(
+            retried
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("rate limited"))
+        );
+        let parked = outcome_of(false).await;
+        assert_eq!(parked.state, InboxState::Parked);
+        assert_eq!(parked.attempts, 1);
+        assert_eq!(parked.last_error.as_deref(), Some("no rollout 42"));
+    }
 }
