@@ -267,7 +267,8 @@ impl<F: ForgeWrite> Applier<F> {
                 target.rollout
             )),
             Outcome::NotOurs(why) => Handled::Ignored(why),
-            other => Handled::Done(format!("{other:?}")),
+            // A PR change answers with one of the two above.
+            other => Handled::Ignored(format!("pull_request: unexpected outcome {other:?}")),
         })
     }
 }
