@@ -4,6 +4,8 @@
 //! argument selects groups: `manifests`, `github`, `plan`, `rollout`,
 //! `webhooks`, `scale`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use wavebump::demo::{GenerateOptions, fleet};

@@ -120,23 +120,37 @@ async fn run_demo(dir: &Path, args: &DemoArgs, options: DemoOptions, keep: bool)
     ExitCode::SUCCESS
 }
 
+/// Why the demo's status page could not be served.
+#[derive(Debug, thiserror::Error)]
+enum ServeStatusError {
+    #[error("cannot draw a login token from the operating system's generator")]
+    NoToken,
+    #[error("--serve {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Serve the status page over the demo on `addr`: it follows the run live
 /// and steers it (log in with the token printed here, a fresh one per run;
 /// the scripted operator steps aside at the first action).
 async fn serve_status(
     addr: std::net::SocketAddr,
     demo: &Demo,
-) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let token = crate::status::session::random_token()
-        .ok_or("cannot draw a login token from the operating system's generator")?;
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), ServeStatusError> {
+    let token = crate::status::session::random_token().ok_or(ServeStatusError::NoToken)?;
     let state = demo.status_state(vec![OperatorToken {
         name: demo::PAGE_OPERATOR.to_owned(),
         token: Secret::new(token.clone()),
     }]);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("--serve {addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| ServeStatusError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeStatusError::Bind { addr, source })?;
     let rollout = demo.rollout_id();
     let app = status_router(state);
     let task = tokio::spawn(async move {

@@ -80,19 +80,36 @@ pub fn run(args: &PlanArgs) -> ExitCode {
     }
 }
 
-fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), String> {
+/// Why the example organisation could not be generated.
+#[derive(Debug, thiserror::Error)]
+enum GenerateError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+fn generate(dir: &Path, opts: &GenerateOptions) -> Result<(), GenerateError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| GenerateError::Io { path, source }
+    };
     let gitconfig = dir.join(".gitconfig-isolated");
-    std::fs::create_dir_all(&gitconfig).map_err(|e| e.to_string())?;
-    crate::git::isolate_global_config(&gitconfig).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&gitconfig).map_err(io(&gitconfig))?;
+    crate::git::isolate_global_config(&gitconfig)?;
     let org = dir.join("org");
-    demo::generate(&org, opts).map_err(|e| e.to_string())?;
+    demo::generate(&org, opts)?;
     // Plan over `org` only: move the repositories up one level.
-    for entry in std::fs::read_dir(&org).map_err(|e| e.to_string())? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(&org).map_err(io(&org))? {
+        let entry = entry.map_err(io(&org))?;
+        std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(io(&entry.path()))?;
     }
-    std::fs::remove_dir(&org).map_err(|e| e.to_string())?;
-    std::fs::remove_dir_all(&gitconfig).map_err(|e| e.to_string())?;
+    std::fs::remove_dir(&org).map_err(io(&org))?;
+    std::fs::remove_dir_all(&gitconfig).map_err(io(&gitconfig))?;
     Ok(())
 }
 
@@ -180,6 +197,8 @@ async fn plan_with<F: Forge>(forge: &F, config: &Config, args: &PlanArgs) -> Exi
 pub const ERRORS_REPORTED: u8 = 3;
 
 /// The unified diff of every rewrite, repository by repository.
+// `Err` stays a message: the splice and tree-read errors it carries are the
+// ecosystem layer's `String`s (outside this module's reach).
 pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, String> {
     let mut out = String::new();
     for scan in &outcome.discovery.repos {

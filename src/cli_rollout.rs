@@ -1,7 +1,9 @@
 //! `wavebump rollout ...` (start, status, tick, run and the operator
 //! commands) and `wavebump pr open`: argument handling around the engine.
 //!
-//! Boundary: every decision is the engine's (`rollout`); this file picks
+//! Boundary: every decision is the engine's (`rollout`), reached through
+//! the rollout service (`Request::NewVersion` for `start`,
+//! `Request::Operator` for the verbs, `Request::Tick`); this file picks
 //! the config, store, forge (GitHub from the config, or the local forge
 //! with `--local DIR`: every command is generic over `ForgeWrite`) and
 //! operator name, prints, and maps errors to
@@ -12,6 +14,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -25,9 +28,13 @@ use crate::names::RepoName;
 use crate::planning;
 use crate::rollout::bump::{BumpOutcome, BumpRequest, Journal, branch_for, find_release};
 use crate::rollout::policy::{PrPolicy, short_library};
+use crate::rollout::service::{
+    NewVersion, OperatorRequest, Outcome, Request, RolloutService, ServiceError, ServiceOptions,
+    TickTrigger, Verb, VersionOutcome, VersionSource, parse_version,
+};
 use crate::rollout::{
     CommandError, Engine, EngineError, EngineOptions, LeaseOptions, RolloutPolicy, RolloutState,
-    Timestamp, close_matches, eta, new_rollout,
+    Timestamp, close_matches, eta,
 };
 use crate::store::{RolloutRecord, Store};
 
@@ -186,6 +193,16 @@ impl From<CommandError> for Fail {
     }
 }
 
+impl From<ServiceError> for Fail {
+    fn from(e: ServiceError) -> Fail {
+        if e.is_user() {
+            Fail::usage(e)
+        } else {
+            Fail::other(e)
+        }
+    }
+}
+
 impl From<EngineError> for Fail {
     fn from(e: EngineError) -> Fail {
         Fail::other(e)
@@ -288,49 +305,96 @@ async fn drive<F: ForgeWrite>(
         lease: lease.as_ref().map(lease_options).transpose()?,
         ..EngineOptions::default()
     };
-    let engine = Engine::new(store, forge, options);
+    let progress_bar = bar("{bar:40} {pos}/{len} repositories");
+    let mut service = RolloutService::new(
+        Arc::new(Engine::new(store, forge, options)),
+        // This engine holds no lease: it never ticks unless asked (`tick`).
+        ServiceOptions { settle: false },
+        crate::clock::system(),
+        tokio::sync::broadcast::channel(1).0,
+    )
+    .with_config(Arc::new(config.clone()));
+    if let Some(b) = progress_bar.clone() {
+        service = service.with_progress(Box::new(move |done: usize, total: usize| {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }));
+    }
     let now = Timestamp::now();
     match &args.command {
         RolloutCommand::Status { .. } => Ok(()),
-        RolloutCommand::Start { to } => start(&engine, config, to.as_deref(), &who).await,
+        RolloutCommand::Start { to } => {
+            let started = start(&service, config, to.as_deref(), &who).await;
+            if let Some(b) = &progress_bar {
+                b.finish_and_clear();
+            }
+            started
+        }
         RolloutCommand::Tick { .. } => {
-            let report = engine.tick(now).await;
+            let report = service.tick(now, TickTrigger::Operator).await;
             // A one-shot tick holds the lease only while it acts.
             if matches!(&report, Ok(r) if r.leader) {
-                engine.release_lease().await?;
+                service.engine().release_lease().await?;
             }
-            print_tick(&engine, &report?).await;
+            print_tick(service.engine(), &report?).await;
             Ok(())
         }
         RolloutCommand::Run {
             interval,
             until_done,
             ..
-        } => run_loop(&engine, *interval, *until_done).await,
+        } => run_loop(&service, *interval, *until_done).await,
         command => {
-            let id = pick(engine.store(), args.common.rollout).await?;
-            match command {
-                RolloutCommand::Pause { reason } => engine.pause(id, &who, reason, now).await?,
-                RolloutCommand::Resume => engine.resume(id, &who, now).await?,
-                RolloutCommand::Advance => engine.advance(id, &who, now).await?,
-                RolloutCommand::Abort { comment } => {
-                    println!("{}", engine.abort(id, &who, comment, now).await?)
+            let Some((verb, repo, reason)) = command.operator() else {
+                return Ok(());
+            };
+            let rollout = pick(service.engine().store(), args.common.rollout).await?;
+            let request = Request::Operator(OperatorRequest {
+                actor: who,
+                rollout,
+                verb,
+                repo: repo.map(str::to_owned),
+                reason: reason.to_owned(),
+            });
+            if let Outcome::Acted {
+                rollout,
+                state,
+                reason,
+                answer,
+                ..
+            } = service.handle(request).await?
+            {
+                match answer {
+                    Some(answer) => println!("{answer}"),
+                    None => {
+                        let why = reason.map(|s| format!(" ({s})")).unwrap_or_default();
+                        println!("rollout {rollout}: {state}{why}");
+                    }
                 }
-                RolloutCommand::Retry { repo } => engine.retry(id, repo, &who, now).await?,
-                RolloutCommand::Skip { repo, reason } => {
-                    engine.skip(id, repo, &who, reason, now).await?
-                }
-                _ => {}
             }
-            let r = engine
-                .store()
-                .rollout(id)
-                .await
-                .map_err(Fail::other)?
-                .ok_or_else(|| Fail::other(format!("rollout {id} vanished")))?;
-            println!("rollout {id}: {}{}", r.state, reason_of(&r));
             Ok(())
         }
+    }
+}
+
+impl RolloutCommand {
+    /// The operator verb of this subcommand, with its repository and reason
+    /// (the abort comment for `abort`); `None` for the other subcommands.
+    fn operator(&self) -> Option<(Verb, Option<&str>, &str)> {
+        Some(match self {
+            RolloutCommand::Pause { reason } => (Verb::Pause, None, reason.as_str()),
+            RolloutCommand::Resume => (Verb::Resume, None, ""),
+            RolloutCommand::Advance => (Verb::Advance, None, ""),
+            RolloutCommand::Abort { comment } => (Verb::Abort, None, comment.as_str()),
+            RolloutCommand::Retry { repo } => (Verb::Retry, Some(repo.as_str()), ""),
+            RolloutCommand::Skip { repo, reason } => {
+                (Verb::Skip, Some(repo.as_str()), reason.as_str())
+            }
+            RolloutCommand::Start { .. }
+            | RolloutCommand::Status { .. }
+            | RolloutCommand::Tick { .. }
+            | RolloutCommand::Run { .. } => return None,
+        })
     }
 }
 
@@ -398,73 +462,74 @@ fn bar(template: &str) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// `rollout start [--to V]`: a new version for the rollout service (the
+/// one start-or-supersede); the outcome printed, refusals exit 2.
 async fn start<F: ForgeWrite>(
-    engine: &Engine<F>,
+    service: &RolloutService<F>,
     config: &Config,
     to: Option<&str>,
     who: &str,
 ) -> Result<(), Fail> {
-    if let Some(live) = engine
-        .store()
-        .rollouts()
-        .await
-        .map_err(Fail::other)?
-        .into_iter()
-        .find(|r| !r.state.is_terminal() && RepoName::same(&r.library, &config.library.repository))
-    {
-        // A newer `--to` supersedes the live rollout (same rollout, its PRs
-        // retargeted); anything else is refused.
-        let newer = to
-            .and_then(|v| semver::Version::parse(v.trim_start_matches(['v', 'V'])).ok())
-            .filter(|v| semver::Version::parse(&live.to_version).map_or(true, |cur| *v > cur));
-        let Some(version) = newer else {
-            return Err(Fail::usage(format!(
-                "rollout {} of {} {} is {}; finish or abort it first, or supersede it with a newer --to",
-                live.id, live.library, live.to_version, live.state
-            )));
-        };
-        let done = engine
-            .supersede(live.id, &version, who, Timestamp::now())
-            .await?;
-        println!("{}", done.summary());
-        for (repo, why) in &done.left {
-            println!("  {repo}: {why}");
-        }
-        for e in &done.errors {
-            println!("  retried at the next tick: {e}");
-        }
+    let version = to.map(parse_version).transpose()?;
+    let request = Request::NewVersion(NewVersion {
+        library: config.library.repository.clone(),
+        version,
+        source: VersionSource::Cli,
+        actor: who.to_owned(),
+    });
+    let Outcome::Version(done) = service.handle(request).await? else {
         return Ok(());
-    }
-    let progress_bar = bar("{bar:40} {pos}/{len} repositories");
-    let progress = |done: usize, total: usize| {
-        if let Some(b) = &progress_bar {
-            b.set_length(total as u64);
-            b.set_position(done as u64);
-        }
     };
-    let outcome = planning::run(engine.forge(), config, to, &progress).await;
-    if let Some(b) = &progress_bar {
-        b.finish_and_clear();
+    match done {
+        VersionOutcome::Started {
+            rollout,
+            library,
+            version,
+            targets,
+            waves,
+            resumed: false,
+            ..
+        } => {
+            println!(
+                "rollout {rollout} started: {library} {version} to {targets} target(s) in {waves} wave(s)"
+            );
+            Ok(())
+        }
+        started @ VersionOutcome::Started { .. } => {
+            println!("{}", started.summary());
+            Ok(())
+        }
+        VersionOutcome::Superseded(done) => {
+            println!("{}", done.summary());
+            for (repo, why) in &done.left {
+                println!("  {repo}: {why}");
+            }
+            for e in &done.errors {
+                println!("  retried at the next tick: {e}");
+            }
+            Ok(())
+        }
+        VersionOutcome::AlreadyRolledOut {
+            rollout,
+            version: current,
+            state,
+        }
+        | VersionOutcome::NotNewer {
+            rollout,
+            current,
+            state,
+            ..
+        } => Err(ServiceError::Live {
+            rollout,
+            library: config.library.repository.clone(),
+            current,
+            state,
+        }
+        .into()),
+        VersionOutcome::NothingToDo { library, version } => Err(Fail::usage(format!(
+            "nothing to roll out: no repository needs a PR for {library} {version}"
+        ))),
     }
-    let outcome = outcome.map_err(|e| Fail(if e.is_usage() { 2 } else { 1 }, e.to_string()))?;
-    let new = new_rollout(&outcome, config, who);
-    if new.targets.is_empty() {
-        return Err(Fail::usage(format!(
-            "nothing to roll out: no repository needs a PR for {} {}",
-            new.library, new.to_version
-        )));
-    }
-    let now = Timestamp::now();
-    let id = engine.create(&new, now).await?;
-    engine.start(id, who, now).await?;
-    println!(
-        "rollout {id} started: {} {} to {} target(s) in {} wave(s)",
-        new.library,
-        new.to_version,
-        new.targets.len(),
-        new.wave_count
-    );
-    Ok(())
 }
 
 async fn print_tick<F: ForgeWrite>(engine: &Engine<F>, r: &crate::rollout::TickReport) {
@@ -506,17 +571,18 @@ fn list(label: &str, items: impl Iterator<Item = String>) -> String {
 /// Tick until a signal (or, with `until_done`, no rollout left to drive);
 /// the lease is released on a clean stop so another engine takes over.
 async fn run_loop<F: ForgeWrite>(
-    engine: &Engine<F>,
+    service: &RolloutService<F>,
     interval: f64,
     until_done: bool,
 ) -> Result<(), Fail> {
+    let engine = service.engine();
     let every = Duration::try_from_secs_f64(interval)
         .map_err(|_| Fail::usage(format!("--interval {interval}: expected seconds")))?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Fail::other(format!("cannot watch SIGTERM: {e}")))?;
     let progress = bar("{spinner} {msg}");
     let result = loop {
-        match engine.tick(Timestamp::now()).await {
+        match service.tick(Timestamp::now(), TickTrigger::Reconcile).await {
             Ok(r) => {
                 if let Some(b) = &progress {
                     b.set_message(format!(

@@ -99,6 +99,8 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
 }
 
 /// The unified diff of every rewrite in the report.
+// `Err` stays a message: it is the ecosystem layer's splice or read error
+// (`apply_splices`, `SourceTree::read` return `String`s), passed through.
 pub fn render_diff(tree: &dyn SourceTree, report: &ScanReport) -> Result<String, String> {
     let splices: Vec<Splice> = report
         .targets

@@ -3,6 +3,10 @@
 //!
 //! See `ARCHITECTURE.md` for the module map.
 
+// `[lints.clippy]` denies unwrap/expect/panic in product code; unit tests
+// may use them.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod cli;
 pub mod cli_demo;
 pub mod cli_plan;

@@ -134,10 +134,16 @@ fn library_repo_name(config: &Config, repos: &[RepoInfo]) -> String {
         .unwrap_or_else(|| configured.clone())
 }
 
-/// Parse `--to`: a semantic version, with or without a leading `v`.
-pub fn parse_version(text: &str) -> Result<semver::Version, PlanningError> {
+/// The one version parse: a semantic version as people write it, with or
+/// without a leading `v` or `V`, spaces around ignored.
+pub fn version_text(text: &str) -> Result<semver::Version, semver::Error> {
     let t = text.trim();
-    semver::Version::parse(t.strip_prefix('v').unwrap_or(t)).map_err(|e| {
+    semver::Version::parse(t.strip_prefix(['v', 'V']).unwrap_or(t))
+}
+
+/// Parse `--to` ([`version_text`]).
+pub fn parse_version(text: &str) -> Result<semver::Version, PlanningError> {
+    version_text(text).map_err(|e| {
         PlanningError::Usage(format!(
             "--to {text:?} is not a valid version ({e}); expected e.g. 2.0.0"
         ))

@@ -14,8 +14,9 @@ use wavebump::config::Config;
 use wavebump::config::secret::Secret;
 use wavebump::ecosystem::MemTree;
 use wavebump::forge::CiState;
+use wavebump::rollout::service::{RolloutService, ServiceOptions};
 use wavebump::rollout::{Engine, EngineOptions, RolloutState, Timestamp, new_rollout};
-use wavebump::status::{EngineCommands, StatusState, status_router};
+use wavebump::status::{StatusState, status_router};
 use wavebump::store::Store;
 
 use super::support::memforge::MemForge;
@@ -130,11 +131,13 @@ pub fn tick_and_page(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figur
     }
 
     let clock = wavebump::clock::from_fn(move || now);
-    let commands = Arc::new(EngineCommands {
-        engine: f.engine.clone(),
-        clock: clock.clone(),
-    });
     let (changes, _) = tokio::sync::broadcast::channel(16);
+    let commands = Arc::new(RolloutService::new(
+        f.engine.clone(),
+        ServiceOptions { settle: true },
+        clock.clone(),
+        changes.clone(),
+    ));
     let state =
         StatusState::new(f.store.clone(), commands, changes, vec![], true, None).with_clock(clock);
     let router = status_router(state);

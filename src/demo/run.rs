@@ -30,6 +30,7 @@ use crate::forge::PrState;
 use crate::forge::local::LocalForge;
 use crate::git::{GitError, PushOptions};
 use crate::planning::{self, PlanningError};
+use crate::rollout::service::{RolloutService, ServiceOptions};
 use crate::rollout::{
     CommandError, Engine, EngineError, EngineOptions, RolloutPolicy, RolloutState, TargetState,
     Timestamp, new_rollout,
@@ -138,6 +139,9 @@ pub struct Demo {
     clock: Arc<ManualClock>,
     ci: Arc<SimCi>,
     pub(super) engine: Arc<Engine<LocalForge>>,
+    /// The one way the page's actions reach the engine; its lock is also
+    /// the loop's (a tick with its reads, the scripted operator).
+    pub(super) service: Arc<RolloutService<LocalForge>>,
     pub(super) steer: Arc<Steering>,
     rollout: i64,
     version: String,
@@ -202,13 +206,22 @@ impl Demo {
             duration(policy.gate.soak),
             if policy.pr.automerge { "on" } else { "off" },
         )?;
+        let steer = Arc::new(Steering::new());
+        let service = Arc::new(RolloutService::new(
+            engine.clone(),
+            // The loop ticks at its own pace: an action only wakes it.
+            ServiceOptions { settle: false },
+            clock.clone(),
+            steer.changes.clone(),
+        ));
         Ok(Demo {
             dir: dir.to_path_buf(),
             opts,
             clock,
             ci,
             engine,
-            steer: Arc::new(Steering::new()),
+            service,
+            steer,
             rollout,
             version: new.to_version,
         })
@@ -247,7 +260,7 @@ impl Demo {
         let store = self.store();
         let mut now = START;
         {
-            let _engine = self.steer.lock.lock().await;
+            let _engine = self.service.lock().await;
             self.clock.set(now);
             self.engine.start(id, OPERATOR, now).await?;
         }
@@ -265,7 +278,7 @@ impl Demo {
         let mut failed_once: Vec<String> = Vec::new();
         let mut operator_due: Option<Timestamp> = None;
         for _ in 0..self.opts.max_steps {
-            let engine = self.steer.lock.lock().await;
+            let engine = self.service.lock().await;
             self.clock.set(now);
             for (who, what) in self.steer.drain() {
                 writeln!(out, "{} {who} (status page): {what}", stamp(START, now))?;
@@ -425,7 +438,8 @@ impl Demo {
         let mut candidates: Vec<Timestamp> = self.ci.next_change_after(now).into_iter().collect();
         candidates.extend(operator_due);
         if let Some(rollout) = store.rollout(id).await? {
-            let policy = RolloutPolicy::from_json(&rollout.policy).map_err(DemoError::Stuck)?;
+            let policy = RolloutPolicy::from_json(&rollout.policy)
+                .map_err(|e| DemoError::Stuck(e.to_string()))?;
             let met = store
                 .waves(id)
                 .await?

@@ -7,9 +7,10 @@
 //! the rollout over for good: from then on a halt (or a pause) waits for
 //! the people at the page, and the transcript says who did what.
 //!
-//! Invariants: the demo loop and a page action never use the engine at
-//! the same time (one async lock around each tick with its reads, and
-//! around each action); an action wakes the loop at once (it ticks at the
+//! Invariants: a page action is an operator request to the demo's rollout
+//! service, whose lock the demo loop also holds around each tick with its
+//! reads, so the two never use the engine at the same time; an action
+//! wakes the loop at once (it ticks at the
 //! action's simulated time, without waiting out its pacing sleep); every
 //! change the loop or an action makes is announced on the live-update
 //! channel.
@@ -20,19 +21,18 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use tokio::sync::{Notify, broadcast};
 
-use crate::clock::{Clock, ManualClock};
 use crate::config::secret::OperatorToken;
 use crate::forge::local::LocalForge;
-use crate::rollout::Engine;
-use crate::status::{OperatorAction, OperatorCommands, StatusState};
+use crate::rollout::service::{
+    OperatorRequest, Outcome, Request, RolloutService, ServiceError, Verb,
+};
+use crate::status::{OperatorCommands, StatusState};
 
 /// The demo's operator on the page (the name its printed token logs in as).
 pub const PAGE_OPERATOR: &str = "release-manager";
 
 /// What the demo loop and the page share.
 pub struct Steering {
-    /// Held by the loop for a tick and its reads, by the page for an action.
-    pub(super) lock: tokio::sync::Mutex<()>,
     /// Wakes the loop after an action.
     pub(super) woken: Notify,
     taken_over: AtomicBool,
@@ -44,7 +44,6 @@ pub struct Steering {
 impl Steering {
     pub(super) fn new() -> Steering {
         Steering {
-            lock: tokio::sync::Mutex::new(()),
             woken: Notify::new(),
             taken_over: AtomicBool::new(false),
             actions: Mutex::new(Vec::new()),
@@ -69,53 +68,40 @@ impl Steering {
 }
 
 /// What an action did, in the transcript's words.
-fn describe(action: &OperatorAction) -> String {
-    let with = |what: String, why: &str| {
-        if why.is_empty() {
-            what
-        } else {
-            format!("{what} ({why})")
-        }
+fn describe(request: &OperatorRequest) -> String {
+    let what = match &request.repo {
+        Some(repo) if request.verb.needs_repo() => format!("{} {repo}", request.verb),
+        _ => request.verb.to_string(),
     };
-    match action {
-        OperatorAction::Pause { reason } => with("pause".to_owned(), reason),
-        OperatorAction::Resume => "resume".to_owned(),
-        OperatorAction::Advance => "advance".to_owned(),
-        OperatorAction::Abort { comment } => with("abort".to_owned(), comment),
-        OperatorAction::Retry { repo } => format!("retry {repo}"),
-        OperatorAction::Skip { repo, reason } => with(format!("skip {repo}"), reason),
+    if request.reason.is_empty() || !matches!(request.verb, Verb::Pause | Verb::Abort | Verb::Skip)
+    {
+        what
+    } else {
+        format!("{what} ({})", request.reason)
     }
 }
 
-/// [`OperatorCommands`] over the demo's engine.
+/// [`OperatorCommands`] for the demo: the demo's rollout service, then the
+/// hand-over, the transcript and a wake-up of the loop.
 pub struct DemoCommands {
-    pub(super) engine: Arc<Engine<LocalForge>>,
+    pub(super) service: Arc<RolloutService<LocalForge>>,
     pub(super) steer: Arc<Steering>,
-    pub(super) clock: Arc<ManualClock>,
 }
 
 impl OperatorCommands for DemoCommands {
-    fn apply(
-        &self,
-        id: i64,
-        action: OperatorAction,
-        operator: &str,
-    ) -> BoxFuture<'_, Result<(), String>> {
-        let operator = operator.to_owned();
+    fn apply(&self, request: OperatorRequest) -> BoxFuture<'_, Result<Outcome, ServiceError>> {
         Box::pin(async move {
-            let guard = self.steer.lock.lock().await;
-            let now = self.clock.now();
-            action.run(&self.engine, id, &operator, now).await?;
+            let what = describe(&request);
+            let operator = request.actor.clone();
+            let done = self.service.handle(Request::Operator(request)).await?;
             self.steer.taken_over.store(true, Ordering::SeqCst);
             self.steer
                 .actions
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push((operator, describe(&action)));
-            drop(guard);
-            self.steer.announce(id);
+                .push((operator, what));
             self.steer.woken.notify_one();
-            Ok(())
+            Ok(done)
         })
     }
 }
@@ -127,9 +113,8 @@ impl super::Demo {
     pub fn status_state(&self, operators: Vec<OperatorToken>) -> StatusState {
         let clock = self.clock();
         let commands = Arc::new(DemoCommands {
-            engine: self.engine.clone(),
+            service: self.service.clone(),
             steer: self.steer.clone(),
-            clock: clock.clone(),
         });
         StatusState::new(
             self.store().clone(),

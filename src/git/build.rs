@@ -115,6 +115,8 @@ fn refresh_one(
 
 /// `root/rel` as a real directory inside `root` (no symbolic link leads
 /// out of it).
+// `Err` is the lock note shown in the PR body ("lockfile not refreshed:
+// …"), not an error handed up: a message is what its one caller needs.
 fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
     if rel.is_empty() {
         return Ok(root.to_path_buf());
@@ -132,6 +134,7 @@ fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
 
 /// The bytes of the regular file `root/rel`, refusing symbolic links and
 /// anything outside `root`.
+// `Err` is a lock note too (see `inside`).
 fn read_inside(root: &Path, rel: &str) -> Result<Vec<u8>, String> {
     let path = root.join(rel);
     let meta = std::fs::symlink_metadata(&path).map_err(|e| e.to_string())?;

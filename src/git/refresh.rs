@@ -100,6 +100,8 @@ pub(crate) fn run_commands(dir: &Path, commands: &[Vec<String>], runner: &Runner
     Outcome::Ran(ran)
 }
 
+// `Err` is the note `Outcome::Stopped` carries into the PR body, not an
+// error handed up.
 fn run_one(
     exe: &Path,
     args: &[String],

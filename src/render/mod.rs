@@ -9,6 +9,42 @@ pub mod pr;
 
 use handlebars::Handlebars;
 
+/// A template that cannot be read, compiled or rendered, naming it (its
+/// file, or `templates/NAME (built in)`).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("template {0} is not built in")]
+    NotBuiltIn(String),
+    #[error("{template}: {source}")]
+    Compile {
+        template: String,
+        #[source]
+        source: Box<handlebars::TemplateError>,
+    },
+    #[error("{template}: {source}")]
+    Render {
+        template: String,
+        #[source]
+        source: Box<handlebars::RenderError>,
+    },
+}
+
+impl RenderError {
+    /// `template` failed to render.
+    pub fn render(template: impl Into<String>, e: handlebars::RenderError) -> RenderError {
+        RenderError::Render {
+            template: template.into(),
+            source: Box::new(e),
+        }
+    }
+}
+
 /// Templates compiled into the binary, by name.
 const TEMPLATES: &[(&str, &str)] = &[
     ("plan.md", include_str!("../../templates/plan.md.hbs")),

@@ -177,7 +177,7 @@ pub fn json(report: &PlanReport) -> String {
 }
 
 /// Markdown for an issue or PR, from `templates/plan.md.hbs`.
-pub fn markdown(report: &PlanReport) -> Result<String, String> {
+pub fn markdown(report: &PlanReport) -> Result<String, super::RenderError> {
     let reasons = reasons(report);
     let waves: Vec<_> = report
         .waves
@@ -204,7 +204,7 @@ pub fn markdown(report: &PlanReport) -> Result<String, String> {
     });
     markdown_registry()
         .render("plan.md", &data)
-        .map_err(|e| format!("rendering plan.md: {e}"))
+        .map_err(|e| super::RenderError::render("rendering plan.md", e))
 }
 
 /// Fill colours by wave index (cycled).

@@ -23,6 +23,7 @@ use serde_json::json;
 
 pub use neutralise::{neutralise, truncate_markdown};
 
+use super::RenderError;
 use crate::ecosystem::Classification;
 
 /// Longest release-notes quote, in characters.
@@ -188,7 +189,7 @@ pub fn branch_name(template: &str, ctx: &PrContext) -> String {
 
 /// Render the title, body and commit message of `ctx`, from the embedded
 /// templates or, for each file present there, from `templates_dir`.
-pub fn render_pr(ctx: &PrContext, templates_dir: Option<&Path>) -> Result<PrTexts, String> {
+pub fn render_pr(ctx: &PrContext, templates_dir: Option<&Path>) -> Result<PrTexts, RenderError> {
     let title_text = template_text("pr_title", "pr_title.hbs", templates_dir)?;
     let body_text = template_text("pr_body.md", "pr_body.md.hbs", templates_dir)?;
     let commit_text = template_text("commit_message", "commit_message.hbs", templates_dir)?;
@@ -217,18 +218,18 @@ pub fn render_pr(ctx: &PrContext, templates_dir: Option<&Path>) -> Result<PrText
     let mut data = data(ctx, &title, &subject, true);
     let title_out = plain
         .render("pr_title.hbs", &data)
-        .map_err(|e| format!("{}: {e}", title_text.0))?;
+        .map_err(|e| RenderError::render(&title_text.0, e))?;
     let commit_out = plain
         .render("commit_message.hbs", &data)
-        .map_err(|e| format!("{}: {e}", commit_text.0))?;
+        .map_err(|e| RenderError::render(&commit_text.0, e))?;
     let mut body = markdown
         .render("pr_body.md.hbs", &data)
-        .map_err(|e| format!("{}: {e}", body_text.0))?;
+        .map_err(|e| RenderError::render(&body_text.0, e))?;
     if body.chars().count() > BODY_MAX {
         data = self::data(ctx, &title, &subject, false);
         body = markdown
             .render("pr_body.md.hbs", &data)
-            .map_err(|e| format!("{}: {e}", body_text.0))?;
+            .map_err(|e| RenderError::render(&body_text.0, e))?;
         if body.chars().count() > BODY_MAX {
             body = body.chars().take(BODY_MAX).collect();
         }
@@ -293,12 +294,18 @@ fn major_of(version: &str) -> String {
 }
 
 /// `(source name, text)` of a template: the override file when present.
-fn template_text(name: &str, file: &str, dir: Option<&Path>) -> Result<(String, String), String> {
+fn template_text(
+    name: &str,
+    file: &str,
+    dir: Option<&Path>,
+) -> Result<(String, String), RenderError> {
     if let Some(dir) = dir {
         let path = dir.join(file);
         if path.is_file() {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|source| RenderError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
             return Ok((path.display().to_string(), text));
         }
     }
@@ -306,12 +313,20 @@ fn template_text(name: &str, file: &str, dir: Option<&Path>) -> Result<(String, 
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, t)| (format!("templates/{file} (built in)"), (*t).to_string()))
-        .ok_or_else(|| format!("template {file} is not built in"))
+        .ok_or_else(|| RenderError::NotBuiltIn(file.to_owned()))
 }
 
-fn register(hb: &mut Handlebars<'_>, name: &str, text: &str, source: &str) -> Result<(), String> {
+fn register(
+    hb: &mut Handlebars<'_>,
+    name: &str,
+    text: &str,
+    source: &str,
+) -> Result<(), RenderError> {
     hb.register_template_string(name, text)
-        .map_err(|e| format!("{source}: {e}"))
+        .map_err(|e| RenderError::Compile {
+            template: source.to_owned(),
+            source: Box::new(e),
+        })
 }
 
 /// Plain-text single line: newlines and tabs become spaces, trimmed.

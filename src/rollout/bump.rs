@@ -293,10 +293,10 @@ pub async fn prepare<F: ForgeWrite>(
 fn texts(ctx: &PrContext, dir: Option<&PathBuf>) -> Result<PrTexts, EngineError> {
     // A broken template fails this repository (its targets go to `error`),
     // not the tick.
-    render_pr(ctx, dir.map(PathBuf::as_path)).map_err(|message| {
+    render_pr(ctx, dir.map(PathBuf::as_path)).map_err(|e| {
         EngineError::Forge(ForgeError::Repo {
             repo: ctx.repo.clone(),
-            message: format!("PR texts: {message}"),
+            message: format!("PR texts: {e}"),
         })
     })
 }

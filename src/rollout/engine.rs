@@ -54,12 +54,12 @@ pub struct LeaseOptions {
 
 /// A clock for lease renewals; see [`LeaseOptions::clock`].
 #[derive(Clone)]
-pub struct LeaseClock(pub std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>);
+pub struct LeaseClock(pub crate::clock::SharedClock);
 
 impl LeaseClock {
     /// The wall clock.
     pub fn system() -> Self {
-        LeaseClock(std::sync::Arc::new(Timestamp::now))
+        LeaseClock(crate::clock::system())
     }
 }
 
@@ -218,7 +218,7 @@ impl<F: ForgeWrite> Engine<F> {
             None => Ok(true),
             Some(l) => {
                 let at = match &l.clock {
-                    Some(clock) => now.max((clock.0)()),
+                    Some(clock) => now.max(clock.0.now()),
                     None => now,
                 };
                 Ok(self
@@ -279,9 +279,9 @@ impl<F: ForgeWrite> Engine<F> {
     }
 
     pub(super) fn policy(&self, rollout: &RolloutRecord) -> Result<RolloutPolicy, EngineError> {
-        RolloutPolicy::from_json(&rollout.policy).map_err(|message| EngineError::Rollout {
+        RolloutPolicy::from_json(&rollout.policy).map_err(|e| EngineError::Rollout {
             rollout: rollout.id,
-            message,
+            message: e.to_string(),
         })
     }
 

@@ -18,6 +18,7 @@ pub mod eta;
 pub mod gate;
 mod open;
 pub mod policy;
+pub mod service;
 pub mod state;
 mod supersede;
 
@@ -32,5 +33,9 @@ pub use gate::{
     WaitReason, evaluate_gate,
 };
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
+pub use service::{
+    NewVersion, OperatorRequest, Outcome, Request, RolloutService, ServiceError, ServiceOptions,
+    TickTrigger, Verb, VersionOutcome, VersionSource,
+};
 pub use state::{IllegalTransition, RolloutState, TargetState, Timestamp};
 pub use supersede::SupersedeReport;

@@ -113,10 +113,16 @@ impl RolloutPolicy {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
-    pub fn from_json(text: &str) -> Result<RolloutPolicy, String> {
-        serde_json::from_str(text).map_err(|e| format!("stored rollout policy: {e}"))
+    /// The stored form read back.
+    pub fn from_json(text: &str) -> Result<RolloutPolicy, PolicyJsonError> {
+        serde_json::from_str(text).map_err(PolicyJsonError)
     }
 }
+
+/// A stored rollout policy that does not read back (a damaged row).
+#[derive(Debug, thiserror::Error)]
+#[error("stored rollout policy: {0}")]
+pub struct PolicyJsonError(#[source] serde_json::Error);
 
 /// The library's short name for branch names (`acme/core-utils` → `core-utils`).
 pub fn short_library(config: &Config) -> String {

@@ -231,13 +231,18 @@ impl fmt::Display for RolloutState {
     }
 }
 
+/// A rollout state name that is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rollout state {0:?}")]
+pub struct UnknownState(pub String);
+
 impl FromStr for RolloutState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownState;
+    fn from_str(s: &str) -> Result<Self, UnknownState> {
         RolloutState::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown rollout state {s:?}"))
+            .ok_or_else(|| UnknownState(s.to_owned()))
     }
 }
 

@@ -21,6 +21,8 @@
 
 use std::fmt;
 
+use crate::rollout::service::Verb;
+
 /// The command prefix.
 pub const PREFIX: &str = "/wavebump";
 /// A longer `skip` reason is cut to this many characters.
@@ -29,14 +31,16 @@ pub const MAX_REASON_CHARS: usize = 500;
 /// The sub-commands, for help and suggestions.
 pub const SUBCOMMANDS: [&str; 3] = ["retry", "skip", "help"];
 
-/// A command on one of wavebump's PRs.
+/// A command on one of wavebump's PRs: an operator verb of the rollout
+/// service's one verb set ([`Verb`]; on a PR: `retry` and `skip`, acting
+/// on the PR's repository), or help.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// Retry this target (reopen, rebase, rerun).
-    Retry,
-    /// Skip this target in the rollout, with an optional reason.
-    Skip {
-        /// The rest of the line, trimmed; `None` when empty.
+    /// Carry `verb` out on this PR's target.
+    Run {
+        /// `Verb::Retry` or `Verb::Skip`.
+        verb: Verb,
+        /// The rest of the line, trimmed (`skip` only); `None` when empty.
         reason: Option<String>,
     },
     /// Answer with the list of commands.
@@ -117,6 +121,8 @@ fn strip_prefix(line: &str) -> Option<&str> {
     }
 }
 
+// `Err` is the answer posted to the person (wrapped into `CommandError`
+// with its line): a message is the product here.
 fn parse_line(rest: &str) -> Result<Command, String> {
     let rest = rest.trim();
     let (word, args) = match rest.split_once(char::is_whitespace) {
@@ -141,9 +147,13 @@ fn parse_line(rest: &str) -> Result<Command, String> {
         }
     };
     match lower.as_str() {
-        "retry" => no_args(Command::Retry),
+        "retry" => no_args(Command::Run {
+            verb: Verb::Retry,
+            reason: None,
+        }),
         "help" => no_args(Command::Help),
-        "skip" => Ok(Command::Skip {
+        "skip" => Ok(Command::Run {
+            verb: Verb::Skip,
             reason: (!args.is_empty()).then(|| args.chars().take(MAX_REASON_CHARS).collect()),
         }),
         _ => {
@@ -188,6 +198,11 @@ fn suggestion(word: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    const RETRY: Command = Command::Run {
+        verb: Verb::Retry,
+        reason: None,
+    };
+
     fn one(body: &str) -> Result<Command, String> {
         let mut all = parse_commands(body);
         assert_eq!(all.len(), 1, "{body:?} -> {all:?}");
@@ -196,11 +211,12 @@ mod tests {
 
     #[test]
     fn valid_commands() {
-        let skip = |r: Option<&str>| Command::Skip {
+        let skip = |r: Option<&str>| Command::Run {
+            verb: Verb::Skip,
             reason: r.map(str::to_owned),
         };
         let cases = [
-            ("/wavebump retry", Command::Retry),
+            ("/wavebump retry", RETRY),
             ("/wavebump help", Command::Help),
             ("/wavebump skip", skip(None)),
             ("/wavebump skip   ", skip(None)),
@@ -208,11 +224,11 @@ mod tests {
                 "/wavebump skip flaky integration suite",
                 skip(Some("flaky integration suite")),
             ),
-            ("  /wavebump   retry  ", Command::Retry),
-            ("/WaveBump RETRY", Command::Retry),
-            ("/wavebump\tretry", Command::Retry),
-            ("/wavebump retry\r\n", Command::Retry),
-            ("Thanks!\n/wavebump retry\nbye", Command::Retry),
+            ("  /wavebump   retry  ", RETRY),
+            ("/WaveBump RETRY", RETRY),
+            ("/wavebump\tretry", RETRY),
+            ("/wavebump retry\r\n", RETRY),
+            ("Thanks!\n/wavebump retry\nbye", RETRY),
         ];
         for (body, want) in cases {
             assert_eq!(one(body), Ok(want), "{body:?}");
@@ -269,7 +285,7 @@ mod tests {
             "/wavebump retry\n```\n/wavebump skip\n```\ntext\n/wavebump nope\n/wavebump help";
         let got = parse_commands(body);
         assert_eq!(got.len(), 3);
-        assert_eq!(got[0], Ok(Command::Retry));
+        assert_eq!(got[0], Ok(RETRY));
         assert_eq!(got[1].as_ref().unwrap_err().line, 6);
         assert_eq!(got[2], Ok(Command::Help));
     }
@@ -277,7 +293,11 @@ mod tests {
     #[test]
     fn long_reason_is_cut() {
         let body = format!("/wavebump skip {}", "x".repeat(2000));
-        let Ok(Command::Skip { reason: Some(r) }) = one(&body) else {
+        let Ok(Command::Run {
+            verb: Verb::Skip,
+            reason: Some(r),
+        }) = one(&body)
+        else {
             panic!("not a skip");
         };
         assert_eq!(r.chars().count(), MAX_REASON_CHARS);

@@ -67,27 +67,7 @@ impl DeliveryOutcome {
     }
 }
 
-/// Why the engine ticked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TickTrigger {
-    /// The reconcile loop's interval.
-    Reconcile,
-    /// A delivery (CI, pull request, release, command).
-    Delivery,
-    /// An operator's action on the status page.
-    Operator,
-}
-
-impl TickTrigger {
-    /// The label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TickTrigger::Reconcile => "reconcile",
-            TickTrigger::Delivery => "delivery",
-            TickTrigger::Operator => "operator",
-        }
-    }
-}
+pub use crate::rollout::service::TickTrigger;
 
 /// Counters of the worker and the reconcile loop.
 #[derive(Debug, Default)]
@@ -375,6 +355,12 @@ pub async fn render(
     );
     f.sample(&[], up);
     out
+}
+
+impl crate::rollout::service::TickObserver for WorkerStats {
+    fn ticked(&self, trigger: TickTrigger, ok: bool) {
+        self.record_tick(trigger, ok);
+    }
 }
 
 #[cfg(test)]

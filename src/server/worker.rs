@@ -5,8 +5,9 @@
 //! Invariants:
 //! - one delivery at a time, oldest due first (`inbox_due` orders by id);
 //! - a delivery leaves `pending` only as `processed` (done or ignored) or
-//!   `parked` (failed [`WorkerOptions::max_attempts`] times, or a payload
-//!   that can never parse); a failure is retried at
+//!   `parked` (failed [`WorkerOptions::max_attempts`] times, a payload
+//!   that can never parse, or a permanent failure); a temporary failure
+//!   ([`DeliveryError::is_temporary`]) is retried at
 //!   `now + backoff(attempts)` (exponential, capped); a scheduled delivery
 //!   (young release) or a deferred one (its target's PR is not recorded
 //!   yet) stays pending, due at its time, without costing an attempt —
@@ -33,9 +34,11 @@ use tracing::Instrument;
 use super::inbox::Now;
 use super::lease::Lease;
 use super::metrics::{DeliveryOutcome, WorkerStats};
+use crate::forge::ForgeError;
+use crate::rollout::service::{ServiceError, forge_is_temporary, store_is_temporary};
 use crate::rollout::state::Timestamp;
 use crate::server::events::{self, Event};
-use crate::store::{InboxRecord, Store};
+use crate::store::{InboxRecord, Store, StoreError};
 
 /// What a handler did with a delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,14 +65,47 @@ pub enum Handled {
     },
 }
 
-/// Applies parsed events. An `Err` is a failure worth retrying.
+/// Why a delivery could not be applied. The worker retries a temporary
+/// failure ([`DeliveryError::is_temporary`]: network, 5xx, rate limit, a
+/// lost race) with backoff and parks a permanent one at once (a refusal, an
+/// unknown rollout, damaged data: trying again cannot help).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The rollout service refused or failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The answer to a comment could not be posted.
+    #[error("answering the comment: {0}")]
+    Answer(#[source] ForgeError),
+}
+
+impl DeliveryError {
+    /// A failure posting the answer to a comment.
+    pub fn answering(e: ForgeError) -> Self {
+        DeliveryError::Answer(e)
+    }
+
+    /// Worth retrying later (as opposed to parking at once).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            DeliveryError::Service(e) => e.is_temporary(),
+            DeliveryError::Store(e) => store_is_temporary(e),
+            DeliveryError::Answer(e) => forge_is_temporary(e),
+        }
+    }
+}
+
+/// Applies parsed events.
 pub trait DeliveryHandler: Send + Sync + 'static {
     /// Handles one stored delivery.
     fn handle(
         &self,
         record: &InboxRecord,
         event: Event,
-    ) -> impl Future<Output = Result<Handled, String>> + Send;
+    ) -> impl Future<Output = Result<Handled, DeliveryError>> + Send;
 }
 
 /// Retry and polling settings.
@@ -264,7 +300,15 @@ impl<H: DeliveryHandler> Worker<H> {
                 self.outcome(&record, DeliveryOutcome::Deferred, Some((&why, due)))
                     .await;
             }
+            Err(e) if !e.is_temporary() => {
+                // Trying again cannot help: park at once.
+                let why = e.to_string();
+                tracing::error!(error = %why, "delivery failed permanently; parked");
+                self.outcome(&record, DeliveryOutcome::Parked, Some((&why, now)))
+                    .await;
+            }
             Err(e) => {
+                let e = e.to_string();
                 let failed = record.attempts.saturating_add(1);
                 if failed >= self.options.max_attempts {
                     tracing::error!(error = %e, attempts = failed, "delivery failed; parked");
@@ -326,5 +370,73 @@ mod tests {
         for (failed, secs) in [(0, 5), (1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (40, 60)] {
             assert_eq!(o.backoff(failed), Duration::from_secs(secs), "{failed}");
         }
+    }
+
+    /// Fails every delivery: temporarily (a rate limit) or permanently (the
+    /// engine's refusal).
+    struct Failing {
+        temporary: bool,
+    }
+
+    impl DeliveryHandler for Failing {
+        async fn handle(&self, _: &InboxRecord, _: Event) -> Result<Handled, DeliveryError> {
+            use crate::forge::ForgeError;
+            use crate::rollout::{CommandError, EngineError};
+            Err(DeliveryError::Service(if self.temporary {
+                ServiceError::from(EngineError::Forge(ForgeError::RateLimited {
+                    retry_after_secs: 1,
+                }))
+            } else {
+                ServiceError::from(CommandError::NoSuchRollout(42))
+            }))
+        }
+    }
+
+    async fn outcome_of(temporary: bool) -> InboxRecord {
+        use crate::config::store::StoreBackend;
+        use crate::store::InboxState;
+        let store = Store::open(&StoreBackend::Memory).await.unwrap();
+        let now = Timestamp(1_800_000_000_000);
+        store
+            .inbox_insert("d-1", "ping", r#"{"zen":"z","hook_id":1}"#, now)
+            .await
+            .unwrap();
+        let worker = Worker::new(
+            store.clone(),
+            Failing { temporary },
+            WorkerOptions {
+                max_attempts: 5,
+                ..WorkerOptions::default()
+            },
+            Arc::new(WorkerStats::default()),
+            Arc::new(Notify::new()),
+            crate::clock::from_fn(move || now),
+        );
+        let record = store.inbox_due(now, 8).await.unwrap().remove(0);
+        worker.process(record).await;
+        for state in [InboxState::Pending, InboxState::Parked] {
+            if let Some(r) = store.inbox_in(state, 8).await.unwrap().pop() {
+                return r;
+            }
+        }
+        panic!("the delivery is neither pending nor parked");
+    }
+
+    #[tokio::test]
+    async fn temporary_failures_are_retried_and_permanent_ones_parked_at_once() {
+        use crate::store::InboxState;
+        let retried = outcome_of(true).await;
+        assert_eq!(retried.state, InboxState::Pending);
+        assert_eq!(retried.attempts, 1);
+        assert!(
+            retried
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("rate limited"))
+        );
+        let parked = outcome_of(false).await;
+        assert_eq!(parked.state, InboxState::Parked);
+        assert_eq!(parked.attempts, 1);
+        assert_eq!(parked.last_error.as_deref(), Some("no rollout 42"));
     }
 }

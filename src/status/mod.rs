@@ -32,7 +32,7 @@ use crate::config::secret::OperatorToken;
 use crate::rollout::Timestamp;
 use crate::store::{RolloutRecord, Store};
 
-pub use commands::{EngineCommands, OperatorAction, OperatorCommands};
+pub use commands::OperatorCommands;
 #[cfg(feature = "bench-harness")]
 pub use pages::{BenchRollout, render_rollout_page_for_bench};
 pub use view::Topology;

@@ -123,17 +123,20 @@ async fn one_seed_one_transcript() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_summary_matches_what_the_page_shows() {
     use tower::ServiceExt;
-    use wavebump::status::{OperatorAction, OperatorCommands, StatusState, status_router};
+    use wavebump::status::{OperatorCommands, StatusState, status_router};
 
     struct NoActions;
     impl OperatorCommands for NoActions {
         fn apply(
             &self,
-            _: i64,
-            _: OperatorAction,
-            _: &str,
-        ) -> futures::future::BoxFuture<'_, Result<(), String>> {
-            Box::pin(async { Err("read-only".to_string()) })
+            request: wavebump::rollout::OperatorRequest,
+        ) -> futures::future::BoxFuture<
+            '_,
+            Result<wavebump::rollout::Outcome, wavebump::rollout::ServiceError>,
+        > {
+            // Read-only: every action is refused.
+            let refused = wavebump::rollout::CommandError::NoSuchRollout(request.rollout);
+            Box::pin(async move { Err(wavebump::rollout::ServiceError::Refused(refused)) })
         }
     }
 

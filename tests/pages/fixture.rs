@@ -16,8 +16,9 @@ use wavebump::config::secret::{OperatorToken, Secret};
 use wavebump::config::store::StoreBackend;
 use wavebump::ecosystem::MemTree;
 use wavebump::forge::CiState;
+use wavebump::rollout::service::{RolloutService, ServiceOptions};
 use wavebump::rollout::{Engine, EngineOptions, Timestamp, new_rollout};
-use wavebump::status::{EngineCommands, StatusState, Topology, status_router};
+use wavebump::status::{StatusState, Topology, status_router};
 use wavebump::store::{Audit, FailingCheck, Store};
 
 use crate::support::memforge::MemForge;
@@ -129,10 +130,14 @@ impl Fixture {
         let c = clock.clone();
         let clock_fn = wavebump::clock::from_fn(move || Timestamp(c.load(Ordering::SeqCst)));
         let (changes, _) = broadcast::channel(64);
-        let commands = Arc::new(EngineCommands {
-            engine: engine.clone(),
-            clock: clock_fn.clone(),
-        });
+        // The adapter production uses: the rollout service (engine lock,
+        // settle after each action, announcements on `changes`).
+        let commands = Arc::new(RolloutService::new(
+            engine.clone(),
+            ServiceOptions { settle: true },
+            clock_fn.clone(),
+            changes.clone(),
+        ));
         let state = StatusState::new(
             store.clone(),
             commands,

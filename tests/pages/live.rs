@@ -78,7 +78,7 @@ async fn a_check_run_webhook_turns_the_open_page_green() {
         js(c, "window.__marker = 7; return null").await;
         // Sync point: the page's event stream is subscribed.
         wait_for("the page's subscription", || async {
-            (engine.ctx().changes.receiver_count() > 0).then_some(())
+            (engine.changes().receiver_count() > 0).then_some(())
         })
         .await;
 

@@ -8,11 +8,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use futures::future::BoxFuture;
 use tokio::sync::broadcast;
 use wavebump::demo::{Demo, DemoOptions, GenerateOptions};
 use wavebump::rollout::Timestamp;
-use wavebump::status::{OperatorAction, OperatorCommands, StatusState, status_router};
+use wavebump::status::{OperatorCommands, StatusState, status_router};
 use wavebump::store::Store;
 
 use super::fixture::get;
@@ -21,8 +20,16 @@ use crate::support::org;
 struct Refuse;
 
 impl OperatorCommands for Refuse {
-    fn apply(&self, _: i64, _: OperatorAction, _: &str) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { Err("read-only".to_owned()) })
+    fn apply(
+        &self,
+        request: wavebump::rollout::OperatorRequest,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<wavebump::rollout::Outcome, wavebump::rollout::ServiceError>,
+    > {
+        // Read-only: every action is refused.
+        let refused = wavebump::rollout::CommandError::NoSuchRollout(request.rollout);
+        Box::pin(async move { Err(wavebump::rollout::ServiceError::Refused(refused)) })
     }
 }
 

@@ -177,9 +177,16 @@ fn a_templates_directory_overrides_what_it_holds() {
 
     std::fs::write(dir.path().join("pr_body.md.hbs"), "{{#each targets}}").unwrap();
     let err = render_pr(&context(), Some(dir.path())).unwrap_err();
+    assert!(
+        matches!(err, wavebump::render::RenderError::Compile { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("pr_body.md.hbs"), "{err}");
     std::fs::write(dir.path().join("pr_body.md.hbs"), "{{no_such_field}}").unwrap();
-    let err = render_pr(&context(), Some(dir.path())).unwrap_err();
+    let err = render_pr(&context(), Some(dir.path()))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("pr_body.md.hbs") && err.contains("no_such_field"),
         "{err}"

@@ -268,12 +268,19 @@ async fn page_view(
     id: i64,
     now: wavebump::rollout::Timestamp,
 ) -> wavebump::status::view::RolloutView {
-    use futures::future::BoxFuture;
-    use wavebump::status::{OperatorAction, OperatorCommands, StatusState};
+    use wavebump::status::{OperatorCommands, StatusState};
     struct ReadOnly;
     impl OperatorCommands for ReadOnly {
-        fn apply(&self, _: i64, _: OperatorAction, _: &str) -> BoxFuture<'_, Result<(), String>> {
-            Box::pin(async { Err("read-only".to_owned()) })
+        fn apply(
+            &self,
+            request: wavebump::rollout::OperatorRequest,
+        ) -> futures::future::BoxFuture<
+            '_,
+            Result<wavebump::rollout::Outcome, wavebump::rollout::ServiceError>,
+        > {
+            // Read-only: every action is refused.
+            let refused = wavebump::rollout::CommandError::NoSuchRollout(request.rollout);
+            Box::pin(async move { Err(wavebump::rollout::ServiceError::Refused(refused)) })
         }
     }
     let (changes, _) = tokio::sync::broadcast::channel(4);

@@ -328,6 +328,15 @@ async fn supersede_on_the_fake_github() {
             "{}",
             text(&older).1
         );
+        // `V2.0.0` is the live version (v and V are both stripped): refused
+        // as not newer, not as a bad version.
+        let same = org.run(&["rollout", "start", "--to", "V2.0.0"]).await;
+        assert_eq!(same.status.code(), Some(2), "{}", text(&same).1);
+        assert!(
+            text(&same).1.contains("finish or abort"),
+            "{}",
+            text(&same).1
+        );
 
         org.fake.add_release(
             "acme/core-utils",

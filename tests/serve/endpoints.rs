@@ -4,10 +4,9 @@
 
 use axum::http::StatusCode;
 use wavebump::config::secret::Secret;
-use wavebump::rollout::RolloutState;
-use wavebump::server::serve::LockedCommands;
+use wavebump::rollout::{OperatorRequest, RolloutState, Verb};
 use wavebump::server::webhook::sign;
-use wavebump::status::{OperatorAction, OperatorCommands};
+use wavebump::status::OperatorCommands;
 
 use super::{Hook, LIBRARY, World, get, options, release, send, timed, wait_for};
 
@@ -87,23 +86,22 @@ async fn health_ready_and_metrics() {
         // engine lock (refusals worded by the engine).
         assert_eq!(get(&router, "/login").await.0, StatusCode::OK);
         assert_ne!(get(&router, "/api/rollouts").await.0, StatusCode::NOT_FOUND);
-        let commands = LockedCommands {
-            engine,
-            now: wavebump::clock::system(),
-        };
+        let commands: &dyn OperatorCommands = &*engine;
         let id = store.rollouts().await.unwrap()[0].id;
-        let pause = OperatorAction::Pause {
-            reason: "lunch".into(),
+        let act = |verb: Verb, reason: &str| OperatorRequest {
+            actor: "olivia".into(),
+            rollout: id,
+            verb,
+            repo: None,
+            reason: reason.into(),
         };
-        commands.apply(id, pause.clone(), "olivia").await.unwrap();
+        commands.apply(act(Verb::Pause, "lunch")).await.unwrap();
         let r = store.rollout(id).await.unwrap().unwrap();
         assert_eq!(r.state, RolloutState::Paused);
-        let refused = commands.apply(id, pause, "olivia").await.unwrap_err();
-        assert!(refused.contains("cannot pause"), "{refused}");
-        commands
-            .apply(id, OperatorAction::Resume, "olivia")
-            .await
-            .unwrap();
+        let refused = commands.apply(act(Verb::Pause, "lunch")).await.unwrap_err();
+        assert!(refused.is_user(), "{refused}");
+        assert!(refused.to_string().contains("cannot pause"), "{refused}");
+        commands.apply(act(Verb::Resume, "")).await.unwrap();
         assert_eq!(
             store.rollout(id).await.unwrap().unwrap().state,
             RolloutState::Running

@@ -13,6 +13,7 @@ mod metrics;
 mod rejects;
 mod replicas;
 mod rollouts;
+mod slow_discovery;
 
 use std::future::Future;
 use std::sync::Arc;

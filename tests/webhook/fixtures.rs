@@ -2,6 +2,7 @@
 //! table of the fields the engine uses (one line per fixture), plus a full
 //! `Debug` snapshot of each parsed event.
 
+use wavebump::rollout::Verb;
 use wavebump::server::commands::Command;
 use wavebump::server::events::{self, Event, EventKind};
 
@@ -117,9 +118,16 @@ fn summary(e: &Event) -> String {
             c.commands
                 .iter()
                 .map(|r| match r {
-                    Ok(Command::Retry) => "retry".to_owned(),
+                    Ok(Command::Run {
+                        verb: Verb::Retry,
+                        reason: None,
+                    }) => "retry".to_owned(),
                     Ok(Command::Help) => "help".to_owned(),
-                    Ok(Command::Skip { reason }) => format!("skip({reason:?})"),
+                    Ok(Command::Run {
+                        verb: Verb::Skip,
+                        reason,
+                    }) => format!("skip({reason:?})"),
+                    Ok(other) => format!("{other:?}"),
                     Err(e) => format!("error(line {})", e.line),
                 })
                 .collect::<Vec<_>>()

@@ -116,7 +116,7 @@ async fn every_official_example_is_handled_or_dropped_and_none_is_parked() {
         // Each stored delivery again, straight to the handler: what it
         // did and why, per example.
         let applier = Applier {
-            engine,
+            service: engine,
             config: world.config.clone(),
             bot_login: options().bot_login,
             now: options().now,

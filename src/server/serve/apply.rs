@@ -10,9 +10,13 @@
 //! | `installation*` | logged |
 //! | `ping`, unknown | ignored |
 //!
-//! Invariant: every engine use holds the [`SharedEngine`] lock; the work
-//! runs inside the worker's `delivery` span, so every log line (and the
-//! forge's) carries the delivery id.
+//! Each event that concerns a rollout becomes one
+//! [`crate::rollout::Request`] for the [`RolloutService`] (which holds the
+//! engine lock, settles and announces); this file only reads the event and
+//! turns the [`Outcome`] into the worker's [`Handled`]. A failure is
+//! classified by the service (temporary: retried; permanent: parked). The
+//! work runs inside the worker's `delivery` span, so every log line (and
+//! the forge's) carries the delivery id.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,15 +24,17 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::forge::ForgeWrite;
 use crate::rollout::Timestamp;
+use crate::rollout::service::{
+    CiChanged, ForeignPush, NewVersion, Outcome, PrChange, PrChanged, Request, RolloutService,
+    VersionOutcome, VersionSource,
+};
 use crate::server::events::{Event, PullRequestAction, PullRequestEvent};
 use crate::server::inbox::Now;
-use crate::server::metrics::TickTrigger;
-use crate::server::worker::{DeliveryHandler, Handled};
-use crate::store::{Audit, InboxRecord};
+use crate::server::worker::{DeliveryError, DeliveryHandler, Handled};
+use crate::store::InboxRecord;
 
-use super::engine::{SharedEngine, settle};
+use super::comments;
 use super::release::{self, Decision, Seen, Source};
-use super::{comments, matching};
 
 /// How CI events that may be for a PR not recorded yet are deferred.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,8 +57,8 @@ impl Default for DeferPolicy {
 
 /// Applies events through the engine.
 pub struct Applier<F: ForgeWrite> {
-    /// The engine, shared with the reconcile loop.
-    pub engine: Arc<SharedEngine<F>>,
+    /// The rollout service, shared with the reconcile loop and the page.
+    pub service: Arc<RolloutService<F>>,
     /// The configuration (library, policy).
     pub config: Arc<Config>,
     /// The bot's login (`wavebump[bot]`): its own pushes and comments are
@@ -65,7 +71,7 @@ pub struct Applier<F: ForgeWrite> {
 }
 
 impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
-    async fn handle(&self, record: &InboxRecord, event: Event) -> Result<Handled, String> {
+    async fn handle(&self, record: &InboxRecord, event: Event) -> Result<Handled, DeliveryError> {
         let now = self.now.now();
         let actor = format!("webhook {}", record.delivery_id);
         match event {
@@ -115,10 +121,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
                 self.ci(record, commit, &[], now).await
             }
             Event::PullRequest(pr) => self.pull_request(&pr, &actor, now).await,
-            Event::IssueComment(c) => {
-                let engine = self.engine.lock().await;
-                comments::handle(&engine, &c, &self.bot_login, now, self.engine.ctx()).await
-            }
+            Event::IssueComment(c) => comments::handle(&self.service, &c, &self.bot_login).await,
             Event::Installation(i) => {
                 tracing::info!(
                     installation = i.installation_id,
@@ -167,125 +170,108 @@ impl<F: ForgeWrite> Applier<F> {
         seen: &Seen<'_>,
         actor: &str,
         now: Timestamp,
-    ) -> Result<Handled, String> {
+    ) -> Result<Handled, DeliveryError> {
         match release::decide(&self.config, seen, now) {
             Decision::Ignore(why) => Ok(Handled::Ignored(why)),
             Decision::Schedule { due, why } => Ok(Handled::Scheduled { due, why }),
             Decision::Start(version) => {
-                let engine = self.engine.lock().await;
-                release::start(
-                    &engine,
-                    &self.config,
-                    &version,
-                    actor,
-                    now,
-                    self.engine.ctx(),
-                )
-                .await
+                let request = Request::NewVersion(NewVersion {
+                    library: self.config.library.repository.clone(),
+                    version: Some(version),
+                    source: VersionSource::Webhook,
+                    actor: actor.to_owned(),
+                });
+                let Outcome::Version(done) = self.service.handle(request).await? else {
+                    return Ok(Handled::Done("new version handled".to_owned()));
+                };
+                let note = done.summary();
+                Ok(match done {
+                    VersionOutcome::Started { .. } | VersionOutcome::Superseded(_) => {
+                        Handled::Done(note)
+                    }
+                    VersionOutcome::AlreadyRolledOut { .. }
+                    | VersionOutcome::NotNewer { .. }
+                    | VersionOutcome::NothingToDo { .. } => Handled::Ignored(note),
+                })
             }
         }
     }
 
-    /// CI changed on `(repo, sha)`: tick if it is a target's PR head;
-    /// defer it while a target of `repo` waits for its PR to be recorded.
+    /// CI changed on `(repo, sha)`: the engine reads it if it is a target's
+    /// PR head; deferred while a target of `repo` waits for its PR to be
+    /// recorded (for at most the defer window).
     async fn ci(
         &self,
         record: &InboxRecord,
         (repo, sha): (&str, &str),
         prs: &[u64],
         now: Timestamp,
-    ) -> Result<Handled, String> {
-        let engine = self.engine.lock().await;
-        let found = matching::by_commit(engine.store(), repo, sha, prs)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(found) = found else {
-            let young = now.0.saturating_sub(record.received_at.0)
-                < i64::try_from(self.defer.window.as_millis()).unwrap_or(i64::MAX);
-            let waiting = if young {
-                matching::awaiting_pr(engine.store(), repo)
-                    .await
-                    .map_err(|e| e.to_string())?
-            } else {
-                None
-            };
-            return Ok(match waiting {
-                Some(w) => Handled::Deferred {
-                    due: now.plus(self.defer.delay),
-                    why: format!(
-                        "{repo}@{sha}: the PR of {} (rollout {}) is not recorded yet",
-                        w.target.repo, w.rollout.id
-                    ),
-                },
-                None => Handled::Ignored(format!("{repo}@{sha} is not the head of a wavebump PR")),
-            });
-        };
-        settle(&engine, now, TickTrigger::Delivery, self.engine.ctx())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Handled::Done(format!(
-            "CI of {} (rollout {}) refreshed",
-            found.target.repo, found.rollout.id
-        )))
+    ) -> Result<Handled, DeliveryError> {
+        let request = Request::CiChanged(CiChanged {
+            repo: repo.to_owned(),
+            sha: sha.to_owned(),
+            prs: prs.to_vec(),
+        });
+        let young = now.0.saturating_sub(record.received_at.0)
+            < i64::try_from(self.defer.window.as_millis()).unwrap_or(i64::MAX);
+        Ok(match self.service.handle(request).await? {
+            Outcome::CiRefreshed(t) => Handled::Done(format!(
+                "CI of {} (rollout {}) refreshed",
+                t.repo, t.rollout
+            )),
+            Outcome::CiAwaitingPr(w) if young => Handled::Deferred {
+                due: now.plus(self.defer.delay),
+                why: format!(
+                    "{repo}@{sha}: the PR of {} (rollout {}) is not recorded yet",
+                    w.repo, w.rollout
+                ),
+            },
+            _ => Handled::Ignored(format!("{repo}@{sha} is not the head of a wavebump PR")),
+        })
     }
 
     async fn pull_request(
         &self,
         pr: &PullRequestEvent,
         actor: &str,
-        now: Timestamp,
-    ) -> Result<Handled, String> {
+        _now: Timestamp,
+    ) -> Result<Handled, DeliveryError> {
         use PullRequestAction::*;
-        if !matches!(pr.action, Closed | Reopened | Synchronize) {
-            return Ok(Handled::Ignored(format!(
-                "pull_request {}",
-                pr.action.as_str()
-            )));
-        }
-        let engine = self.engine.lock().await;
-        let repo = &pr.repository.full_name;
-        let found = matching::by_pr(engine.store(), repo, pr.number, true)
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(found) = found else {
-            return Ok(Handled::Ignored(format!(
-                "{repo}#{} is not a wavebump PR of an active rollout",
-                pr.number
-            )));
+        let change = match pr.action {
+            Closed => PrChange::Closed,
+            Reopened => PrChange::Reopened,
+            Synchronize => PrChange::Synchronize {
+                foreign: pr
+                    .pushed_by_someone_else(&self.bot_login)
+                    .then(|| ForeignPush {
+                        login: pr.sender.as_ref().map_or_else(|| "someone".to_owned(), |s| s.login.clone()),
+                        sha: pr.head_sha.clone(),
+                        head_ref: pr.head_ref.clone(),
+                    }),
+            },
+            _ => {
+                return Ok(Handled::Ignored(format!(
+                    "pull_request {}",
+                    pr.action.as_str()
+                )));
+            }
         };
-        if pr.pushed_by_someone_else(&self.bot_login) {
-            let why = format!(
-                "{} pushed {} to {}; wavebump will not overwrite it",
-                pr.sender.as_ref().map_or("someone", |s| s.login.as_str()),
-                pr.head_sha,
-                pr.head_ref
-            );
-            tracing::warn!(repo = %found.target.repo, "{why}");
-            // The flag is set once and never cleared: supersede and retry
-            // leave this branch to its owner from now on.
-            let audit = Audit {
-                rollout_id: Some(found.rollout.id),
-                repo: Some(found.target.repo.clone()),
-                actor: actor.to_owned(),
-                action: "branch edited by a human".to_owned(),
-                reason: why.clone(),
-                at: now,
-            };
-            engine
-                .store()
-                .mark_human_edited(found.rollout.id, &found.target.repo, &why, &audit)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        settle(&engine, now, TickTrigger::Delivery, self.engine.ctx())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Handled::Done(format!(
-            "pull_request {} on {}#{} (rollout {})",
-            pr.action.as_str(),
-            found.target.repo,
-            pr.number,
-            found.rollout.id
-        )))
+        let request = Request::PrChanged(PrChanged {
+            repo: pr.repository.full_name.clone(),
+            number: pr.number,
+            change,
+            actor: actor.to_owned(),
+        });
+        Ok(match self.service.handle(request).await? {
+            Outcome::PrUpdated { target, number } => Handled::Done(format!(
+                "pull_request {} on {}#{number} (rollout {})",
+                pr.action.as_str(),
+                target.repo,
+                target.rollout
+            )),
+            Outcome::NotOurs(why) => Handled::Ignored(why),
+            // A PR change answers with one of the two above.
+            other => Handled::Ignored(format!("pull_request: unexpected outcome {other:?}")),
+        })
     }
 }

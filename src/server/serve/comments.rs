@@ -5,19 +5,16 @@
 //! is read; comments by the bot itself are ignored (no loops); commands
 //! run only for authors with write access as GitHub reports it
 //! (`author_association` OWNER, MEMBER or COLLABORATOR) — anyone else gets
-//! the refusal; the engine's refusals (wrong state, wrong target state) are
-//! the answer; an engine or forge failure fails the delivery (retried).
-//! The answer is posted last, after every command ran.
+//! the refusal; each command is an operator request to the rollout service,
+//! whose user errors (wrong state, wrong target state) are the answer; an
+//! internal failure fails the delivery (retried when temporary). The answer
+//! is posted last, after every command ran.
 
 use crate::forge::ForgeWrite;
-use crate::rollout::{CommandError, Engine, Timestamp};
+use crate::rollout::service::{OperatorRequest, Outcome, Request, RolloutService, matching};
 use crate::server::commands::{Command, help_text};
 use crate::server::events::{AuthorAssociation, CommentAction, IssueCommentEvent};
-use crate::server::metrics::TickTrigger;
-use crate::server::worker::Handled;
-
-use super::engine::{TickContext, settle};
-use super::matching;
+use crate::server::worker::{DeliveryError, Handled};
 
 /// May this author run commands?
 pub fn has_write_access(a: &AuthorAssociation) -> bool {
@@ -27,14 +24,12 @@ pub fn has_write_access(a: &AuthorAssociation) -> bool {
     )
 }
 
-/// Runs the comment's commands and answers.
+/// Runs the comment's commands through the rollout service and answers.
 pub async fn handle<F: ForgeWrite>(
-    engine: &Engine<F>,
+    service: &RolloutService<F>,
     c: &IssueCommentEvent,
     bot_login: &str,
-    now: Timestamp,
-    ctx: &TickContext,
-) -> Result<Handled, String> {
+) -> Result<Handled, DeliveryError> {
     if c.action != CommentAction::Created {
         return Ok(Handled::Ignored(format!("comment {}", c.action.as_str())));
     }
@@ -49,14 +44,10 @@ pub async fn handle<F: ForgeWrite>(
     if author.is(bot_login) {
         return Ok(Handled::Ignored("wavebump's own comment".to_owned()));
     }
-    let found = matching::by_pr(
-        engine.store(),
-        &c.repository.full_name,
-        c.issue_number,
-        false,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let store = service.engine().store();
+    let found = matching::by_pr(store, &c.repository.full_name, c.issue_number, false)
+        .await
+        .map_err(DeliveryError::Store)?;
     let Some(found) = found else {
         return Ok(Handled::Ignored(format!(
             "{}#{} is not a wavebump pull request",
@@ -65,7 +56,6 @@ pub async fn handle<F: ForgeWrite>(
     };
     let login = &author.login;
     let mut answers = Vec::new();
-    let mut ran = false;
     if !has_write_access(&c.author_association) {
         answers.push(format!(
             "@{login}: only people with write access to this repository (owner, member, collaborator) \
@@ -77,60 +67,49 @@ pub async fn handle<F: ForgeWrite>(
             let answer = match command {
                 Err(e) => format!("`/wavebump`: {e}\n\n{}", help_text()),
                 Ok(Command::Help) => help_text().to_owned(),
-                Ok(Command::Retry) => {
-                    ran = true;
-                    let done = engine
-                        .retry(found.rollout.id, &found.target.repo, login, now)
-                        .await;
-                    answer(done, || {
-                        format!("Retrying {} (requested by @{login}).", found.target.repo)
-                    })?
-                }
-                Ok(Command::Skip { reason }) => {
-                    ran = true;
-                    let why = reason.clone().unwrap_or_default();
-                    let done = engine
-                        .skip(found.rollout.id, &found.target.repo, login, &why, now)
-                        .await;
-                    answer(done, || {
-                        format!(
-                            "{} is skipped in rollout {} (requested by @{login}).",
-                            found.target.repo, found.rollout.id
-                        )
-                    })?
+                Ok(Command::Run { verb, reason }) => {
+                    let request = Request::Operator(OperatorRequest {
+                        actor: login.clone(),
+                        rollout: found.rollout.id,
+                        verb: *verb,
+                        repo: Some(found.target.repo.clone()),
+                        reason: reason.clone().unwrap_or_default(),
+                    });
+                    match service.handle(request).await {
+                        Ok(Outcome::Acted { rollout, .. }) => match verb {
+                            crate::rollout::Verb::Skip => format!(
+                                "{} is skipped in rollout {rollout} (requested by @{login}).",
+                                found.target.repo
+                            ),
+                            crate::rollout::Verb::Retry => {
+                                format!("Retrying {} (requested by @{login}).", found.target.repo)
+                            }
+                            other => format!(
+                                "{other}: done on rollout {rollout} (requested by @{login})."
+                            ),
+                        },
+                        Ok(_) => format!("{verb}: done (requested by @{login})."),
+                        Err(e) if e.is_user() => format!("Refused: {e}"),
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             };
             answers.push(answer);
         }
     }
-    if ran {
-        ctx.announce(found.rollout.id);
-        settle(engine, now, TickTrigger::Delivery, ctx)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
     let body = answers.join("\n\n---\n\n");
-    engine
+    service
+        .engine()
         .forge()
         .comment(&found.target.repo, c.issue_number, &body)
         .await
-        .map_err(|e| format!("answering the comment: {e}"))?;
+        .map_err(DeliveryError::answering)?;
     Ok(Handled::Done(format!(
         "{} command(s) from {login} on {}#{} answered",
         c.commands.len(),
         found.target.repo,
         c.issue_number
     )))
-}
-
-/// The answer to a command: the success text, the engine's refusal, or a
-/// failure (`Err`, the delivery is retried).
-fn answer(done: Result<(), CommandError>, ok: impl FnOnce() -> String) -> Result<String, String> {
-    match done {
-        Ok(()) => Ok(ok()),
-        Err(CommandError::Engine(e)) => Err(e.to_string()),
-        Err(refused) => Ok(format!("Refused: {refused}")),
-    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! until a shutdown future resolves. The CLI (`cli_serve`) and the tests
 //! use the same functions.
 //!
-//! Files: `engine` (the engine behind one lock, settle ticks), `apply`
-//! (event → engine), `release` (release policy, rollout start),
-//! `comments` (PR commands), `matching` (event → target), `reconcile`
-//! (the interval tick), `status` (the status page's operator actions
-//! through the engine lock), `listen` (the accept loop: connection cap,
-//! head/body/request timeouts, peer addresses), `load` (the benchmark's
-//! load generator; only with the `bench-harness` feature). The background
+//! Files: `apply` (event → a request to the rollout service), `release`
+//! (the release policy: start, schedule or ignore), `comments` (PR
+//! commands → operator requests), `reconcile` (the interval tick),
+//! `listen` (the accept loop: connection cap, head/body/request timeouts,
+//! peer addresses), `load` (the benchmark's load generator; only with the
+//! `bench-harness` feature). The engine, its lock, settling and announcing
+//! belong to [`crate::rollout::service::RolloutService`], shared by the
+//! worker, the reconcile loop and the status page's actions. The background
 //! work also runs the change-feed relay ([`crate::status::live::relay`])
 //! that carries page updates between replicas, and the retention pruner.
 //!
@@ -24,14 +25,11 @@
 
 mod apply;
 mod comments;
-mod engine;
 pub mod listen;
 #[cfg(feature = "bench-harness")]
 pub mod load;
-mod matching;
 mod reconcile;
 pub mod release;
-mod status;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -45,11 +43,10 @@ use axum::routing::get;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
+pub use crate::rollout::service::MAX_SETTLE_TICKS;
+pub use crate::rollout::service::matching::same_repo;
 pub use apply::{Applier, DeferPolicy};
-pub use engine::{MAX_SETTLE_TICKS, SharedEngine, TickContext, settle};
 pub use listen::Limits;
-pub use matching::same_repo;
-pub use status::LockedCommands;
 
 use crate::config::Config;
 use crate::config::secret::{
@@ -57,6 +54,7 @@ use crate::config::secret::{
 };
 use crate::forge::ForgeWrite;
 use crate::forge::github::ApiStats;
+use crate::rollout::service::{RolloutService, ServiceOptions};
 use crate::rollout::{Engine, EngineOptions};
 use crate::server::health::health_router;
 use crate::server::inbox::{Now, StoreSink, system_now};
@@ -160,8 +158,9 @@ pub struct ServeApp<F: ForgeWrite> {
     pub webhook_stats: Arc<WebhookStats>,
     /// Worker and tick counters.
     pub worker_stats: Arc<WorkerStats>,
-    /// The engine (locked use only), e.g. for tests and the status page.
-    pub engine: Arc<SharedEngine<F>>,
+    /// The rollout service (the engine behind its lock), shared by the
+    /// worker, the reconcile loop and the status page.
+    pub engine: Arc<RolloutService<F>>,
     /// This replica's lease (always leader without lease options).
     pub lease: Lease,
     /// The HTTP server's limits (used by [`serve`]).
@@ -171,7 +170,7 @@ pub struct ServeApp<F: ForgeWrite> {
 /// The background work of an app.
 pub struct Background<F: ForgeWrite> {
     worker: Worker<Applier<F>>,
-    engine: Arc<SharedEngine<F>>,
+    engine: Arc<RolloutService<F>>,
     lease: Lease,
     lease_renew: Duration,
     tick_interval: Duration,
@@ -345,19 +344,19 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
     let worker_stats = Arc::new(WorkerStats::default());
     let (changes, _) = broadcast::channel(256);
     let relay = Relay::new(store.clone(), changes.clone(), options.change_poll);
-    let engine = Arc::new(SharedEngine::new(
-        Engine::new(store.clone(), forge, options.engine.clone()),
-        TickContext {
-            stats: worker_stats.clone(),
-            changes: changes.clone(),
-        },
-    ));
+    let engine = Arc::new(
+        RolloutService::new(
+            Arc::new(Engine::new(store.clone(), forge, options.engine.clone())),
+            ServiceOptions { settle: true },
+            options.now.clone(),
+            changes.clone(),
+        )
+        .with_config(config.clone())
+        .with_observer(worker_stats.clone()),
+    );
     let status_state = crate::status::StatusState::new(
         store.clone(),
-        Arc::new(LockedCommands {
-            engine: engine.clone(),
-            now: options.now.clone(),
-        }),
+        engine.clone(),
         changes,
         operators,
         config.server.public_read,
@@ -391,7 +390,7 @@ pub fn app<F: ForgeWrite + Send + Sync + 'static>(deps: ServeDeps<F>) -> ServeAp
         .merge(crate::status::status_router(status_state));
     let router = listen::with_request_timeout(router, &options.limits);
     let applier = Applier {
-        engine: engine.clone(),
+        service: engine.clone(),
         config,
         bot_login: options.bot_login.clone(),
         now: options.now.clone(),

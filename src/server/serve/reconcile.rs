@@ -1,7 +1,8 @@
 //! The reconcile loop: `engine.tick(now)` every interval, the source of
 //! truth when webhooks are lost (GitHub does not redeliver on its own).
 //!
-//! Invariant: a tick runs under the shared engine lock, so it never
+//! Invariant: a tick is a `Request::Tick` to the rollout service (under
+//! its engine lock), so it never
 //! interleaves with the worker; it runs only while this replica holds the
 //! lease (see [`crate::server::lease`]), and at once when it becomes
 //! leader; a failed tick is logged and counted and the loop goes on;
@@ -14,17 +15,15 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::forge::ForgeWrite;
+use crate::rollout::service::{RolloutService, TickTrigger};
 use crate::server::inbox::Now;
 use crate::server::lease::Lease;
-use crate::server::metrics::TickTrigger;
-
-use super::engine::SharedEngine;
 
 /// Ticks every `interval` until `shutdown` becomes true. The first tick
 /// runs right away (a restart catches up at once), and so does the first
 /// after this replica took the lease over.
 pub async fn run<F: ForgeWrite>(
-    engine: Arc<SharedEngine<F>>,
+    service: Arc<RolloutService<F>>,
     lease: Lease,
     interval: Duration,
     now: Now,
@@ -40,7 +39,7 @@ pub async fn run<F: ForgeWrite>(
         }
         if lease.hold(now.now()).await {
             async {
-                if let Err(e) = engine.tick(now.now(), TickTrigger::Reconcile).await {
+                if let Err(e) = service.tick(now.now(), TickTrigger::Reconcile).await {
                     tracing::error!(error = %e, "reconcile tick failed");
                 }
             }

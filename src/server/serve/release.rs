@@ -3,31 +3,16 @@
 //!
 //! [`decide`] is pure: which repository, which source, the tag pattern,
 //! prereleases, the minimum release age (a young release is scheduled at
-//! `published + age`, not dropped). [`start`] then plans with the real
-//! planner, stores the rollout, starts it and ticks it (wave 0 opens now).
-//!
-//! Invariant: one rollout per library version — a version that already
-//! has a rollout is not started twice (GitHub sends `published` and
-//! `released` for one release, `create` and `push` for one tag), except
-//! that a rollout this worker created but did not start (a crash between
-//! the two) is started. A newer version while a rollout is active
-//! supersedes it (`Engine::supersede`: same rollout, its open PRs retargeted
-//! on their branches); an older or equal one is refused, with a log line
-//! and an audit entry on the active rollout.
+//! `published + age`, not dropped). A version to start becomes a
+//! [`crate::rollout::Request::NewVersion`] for the rollout service, which
+//! owns start-or-supersede (one rollout per library version; a newer one
+//! supersedes the live rollout; an older one is refused and audited).
 
 use crate::config::Config;
 use crate::config::schema::ReleaseSource;
 use crate::discover::latest_version;
-use crate::forge::ForgeWrite;
-use crate::planning;
-use crate::rollout::{Engine, RolloutState, Timestamp, new_rollout};
-use crate::server::metrics::TickTrigger;
-use crate::server::worker::Handled;
-use crate::store::Audit;
-
-use super::engine::{TickContext, settle};
-use super::matching::same_repo;
-use crate::names::RepoName;
+use crate::rollout::Timestamp;
+use crate::rollout::service::matching::same_repo;
 
 /// Where a version was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,114 +117,6 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| Timestamp(t.timestamp_millis()))
-}
-
-/// Runs the planner (its future is `Send`: see `discover::read_one`).
-async fn plan<F: ForgeWrite>(
-    forge: &F,
-    config: &Config,
-    version: &str,
-) -> Result<planning::Outcome, String> {
-    let noop = |_: usize, _: usize| {};
-    planning::run(forge, config, Some(version), &noop)
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Plans, stores, starts and ticks a rollout of `version` (see the module
-/// invariant for duplicates and supersession). `actor` is recorded.
-pub async fn start<F: ForgeWrite>(
-    engine: &Engine<F>,
-    config: &Config,
-    version: &semver::Version,
-    actor: &str,
-    now: Timestamp,
-    ctx: &TickContext,
-) -> Result<Handled, String> {
-    let store = engine.store();
-    let rollouts = store.rollouts().await.map_err(|e| e.to_string())?;
-    let ours = |library: &str| RepoName::same(library, &config.library.repository);
-    let same_version = rollouts.iter().find(|r| {
-        ours(&r.library) && semver::Version::parse(&r.to_version).is_ok_and(|v| v == *version)
-    });
-    if let Some(r) = same_version {
-        if r.state == RolloutState::Planned && r.started_by.starts_with("webhook ") {
-            engine
-                .start(r.id, actor, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            settle(engine, now, TickTrigger::Delivery, ctx)
-                .await
-                .map_err(|e| e.to_string())?;
-            return Ok(Handled::Done(format!(
-                "rollout {} of {version} started (it was created but not started)",
-                r.id
-            )));
-        }
-        return Ok(Handled::Ignored(format!(
-            "rollout {} already rolls out {version} ({})",
-            r.id, r.state
-        )));
-    }
-    let active: Vec<_> = rollouts
-        .iter()
-        .filter(|r| ours(&r.library) && r.state.is_active())
-        .collect();
-    if let Some(r) = active.first() {
-        let newer = semver::Version::parse(&r.to_version).map_or(true, |v| *version > v);
-        if !newer {
-            let why = format!(
-                "{version} is not newer than {} (rollout {}, {}): not rolled out",
-                r.to_version, r.id, r.state
-            );
-            tracing::warn!(rollout = r.id, "{why}");
-            store
-                .append_audit(&Audit {
-                    rollout_id: Some(r.id),
-                    repo: None,
-                    actor: actor.to_owned(),
-                    action: format!("release {version} not rolled out"),
-                    reason: why.clone(),
-                    at: now,
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            return Ok(Handled::Ignored(why));
-        }
-        let done = engine
-            .supersede(r.id, version, actor, now)
-            .await
-            .map_err(|e| e.to_string())?;
-        settle(engine, now, TickTrigger::Delivery, ctx)
-            .await
-            .map_err(|e| e.to_string())?;
-        return Ok(Handled::Done(done.summary()));
-    }
-    let new = {
-        let outcome = plan(engine.forge(), config, &version.to_string())
-            .await
-            .map_err(|e| format!("planning {version}: {e}"))?;
-        new_rollout(&outcome, config, actor)
-    };
-    if new.targets.is_empty() {
-        return Ok(Handled::Ignored(format!(
-            "{version}: no repository needs a pull request"
-        )));
-    }
-    let id = engine.create(&new, now).await.map_err(|e| e.to_string())?;
-    engine
-        .start(id, actor, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    let report = settle(engine, now, TickTrigger::Delivery, ctx)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Handled::Done(format!(
-        "rollout {id} of {version} started: {} target(s) in {} wave(s), {} PR(s) opened",
-        new.targets.len(),
-        new.wave_count,
-        report.opened
-    )))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The action forms' handlers: POST only, session + CSRF first, then the
-//! engine through `OperatorCommands`, then a broadcast of the change and a
-//! redirect back to the rollout (303, so a reload does not repeat it).
+//! The action forms' handlers: POST only, session + CSRF first, then an
+//! operator request to the rollout service through `OperatorCommands` (it
+//! settles and announces the change), then a redirect back to the rollout
+//! (303, so a reload does not repeat it).
 
 use std::collections::HashMap;
 
@@ -12,8 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 
 use super::{message_page, refusal};
+use crate::rollout::service::{OperatorRequest, Verb};
+use crate::status::StatusState;
 use crate::status::session;
-use crate::status::{OperatorAction, StatusState};
 
 /// Free-text fields (reasons, comments) are cut to this many characters.
 pub const TEXT_LIMIT: usize = 500;
@@ -26,51 +28,47 @@ fn text(f: &Fields, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The action asked for, or what is missing.
-fn action(kind: &str, f: &Fields) -> Result<OperatorAction, &'static str> {
-    let repo = || {
+/// The request the form asks for, or what is missing.
+fn request(
+    verb: Verb,
+    rollout: i64,
+    actor: &str,
+    f: &Fields,
+) -> Result<OperatorRequest, &'static str> {
+    let repo = if verb.needs_repo() {
         let r = text(f, "repo");
         if r.is_empty() {
-            Err("which repository? the form has no `repo`")
-        } else {
-            Ok(r)
+            return Err("which repository? the form has no `repo`");
         }
+        Some(r)
+    } else {
+        None
     };
-    Ok(match kind {
-        "pause" => OperatorAction::Pause {
-            reason: text(f, "reason"),
-        },
-        "resume" => OperatorAction::Resume,
-        "advance" => OperatorAction::Advance,
-        "abort" => {
+    let reason = match verb {
+        Verb::Abort => {
             if f.get("confirm").map(String::as_str) != Some("yes") {
                 return Err("abort needs the confirmation box ticked");
             }
             let comment = text(f, "comment");
-            OperatorAction::Abort {
-                comment: if comment.is_empty() {
-                    "aborted from the status page".to_owned()
-                } else {
-                    comment
-                },
+            if comment.is_empty() {
+                "aborted from the status page".to_owned()
+            } else {
+                comment
             }
         }
-        "retry" => OperatorAction::Retry { repo: repo()? },
-        "skip" => OperatorAction::Skip {
-            repo: repo()?,
-            reason: text(f, "reason"),
-        },
-        _ => return Err("unknown action"),
+        Verb::Pause | Verb::Skip => text(f, "reason"),
+        Verb::Resume | Verb::Advance | Verb::Retry => String::new(),
+    };
+    Ok(OperatorRequest {
+        actor: actor.to_owned(),
+        rollout,
+        verb,
+        repo,
+        reason,
     })
 }
 
-async fn act(
-    state: StatusState,
-    id: &str,
-    kind: &'static str,
-    headers: HeaderMap,
-    f: Fields,
-) -> Response {
+async fn act(state: StatusState, id: &str, verb: Verb, headers: HeaderMap, f: Fields) -> Response {
     let who = match session::authorise(&state, &headers, f.get("csrf").map(String::as_str)).await {
         Ok(s) => s,
         Err(refused) => return refused.into_response(),
@@ -79,40 +77,46 @@ async fn act(
         return refusal(StatusCode::NOT_FOUND, "expected a rollout number");
     };
     let back = format!("/rollouts/{id}");
-    let action = match action(kind, &f) {
-        Ok(a) => a,
+    let request = match request(verb, id, &who.operator, &f) {
+        Ok(r) => r,
         Err(why) => return message_page(StatusCode::BAD_REQUEST, why, Some(&back)),
     };
-    match state.commands.apply(id, action, &who.operator).await {
-        Ok(()) => {
-            tracing::info!(operator = %who.operator, rollout = id, action = kind, "operator action");
-            // No page open is fine: nobody to tell.
-            let _ = state.changes.send(id);
-            let mut resp = Redirect::to(&format!("{back}?done={kind}")).into_response();
+    // The service takes the engine lock, settles and announces the change.
+    match state.commands.apply(request).await {
+        Ok(_) => {
+            let mut resp = Redirect::to(&format!("{back}?done={verb}")).into_response();
             *resp.status_mut() = StatusCode::SEE_OTHER;
             resp
         }
-        Err(message) => message_page(StatusCode::CONFLICT, &message, Some(&back)),
+        Err(e) if e.is_user() => message_page(StatusCode::CONFLICT, &e.to_string(), Some(&back)),
+        Err(e) => {
+            tracing::error!(operator = %who.operator, rollout = id, action = %verb, error = %e, "operator action failed");
+            message_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the {verb} failed: {e}"),
+                Some(&back),
+            )
+        }
     }
 }
 
 macro_rules! action_route {
-    ($kind:literal) => {
+    ($verb:expr) => {
         post(
             |State(state): State<StatusState>,
              Path(id): Path<String>,
              headers: HeaderMap,
-             Form(f): Form<Fields>| async move { act(state, &id, $kind, headers, f).await },
+             Form(f): Form<Fields>| async move { act(state, &id, $verb, headers, f).await },
         )
     };
 }
 
 pub(super) fn routes() -> Router<StatusState> {
     Router::new()
-        .route("/rollouts/{id}/pause", action_route!("pause"))
-        .route("/rollouts/{id}/resume", action_route!("resume"))
-        .route("/rollouts/{id}/advance", action_route!("advance"))
-        .route("/rollouts/{id}/abort", action_route!("abort"))
-        .route("/rollouts/{id}/retry", action_route!("retry"))
-        .route("/rollouts/{id}/skip", action_route!("skip"))
+        .route("/rollouts/{id}/pause", action_route!(Verb::Pause))
+        .route("/rollouts/{id}/resume", action_route!(Verb::Resume))
+        .route("/rollouts/{id}/advance", action_route!(Verb::Advance))
+        .route("/rollouts/{id}/abort", action_route!(Verb::Abort))
+        .route("/rollouts/{id}/retry", action_route!(Verb::Retry))
+        .route("/rollouts/{id}/skip", action_route!(Verb::Skip))
 }

@@ -186,5 +186,5 @@ pub fn render_rollout_page_for_bench(
         },
         now,
     );
-    page_html(view, &TableQuery::default(), None)
+    page_html(view, &TableQuery::default(), None).map_err(|e| e.to_string())
 }

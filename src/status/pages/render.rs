@@ -9,6 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use crate::render::RenderError;
+
 macro_rules! template {
     ($name:literal) => {
         (
@@ -50,10 +52,10 @@ static REGISTRY: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
 });
 
 /// Render template `name` with `ctx`.
-pub fn render<T: Serialize>(name: &str, ctx: &T) -> Result<String, String> {
+pub fn render<T: Serialize>(name: &str, ctx: &T) -> Result<String, RenderError> {
     REGISTRY
         .render(name, ctx)
-        .map_err(|e| format!("template {name}: {e}"))
+        .map_err(|e| RenderError::render(format!("template {name}"), e))
 }
 
 /// A rendered page, or a plain 500 naming the template.
@@ -62,7 +64,7 @@ pub fn html_page<T: Serialize>(name: &str, ctx: &T, status: StatusCode) -> Respo
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!("{e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, e).into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
         }
     }
 }

@@ -146,7 +146,7 @@ pub(super) fn page_html(
     mut view: RolloutView,
     q: &TableQuery,
     session: Option<SessionInfo>,
-) -> Result<String, String> {
+) -> Result<String, crate::render::RenderError> {
     let targets = std::mem::take(&mut view.targets);
     let (table, state) = table(targets, q);
     let ctx = RolloutPage {
@@ -189,7 +189,7 @@ pub(super) async fn page(
     match load::rollout(&state, id).await {
         Ok(Some(view)) => match page_html(view, &q, session::current(&state, &headers).await) {
             Ok(html) => html_page_raw(html),
-            Err(e) => message_page(StatusCode::INTERNAL_SERVER_ERROR, &e, None),
+            Err(e) => message_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
         },
         Ok(None) => message_page(
             StatusCode::NOT_FOUND,

@@ -2,7 +2,10 @@
 //! whose path contains a given fragment (or any request), plus an optional
 //! seeded random fault rate.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 /// What goes wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +23,41 @@ pub enum Fault {
     MissingFields,
     /// Answer normally, but only after this delay.
     Slow(Duration),
+    /// Answer normally once the test opens the gate: a sync marker for
+    /// "this request is in flight" (see [`Gate`]), no sleeping.
+    Hold(Gate),
 }
+
+/// A gate a held request waits at until the test opens it. The request
+/// is counted as injected (`FakeGitHub::faults_injected`) when it arrives.
+#[derive(Clone, Debug)]
+pub struct Gate(Arc<Semaphore>);
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Gate {
+        Gate(Arc::new(Semaphore::new(0)))
+    }
+
+    /// Lets every held request (and any later one) through.
+    pub fn open(&self) {
+        self.0.add_permits(Semaphore::MAX_PERMITS / 2);
+    }
+
+    /// Waits until the gate is open.
+    pub async fn pass(&self) {
+        // A closed semaphore would also let us through; it is never closed.
+        let _ = self.0.acquire().await;
+    }
+}
+
+impl PartialEq for Gate {
+    fn eq(&self, other: &Gate) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Gate {}
 
 #[derive(Debug)]
 pub struct Armed {

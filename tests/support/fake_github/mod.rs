@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 use tempfile::TempDir;
 use wavebump::ecosystem::MemTree;
 
-pub use faults::Fault;
+pub use faults::{Fault, Gate};
 pub use recorder::Recorded;
 use routes::{Inner, Shared, lock};
 pub use state::{CheckRun, Protection, Pull, PullState, Release, Repo, State, Status};

@@ -273,7 +273,7 @@ fn fault_response(fault: &Fault) -> Option<Response> {
             r
         }
         Fault::MissingFields => ok(StatusCode::OK, serde_json::json!({ "unexpected": true })),
-        Fault::Slow(_) => return None,
+        Fault::Slow(_) | Fault::Hold(_) => return None,
     };
     resp.headers_mut()
         .insert("x-ratelimit-limit", HeaderValue::from(5000u64));
@@ -321,8 +321,10 @@ async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Res
         .find(&method, &path)
         .map(|(op, _)| op.clone());
     let fault = lock(&sh.faults).take(&method, &path);
-    if let Some(Fault::Slow(d)) = &fault {
-        tokio::time::sleep(*d).await;
+    match &fault {
+        Some(Fault::Slow(d)) => tokio::time::sleep(*d).await,
+        Some(Fault::Hold(gate)) => gate.pass().await,
+        _ => {}
     }
     let mut resp = match fault.as_ref().and_then(fault_response) {
         Some(mut r) => {
