@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::ecosystem::{self, Ecosystem, LibraryNames, ManifestError, MemTree, SourceTree, Target};
+use crate::ecosystem::{
+    self, Ecosystem, LibraryNames, ManifestError, ManifestWarning, MemTree, SourceTree, Target,
+};
 use crate::forge::{Forge, ForgeError, RepoInfo};
 
 /// A package as one ecosystem names it.
@@ -56,6 +58,10 @@ pub struct RepoScan {
     pub repo: String,
     pub targets: Vec<Target>,
     pub errors: Vec<ManifestError>,
+    /// Entries skipped or read leniently (the rest of their manifest is
+    /// still read), naming file and line.
+    #[serde(default)]
+    pub warnings: Vec<ManifestWarning>,
     pub publishes: Vec<Package>,
     pub requires: Vec<Package>,
 }
@@ -139,6 +145,7 @@ pub fn analyse_repo(
         repo: repo.to_string(),
         targets: report.targets,
         errors,
+        warnings: report.warnings,
         publishes: publishes.into_iter().collect(),
         requires: requires.into_iter().collect(),
     }

@@ -65,6 +65,9 @@ pub fn render_text(report: &ScanReport, to: &semver::Version) -> String {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         line(&cells);
     }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     for e in &report.errors {
         let _ = writeln!(out, "error: {e}");
     }
@@ -91,6 +94,7 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
         "to": to.to_string(),
         "targets": report.targets,
         "errors": report.errors,
+        "warnings": report.warnings,
     });
     let mut s =
         serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Classification, Ecosystem, Judgement, LibraryNames, LockRefresh, ManifestError, Requirement,
-    SourceTree, Splice,
+    Classification, Ecosystem, Judgement, LibraryNames, LockRefresh, ManifestError,
+    ManifestWarning, Requirement, SourceTree, Splice,
 };
 
 /// A requirement of the library, judged against the new version.
@@ -30,6 +30,10 @@ pub struct Target {
 pub struct ScanReport {
     pub targets: Vec<Target>,
     pub errors: Vec<ManifestError>,
+    /// Entries skipped (or read leniently) with the reason; the rest of
+    /// their manifest is still reported.
+    #[serde(default)]
+    pub warnings: Vec<ManifestWarning>,
 }
 
 /// Find, judge and prepare the rewrite of every requirement of the library in
@@ -50,8 +54,11 @@ pub fn scan(tree: &dyn SourceTree, library: &LibraryNames, to: &semver::Version)
                     continue;
                 }
             };
-            let found = match handler.find(tree, path, &text, name) {
-                Ok(found) => found,
+            let found = match handler.find_with_warnings(tree, path, &text, name) {
+                Ok(found) => {
+                    report.warnings.extend(found.warnings);
+                    found.requirements
+                }
                 Err(e) => {
                     report.errors.push(e);
                     continue;

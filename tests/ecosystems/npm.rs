@@ -318,8 +318,6 @@ fn malformed_manifests_name_line_and_column() {
             4,
             5,
         ),
-        ("{\"dependencies\": [\"a\"]}", 1, 18),
-        ("{\"dependencies\": {\"@acme/core-utils\": 1}}", 1, 39),
         ("[]", 1, 1),
         ("{\"workspaces\": \"packages/*\"}", 1, 16),
     ];
@@ -332,6 +330,62 @@ fn malformed_manifests_name_line_and_column() {
     }
 }
 
+/// Entries npm accepts but that name no version are skipped with a warning
+/// naming file, line and column; the other requirements stay targets.
+#[test]
+fn odd_entries_warn_and_hide_nothing() {
+    let npm = Ecosystem::Npm.handler();
+    let tree = MemTree::new();
+    let cases = [
+        (
+            "{\"dependencies\": [\"a\"], \"devDependencies\": {\"@acme/core-utils\": \"^1\"}}",
+            1,
+            18,
+        ),
+        (
+            "{\"dependencies\": {\"@acme/core-utils\": 1}, \"devDependencies\": {\"@acme/core-utils\": \"^1\"}}",
+            1,
+            39,
+        ),
+        (
+            "{\"dependencies\": {\n  \"enabled\": false,\n  \"@acme/core-utils\": \"^1\"}}",
+            2,
+            14,
+        ),
+    ];
+    for (text, line, column) in cases {
+        let found = npm
+            .find_with_warnings(&tree, "package.json", text, "@acme/core-utils")
+            .expect(text);
+        assert_eq!(found.requirements.len(), 1, "{text}");
+        assert_eq!(found.requirements[0].requirement, "^1");
+        let w = &found.warnings[0];
+        assert_eq!(
+            (w.path.as_str(), w.line, w.column),
+            ("package.json", line, column),
+            "{text}: {w}"
+        );
+    }
+}
+
+/// An alias keeping an old version beside the library in the same section
+/// is reported and left alone; the library itself is the target.
+#[test]
+fn alias_side_by_side_is_left_alone() {
+    let npm = Ecosystem::Npm.handler();
+    let text = r#"{"dependencies": {"@acme/core-utils": "^2.1.0", "@acme/core-utils-1": "npm:@acme/core-utils@1.2.0"}}"#;
+    let found = npm
+        .find_with_warnings(&MemTree::new(), "package.json", text, "@acme/core-utils")
+        .expect("parses");
+    assert_eq!(found.requirements.len(), 1);
+    assert_eq!(found.requirements[0].key, "@acme/core-utils");
+    assert!(
+        found.warnings[0].message.contains("side by side"),
+        "{:?}",
+        found.warnings
+    );
+}
+
 #[test]
 fn package_info_resolves_aliases() {
     let npm = Ecosystem::Npm.handler();
@@ -339,7 +393,7 @@ fn package_info_resolves_aliases() {
       "devDependencies": {"react": "^18", "jest": "^29"}}"#;
     let info = npm.package_info("package.json", text).expect("parses");
     assert_eq!(info.publishes.as_deref(), Some("@acme/web"));
-    assert_eq!(info.requires, vec!["@acme/core-utils", "react", "jest"]);
+    assert_eq!(info.requires, vec!["@acme/core-utils", "jest", "react"]);
 }
 
 #[test]

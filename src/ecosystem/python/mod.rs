@@ -28,8 +28,8 @@ use pep508::{normalize, same_name};
 use version::Version;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, Source, SourceTree, Splice,
+    Classification, Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError,
+    PackageInfo, Requirement, Source, SourceTree, Splice,
 };
 
 pub struct Python;
@@ -107,14 +107,15 @@ fn invalid_constraint(
 }
 
 impl Python {
-    fn find_pyproject(
-        &self,
-        path: &str,
-        text: &str,
-        name: &str,
-    ) -> Result<Vec<Requirement>, ManifestError> {
+    fn find_pyproject(&self, path: &str, text: &str, name: &str) -> Result<Found, ManifestError> {
         let manifest = pyproject::parse(path, text)?;
         let mut out = Vec::new();
+        let warnings = manifest
+            .warnings
+            .into_iter()
+            .filter(|(key, _)| same_name(key, name))
+            .map(|(_, w)| w)
+            .collect();
         for dep in manifest
             .deps
             .into_iter()
@@ -129,7 +130,10 @@ impl Python {
                     } else {
                         Dialect::Pep440
                     };
-                    if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d) {
+                    let written = !dep.requirement.is_empty();
+                    if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d)
+                        && written
+                    {
                         let line_start = text
                             .split_inclusive('\n')
                             .take(dep.line.saturating_sub(1) as usize)
@@ -161,7 +165,10 @@ impl Python {
                 span_path: path.to_string(),
             });
         }
-        Ok(out)
+        Ok(Found {
+            requirements: out,
+            warnings,
+        })
     }
 
     fn find_requirements(
@@ -169,10 +176,23 @@ impl Python {
         path: &str,
         text: &str,
         name: &str,
-    ) -> Result<Vec<Requirement>, ManifestError> {
+    ) -> Result<Found, ManifestError> {
         let mut out = Vec::new();
+        let mut warnings = Vec::new();
         for entry in requirements::parse(path, text)? {
-            if !same_name(&entry.name, name) || entry.other_url {
+            if !same_name(&entry.name, name) {
+                continue;
+            }
+            if entry.other_url {
+                warnings.push(ManifestError::new(
+                    path,
+                    entry.line,
+                    1,
+                    format!(
+                        "`{}` is installed from a local path or URL: nothing to bump, skipped",
+                        entry.name
+                    ),
+                ));
                 continue;
             }
             let (source, requirement, span) = match entry.vcs {
@@ -222,7 +242,10 @@ impl Python {
                 span_path: path.to_string(),
             });
         }
-        Ok(out)
+        Ok(Found {
+            requirements: out,
+            warnings,
+        })
     }
 }
 
@@ -237,11 +260,23 @@ impl Handler for Python {
 
     fn find(
         &self,
-        _tree: &dyn SourceTree,
+        tree: &dyn SourceTree,
         path: &str,
         text: &str,
         name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
+        Ok(self
+            .find_with_warnings(tree, path, text, name)?
+            .requirements)
+    }
+
+    fn find_with_warnings(
+        &self,
+        _tree: &dyn SourceTree,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Found, ManifestError> {
         if file_name(path) == "pyproject.toml" {
             self.find_pyproject(path, text, name)
         } else {
@@ -257,6 +292,18 @@ impl Handler for Python {
             Source::Path { .. } | Source::Workspace { .. } => Judgement {
                 admits: true,
                 classification: Classification::LockfileOnly,
+                new_requirement: None,
+                unrewritable: None,
+            },
+            Source::Registry if req.requirement.trim().is_empty() => Judgement {
+                // No constraint written (`dep = {}`, a bare name): any
+                // version, so only the lockfile moves.
+                admits: true,
+                classification: if locked.is_some_and(|l| l >= to) {
+                    Classification::UpToDate
+                } else {
+                    Classification::LockfileOnly
+                },
                 new_requirement: None,
                 unrewritable: None,
             },

@@ -139,7 +139,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Entry>, ManifestError> {
             .map_or(trimmed.len(), |(i, _)| i);
         let req_text = trimmed.get(..req_end).unwrap_or_default();
         let first = req_text.split_ascii_whitespace().next().unwrap_or_default();
-        if first.contains("://") || first.starts_with(['.', '/']) || first.starts_with("git+") {
+        if first.starts_with(['.', '/']) || has_url_scheme(first) {
             if let Some(entry) = url_entry(first, lead, &logical, false) {
                 entries.push(entry);
             }
@@ -182,10 +182,40 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Entry>, ManifestError> {
     Ok(entries)
 }
 
+/// Does `token` start with a URL scheme (`file:`, `https:`), before any
+/// `@` (so `name@git+https://…` is a PEP 508 requirement, not a URL)?
+fn has_url_scheme(token: &str) -> bool {
+    let Some(colon) = token.find(':') else {
+        return false;
+    };
+    let scheme = token.get(..colon).unwrap_or_default();
+    scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
 /// A bare URL or `-e URL` line: a VCS URL with `#egg=name` names a
-/// requirement; anything else (paths, archives) names none we can bump.
+/// requirement; another URL or path with `#egg=name` names one with nothing
+/// to bump (`other_url`); anything else names none.
 fn url_entry(value: &str, at: usize, logical: &Logical, editable: bool) -> Option<Entry> {
-    let vcs = pep508::parse_vcs(value)?;
+    let Some(vcs) = pep508::parse_vcs(value) else {
+        let egg = value
+            .split_once('#')?
+            .1
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("egg="))?;
+        return Some(Entry {
+            name: egg.to_string(),
+            line: logical.line,
+            spec: String::new(),
+            spec_span: None,
+            vcs: None,
+            other_url: true,
+            editable,
+        });
+    };
     let name = vcs.egg.clone()?;
     let ref_span = vcs
         .reference
@@ -268,6 +298,17 @@ mod tests {
             let span = span.clone().expect("span");
             assert!(text[span].ends_with("1.4.0"));
         }
+    }
+
+    #[test]
+    fn file_urls_with_egg_are_named_but_not_bumpable() {
+        let found = entries(
+            "file:.#egg=core-utils\n-e file:../lib#egg=other\ncore-utils@git+https://h/x@v1.0.0\n",
+        );
+        assert_eq!(found.len(), 3);
+        assert!(found[0].other_url && found[0].vcs.is_none());
+        assert_eq!(found[1].name, "other");
+        assert!(found[2].vcs.is_some());
     }
 
     #[test]
