@@ -81,6 +81,7 @@ pub const LOCKFILE_NAMES: &[&str] = &[
     "go.sum",
     "poetry.lock",
     "uv.lock",
+    "Pipfile.lock",
     "Gemfile.lock",
     "gems.locked",
 ];

@@ -41,6 +41,9 @@ pub struct ScanReport {
 pub fn scan(tree: &dyn SourceTree, library: &LibraryNames, to: &semver::Version) -> ScanReport {
     let mut report = ScanReport::default();
     let files = tree.files();
+    // A file included by several manifests (a `-r`/`-c` target) yields its
+    // requirements once.
+    let mut seen = std::collections::HashSet::new();
     for ecosystem in Ecosystem::ALL {
         let Some(name) = library.get(ecosystem) else {
             continue;
@@ -65,6 +68,15 @@ pub fn scan(tree: &dyn SourceTree, library: &LibraryNames, to: &semver::Version)
                 }
             };
             for requirement in found {
+                let key = (
+                    requirement.span_path.clone(),
+                    requirement.line,
+                    requirement.section.clone(),
+                    requirement.key.clone(),
+                );
+                if !seen.insert(key) {
+                    continue;
+                }
                 let locked_version = match handler.locked_version(tree, &requirement, name) {
                     Ok(v) => v,
                     Err(e) => {

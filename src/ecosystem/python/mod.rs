@@ -15,8 +15,11 @@ pub mod constraint;
 pub mod judge;
 pub mod lockfile;
 pub mod pep508;
+pub mod pipfile;
 pub mod pyproject;
 pub mod requirements;
+pub mod setup_cfg;
+pub mod setup_py;
 pub mod specifier;
 pub mod tag;
 pub mod version;
@@ -58,13 +61,15 @@ fn file_name(path: &str) -> &str {
 fn in_requirements_dir(path: &str) -> bool {
     let mut parts = path.rsplit('/');
     parts.next();
-    parts.next() == Some("requirements")
+    matches!(parts.next(), Some("requirements" | "constraints"))
 }
 
 fn is_requirements_file(path: &str) -> bool {
     let name = file_name(path);
     if let Some(stem) = name.strip_suffix(".txt") {
-        return stem.starts_with("requirements") || in_requirements_dir(path);
+        return stem.starts_with("requirements")
+            || stem.starts_with("constraints")
+            || in_requirements_dir(path);
     }
     if let Some(stem) = name.strip_suffix(".in") {
         return stem.starts_with("requirements")
@@ -106,9 +111,50 @@ fn invalid_constraint(
     ManifestError::at_offset(path, text, at, format!("expected {what}, found `{clause}`"))
 }
 
+/// The files read as one TOML/INI/Python document of dependencies (the
+/// rest are pip requirements files).
+fn structured(path: &str, text: &str) -> Option<Result<pyproject::Pyproject, ManifestError>> {
+    Some(match file_name(path) {
+        "pyproject.toml" => pyproject::parse(path, text),
+        "setup.cfg" => setup_cfg::parse(path, text),
+        "setup.py" => setup_py::parse(path, text),
+        "Pipfile" => pipfile::parse(path, text),
+        _ => return None,
+    })
+}
+
+/// The `-r`/`-c` includes of a requirements file, followed across
+/// directories (each once, transitively), that are not manifests on their
+/// own (those are scanned by themselves).
+fn includes(tree: &dyn SourceTree, path: &str, text: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue = vec![(path.to_string(), text.to_string())];
+    let mut out = Vec::new();
+    while let Some((file, text)) = queue.pop() {
+        for target in requirements::references(&file, &text) {
+            if target == path || !seen.insert(target.clone()) {
+                continue;
+            }
+            let Ok(included) = tree.read_text(&target) else {
+                continue;
+            };
+            if !is_requirements_file(&target) {
+                out.push(target.clone());
+            }
+            queue.push((target, included));
+        }
+    }
+    out
+}
+
 impl Python {
-    fn find_pyproject(&self, path: &str, text: &str, name: &str) -> Result<Found, ManifestError> {
-        let manifest = pyproject::parse(path, text)?;
+    fn find_pyproject(
+        &self,
+        manifest: pyproject::Pyproject,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Found, ManifestError> {
         let mut out = Vec::new();
         let warnings = manifest
             .warnings
@@ -123,6 +169,7 @@ impl Python {
         {
             let source = match dep.form {
                 pyproject::Form::Local => continue,
+                pyproject::Form::Computed => Source::Registry,
                 pyproject::Form::Git { url, reference } => Source::Git { url, reference },
                 pyproject::Form::Pep508 | pyproject::Form::Poetry => {
                     let d = if dep.form == pyproject::Form::Poetry {
@@ -255,7 +302,10 @@ impl Handler for Python {
     }
 
     fn is_manifest(&self, path: &str) -> bool {
-        file_name(path) == "pyproject.toml" || is_requirements_file(path)
+        matches!(
+            file_name(path),
+            "pyproject.toml" | "setup.cfg" | "setup.py" | "Pipfile"
+        ) || is_requirements_file(path)
     }
 
     fn find(
@@ -272,16 +322,25 @@ impl Handler for Python {
 
     fn find_with_warnings(
         &self,
-        _tree: &dyn SourceTree,
+        tree: &dyn SourceTree,
         path: &str,
         text: &str,
         name: &str,
     ) -> Result<Found, ManifestError> {
-        if file_name(path) == "pyproject.toml" {
-            self.find_pyproject(path, text, name)
-        } else {
-            self.find_requirements(path, text, name)
+        if let Some(parsed) = structured(path, text) {
+            return self.find_pyproject(parsed?, path, text, name);
         }
+        let mut found = self.find_requirements(path, text, name)?;
+        // Constraints and includes named by `-c`/`-r` that are not
+        // manifests by name are read through the file naming them.
+        for include in includes(tree, path, text) {
+            if let Ok(included) = tree.read_text(&include) {
+                let more = self.find_requirements(&include, &included, name)?;
+                found.requirements.extend(more.requirements);
+                found.warnings.extend(more.warnings);
+            }
+        }
+        Ok(found)
     }
 
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
@@ -295,6 +354,16 @@ impl Handler for Python {
                 new_requirement: None,
                 unrewritable: None,
             },
+            Source::Registry if req.span.is_none() && req.section.starts_with("setup.py") => {
+                let mut j = judge::judge_constraint("", dialect(req), &to, locked.as_ref());
+                j.admits = false;
+                j.classification = Classification::Rewrite;
+                j.unrewritable = Some(format!(
+                    "computed in setup.py (`{}`), not a literal string: edit it by hand",
+                    req.requirement
+                ));
+                j
+            }
             Source::Registry if req.requirement.trim().is_empty() => Judgement {
                 // No constraint written (`dep = {}`, a bare name): any
                 // version, so only the lockfile moves.
@@ -403,8 +472,8 @@ impl Handler for Python {
 
     fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
         let (publishes, names): (Option<String>, Vec<String>) =
-            if file_name(path) == "pyproject.toml" {
-                let manifest = pyproject::parse(path, text)?;
+            if let Some(parsed) = structured(path, text) {
+                let manifest = parsed?;
                 (
                     manifest.name,
                     manifest.deps.into_iter().map(|d| d.key).collect(),
@@ -441,6 +510,11 @@ mod tests {
             ("requirements.in", true),
             ("dev.in", true),
             ("pyproject.toml", true),
+            ("svc/setup.cfg", true),
+            ("setup.py", true),
+            ("Pipfile", true),
+            ("constraints.txt", true),
+            ("ci/constraints-py312.txt", true),
             ("MANIFEST.in", false),
             ("Makefile.in", false),
             ("notes.txt", false),

@@ -32,6 +32,9 @@ pub enum Form {
     Git { url: String, reference: GitRef },
     /// A path or URL without a version: nothing to bump.
     Local,
+    /// A requirement built by code (`setup.py`): its text is the
+    /// expression; judged, never rewritten.
+    Computed,
 }
 
 /// One dependency of a pyproject.toml.
@@ -76,7 +79,7 @@ impl Ctx<'_> {
 
 /// Where the content of a TOML string starts in the file, when the raw
 /// text equals the value (no escapes, no trimmed newline surprises).
-fn string_content(text: &str, value: &Value) -> Option<(String, usize)> {
+pub(crate) fn string_content(text: &str, value: &Value) -> Option<(String, usize)> {
     let s = value.as_str()?;
     let span = value.span()?;
     let raw = text.get(span.clone())?;

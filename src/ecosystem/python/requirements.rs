@@ -233,6 +233,44 @@ fn url_entry(value: &str, at: usize, logical: &Logical, editable: bool) -> Optio
     })
 }
 
+/// The files a requirements file names with `-r`/`--requirement` and
+/// `-c`/`--constraint`, resolved against its directory (`..` followed;
+/// URLs and absolute paths skipped).
+pub fn references(path: &str, text: &str) -> Vec<String> {
+    let dir = path.rfind('/').map_or("", |i| path.get(..i).unwrap_or(""));
+    let mut out = Vec::new();
+    for logical in logical_lines(text) {
+        let content = logical
+            .text
+            .get(..comment_start(&logical.text))
+            .unwrap_or_default()
+            .trim();
+        let (opt, rest) = content
+            .split_once(|c: char| c.is_ascii_whitespace() || c == '=')
+            .unwrap_or((content, ""));
+        if !matches!(opt, "-r" | "--requirement" | "-c" | "--constraint") {
+            continue;
+        }
+        let target = rest.trim().trim_start_matches('=').trim();
+        if target.is_empty() || target.starts_with('/') || target.contains("://") {
+            continue;
+        }
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        let mut escaped = false;
+        for part in target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => escaped |= parts.pop().is_none(),
+                p => parts.push(p),
+            }
+        }
+        if !escaped {
+            out.push(parts.join("/"));
+        }
+    }
+    out
+}
+
 /// Does a pip-compile header say this file is compiled? Returns the source
 /// file named on its command line, if any.
 pub fn pip_compile_source(text: &str) -> Option<Option<String>> {
@@ -309,6 +347,19 @@ mod tests {
         assert!(found[0].other_url && found[0].vcs.is_none());
         assert_eq!(found[1].name, "other");
         assert!(found[2].vcs.is_some());
+    }
+
+    #[test]
+    fn references_resolve_across_directories() {
+        let text = "-r ../common/base.txt\n--constraint=../../constraints/prod.txt\n-c ./pins.txt # local\n-r https://x/y.txt\n-r ../../../../outside.txt\nfoo\n";
+        assert_eq!(
+            references("svc/api/requirements.txt", text),
+            [
+                "svc/common/base.txt",
+                "constraints/prod.txt",
+                "svc/api/pins.txt"
+            ]
+        );
     }
 
     #[test]
