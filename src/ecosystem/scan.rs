@@ -69,6 +69,7 @@ pub fn scan(tree: &dyn SourceTree, library: &LibraryNames, to: &semver::Version)
             };
             for requirement in found {
                 let key = (
+                    requirement.path.clone(),
                     requirement.span_path.clone(),
                     requirement.line,
                     requirement.section.clone(),

@@ -85,11 +85,15 @@ fn plans_the_generated_organisation_exactly() {
         ("auth-service", "package.json:6", "major"),
         ("billing-lib", "Cargo.toml:7", "major"),
         ("billing-service", "Cargo.toml:9", "major"),
+        ("cdn-client", "setup.cfg:10", "major"),
         ("fresh-service", "Cargo.toml:7", "up-to-date"),
         ("go-common", "go.mod:6", "major"),
         ("go-monorepo", "export/go.mod:6", "major"),
         ("go-monorepo", "ingest/go.mod:6", "major"),
         ("http-kit", "package.json:5", "major"),
+        ("image-service", "constraints.txt:2", "major"),
+        ("jobs-service", "Pipfile:7", "major"),
+        ("legacy-ingest", "setup.py:8", "major"),
         ("ml-pipeline", "pyproject.toml:7", "major"),
         ("notifications", "package.json:5", "major"),
         ("orders-service", "go.mod:7", "major"),
@@ -161,6 +165,7 @@ fn plans_the_generated_organisation_exactly() {
         ("payments-lib", "billing-lib"),
         ("orders-service", "go-common"),
         ("reporting-service", "py-common"),
+        ("image-service", "cdn-client"),
         ("storefront", "ruby-common"),
         ("ui-kit", "http-kit"),
         ("web-monorepo", "ui-kit"),
@@ -190,6 +195,8 @@ fn plans_the_generated_organisation_exactly() {
     assert!(wave_of(&plan, "payments-lib") < wave_of(&plan, "billing-service"));
     assert!(wave_of(&plan, "http-kit") < wave_of(&plan, "web-monorepo"));
     assert!(wave_of(&plan, "py-common") < wave_of(&plan, "reporting-service"));
+    // Published through setup.cfg: its consumers come after it.
+    assert!(wave_of(&plan, "cdn-client") < wave_of(&plan, "image-service"));
     let trio = wave_of(&plan, "billing-service");
     assert_eq!(wave_of(&plan, "user-service"), trio);
     assert_eq!(wave_of(&plan, "auth-service"), trio);
