@@ -156,7 +156,7 @@ fn judge_classifies() {
 #[test]
 fn unrewritable_ranges_say_why() {
     let cases = [
-        ("1.2.x || 1.3.x", "union"),
+        ("1.2.x || 1.0.0 - 1.3.0", "union"),
         ("1.0.0 - 1.9.0", "hyphen range"),
         ("~1.2.1 >=1.2.3 <1.3.0", "no single bound"),
         (">=1.2.0 <=1.9.9", "exact"),
@@ -168,6 +168,25 @@ fn unrewritable_ranges_say_why() {
         assert_eq!(j.new_requirement, None, "{written}");
         let got = j.unrewritable.unwrap_or_default();
         assert!(got.contains(reason), "{written}: {got}");
+    }
+}
+
+/// A union admits the new version through one more alternative written
+/// like the last one, joined as written.
+#[test]
+fn unions_gain_an_alternative() {
+    let npm = Ecosystem::Npm.handler();
+    for (written, to, want) in [
+        (
+            "^0.27.0 || ^0.28.0",
+            "1.0.0",
+            "^0.27.0 || ^0.28.0 || ^1.0.0",
+        ),
+        ("1.2.x||1.3.x", "1.4.0", "1.2.x||1.3.x||1.4.x"),
+        ("~1.4.2 || ~1.5.0", "2.0.3", "~1.4.2 || ~1.5.0 || ~2.0.3"),
+    ] {
+        let j = npm.judge(&req(written, Source::Registry), &v(to), None);
+        assert_eq!(j.new_requirement.as_deref(), Some(want), "{written}");
     }
 }
 
