@@ -259,6 +259,10 @@ fn core_fleet() -> Vec<RepoSpec> {
             ("Pipfile", "[[source]]\nurl = \"https://pypi.org/simple\"\nverify_ssl = true\nname = \"pypi\"\n\n[packages]\ncore-utils = \"==1.4.2\"\ncelery = \"*\"\n\n[requires]\npython_version = \"3.12\"\n".to_string()),
             ("Pipfile.lock", "{\n    \"_meta\": {\n        \"pipfile-spec\": 6,\n        \"requires\": {\n            \"python_version\": \"3.12\"\n        }\n    },\n    \"default\": {\n        \"celery\": {\n            \"version\": \"==5.4.0\"\n        },\n        \"core-utils\": {\n            \"version\": \"==1.4.2\"\n        }\n    },\n    \"develop\": {}\n}\n".to_string()),
         ])),
+        RepoSpec::new("ruby-jobs", "Ruby service with its requirement in a variable", tree(&[
+            ("Gemfile", "source \"https://rubygems.org\"\n\ncore_utils_version = \"~> 1.4\"\n\ngem \"sidekiq\", \"~> 7.2\"\ngem \"core-utils\", core_utils_version\n".to_string()),
+            ("Gemfile.lock", gemfile_lock(&[("core-utils", "1.4.2"), ("sidekiq", "7.2.4")])),
+        ])),
         RepoSpec::new("storefront", "Ruby service", tree(&[
             ("Gemfile", gemfile(&["gem \"rails\", \"~> 7.1\"", "gem \"core-utils\", \"~> 1.4\"", "gem \"ruby-common\""])),
             ("Gemfile.lock", gemfile_lock(&[("core-utils", "1.4.2"), ("rails", "7.1.3"), ("ruby-common", "0.4.0")])),

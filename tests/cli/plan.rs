@@ -113,6 +113,7 @@ fn plans_the_generated_organisation_exactly() {
         ("py-common", "pyproject.toml:6", "major"),
         ("reporting-service", "requirements.txt:3", "major"),
         ("ruby-common", "ruby-common.gemspec:5", "major"),
+        ("ruby-jobs", "Gemfile:3", "major"),
         ("search-service", "Cargo.toml:7", "major"),
         ("storefront", "Gemfile:4", "major"),
         ("user-service", "package.json:6", "major"),
