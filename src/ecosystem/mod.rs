@@ -20,7 +20,10 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use scan::{ScanReport, Target, apply_splices, scan};
+pub use scan::{
+    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, Target, apply_splices,
+    read_manifest, scan, scan_within,
+};
 pub use tree::{DirTree, MemTree, SourceTree};
 
 /// The ecosystems wavebump understands.

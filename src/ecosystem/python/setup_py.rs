@@ -147,15 +147,18 @@ pub fn parse(path: &str, text: &str) -> Result<Pyproject, ManifestError> {
     let toks = tokenize(text);
     let mut out = Pyproject::default();
     let tok = |i: usize| toks.get(i).map(|(t, _)| t);
-    // `NAME = [` assignments, to follow `install_requires=NAME`.
-    let assigned = |name: &str| {
-        (0..toks.len()).find(|&k| {
-            tok(k) == Some(&Tok::Ident(name))
-                && tok(k + 1) == Some(&Tok::Punct(b'='))
-                && tok(k + 2) != Some(&Tok::Punct(b'='))
-                && matches!(tok(k + 2), Some(Tok::Punct(b'[' | b'{')))
-        })
-    };
+    // `NAME = [` / `NAME = {` assignments (the first of each), to follow
+    // `install_requires=NAME`: one pass, so the file stays linear to read.
+    let mut assignments: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for k in 0..toks.len() {
+        if let Some(Tok::Ident(name)) = tok(k)
+            && tok(k + 1) == Some(&Tok::Punct(b'='))
+            && matches!(tok(k + 2), Some(Tok::Punct(b'[' | b'{')))
+        {
+            assignments.entry(name).or_insert(k);
+        }
+    }
+    let assigned = |name: &str| assignments.get(name).copied();
     for k in 0..toks.len() {
         let Some(Tok::Ident(word)) = tok(k) else {
             continue;

@@ -20,8 +20,8 @@ pub use requirement::{Constraint, GemRequirement, Op};
 pub use version::GemVersion;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, Source, SourceTree, Splice, line_col,
+    Classification, Ecosystem, GitRef, Handler, Judgement, LineIndex, LockRefresh, ManifestError,
+    PackageInfo, Requirement, Source, SourceTree, Splice,
 };
 
 use manifest::{DeclSource, RefLit};
@@ -58,6 +58,7 @@ fn find_in(
 ) -> Result<(), ManifestError> {
     let parsed = manifest::parse(text, rewrite::is_gemspec(path))
         .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
+    let lines = LineIndex::new(text);
     for decl in parsed.decls.iter().filter(|d| d.name == name) {
         if let Some((at, _)) = &decl.problem {
             // Not a literal: a target of its own, judged unrewritable
@@ -65,7 +66,7 @@ fn find_in(
             out.push(Requirement {
                 ecosystem: Ecosystem::Ruby,
                 path: manifest_path.to_string(),
-                line: line_col(text, *at).0,
+                line: lines.line(*at),
                 section: decl.section.clone(),
                 key: decl.name.to_string(),
                 requirement: decl.expr.unwrap_or_default().to_string(),
@@ -118,7 +119,7 @@ fn find_in(
         out.push(Requirement {
             ecosystem: Ecosystem::Ruby,
             path: manifest_path.to_string(),
-            line: line_col(text, at).0,
+            line: lines.line(at),
             section: decl.section.clone(),
             key: decl.name.to_string(),
             requirement,
@@ -279,15 +280,11 @@ impl Handler for Ruby {
         let gemspec = rewrite::is_gemspec(path);
         let parsed = manifest::parse(text, gemspec)
             .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
-        let mut requires: Vec<String> = Vec::new();
-        for d in &parsed.decls {
-            if !requires.iter().any(|r| r == d.name) {
-                requires.push(d.name.to_string());
-            }
-        }
+        let requires: std::collections::BTreeSet<&str> =
+            parsed.decls.iter().map(|d| d.name).collect();
         Ok(PackageInfo {
             publishes: parsed.publishes.map(str::to_string),
-            requires,
+            requires: requires.into_iter().map(str::to_string).collect(),
         })
     }
 }
