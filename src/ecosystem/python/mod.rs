@@ -420,6 +420,21 @@ impl Handler for Python {
         if text.get(span.clone()) != Some(req.requirement.as_str()) {
             return Err(format!("{} changed since it was read", req.span_path));
         }
+        // Hash-checking mode: a new version needs new `--hash=` pins, which
+        // only a lockfile command that writes hashes can give.
+        if req.section.starts_with("requirements")
+            && requirements::parse(&req.span_path, &text).is_ok_and(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.line == req.line && same_name(&e.name, &req.key) && e.hashed)
+            })
+            && !lockfile::find(tree, &req.span_path).is_some_and(|l| lockfile::generates_hashes(&l))
+        {
+            return Err(
+                "the line carries --hash pins and no lockfile command here regenerates them (pip-compile --generate-hashes): pip would refuse stale hashes, so update it by hand"
+                    .into(),
+            );
+        }
         let mut new = String::with_capacity(text.len() + 8);
         let mut cursor = 0;
         for (range, replacement) in &edits {
