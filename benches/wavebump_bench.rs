@@ -403,48 +403,57 @@ fn manifests_per_second(figures: &mut Figures) {
     );
 }
 
+/// How a big manifest is written: path, head, one filler line, the
+/// library's line, tail.
+type Shape = (
+    &'static str,
+    &'static str,
+    fn(usize) -> String,
+    &'static str,
+    &'static str,
+);
+
 /// A manifest of `ecosystem` as large as the size cap allows: filler
 /// dependencies (every tenth a duplicate key, for npm's duplicate check),
 /// then the library's requirement.
 fn largest_manifest(ecosystem: Ecosystem, cap: usize) -> (&'static str, String) {
-    let (path, head, line, library, tail): (&str, &str, fn(usize) -> String, &str, &str) =
-        match ecosystem {
-            Ecosystem::Npm => (
-                "package.json",
-                "{\n  \"name\": \"big\",\n  \"dependencies\": {\n",
-                |i| format!("    \"pkg-{:06}\": \"^1.{i}.0\",\n", i - i % 10),
-                "    \"@acme/core-utils\": \"^1.4.0\"\n",
-                "  }\n}\n",
-            ),
-            Ecosystem::Cargo => (
-                "Cargo.toml",
-                "[package]\nname = \"big\"\nversion = \"0.1.0\"\n\n[dependencies]\n",
-                |i| format!("pkg-{i:06} = \"1.{i}\"\n"),
-                "core-utils = \"1.4\"\n",
-                "",
-            ),
-            Ecosystem::Go => (
-                "go.mod",
-                "module example.com/big\n\ngo 1.22\n\nrequire (\n",
-                |i| format!("\texample.com/pkg{i:06} v1.{i}.0\n"),
-                "\tgithub.com/acme/core-utils v1.4.2\n",
-                ")\n",
-            ),
-            Ecosystem::Python => (
-                "requirements.txt",
-                "# generated\n",
-                |i| format!("pkg-{i:06}>=1.{i},<2\n"),
-                "core-utils>=1.4,<2\n",
-                "",
-            ),
-            Ecosystem::Ruby => (
-                "Gemfile",
-                "source \"https://rubygems.org\"\n\n",
-                |i| format!("gem \"pkg-{i:06}\", \"~> 1.{i}\"\n"),
-                "gem \"core-utils\", \"~> 1.4\"\n",
-                "",
-            ),
-        };
+    let (path, head, line, library, tail): Shape = match ecosystem {
+        Ecosystem::Npm => (
+            "package.json",
+            "{\n  \"name\": \"big\",\n  \"dependencies\": {\n",
+            |i| format!("    \"pkg-{:06}\": \"^1.{i}.0\",\n", i - i % 10),
+            "    \"@acme/core-utils\": \"^1.4.0\"\n",
+            "  }\n}\n",
+        ),
+        Ecosystem::Cargo => (
+            "Cargo.toml",
+            "[package]\nname = \"big\"\nversion = \"0.1.0\"\n\n[dependencies]\n",
+            |i| format!("pkg-{i:06} = \"1.{i}\"\n"),
+            "core-utils = \"1.4\"\n",
+            "",
+        ),
+        Ecosystem::Go => (
+            "go.mod",
+            "module example.com/big\n\ngo 1.22\n\nrequire (\n",
+            |i| format!("\texample.com/pkg{i:06} v1.{i}.0\n"),
+            "\tgithub.com/acme/core-utils v1.4.2\n",
+            ")\n",
+        ),
+        Ecosystem::Python => (
+            "requirements.txt",
+            "# generated\n",
+            |i| format!("pkg-{i:06}>=1.{i},<2\n"),
+            "core-utils>=1.4,<2\n",
+            "",
+        ),
+        Ecosystem::Ruby => (
+            "Gemfile",
+            "source \"https://rubygems.org\"\n\n",
+            |i| format!("gem \"pkg-{i:06}\", \"~> 1.{i}\"\n"),
+            "gem \"core-utils\", \"~> 1.4\"\n",
+            "",
+        ),
+    };
     let mut text = String::from(head);
     let budget = cap.saturating_sub(head.len() + library.len() + tail.len());
     let mut i = 0;

@@ -104,11 +104,8 @@ pub fn read_manifest(
 /// Find, judge and prepare the rewrite of every requirement of the library in
 /// `tree`, moving it to `to`, with the default limits and no deadline.
 pub fn scan(tree: &dyn SourceTree, library: &LibraryNames, to: &semver::Version) -> ScanReport {
-    match scan_within(tree, library, to, &ScanLimits::default()) {
-        Ok(report) => report,
-        // No deadline: never over budget.
-        Err(ScanAbort::OverBudget { .. }) => ScanReport::default(),
-    }
+    // No deadline: never over budget.
+    scan_within(tree, library, to, &ScanLimits::default()).unwrap_or_default()
 }
 
 /// [`scan`] within `limits`: a manifest over the size cap is an error of its

@@ -58,7 +58,7 @@ pub fn find(tree: &dyn SourceTree, path: &str) -> Option<Lock> {
     let name = file_name(path);
     if name == "Pipfile" {
         let candidate = join(parent(path), "Pipfile.lock");
-        return tree.exists(&candidate).then(|| Lock {
+        return tree.exists(&candidate).then_some(Lock {
             kind: Kind::Pipenv,
             path: candidate,
             source: None,

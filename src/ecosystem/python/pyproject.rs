@@ -167,12 +167,13 @@ pub fn parse(path: &str, text: &str) -> Result<Pyproject, ManifestError> {
             }
         }
     }
-    if let Some(pdm) = tool_table("pdm") {
-        if let Some(groups) = pdm.get("dev-dependencies").and_then(Item::as_table_like) {
-            for (group, deps) in groups.iter() {
-                let section = format!("tool.pdm.dev-dependencies.{group}");
-                pep508_array(&cx, deps, &section, &mut out.deps)?;
-            }
+    if let Some(groups) = tool_table("pdm")
+        .and_then(|pdm| pdm.get("dev-dependencies"))
+        .and_then(Item::as_table_like)
+    {
+        for (group, deps) in groups.iter() {
+            let section = format!("tool.pdm.dev-dependencies.{group}");
+            pep508_array(&cx, deps, &section, &mut out.deps)?;
         }
     }
     if let Some(uv) = tool_table("uv") {
