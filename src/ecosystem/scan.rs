@@ -88,7 +88,7 @@ pub fn read_manifest(
             0,
             0,
             format!(
-                "the manifest is {} bytes, over the cap of {} bytes (`discovery.max_manifest_bytes`): not read",
+                "the manifest is {} bytes, over the cap of {} bytes (`repositories.max_manifest_bytes`): not read",
                 bytes.len(),
                 limits.max_manifest_bytes
             ),

@@ -434,3 +434,33 @@ fn the_readme_first_command_plans_an_embedded_organisation() {
     assert!(text.starts_with("Plan: core-utils → 2.0.0\n"), "{text}");
     assert!(text.contains("Wave 0 — 2 repositories"), "{text}");
 }
+
+/// `repositories.max_manifest_bytes` caps every manifest: one over it is an
+/// error naming the file and the cap, and the rest are still planned.
+#[test]
+fn the_manifest_size_cap_is_configurable() {
+    let org = org::generate(30, 1);
+    let dir = crate::support::scratch::tempdir();
+    let config = dir.path().join("wavebump.yaml");
+    let demo = std::fs::read_to_string(crate_root().join(DEMO_CONFIG)).expect("demo config");
+    std::fs::write(
+        &config,
+        format!("{demo}\nrepositories:\n  max_manifest_bytes: 200\n"),
+    )
+    .expect("write config");
+    let plan = plan_json(org.path(), config.to_str().expect("utf-8"), &[]);
+    let errors: Vec<String> = plan["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("over the cap of 200 bytes") && e.contains("setup.cfg")),
+        "{errors:?}"
+    );
+    // Small manifests are still read and planned.
+    assert!(!plan["targets"].as_array().expect("targets").is_empty());
+}
