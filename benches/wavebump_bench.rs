@@ -49,6 +49,7 @@ fn main() {
     support::org::isolate_git();
     if wanted("manifests") {
         manifests_per_second(&mut figures);
+        largest_manifests(&mut figures);
     }
     if wanted("plan") {
         for repos in [1_000, 5_000] {
@@ -402,4 +403,107 @@ fn manifests_per_second(figures: &mut Figures) {
             best.as_secs_f64() * 1e3
         ),
     );
+}
+
+/// How a big manifest is written: path, head, one filler line, the
+/// library's line, tail.
+type Shape = (
+    &'static str,
+    &'static str,
+    fn(usize) -> String,
+    &'static str,
+    &'static str,
+);
+
+/// A manifest of `ecosystem` as large as the size cap allows: filler
+/// dependencies (every tenth a duplicate key, for npm's duplicate check),
+/// then the library's requirement.
+fn largest_manifest(ecosystem: Ecosystem, cap: usize) -> (&'static str, String) {
+    let (path, head, line, library, tail): Shape = match ecosystem {
+        Ecosystem::Npm => (
+            "package.json",
+            "{\n  \"name\": \"big\",\n  \"dependencies\": {\n",
+            |i| format!("    \"pkg-{:06}\": \"^1.{i}.0\",\n", i - i % 10),
+            "    \"@acme/core-utils\": \"^1.4.0\"\n",
+            "  }\n}\n",
+        ),
+        Ecosystem::Cargo => (
+            "Cargo.toml",
+            "[package]\nname = \"big\"\nversion = \"0.1.0\"\n\n[dependencies]\n",
+            |i| format!("pkg-{i:06} = \"1.{i}\"\n"),
+            "core-utils = \"1.4\"\n",
+            "",
+        ),
+        Ecosystem::Go => (
+            "go.mod",
+            "module example.com/big\n\ngo 1.22\n\nrequire (\n",
+            |i| format!("\texample.com/pkg{i:06} v1.{i}.0\n"),
+            "\tgithub.com/acme/core-utils v1.4.2\n",
+            ")\n",
+        ),
+        Ecosystem::Python => (
+            "requirements.txt",
+            "# generated\n",
+            |i| format!("pkg-{i:06}>=1.{i},<2\n"),
+            "core-utils>=1.4,<2\n",
+            "",
+        ),
+        Ecosystem::Ruby => (
+            "Gemfile",
+            "source \"https://rubygems.org\"\n\n",
+            |i| format!("gem \"pkg-{i:06}\", \"~> 1.{i}\"\n"),
+            "gem \"core-utils\", \"~> 1.4\"\n",
+            "",
+        ),
+    };
+    let mut text = String::from(head);
+    let budget = cap.saturating_sub(head.len() + library.len() + tail.len());
+    let mut i = 0;
+    loop {
+        let next = line(i);
+        if text.len() - head.len() + next.len() > budget {
+            break;
+        }
+        text.push_str(&next);
+        i += 1;
+    }
+    text.push_str(library);
+    text.push_str(tail);
+    (path, text)
+}
+
+/// The largest manifest the size cap allows, per ecosystem: found, judged
+/// and rewritten (issue 17: under 100 ms; linear, not quadratic).
+fn largest_manifests(figures: &mut Figures) {
+    let cap = ecosystem::DEFAULT_MAX_MANIFEST_BYTES;
+    let library = LibraryNames::acme_core_utils();
+    let to = semver::Version::new(2, 0, 3);
+    for eco in Ecosystem::ALL {
+        let (path, text) = largest_manifest(eco, cap);
+        let tree = ecosystem::MemTree::new().with(path, text.clone());
+        let mut best = Duration::MAX;
+        let mut targets = 0;
+        for _ in 0..3 {
+            let start = Instant::now();
+            let report = ecosystem::scan(&tree, &library, &to);
+            targets = report.targets.len();
+            assert!(report.errors.is_empty(), "{eco}: {:?}", report.errors);
+            std::hint::black_box(report);
+            best = best.min(start.elapsed());
+        }
+        assert_eq!(targets, 1, "{eco}: the library's requirement is found");
+        println!(
+            "manifests: largest {eco} manifest the cap allows ({} bytes) scanned in {:.1} ms (goal < 100 ms)",
+            text.len(),
+            best.as_secs_f64() * 1e3
+        );
+        figures.row(
+            format!(
+                "largest {eco} manifest the cap allows ({} KiB) found + judged + rewritten",
+                cap / 1024
+            ),
+            "< 100 ms",
+            format!("{:.1} ms", best.as_secs_f64() * 1e3),
+        );
+    }
 }

@@ -248,19 +248,32 @@ fn run_inspect(args: &InspectArgs) -> ExitCode {
         }
     };
     let report = ecosystem::scan(&tree, &args.library_names(), &to);
-    let out = if args.json {
-        inspect::render_json(&report, &to)
-    } else {
-        inspect::render_text(&report, &to)
-    };
-    print!("{out}");
-    if args.diff {
-        match inspect::render_diff(&tree, &report) {
-            Ok(diff) => print!("{diff}"),
+    let diffs = if args.diff {
+        match inspect::file_diffs(&tree, &report) {
+            Ok(diffs) => diffs,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
             }
+        }
+    } else {
+        Vec::new()
+    };
+    // `--json --diff`: one JSON document, each diff in a field.
+    let out = match (args.json, args.diff) {
+        (true, true) => inspect::json_with_diffs(&inspect::render_json(&report, &to), &diffs),
+        (true, false) => Ok(inspect::render_json(&report, &to)),
+        (false, _) => Ok(inspect::render_text(&report, &to)
+            + &diffs.iter().map(|(_, d)| d.as_str()).collect::<String>()),
+    };
+    match out {
+        // A closed pipe ends the output quietly.
+        Ok(out) => {
+            inspect::write_stdout(&out);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
         }
     }
     if report.errors.is_empty() {

@@ -172,16 +172,27 @@ async fn plan_with<F: Forge>(forge: &F, config: &Config, args: &PlanArgs) -> Exi
         Format::Dot => Ok(render::plan::dot(&outcome.report)),
         Format::Mermaid => Ok(render::plan::mermaid(&outcome.report)),
     };
-    match rendered {
-        Ok(text) => print!("{text}"),
+    let mut text = match rendered {
+        Ok(text) => text,
         Err(e) => return fail(1, e),
-    }
+    };
     if args.diff {
-        match diffs(forge, &outcome).await {
-            Ok(text) => print!("{text}"),
+        let diffs = match file_diffs(forge, &outcome).await {
+            Ok(diffs) => diffs,
             Err(e) => return fail(1, e),
+        };
+        if matches!(args.format, Format::Json) {
+            // One JSON document, each diff in a field.
+            text = match crate::inspect::json_with_diffs(&text, &diffs) {
+                Ok(text) => text,
+                Err(e) => return fail(1, e),
+            };
+        } else {
+            text.extend(diffs.into_iter().map(|(_, diff)| diff));
         }
     }
+    // A closed pipe (`| head`) ends the output quietly.
+    crate::inspect::write_stdout(&text);
     let errors = outcome.report.errors.len();
     if errors > 0 && !args.allow_errors {
         eprintln!(
@@ -200,7 +211,19 @@ pub const ERRORS_REPORTED: u8 = 3;
 // `Err` stays a message: the splice and tree-read errors it carries are the
 // ecosystem layer's `String`s (outside this module's reach).
 pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, String> {
-    let mut out = String::new();
+    Ok(file_diffs(forge, outcome)
+        .await?
+        .into_iter()
+        .map(|(_, diff)| diff)
+        .collect())
+}
+
+/// The unified diff of every rewritten file: (`repo/path`, diff).
+pub async fn file_diffs<F: Forge>(
+    forge: &F,
+    outcome: &Outcome,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
     for scan in &outcome.discovery.repos {
         let splices: Vec<_> = scan
             .targets
@@ -217,7 +240,9 @@ pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, Str
         let new = apply_splices(&tree, &splices)?;
         for (path, bytes) in &new {
             let old = tree.read(path)?;
-            out.push_str(&unified_diff(&format!("{}/{path}", scan.repo), &old, bytes));
+            let name = format!("{}/{path}", scan.repo);
+            let diff = unified_diff(&name, &old, bytes);
+            out.push((name, diff));
         }
     }
     Ok(out)

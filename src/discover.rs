@@ -7,11 +7,15 @@
 //! and `build_graph` are pure; `discover` only adds forge reads.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::ecosystem::{self, Ecosystem, LibraryNames, ManifestError, MemTree, SourceTree, Target};
+use crate::ecosystem::{
+    self, Ecosystem, LibraryNames, ManifestError, ManifestWarning, MemTree, ScanAbort, ScanLimits,
+    SourceTree, Target,
+};
 use crate::forge::{Forge, ForgeError, RepoInfo};
 
 /// A package as one ecosystem names it.
@@ -56,6 +60,10 @@ pub struct RepoScan {
     pub repo: String,
     pub targets: Vec<Target>,
     pub errors: Vec<ManifestError>,
+    /// Entries skipped or read leniently (the rest of their manifest is
+    /// still read), naming file and line.
+    #[serde(default)]
+    pub warnings: Vec<ManifestWarning>,
     pub publishes: Vec<Package>,
     pub requires: Vec<Package>,
 }
@@ -94,11 +102,39 @@ pub fn analyse_repo(
     library_repo: &str,
     to: &semver::Version,
 ) -> RepoScan {
+    analyse_repo_within(
+        repo,
+        tree,
+        library,
+        library_repo,
+        to,
+        &ScanLimits::default(),
+    )
+    .unwrap_or_else(|_| RepoScan {
+        // No deadline in the default limits: never reached.
+        repo: repo.to_string(),
+        targets: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        publishes: Vec::new(),
+        requires: Vec::new(),
+    })
+}
+
+/// [`analyse_repo`] within `limits` (manifest size cap, deadline).
+pub fn analyse_repo_within(
+    repo: &str,
+    tree: &dyn SourceTree,
+    library: &LibraryNames,
+    library_repo: &str,
+    to: &semver::Version,
+    limits: &ScanLimits,
+) -> Result<RepoScan, ScanAbort> {
     let is_library = repo == library_repo;
     let report = if is_library {
         ecosystem::ScanReport::default()
     } else {
-        ecosystem::scan(tree, library, to)
+        ecosystem::scan_within(tree, library, to, limits)?
     };
     let mut errors = report.errors;
     for path in tree.non_utf8_paths() {
@@ -111,16 +147,30 @@ pub fn analyse_repo(
     }
     let mut publishes = BTreeSet::new();
     let mut requires = BTreeSet::new();
-    for path in tree.files() {
+    let files = tree.files();
+    for (read, path) in files.iter().enumerate() {
+        if limits
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Err(ScanAbort::OverBudget {
+                read,
+                total: files.len(),
+                next: path.clone(),
+            });
+        }
         for eco in Ecosystem::ALL {
             let handler = eco.handler();
-            if !handler.is_manifest(&path) {
+            if !handler.is_manifest(path) {
                 continue;
             }
-            let Ok(text) = tree.read_text(&path) else {
+            let Ok(text) = ecosystem::read_manifest(tree, path, limits) else {
+                if is_library && let Err(e) = ecosystem::read_manifest(tree, path, limits) {
+                    errors.push(e);
+                }
                 continue; // already reported by the scan
             };
-            match handler.package_info(&path, &text) {
+            match handler.package_info(path, &text) {
                 Ok(info) => {
                     if let Some(name) = info.publishes {
                         publishes.insert(Package {
@@ -143,13 +193,14 @@ pub fn analyse_repo(
             }
         }
     }
-    RepoScan {
+    Ok(RepoScan {
         repo: repo.to_string(),
         targets: report.targets,
         errors,
+        warnings: report.warnings,
         publishes: publishes.into_iter().collect(),
         requires: requires.into_iter().collect(),
-    }
+    })
 }
 
 /// The consumer graph over scanned repositories, and the repositories that
@@ -235,11 +286,56 @@ pub struct DiscoverOptions<'a> {
     pub progress: &'a (dyn Fn(usize, usize) + Sync),
 }
 
+/// Bounds on discovering one repository, so that one hostile or huge
+/// repository cannot stall the plan of the whole organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscoveryLimits {
+    /// A manifest larger than this is an error naming the file and the cap.
+    pub max_manifest_bytes: usize,
+    /// Time for one repository, its read and its scan together; a
+    /// repository over it is reported unreadable with the reason.
+    pub repo_budget: Option<Duration>,
+}
+
+/// The default per-repository budget: generous for real repositories (a
+/// scan costs milliseconds), short enough that one stall is visible.
+pub const DEFAULT_REPO_BUDGET: Duration = Duration::from_secs(30);
+
+impl Default for DiscoveryLimits {
+    fn default() -> Self {
+        DiscoveryLimits {
+            max_manifest_bytes: ecosystem::DEFAULT_MAX_MANIFEST_BYTES,
+            repo_budget: Some(DEFAULT_REPO_BUDGET),
+        }
+    }
+}
+
+/// Why one repository was not discovered.
+#[derive(Debug, thiserror::Error)]
+enum RepoFailure {
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    #[error("reading the repository took longer than its discovery budget of {0:?}")]
+    ReadOverBudget(Duration),
+    #[error("scanning the repository took longer than its discovery budget of {budget:?}: {abort}")]
+    ScanOverBudget { budget: Duration, abort: ScanAbort },
+}
+
 /// Read every considered repository through the forge and build the graph.
 /// A repository that cannot be read is reported, and the rest go on.
 pub async fn discover<F: Forge>(
     forge: &F,
     opts: &DiscoverOptions<'_>,
+) -> Result<Discovery, ForgeError> {
+    discover_within(forge, opts, &DiscoveryLimits::default()).await
+}
+
+/// [`discover`] within `limits`: a repository over its time budget (read or
+/// scan) is reported unreadable with the reason; the rest are planned.
+pub async fn discover_within<F: Forge>(
+    forge: &F,
+    opts: &DiscoverOptions<'_>,
+    limits: &DiscoveryLimits,
 ) -> Result<Discovery, ForgeError> {
     let repos: Vec<RepoInfo> = forge
         .list_repos()
@@ -253,19 +349,34 @@ pub async fn discover<F: Forge>(
     let mut unreadable = Vec::new();
     // The futures are collected first so that no closure is part of the
     // stream's type (see `read_one`).
-    let reads: Vec<_> = repos.iter().map(|r| read_one(forge, r)).collect();
+    let reads: Vec<_> = repos
+        .iter()
+        .map(|r| read_one(forge, r, limits.repo_budget))
+        .collect();
     let mut results = stream::iter(reads).buffer_unordered(opts.concurrency.max(1));
-    while let Some((info, tree)) = results.next().await {
+    while let Some((info, tree, started)) = results.next().await {
         done += 1;
         (opts.progress)(done, total);
-        match tree {
-            Ok(tree) => scans.push(analyse_repo(
+        let scanned = tree.and_then(|tree| {
+            let scan_limits = ScanLimits {
+                max_manifest_bytes: limits.max_manifest_bytes,
+                deadline: limits.repo_budget.map(|b| started + b),
+            };
+            analyse_repo_within(
                 &info.name,
                 &tree,
                 opts.library,
                 opts.library_repo,
                 opts.to,
-            )),
+                &scan_limits,
+            )
+            .map_err(|abort| RepoFailure::ScanOverBudget {
+                budget: limits.repo_budget.unwrap_or_default(),
+                abort,
+            })
+        });
+        match scanned {
+            Ok(scan) => scans.push(scan),
             Err(e) => unreadable.push((info.name.clone(), e.to_string())),
         }
     }
@@ -291,15 +402,26 @@ pub async fn discover<F: Forge>(
 async fn read_one<'a, F: Forge>(
     forge: &'a F,
     repo: &'a RepoInfo,
-) -> (&'a RepoInfo, Result<MemTree, ForgeError>) {
-    let tree = match &repo.unreadable {
-        Some(reason) => Err(ForgeError::Repo {
-            repo: repo.name.clone(),
-            message: reason.clone(),
-        }),
-        None => forge.read_tree(&repo.name).await,
+    budget: Option<Duration>,
+) -> (&'a RepoInfo, Result<MemTree, RepoFailure>, Instant) {
+    let started = Instant::now();
+    let read = async {
+        match &repo.unreadable {
+            Some(reason) => Err(ForgeError::Repo {
+                repo: repo.name.clone(),
+                message: reason.clone(),
+            }),
+            None => forge.read_tree(&repo.name).await,
+        }
     };
-    (repo, tree)
+    let tree = match budget {
+        Some(budget) => match tokio::time::timeout(budget, read).await {
+            Ok(read) => read.map_err(RepoFailure::from),
+            Err(_) => Err(RepoFailure::ReadOverBudget(budget)),
+        },
+        None => read.await.map_err(RepoFailure::from),
+    };
+    (repo, tree, started)
 }
 
 /// The highest version among `tags` (`v1.2.3` or `1.2.3`, or matching

@@ -65,6 +65,9 @@ pub fn render_text(report: &ScanReport, to: &semver::Version) -> String {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         line(&cells);
     }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     for e in &report.errors {
         let _ = writeln!(out, "error: {e}");
     }
@@ -91,6 +94,7 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
         "to": to.to_string(),
         "targets": report.targets,
         "errors": report.errors,
+        "warnings": report.warnings,
     });
     let mut s =
         serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
@@ -102,18 +106,64 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
 // `Err` stays a message: it is the ecosystem layer's splice or read error
 // (`apply_splices`, `SourceTree::read` return `String`s), passed through.
 pub fn render_diff(tree: &dyn SourceTree, report: &ScanReport) -> Result<String, String> {
+    Ok(file_diffs(tree, report)?
+        .into_iter()
+        .map(|(_, diff)| diff)
+        .collect())
+}
+
+/// The unified diff of every rewritten file: (path, diff), by path.
+pub fn file_diffs(
+    tree: &dyn SourceTree,
+    report: &ScanReport,
+) -> Result<Vec<(String, String)>, String> {
     let splices: Vec<Splice> = report
         .targets
         .iter()
         .flat_map(|t| t.splices.iter().cloned())
         .collect();
     let new_files = apply_splices(tree, &splices)?;
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(new_files.len());
     for (path, new) in &new_files {
         let old = tree.read(path)?;
-        out.push_str(&unified_diff(path, &old, new));
+        out.push((path.clone(), unified_diff(path, &old, new)));
     }
     Ok(out)
+}
+
+/// One JSON document: `json` (an object) with a `diffs` field holding
+/// `[{"path": .., "diff": ..}]` — what `--json --diff` prints.
+pub fn json_with_diffs(json: &str, diffs: &[(String, String)]) -> Result<String, String> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("cannot add diffs to the JSON: {e}"))?;
+    let list: Vec<serde_json::Value> = diffs
+        .iter()
+        .map(|(path, diff)| json!({ "path": path, "diff": diff }))
+        .collect();
+    match value.as_object_mut() {
+        Some(object) => {
+            object.insert("diffs".into(), serde_json::Value::Array(list));
+        }
+        None => return Err("cannot add diffs: the JSON is not an object".into()),
+    }
+    let mut s = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Write `text` to standard output. A closed pipe (`wavebump inspect … |
+/// head`) is not an error: output stops quietly and `false` is returned.
+pub fn write_stdout(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            false
+        }
+    }
 }
 
 /// A `git diff`-style unified diff of one file.

@@ -193,7 +193,14 @@ pub async fn run<F: Forge>(
 
     let library = library_names(config);
     let include = |r: &RepoInfo| considers(config, r);
-    let discovery = discover::discover(
+    let limits = discover::DiscoveryLimits {
+        max_manifest_bytes: usize::try_from(config.repositories.max_manifest_bytes)
+            .unwrap_or(usize::MAX),
+        repo_budget: Some(std::time::Duration::from_secs(
+            config.repositories.scan_budget_seconds,
+        )),
+    };
+    let discovery = discover::discover_within(
         forge,
         &DiscoverOptions {
             library: &library,
@@ -203,6 +210,7 @@ pub async fn run<F: Forge>(
             concurrency: 8,
             progress,
         },
+        &limits,
     )
     .await?;
 

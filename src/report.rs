@@ -128,7 +128,9 @@ impl PlanReport {
             waves: plan.waves.len(),
             ..Summary::default()
         };
+        let mut warnings = plan.warnings.clone();
         for scan in &discovery.repos {
+            warnings.extend(scan.warnings.iter().map(|w| format!("{}: {w}", scan.repo)));
             for e in &scan.errors {
                 errors.push(ErrorRow {
                     repo: scan.repo.clone(),
@@ -221,7 +223,7 @@ impl PlanReport {
             affected: discovery.affected.clone(),
             up_to_date,
             errors,
-            warnings: plan.warnings.clone(),
+            warnings,
             summary,
         }
     }

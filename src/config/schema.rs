@@ -116,6 +116,14 @@ pub struct RepositoriesConfig {
     /// Whether forks are considered.
     #[serde(default)]
     pub forks: bool,
+    /// A manifest larger than this many bytes is not read (an error naming
+    /// the file and the cap).
+    #[serde(default = "default_max_manifest_bytes")]
+    pub max_manifest_bytes: u64,
+    /// Seconds one repository may take in discovery (read and scan); a
+    /// repository over it is reported, and the rest are planned.
+    #[serde(default = "default_scan_budget_seconds")]
+    pub scan_budget_seconds: u64,
 }
 
 /// `rollout`: the wave policy.
@@ -404,8 +412,18 @@ impl Default for RepositoriesConfig {
             exclude: Vec::new(),
             archived: false,
             forks: false,
+            max_manifest_bytes: default_max_manifest_bytes(),
+            scan_budget_seconds: default_scan_budget_seconds(),
         }
     }
+}
+
+fn default_max_manifest_bytes() -> u64 {
+    crate::ecosystem::DEFAULT_MAX_MANIFEST_BYTES as u64
+}
+
+fn default_scan_budget_seconds() -> u64 {
+    crate::discover::DEFAULT_REPO_BUDGET.as_secs()
 }
 
 impl Default for RolloutConfig {

@@ -242,6 +242,27 @@ fn core_fleet() -> Vec<RepoSpec> {
         RepoSpec::new("ml-pipeline", "Python service (Poetry)", tree(&[
             ("pyproject.toml", "[tool.poetry]\nname = \"ml-pipeline\"\nversion = \"0.2.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\ncore-utils = \"^1.4\"\nnumpy = \"^1.26\"\n".to_string()),
         ])),
+        // Python as real fleets write it: setuptools' declarative config,
+        // a setup.py with literals, constraints files, Pipenv.
+        RepoSpec::new("cdn-client", "Python library published through setup.cfg", tree(&[
+            ("setup.cfg", "[metadata]\nname = cdn-client\nversion = 0.7.0\ndescription = CDN purge client\n\n[options]\npackages = find:\npython_requires = >=3.10\ninstall_requires =\n    core-utils>=1.4,<2\n    requests>=2.31\n\n[options.extras_require]\ntests =\n    pytest>=8\n".to_string()),
+            ("setup.py", "from setuptools import setup\n\nsetup()\n".to_string()),
+        ])),
+        RepoSpec::new("image-service", "Python service on cdn-client, pinned by a constraints file", tree(&[
+            ("requirements.txt", "-c constraints.txt\ncdn-client>=0.7\npillow==10.3.0\n".to_string()),
+            ("constraints.txt", "# Pins shared by every image build\ncore-utils==1.4.2\n".to_string()),
+        ])),
+        RepoSpec::new("legacy-ingest", "Python service with a setup.py", tree(&[
+            ("setup.py", "from setuptools import find_packages, setup\n\nsetup(\n    name=\"legacy-ingest\",\n    version=\"3.2.0\",\n    packages=find_packages(),\n    install_requires=[\n        \"core-utils~=1.4.2\",\n        \"boto3>=1.34\",\n    ],\n)\n".to_string()),
+        ])),
+        RepoSpec::new("jobs-service", "Python service (Pipenv)", tree(&[
+            ("Pipfile", "[[source]]\nurl = \"https://pypi.org/simple\"\nverify_ssl = true\nname = \"pypi\"\n\n[packages]\ncore-utils = \"==1.4.2\"\ncelery = \"*\"\n\n[requires]\npython_version = \"3.12\"\n".to_string()),
+            ("Pipfile.lock", "{\n    \"_meta\": {\n        \"pipfile-spec\": 6,\n        \"requires\": {\n            \"python_version\": \"3.12\"\n        }\n    },\n    \"default\": {\n        \"celery\": {\n            \"version\": \"==5.4.0\"\n        },\n        \"core-utils\": {\n            \"version\": \"==1.4.2\"\n        }\n    },\n    \"develop\": {}\n}\n".to_string()),
+        ])),
+        RepoSpec::new("ruby-jobs", "Ruby service with its requirement in a variable", tree(&[
+            ("Gemfile", "source \"https://rubygems.org\"\n\ncore_utils_version = \"~> 1.4\"\n\ngem \"sidekiq\", \"~> 7.2\"\ngem \"core-utils\", core_utils_version\n".to_string()),
+            ("Gemfile.lock", gemfile_lock(&[("core-utils", "1.4.2"), ("sidekiq", "7.2.4")])),
+        ])),
         RepoSpec::new("storefront", "Ruby service", tree(&[
             ("Gemfile", gemfile(&["gem \"rails\", \"~> 7.1\"", "gem \"core-utils\", \"~> 1.4\"", "gem \"ruby-common\""])),
             ("Gemfile.lock", gemfile_lock(&[("core-utils", "1.4.2"), ("rails", "7.1.3"), ("ruby-common", "0.4.0")])),

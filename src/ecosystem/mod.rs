@@ -20,7 +20,10 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use scan::{ScanReport, Target, apply_splices, scan};
+pub use scan::{
+    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, Target, apply_splices,
+    read_manifest, scan, scan_within,
+};
 pub use tree::{DirTree, MemTree, SourceTree};
 
 /// The ecosystems wavebump understands.
@@ -81,6 +84,7 @@ pub const LOCKFILE_NAMES: &[&str] = &[
     "go.sum",
     "poetry.lock",
     "uv.lock",
+    "Pipfile.lock",
     "Gemfile.lock",
     "gems.locked",
 ];
@@ -286,6 +290,18 @@ pub struct ManifestError {
     pub message: String,
 }
 
+/// An entry a manifest's ecosystem accepts but wavebump skips (or reads
+/// as a target of its own): same shape as [`ManifestError`], naming file,
+/// line and why. The other requirements of the file stay targets.
+pub type ManifestWarning = ManifestError;
+
+/// What [`Handler::find_with_warnings`] found in one manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub requirements: Vec<Requirement>,
+    pub warnings: Vec<ManifestWarning>,
+}
+
 impl ManifestError {
     pub fn new(path: &str, line: u32, column: u32, message: impl Into<String>) -> Self {
         ManifestError {
@@ -299,6 +315,56 @@ impl ManifestError {
     /// An error at a byte offset of `text`.
     pub fn at_offset(path: &str, text: &str, offset: usize, message: impl Into<String>) -> Self {
         let (line, column) = line_col(text, offset);
+        ManifestError::new(path, line, column, message)
+    }
+}
+
+/// Line starts of one text, built once (linear) so that locating many
+/// offsets costs a binary search each, not a scan from the start: a
+/// manifest with many odd entries stays linear to read.
+#[derive(Clone, Debug)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters), as [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let idx = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let start = self.starts.get(idx).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
+        (
+            u32::try_from(idx + 1).unwrap_or(u32::MAX),
+            u32::try_from(column + 1).unwrap_or(u32::MAX),
+        )
+    }
+
+    pub fn line(&self, offset: usize) -> u32 {
+        self.line_col(offset).0
+    }
+
+    /// An error (or warning) at a byte offset.
+    pub fn error(&self, path: &str, offset: usize, message: impl Into<String>) -> ManifestError {
+        let (line, column) = self.line_col(offset);
         ManifestError::new(path, line, column, message)
     }
 }
@@ -336,6 +402,22 @@ pub trait Handler: Sync {
         text: &str,
         name: &str,
     ) -> Result<Vec<Requirement>, ManifestError>;
+
+    /// [`Handler::find`], plus a warning for every entry skipped because it
+    /// is odd but accepted by the ecosystem (one such entry never hides the
+    /// rest of the file). The default has no warnings.
+    fn find_with_warnings(
+        &self,
+        tree: &dyn SourceTree,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Found, ManifestError> {
+        Ok(Found {
+            requirements: self.find(tree, path, text, name)?,
+            warnings: Vec::new(),
+        })
+    }
 
     /// Judge a requirement against the new version `to` by this ecosystem's
     /// own semantics, with the version a lockfile pins if any.

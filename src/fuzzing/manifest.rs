@@ -30,6 +30,7 @@ const GO_MAIN: &str =
     "package main\n\nimport \"github.com/acme/core-utils/log\"\n\nfunc main() { log.Print() }\n";
 const PYPROJECT: &str = "[project]\nname = \"app\"\ndependencies = [\"core-utils>=1.2,<2\"]\n\n[tool.poetry.dependencies]\ncore-utils = \"^1.2\"\n";
 const GEMFILE: &str = "source \"https://rubygems.org\"\n\ngem \"core-utils\", \"~> 1.2\"\n";
+const PIPFILE: &str = "[packages]\ncore-utils = \">=1.2,<2\"\n";
 
 /// Every slot: the first byte of the input picks one of an ecosystem's
 /// slots (low four bits) and the version to move to (high four bits).
@@ -88,7 +89,28 @@ pub const SLOTS: &[Slot] = &[
         "uv.lock",
         &[("pyproject.toml", PYPROJECT)],
     ),
+    slot(Ecosystem::Python, "setup.cfg", &[]),
+    slot(Ecosystem::Python, "setup.py", &[]),
+    slot(Ecosystem::Python, "Pipfile", &[]),
+    slot(Ecosystem::Python, "Pipfile.lock", &[("Pipfile", PIPFILE)]),
+    slot(Ecosystem::Python, "constraints.txt", &[]),
+    slot(
+        Ecosystem::Python,
+        "common/base.txt",
+        &[(
+            "svc/requirements.txt",
+            "-r ../common/base.txt\n-c ../common/base.txt\n",
+        )],
+    ),
     slot(Ecosystem::Ruby, "Gemfile", &[]),
+    slot(
+        Ecosystem::Ruby,
+        "shared/Gemfile.common",
+        &[(
+            "Gemfile",
+            "source \"https://rubygems.org\"\neval_gemfile \"shared/Gemfile.common\"\n",
+        )],
+    ),
     slot(Ecosystem::Ruby, "core.gemspec", &[]),
     slot(Ecosystem::Ruby, "Gemfile.lock", &[("Gemfile", GEMFILE)]),
     slot(Ecosystem::Ruby, "gems.rb", &[]),

@@ -102,3 +102,67 @@ fn completions_and_help_examples() {
         );
     }
 }
+
+/// `--json --diff` prints one JSON document with each diff in a field.
+#[test]
+fn json_and_diff_are_one_document() {
+    let out = wavebump()
+        .args([
+            "inspect",
+            "examples/monorepo",
+            "--to",
+            "2.0.0",
+            "--json",
+            "--diff",
+        ])
+        .current_dir(crate_root())
+        .output()
+        .expect("run wavebump");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let diffs = json["diffs"].as_array().expect("diffs");
+    assert!(!diffs.is_empty());
+    for d in diffs {
+        let path = d["path"].as_str().expect("path");
+        let diff = d["diff"].as_str().expect("diff");
+        assert!(diff.contains(&format!("+++ b/{path}")), "{diff}");
+    }
+    assert!(json["targets"].as_array().is_some_and(|t| !t.is_empty()));
+}
+
+/// A closed pipe (`wavebump inspect … | head`) ends quietly: no panic.
+#[test]
+fn closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = crate::support::scratch::tempdir();
+    for i in 0..1500 {
+        let sub = dir.path().join(format!("pkg{i:04}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            sub.join("package.json"),
+            "{\"dependencies\": {\"@acme/core-utils\": \"^1.4.0\"}}",
+        )
+        .unwrap();
+    }
+    let mut child = wavebump()
+        .args(["inspect", ".", "--to", "2.0.0", "--diff"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wavebump");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout); // the reader goes away, like `head`
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

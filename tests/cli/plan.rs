@@ -89,11 +89,15 @@ fn plans_the_generated_organisation_exactly() {
         ("auth-service", "package.json:6", "major"),
         ("billing-lib", "Cargo.toml:7", "major"),
         ("billing-service", "Cargo.toml:9", "major"),
+        ("cdn-client", "setup.cfg:10", "major"),
         ("fresh-service", "Cargo.toml:7", "up-to-date"),
         ("go-common", "go.mod:6", "major"),
         ("go-monorepo", "export/go.mod:6", "major"),
         ("go-monorepo", "ingest/go.mod:6", "major"),
         ("http-kit", "package.json:5", "major"),
+        ("image-service", "constraints.txt:2", "major"),
+        ("jobs-service", "Pipfile:7", "major"),
+        ("legacy-ingest", "setup.py:8", "major"),
         ("ml-pipeline", "pyproject.toml:7", "major"),
         ("notifications", "package.json:5", "major"),
         ("orders-service", "go.mod:7", "major"),
@@ -113,6 +117,7 @@ fn plans_the_generated_organisation_exactly() {
         ("py-common", "pyproject.toml:6", "major"),
         ("reporting-service", "requirements.txt:3", "major"),
         ("ruby-common", "ruby-common.gemspec:5", "major"),
+        ("ruby-jobs", "Gemfile:3", "major"),
         ("search-service", "Cargo.toml:7", "major"),
         ("storefront", "Gemfile:4", "major"),
         ("user-service", "package.json:6", "major"),
@@ -165,6 +170,7 @@ fn plans_the_generated_organisation_exactly() {
         ("payments-lib", "billing-lib"),
         ("orders-service", "go-common"),
         ("reporting-service", "py-common"),
+        ("image-service", "cdn-client"),
         ("storefront", "ruby-common"),
         ("ui-kit", "http-kit"),
         ("web-monorepo", "ui-kit"),
@@ -194,6 +200,8 @@ fn plans_the_generated_organisation_exactly() {
     assert!(wave_of(&plan, "payments-lib") < wave_of(&plan, "billing-service"));
     assert!(wave_of(&plan, "http-kit") < wave_of(&plan, "web-monorepo"));
     assert!(wave_of(&plan, "py-common") < wave_of(&plan, "reporting-service"));
+    // Published through setup.cfg: its consumers come after it.
+    assert!(wave_of(&plan, "cdn-client") < wave_of(&plan, "image-service"));
     let trio = wave_of(&plan, "billing-service");
     assert_eq!(wave_of(&plan, "user-service"), trio);
     assert_eq!(wave_of(&plan, "auth-service"), trio);
@@ -537,4 +545,34 @@ fn names_that_are_not_utf8_are_reported_escaped_and_counted() {
     assert!(text.contains("error: caf\\xE9-service: "), "{text}");
     assert!(text.contains("2 errors"), "{text}");
     assert!(stderr(&out).contains("--allow-errors"), "{}", stderr(&out));
+}
+
+/// `repositories.max_manifest_bytes` caps every manifest: one over it is an
+/// error naming the file and the cap, and the rest are still planned.
+#[test]
+fn the_manifest_size_cap_is_configurable() {
+    let org = org::generate(30, 1);
+    let dir = crate::support::scratch::tempdir();
+    let config = dir.path().join("wavebump.yaml");
+    let demo = std::fs::read_to_string(crate_root().join(DEMO_CONFIG)).expect("demo config");
+    std::fs::write(
+        &config,
+        format!("{demo}\nrepositories:\n  max_manifest_bytes: 200\n"),
+    )
+    .expect("write config");
+    let plan = plan_json(org.path(), config.to_str().expect("utf-8"), &[]);
+    let errors: Vec<String> = plan["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("over the cap of 200 bytes") && e.contains("setup.cfg")),
+        "{errors:?}"
+    );
+    // Small manifests are still read and planned.
+    assert!(!plan["targets"].as_array().expect("targets").is_empty());
 }

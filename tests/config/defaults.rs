@@ -38,6 +38,8 @@ fn every_default() {
             exclude: vec![],
             archived: false,
             forks: false,
+            max_manifest_bytes: 1 << 20,
+            scan_budget_seconds: 30,
         }
     );
 

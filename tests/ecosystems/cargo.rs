@@ -250,3 +250,32 @@ fn git_pins_are_judged_by_their_reference() {
         }
     }
 }
+
+/// A git dependency with a `version` but no `tag`/`rev`: the version is
+/// the requirement, judged and rewritten; the refresh does not pin it.
+#[test]
+fn git_dependency_with_version_only() {
+    use wavebump::ecosystem::{LibraryNames, MemTree, apply_splices, scan};
+    let text = "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n\n[dependencies]\ncore-utils = { git = \"https://github.com/acme/core-utils\", version = \"1.4\" }\nother = { git = \"https://x/o\", branch = \"main\" }\n";
+    let tree = MemTree::new().with("Cargo.toml", text).with(
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"core-utils\"\nversion = \"1.4.2\"\nsource = \"git+https://github.com/acme/core-utils#abc\"\n",
+    );
+    let to = semver::Version::new(2, 0, 3);
+    let report = scan(&tree, &LibraryNames::acme_core_utils(), &to);
+    assert_eq!(report.targets.len(), 1, "{report:?}");
+    let t = &report.targets[0];
+    assert_eq!(t.requirement.requirement, "1.4");
+    assert_eq!(t.judgement.new_requirement.as_deref(), Some("2.0"));
+    let out = apply_splices(&tree, &t.splices).expect("applies");
+    let new = String::from_utf8(out["Cargo.toml"].clone()).unwrap();
+    assert_eq!(new, text.replace("version = \"1.4\"", "version = \"2.0\""));
+    let refresh = t.lock_refresh.as_ref().expect("refresh");
+    assert_eq!(
+        refresh.commands,
+        vec![vec!["cargo", "update", "-p", "core-utils"]]
+    );
+    let again = MemTree::new().with("Cargo.toml", new);
+    let report = scan(&again, &LibraryNames::acme_core_utils(), &to);
+    assert!(report.targets[0].judgement.admits, "{report:?}");
+}

@@ -511,3 +511,55 @@ proptest::proptest! {
         proptest::prop_assert!(wavebump::ecosystem::apply_splices(&tree, &splices).is_ok());
     }
 }
+
+/// gopkg.in writes the major as `.vN`: a move to v2 rewrites
+/// `gopkg.in/NAME.v1` to `gopkg.in/NAME.v2` in go.mod and in imports.
+#[test]
+fn gopkg_in_majors_are_dot_v() {
+    use wavebump::ecosystem::{Classification, LibraryNames, SourceTree, apply_splices, scan};
+    let mut names = LibraryNames::acme_core_utils();
+    names.go = Some("gopkg.in/acme/core-utils.v1".into());
+    let tree = MemTree::new()
+        .with(
+            "go.mod",
+            "module example.com/svc\n\ngo 1.22\n\nrequire gopkg.in/acme/core-utils.v1 v1.4.0\n",
+        )
+        .with(
+            "main.go",
+            "package main\n\nimport (\n\tcu \"gopkg.in/acme/core-utils.v1\"\n\t\"gopkg.in/acme/core-utils.v1/strutil\"\n)\n\nfunc main() { cu.X(); strutil.Y() }\n",
+        );
+    let to = semver::Version::new(2, 0, 0);
+    let report = scan(&tree, &names, &to);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.targets.len(), 1);
+    let t = &report.targets[0];
+    assert_eq!(t.judgement.classification, Classification::Major);
+    let splices: Vec<_> = t.splices.clone();
+    let out = apply_splices(&tree, &splices).expect("applies");
+    let gomod = String::from_utf8(out["go.mod"].clone()).unwrap();
+    assert!(
+        gomod.contains("require gopkg.in/acme/core-utils.v2 v2.0.0\n"),
+        "{gomod}"
+    );
+    let main = String::from_utf8(out["main.go"].clone()).unwrap();
+    assert!(
+        main.contains("cu \"gopkg.in/acme/core-utils.v2\""),
+        "{main}"
+    );
+    assert!(
+        main.contains("\"gopkg.in/acme/core-utils.v2/strutil\""),
+        "{main}"
+    );
+    // Reparse: the rewritten module is found again, admitting the release.
+    let mut again = MemTree::new();
+    for path in tree.files() {
+        let bytes = out
+            .get(&path)
+            .cloned()
+            .unwrap_or_else(|| tree.read(&path).unwrap());
+        again.insert(path, bytes);
+    }
+    let report = scan(&again, &names, &to);
+    assert_eq!(report.targets.len(), 1, "{report:?}");
+    assert!(report.targets[0].judgement.admits);
+}

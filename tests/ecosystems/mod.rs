@@ -3,6 +3,7 @@
 
 mod cargo;
 mod gomod;
+mod limits;
 mod npm;
 mod python;
 mod robustness;

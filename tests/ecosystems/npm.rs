@@ -156,7 +156,7 @@ fn judge_classifies() {
 #[test]
 fn unrewritable_ranges_say_why() {
     let cases = [
-        ("1.2.x || 1.3.x", "union"),
+        ("1.2.x || 1.0.0 - 1.3.0", "union"),
         ("1.0.0 - 1.9.0", "hyphen range"),
         ("~1.2.1 >=1.2.3 <1.3.0", "no single bound"),
         (">=1.2.0 <=1.9.9", "exact"),
@@ -168,6 +168,25 @@ fn unrewritable_ranges_say_why() {
         assert_eq!(j.new_requirement, None, "{written}");
         let got = j.unrewritable.unwrap_or_default();
         assert!(got.contains(reason), "{written}: {got}");
+    }
+}
+
+/// A union admits the new version through one more alternative written
+/// like the last one, joined as written.
+#[test]
+fn unions_gain_an_alternative() {
+    let npm = Ecosystem::Npm.handler();
+    for (written, to, want) in [
+        (
+            "^0.27.0 || ^0.28.0",
+            "1.0.0",
+            "^0.27.0 || ^0.28.0 || ^1.0.0",
+        ),
+        ("1.2.x||1.3.x", "1.4.0", "1.2.x||1.3.x||1.4.x"),
+        ("~1.4.2 || ~1.5.0", "2.0.3", "~1.4.2 || ~1.5.0 || ~2.0.3"),
+    ] {
+        let j = npm.judge(&req(written, Source::Registry), &v(to), None);
+        assert_eq!(j.new_requirement.as_deref(), Some(want), "{written}");
     }
 }
 
@@ -318,8 +337,6 @@ fn malformed_manifests_name_line_and_column() {
             4,
             5,
         ),
-        ("{\"dependencies\": [\"a\"]}", 1, 18),
-        ("{\"dependencies\": {\"@acme/core-utils\": 1}}", 1, 39),
         ("[]", 1, 1),
         ("{\"workspaces\": \"packages/*\"}", 1, 16),
     ];
@@ -332,6 +349,62 @@ fn malformed_manifests_name_line_and_column() {
     }
 }
 
+/// Entries npm accepts but that name no version are skipped with a warning
+/// naming file, line and column; the other requirements stay targets.
+#[test]
+fn odd_entries_warn_and_hide_nothing() {
+    let npm = Ecosystem::Npm.handler();
+    let tree = MemTree::new();
+    let cases = [
+        (
+            "{\"dependencies\": [\"a\"], \"devDependencies\": {\"@acme/core-utils\": \"^1\"}}",
+            1,
+            18,
+        ),
+        (
+            "{\"dependencies\": {\"@acme/core-utils\": 1}, \"devDependencies\": {\"@acme/core-utils\": \"^1\"}}",
+            1,
+            39,
+        ),
+        (
+            "{\"dependencies\": {\n  \"enabled\": false,\n  \"@acme/core-utils\": \"^1\"}}",
+            2,
+            14,
+        ),
+    ];
+    for (text, line, column) in cases {
+        let found = npm
+            .find_with_warnings(&tree, "package.json", text, "@acme/core-utils")
+            .expect(text);
+        assert_eq!(found.requirements.len(), 1, "{text}");
+        assert_eq!(found.requirements[0].requirement, "^1");
+        let w = &found.warnings[0];
+        assert_eq!(
+            (w.path.as_str(), w.line, w.column),
+            ("package.json", line, column),
+            "{text}: {w}"
+        );
+    }
+}
+
+/// An alias keeping an old version beside the library in the same section
+/// is reported and left alone; the library itself is the target.
+#[test]
+fn alias_side_by_side_is_left_alone() {
+    let npm = Ecosystem::Npm.handler();
+    let text = r#"{"dependencies": {"@acme/core-utils": "^2.1.0", "@acme/core-utils-1": "npm:@acme/core-utils@1.2.0"}}"#;
+    let found = npm
+        .find_with_warnings(&MemTree::new(), "package.json", text, "@acme/core-utils")
+        .expect("parses");
+    assert_eq!(found.requirements.len(), 1);
+    assert_eq!(found.requirements[0].key, "@acme/core-utils");
+    assert!(
+        found.warnings[0].message.contains("side by side"),
+        "{:?}",
+        found.warnings
+    );
+}
+
 #[test]
 fn package_info_resolves_aliases() {
     let npm = Ecosystem::Npm.handler();
@@ -339,7 +412,7 @@ fn package_info_resolves_aliases() {
       "devDependencies": {"react": "^18", "jest": "^29"}}"#;
     let info = npm.package_info("package.json", text).expect("parses");
     assert_eq!(info.publishes.as_deref(), Some("@acme/web"));
-    assert_eq!(info.requires, vec!["@acme/core-utils", "react", "jest"]);
+    assert_eq!(info.requires, vec!["@acme/core-utils", "jest", "react"]);
 }
 
 #[test]

@@ -306,3 +306,38 @@ fn look_alikes_and_comments_are_not_matches() {
         .expect("find");
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// A package published through `setup.cfg` (`[metadata] name`) is a
+/// provider in the consumer graph: its consumers come after it.
+#[test]
+fn setup_cfg_publishes_for_the_graph() {
+    use wavebump::discover::{analyse_repo, build_graph};
+    use wavebump::ecosystem::LibraryNames;
+    let library = LibraryNames::acme_core_utils();
+    let to = version("2.0.0");
+    let provider = MemTree::new().with(
+        "setup.cfg",
+        "[metadata]\nname = CDN_Client\n\n[options]\ninstall_requires =\n    core-utils>=1.4,<2\n",
+    );
+    let consumer = MemTree::new()
+        .with(
+            "requirements.txt",
+            "-c constraints/pins.txt\ncdn-client>=0.3\n",
+        )
+        .with("constraints/pins.txt", "core-utils==1.4.2\n");
+    let scans = vec![
+        analyse_repo("cdn-client", &provider, &library, "core-utils", &to),
+        analyse_repo("storefront", &consumer, &library, "core-utils", &to),
+    ];
+    assert_eq!(scans[0].targets.len(), 1);
+    // The constraints file named by `-c` is read through the file naming it.
+    assert_eq!(scans[1].targets.len(), 1, "{:?}", scans[1]);
+    assert_eq!(scans[1].targets[0].requirement.path, "constraints/pins.txt");
+    let (edges, _) = build_graph(&scans, &library, "core-utils");
+    assert!(
+        edges
+            .iter()
+            .any(|e| e.from == "storefront" && e.to == "cdn-client"),
+        "{edges:?}"
+    );
+}

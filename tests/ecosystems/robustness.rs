@@ -120,3 +120,62 @@ proptest! {
         exercise(&MemTree::new().with(path.clone(), bytes), &to);
     }
 }
+
+/// The fuzz check covers the new Python and Ruby files: each real fixture
+/// file, put in every slot of its ecosystem at every version, keeps the
+/// invariants (scan, splices inside requirements, rewrite, re-scan).
+#[test]
+fn fuzz_check_covers_the_new_formats() {
+    use wavebump::ecosystem::Ecosystem;
+    use wavebump::fuzzing::{SLOTS, check_manifest};
+    let root = crate::support::crate_root().join("tests/data");
+    let inputs = [
+        (
+            Ecosystem::Python,
+            "python/real-files/in/cdn-client/setup.cfg",
+        ),
+        (
+            Ecosystem::Python,
+            "python/real-files/in/cdn-client/setup.py",
+        ),
+        (Ecosystem::Python, "python/real-files/in/pipenv-svc/Pipfile"),
+        (
+            Ecosystem::Python,
+            "python/real-files/in/pipenv-svc/Pipfile.lock",
+        ),
+        (
+            Ecosystem::Python,
+            "python/real-files/in/modern/pyproject.toml",
+        ),
+        (
+            Ecosystem::Python,
+            "python/hashes-pip-compile/in/requirements.txt",
+        ),
+        (
+            Ecosystem::Python,
+            "python/odd-entries/in/services/billing/pyproject.toml",
+        ),
+        (
+            Ecosystem::Ruby,
+            "ruby/variables-branches-includes/in/app/Gemfile",
+        ),
+        (
+            Ecosystem::Ruby,
+            "ruby/variables-branches-includes/in/tools/acme-tools.gemspec",
+        ),
+        (Ecosystem::Npm, "npm/odd-entries/in/package.json"),
+    ];
+    for (eco, file) in inputs {
+        let text = std::fs::read(root.join(file)).expect(file);
+        let slots = SLOTS.iter().filter(|s| s.ecosystem == eco).count() as u8;
+        for slot in 0..slots {
+            for version in 0..8u8 {
+                let mut data = vec![(version << 4) | slot];
+                data.extend_from_slice(&text);
+                if let Err(e) = check_manifest(eco, &data) {
+                    panic!("{file} in slot {slot}, version {version}: {e}");
+                }
+            }
+        }
+    }
+}

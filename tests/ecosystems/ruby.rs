@@ -179,7 +179,6 @@ fn malformed_manifests_are_errors_with_positions() {
     let tree = MemTree::new();
     for (text, line, col) in [
         ("gem 'core-utils', '~> 1.4\n", 1, 19),
-        ("gem 'core-utils', VERSION\n", 1, 19),
         ("gem 'core-utils', '>>> 1'\n", 1, 20),
         ("group :test do\n  gem('core-utils', '1'\nend\n", 2, 6),
         ("gem 'a'\n)\n", 2, 1),
@@ -194,6 +193,33 @@ fn malformed_manifests_are_errors_with_positions() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A requirement held in a variable resolves when the variable is a literal
+/// assigned in the same file (the splice edits the literal); otherwise it is
+/// a target of its own, unrewritable with the reason — never an error.
+#[test]
+fn variables_resolve_or_become_unrewritable_targets() {
+    let tree = MemTree::new();
+    let text = "v = \"~> 1.4\"\ncomputed = File.read(\"VERSION\").strip\ngem 'core-utils', v\ngem 'core-utils', computed, group: :ci\ngem 'core-utils', VERSION, group: :test\n";
+    let found = Ruby
+        .find(&tree, "Gemfile", text, "core-utils")
+        .expect("no error");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].requirement, "~> 1.4");
+    assert_eq!(&text[found[0].span.clone().expect("span")], "~> 1.4");
+    assert_eq!(found[0].line, 1);
+    let to = semver::Version::new(2, 0, 3);
+    assert_eq!(
+        Ruby.judge(&found[0], &to, None).new_requirement.as_deref(),
+        Some("~> 2.0")
+    );
+    for (r, expr) in found[1..].iter().zip(["computed", "VERSION"]) {
+        assert_eq!((r.requirement.as_str(), r.span.clone()), (expr, None));
+        let j = Ruby.judge(r, &to, None);
+        let reason = j.unrewritable.expect("unrewritable");
+        assert!(reason.contains(expr), "{reason}");
+    }
 }
 
 /// (requirement, locked, to) -> (admits, classification, new requirement or

@@ -86,6 +86,26 @@ fn check_case(case: &Path) -> Result<(), String> {
     for (path, bytes) in rewritten {
         actual.insert(path, bytes);
     }
+    // Reparse: the rewritten tree scans with no new error, and every
+    // rewritten requirement is found again, now admitting the new version.
+    let again = ecosystem::scan(&actual, &LibraryNames::acme_core_utils(), &to);
+    for e in &again.errors {
+        if !report.errors.iter().any(|old| old.path == e.path) {
+            return Err(format!("the rewritten tree no longer parses: {e}"));
+        }
+    }
+    for t in report.targets.iter().filter(|t| !t.splices.is_empty()) {
+        let r = &t.requirement;
+        let found = again.targets.iter().any(|n| {
+            n.requirement.path == r.path && n.requirement.section == r.section && n.judgement.admits
+        });
+        if !found {
+            return Err(format!(
+                "{}:{} ({}): after the rewrite the requirement is not found admitting {to}",
+                r.path, r.line, r.section
+            ));
+        }
+    }
     let out_dir = case.join("out");
     if update {
         if out_dir.exists() {

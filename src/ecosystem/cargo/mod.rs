@@ -119,7 +119,9 @@ impl Handler for Cargo {
 
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
         match &req.source {
-            Source::Git { reference, .. } => git::judge(reference, to, locked),
+            Source::Git { reference, .. } if !versioned_branch(req) => {
+                git::judge(reference, to, locked)
+            }
             _ => {
                 let mut judgement = req::judge(written(req), to, locked);
                 if req.span.is_none() && judgement.new_requirement.is_some() {
@@ -164,6 +166,9 @@ impl Handler for Cargo {
                 reference: GitRef::Rev(rev),
                 ..
             } => return Err(format!("pinned to commit {rev}")),
+            Source::Git { .. } if versioned_branch(req) => {
+                splices_at(&req.span_path, span.start, req::bump(written(req), to)?)
+            }
             Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
             Source::Path { .. } => return Err("a path dependency has no version".into()),
             Source::Registry | Source::Workspace { .. } => {
@@ -301,6 +306,24 @@ fn written(req: &Requirement) -> &str {
     }
 }
 
+/// A git dependency on a branch (or the default branch) with a `version`
+/// beside it: the requirement is that version, judged and rewritten as a
+/// registry requirement.
+/// (Without a version, a branch pin's requirement is the branch name.)
+fn versioned_branch(req: &Requirement) -> bool {
+    match &req.source {
+        Source::Git {
+            reference: GitRef::DefaultBranch,
+            ..
+        } => !req.requirement.is_empty(),
+        Source::Git {
+            reference: GitRef::Branch(branch),
+            ..
+        } => !req.requirement.is_empty() && req.requirement != *branch,
+        _ => false,
+    }
+}
+
 /// Does a member entry inherit from the workspace (`workspace = true`)?
 fn inherits(entry: &DepEntry<'_>) -> bool {
     entry.section != "workspace.dependencies"
@@ -331,6 +354,16 @@ fn requirement(
             (loc.value, loc.span, source)
         }
         Spec::Unversioned => (String::new(), None, Source::Registry),
+        Spec::Git {
+            url,
+            reference: reference @ (GitRef::DefaultBranch | GitRef::Branch(_)),
+            version: Some(version),
+            ..
+        } => {
+            // No tag or rev: the branch head moves with the lockfile, and the
+            // `version` beside it is the requirement Cargo checks.
+            (version.value, version.span, Source::Git { url, reference })
+        }
         Spec::Git {
             url,
             reference,

@@ -30,6 +30,12 @@ pub fn parse<'a>(path: &str, text: &'a str) -> Result<ModFile<'a>, ManifestError
 
 /// Is `path` the library `name` or one of its major versions `name/vN`?
 pub fn is_library(path: &str, name: &str) -> bool {
+    if let Some((prefix, _)) = module::gopkg_major(path) {
+        // `gopkg.in/NAME.vN`: any major of the library, named with or
+        // without its `.vN`.
+        let name_prefix = module::gopkg_major(name).map_or(name, |(p, _)| p);
+        return prefix == name_prefix;
+    }
     match path.strip_prefix(name) {
         Some("") => true,
         Some(rest) => {

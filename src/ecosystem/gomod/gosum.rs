@@ -31,6 +31,7 @@ pub fn versions<'a>(
     module_path: &str,
 ) -> Result<Vec<&'a str>, ManifestError> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u32 + 1;
         let mut fields = line.split_whitespace();
@@ -66,7 +67,7 @@ pub fn versions<'a>(
                 "expected a hash like h1:...",
             ));
         }
-        if m == module_path && !out.contains(&version) {
+        if m == module_path && seen.insert(version) {
             out.push(version);
         }
     }

@@ -25,6 +25,18 @@ pub struct Move {
 /// requirement (a library without go.mod) stays incompatible.
 pub fn plan_move(key: &str, current: &str, to: &::semver::Version) -> Move {
     let mut version = semver::from_semver(to);
+    if let Some((prefix, major)) = module::gopkg_major(key) {
+        // gopkg.in: the major is `.vN` for every N, v0 and v1 included.
+        return Move {
+            path: if major == to.major {
+                key.to_string()
+            } else {
+                format!("{prefix}.v{}", to.major)
+            },
+            version,
+            major: major != to.major,
+        };
+    }
     let (prefix, _, _) = module::split_path_version(key);
     let current_major = module::path_major_number(key);
     let incompatible = semver::build(current) == "+incompatible" && current_major.is_none();

@@ -225,6 +225,19 @@ pub fn canonical_version(v: &str) -> String {
     c
 }
 
+/// A `gopkg.in` path's prefix and major: `gopkg.in/yaml.v2` → (`gopkg.in/yaml`,
+/// 2). gopkg.in writes every major, v0 and v1 included, as `.vN`.
+pub fn gopkg_major(path: &str) -> Option<(&str, u64)> {
+    if !path.starts_with("gopkg.in/") {
+        return None;
+    }
+    let (prefix, major, ok) = split_gopkg_in(path);
+    if !ok || major.is_empty() || major.ends_with("-unstable") {
+        return None;
+    }
+    Some((prefix, major.strip_prefix(".v")?.parse().ok()?))
+}
+
 /// The major version a path's suffix implies: 2 for `/v2`, `None` for no
 /// suffix (v0 or v1) or a gopkg.in path.
 pub fn path_major_number(path: &str) -> Option<u64> {
@@ -238,6 +251,17 @@ pub fn path_major_number(path: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gopkg_in_majors() {
+        assert_eq!(gopkg_major("gopkg.in/yaml.v2"), Some(("gopkg.in/yaml", 2)));
+        assert_eq!(
+            gopkg_major("gopkg.in/acme/core-utils.v1"),
+            Some(("gopkg.in/acme/core-utils", 1))
+        );
+        assert_eq!(gopkg_major("gopkg.in/yaml"), None);
+        assert_eq!(gopkg_major("github.com/a/b.v2"), None);
+    }
 
     #[test]
     fn path_majors() {

@@ -174,7 +174,8 @@ fn import_splices(
         .map(|f| dir_of(f))
         .collect();
     let old = req.key.as_str();
-    let old_has_major = module::path_major_number(old).is_some();
+    let old_has_major =
+        module::path_major_number(old).is_some() || module::gopkg_major(old).is_some();
     let mut out = Vec::new();
     for file in files
         .iter()

@@ -207,12 +207,35 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// A union (`^0.27.0 || ^0.28.0`) admits the new version through one more
+/// alternative written like the last one (`… || ^1.0.0`), joined by the
+/// same separator as written before it.
+fn add_alternative(text: &str, k: usize, to: &Version) -> Result<String, String> {
+    let last = text.get(k + 2..).unwrap_or_default();
+    let before = text.get(..k).unwrap_or_default();
+    let sep_start = before.trim_end().len();
+    let sep = format!(
+        "{}||{}",
+        text.get(sep_start..k).unwrap_or_default(),
+        last.get(..last.len() - last.trim_start().len())
+            .unwrap_or_default()
+    );
+    let trimmed = last.trim();
+    if trimmed.is_empty() {
+        return Err(format!(
+            "union `{text}` ends with an empty alternative: rewrite it by hand"
+        ));
+    }
+    let alternative = new_range(trimmed, to)
+        .map_err(|e| format!("union `{text}`: its last alternative cannot be restyled ({e})"))?;
+    let trailing = text.get(text.trim_end().len()..).unwrap_or_default();
+    Ok(format!("{}{sep}{alternative}{trailing}", text.trim_end()))
+}
+
 /// The new range text admitting `to`, or why none is safe.
 pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
-    if text.contains("||") {
-        return Err(format!(
-            "union `{text}` does not admit {to}: rewrite it by hand"
-        ));
+    if let Some(k) = text.rfind("||") {
+        return add_alternative(text, k, to);
     }
     let toks = tokens(text);
     let middle = toks.get(1).and_then(|t| text.get(t.version.clone()));

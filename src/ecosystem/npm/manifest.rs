@@ -6,8 +6,11 @@
 //! `#semver:`) and is `None` when the raw JSON text differs from the
 //! decoded value (escapes) or nothing is written.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use crate::ecosystem::{
-    Ecosystem, ManifestError, PackageInfo, Requirement, Source, SourceTree, line_col,
+    Ecosystem, Found, LineIndex, ManifestError, ManifestWarning, PackageInfo, Requirement, Source,
+    SourceTree,
 };
 
 use super::json::{self, JStr, Member, Node, Value};
@@ -68,13 +71,17 @@ fn check_workspaces(path: &str, text: &str, ws: &Node) -> Result<(), ManifestErr
     }
 }
 
-/// Every dependency of every section, in file order.
+/// Every dependency of every section, in file order, and a warning for
+/// each entry npm accepts but that names no version (a non-string value, a
+/// section that is not an object). Linear: the last of duplicate keys (as
+/// `JSON.parse` keeps) is found through one map per section.
 pub fn dependencies<'a>(
     path: &str,
-    text: &str,
+    lines: &LineIndex<'_>,
     root: &'a Node,
-) -> Result<Vec<Dep<'a>>, ManifestError> {
+) -> (Vec<Dep<'a>>, Vec<ManifestWarning>) {
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     for section in SECTIONS {
         let Some(node) = root.get(section) else {
             continue;
@@ -83,31 +90,32 @@ pub fn dependencies<'a>(
             Value::Object(m) => m,
             Value::Null => continue,
             _ => {
-                return Err(ManifestError::at_offset(
+                warnings.push(lines.error(
                     path,
-                    text,
                     node.span.start,
-                    format!("expected `{section}` to be an object of package name to version"),
+                    format!("`{section}` is not an object of package name to version: skipped"),
                 ));
+                continue;
             }
         };
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(members.len());
         for (i, m) in members.iter().enumerate() {
-            if members
-                .get(i + 1..)
-                .is_some_and(|later| later.iter().any(|l| l.key.value == m.key.value))
-            {
+            last.insert(m.key.value.as_str(), i);
+        }
+        for (i, m) in members.iter().enumerate() {
+            if last.get(m.key.value.as_str()) != Some(&i) {
                 continue;
             }
             let Some(value) = m.value.as_str() else {
-                return Err(ManifestError::at_offset(
+                warnings.push(lines.error(
                     path,
-                    text,
                     m.value.span.start,
                     format!(
-                        "expected a version string for `{}` in `{section}`",
+                        "`{}` in `{section}` has no version string: skipped",
                         m.key.value
                     ),
                 ));
+                continue;
             };
             out.push(Dep {
                 section,
@@ -116,7 +124,7 @@ pub fn dependencies<'a>(
             });
         }
     }
-    Ok(out)
+    (out, warnings)
 }
 
 /// Every requirement of `name` in the manifest.
@@ -125,10 +133,18 @@ pub fn find(
     path: &str,
     text: &str,
     name: &str,
-) -> Result<Vec<Requirement>, ManifestError> {
+) -> Result<Found, ManifestError> {
     let root = parse(path, text)?;
+    let lines = LineIndex::new(text);
+    let (deps, mut warnings) = dependencies(path, &lines, &root);
+    // (section, key) of every dependency: an alias of the library beside
+    // the library itself in one section keeps an old version side by side.
+    let direct: HashSet<(&str, &str)> = deps
+        .iter()
+        .map(|d| (d.section, d.key.value.as_str()))
+        .collect();
     let mut out = Vec::new();
-    for dep in dependencies(path, text, &root)? {
+    for dep in deps {
         let spec = dep.value.value.as_str();
         let (requirement, offset, source) = match classify(spec) {
             Spec::Registry { range } if dep.key.value == name => (range, Some(0), Source::Registry),
@@ -136,7 +152,21 @@ pub fn find(
                 name: target,
                 range,
                 offset,
-            } if target == name => (range, offset, Source::Registry),
+            } if target == name => {
+                if dep.key.value != name && direct.contains(&(dep.section, name)) {
+                    // An old major kept side by side with the real one.
+                    warnings.push(lines.error(
+                        path,
+                        dep.key.inner.start,
+                        format!(
+                            "`{}` is an alias of `{name}` kept beside `{name}` itself (an old version side by side): left alone",
+                            dep.key.value
+                        ),
+                    ));
+                    continue;
+                }
+                (range, offset, Source::Registry)
+            }
             Spec::Workspace { range, offset } if dep.key.value == name => (
                 range,
                 Some(offset),
@@ -167,7 +197,7 @@ pub fn find(
         out.push(Requirement {
             ecosystem: Ecosystem::Npm,
             path: path.to_string(),
-            line: line_col(text, dep.key.inner.start).0,
+            line: lines.line(dep.key.inner.start),
             section: dep.section.to_string(),
             key: dep.key.value.clone(),
             requirement: requirement.to_string(),
@@ -176,7 +206,10 @@ pub fn find(
             span_path: path.to_string(),
         });
     }
-    Ok(out)
+    Ok(Found {
+        requirements: out,
+        warnings,
+    })
 }
 
 /// The workspace root a `workspace:` dependency belongs to: the nearest
@@ -227,18 +260,17 @@ pub fn package_info(path: &str, text: &str) -> Result<PackageInfo, ManifestError
         .get("name")
         .and_then(Node::as_str)
         .map(|s| s.value.clone());
-    let mut requires: Vec<String> = Vec::new();
-    for dep in dependencies(path, text, &root)? {
+    let lines = LineIndex::new(text);
+    let mut requires: BTreeSet<String> = BTreeSet::new();
+    for dep in dependencies(path, &lines, &root).0 {
         let name = match classify(&dep.value.value) {
             Spec::Alias { name, .. } => name.to_string(),
             _ => dep.key.value.clone(),
         };
-        if !requires.contains(&name) {
-            requires.push(name);
-        }
+        requires.insert(name);
     }
     Ok(PackageInfo {
         publishes,
-        requires,
+        requires: requires.into_iter().collect(),
     })
 }

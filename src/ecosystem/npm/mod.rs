@@ -14,8 +14,8 @@ pub mod node_semver;
 mod spec;
 
 use crate::ecosystem::{
-    Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
-    Source, SourceTree, Splice,
+    Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
+    Requirement, Source, SourceTree, Splice,
 };
 
 use node_semver::{Options, Version};
@@ -46,6 +46,16 @@ impl Handler for Npm {
         text: &str,
         name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
+        Ok(manifest::find(tree, path, text, name)?.requirements)
+    }
+
+    fn find_with_warnings(
+        &self,
+        tree: &dyn SourceTree,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Found, ManifestError> {
         manifest::find(tree, path, text, name)
     }
 

@@ -15,8 +15,11 @@ pub mod constraint;
 pub mod judge;
 pub mod lockfile;
 pub mod pep508;
+pub mod pipfile;
 pub mod pyproject;
 pub mod requirements;
+pub mod setup_cfg;
+pub mod setup_py;
 pub mod specifier;
 pub mod tag;
 pub mod version;
@@ -28,8 +31,8 @@ use pep508::{normalize, same_name};
 use version::Version;
 
 use crate::ecosystem::{
-    Classification, Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, Source, SourceTree, Splice,
+    Classification, Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError,
+    PackageInfo, Requirement, Source, SourceTree, Splice,
 };
 
 pub struct Python;
@@ -58,13 +61,15 @@ fn file_name(path: &str) -> &str {
 fn in_requirements_dir(path: &str) -> bool {
     let mut parts = path.rsplit('/');
     parts.next();
-    parts.next() == Some("requirements")
+    matches!(parts.next(), Some("requirements" | "constraints"))
 }
 
 fn is_requirements_file(path: &str) -> bool {
     let name = file_name(path);
     if let Some(stem) = name.strip_suffix(".txt") {
-        return stem.starts_with("requirements") || in_requirements_dir(path);
+        return stem.starts_with("requirements")
+            || stem.starts_with("constraints")
+            || in_requirements_dir(path);
     }
     if let Some(stem) = name.strip_suffix(".in") {
         return stem.starts_with("requirements")
@@ -106,15 +111,57 @@ fn invalid_constraint(
     ManifestError::at_offset(path, text, at, format!("expected {what}, found `{clause}`"))
 }
 
+/// The files read as one TOML/INI/Python document of dependencies (the
+/// rest are pip requirements files).
+fn structured(path: &str, text: &str) -> Option<Result<pyproject::Pyproject, ManifestError>> {
+    Some(match file_name(path) {
+        "pyproject.toml" => pyproject::parse(path, text),
+        "setup.cfg" => setup_cfg::parse(path, text),
+        "setup.py" => setup_py::parse(path, text),
+        "Pipfile" => pipfile::parse(path, text),
+        _ => return None,
+    })
+}
+
+/// The `-r`/`-c` includes of a requirements file, followed across
+/// directories (each once, transitively), that are not manifests on their
+/// own (those are scanned by themselves).
+fn includes(tree: &dyn SourceTree, path: &str, text: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue = vec![(path.to_string(), text.to_string())];
+    let mut out = Vec::new();
+    while let Some((file, text)) = queue.pop() {
+        for target in requirements::references(&file, &text) {
+            if target == path || !seen.insert(target.clone()) {
+                continue;
+            }
+            let Ok(included) = tree.read_text(&target) else {
+                continue;
+            };
+            if !is_requirements_file(&target) {
+                out.push(target.clone());
+            }
+            queue.push((target, included));
+        }
+    }
+    out
+}
+
 impl Python {
     fn find_pyproject(
         &self,
+        manifest: pyproject::Pyproject,
         path: &str,
         text: &str,
         name: &str,
-    ) -> Result<Vec<Requirement>, ManifestError> {
-        let manifest = pyproject::parse(path, text)?;
+    ) -> Result<Found, ManifestError> {
         let mut out = Vec::new();
+        let warnings = manifest
+            .warnings
+            .into_iter()
+            .filter(|(key, _)| same_name(key, name))
+            .map(|(_, w)| w)
+            .collect();
         for dep in manifest
             .deps
             .into_iter()
@@ -122,6 +169,7 @@ impl Python {
         {
             let source = match dep.form {
                 pyproject::Form::Local => continue,
+                pyproject::Form::Computed => Source::Registry,
                 pyproject::Form::Git { url, reference } => Source::Git { url, reference },
                 pyproject::Form::Pep508 | pyproject::Form::Poetry => {
                     let d = if dep.form == pyproject::Form::Poetry {
@@ -129,7 +177,10 @@ impl Python {
                     } else {
                         Dialect::Pep440
                     };
-                    if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d) {
+                    let written = !dep.requirement.is_empty();
+                    if let Err((offset, clause)) = Constraint::parse(&dep.requirement, d)
+                        && written
+                    {
                         let line_start = text
                             .split_inclusive('\n')
                             .take(dep.line.saturating_sub(1) as usize)
@@ -161,7 +212,10 @@ impl Python {
                 span_path: path.to_string(),
             });
         }
-        Ok(out)
+        Ok(Found {
+            requirements: out,
+            warnings,
+        })
     }
 
     fn find_requirements(
@@ -169,10 +223,23 @@ impl Python {
         path: &str,
         text: &str,
         name: &str,
-    ) -> Result<Vec<Requirement>, ManifestError> {
+    ) -> Result<Found, ManifestError> {
         let mut out = Vec::new();
+        let mut warnings = Vec::new();
         for entry in requirements::parse(path, text)? {
-            if !same_name(&entry.name, name) || entry.other_url {
+            if !same_name(&entry.name, name) {
+                continue;
+            }
+            if entry.other_url {
+                warnings.push(ManifestError::new(
+                    path,
+                    entry.line,
+                    1,
+                    format!(
+                        "`{}` is installed from a local path or URL: nothing to bump, skipped",
+                        entry.name
+                    ),
+                ));
                 continue;
             }
             let (source, requirement, span) = match entry.vcs {
@@ -222,7 +289,10 @@ impl Python {
                 span_path: path.to_string(),
             });
         }
-        Ok(out)
+        Ok(Found {
+            requirements: out,
+            warnings,
+        })
     }
 }
 
@@ -232,21 +302,45 @@ impl Handler for Python {
     }
 
     fn is_manifest(&self, path: &str) -> bool {
-        file_name(path) == "pyproject.toml" || is_requirements_file(path)
+        matches!(
+            file_name(path),
+            "pyproject.toml" | "setup.cfg" | "setup.py" | "Pipfile"
+        ) || is_requirements_file(path)
     }
 
     fn find(
         &self,
-        _tree: &dyn SourceTree,
+        tree: &dyn SourceTree,
         path: &str,
         text: &str,
         name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
-        if file_name(path) == "pyproject.toml" {
-            self.find_pyproject(path, text, name)
-        } else {
-            self.find_requirements(path, text, name)
+        Ok(self
+            .find_with_warnings(tree, path, text, name)?
+            .requirements)
+    }
+
+    fn find_with_warnings(
+        &self,
+        tree: &dyn SourceTree,
+        path: &str,
+        text: &str,
+        name: &str,
+    ) -> Result<Found, ManifestError> {
+        if let Some(parsed) = structured(path, text) {
+            return self.find_pyproject(parsed?, path, text, name);
         }
+        let mut found = self.find_requirements(path, text, name)?;
+        // Constraints and includes named by `-c`/`-r` that are not
+        // manifests by name are read through the file naming them.
+        for include in includes(tree, path, text) {
+            if let Ok(included) = tree.read_text(&include) {
+                let more = self.find_requirements(&include, &included, name)?;
+                found.requirements.extend(more.requirements);
+                found.warnings.extend(more.warnings);
+            }
+        }
+        Ok(found)
     }
 
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
@@ -257,6 +351,28 @@ impl Handler for Python {
             Source::Path { .. } | Source::Workspace { .. } => Judgement {
                 admits: true,
                 classification: Classification::LockfileOnly,
+                new_requirement: None,
+                unrewritable: None,
+            },
+            Source::Registry if req.span.is_none() && req.section.starts_with("setup.py") => {
+                let mut j = judge::judge_constraint("", dialect(req), &to, locked.as_ref());
+                j.admits = false;
+                j.classification = Classification::Rewrite;
+                j.unrewritable = Some(format!(
+                    "computed in setup.py (`{}`), not a literal string: edit it by hand",
+                    req.requirement
+                ));
+                j
+            }
+            Source::Registry if req.requirement.trim().is_empty() => Judgement {
+                // No constraint written (`dep = {}`, a bare name): any
+                // version, so only the lockfile moves.
+                admits: true,
+                classification: if locked.is_some_and(|l| l >= to) {
+                    Classification::UpToDate
+                } else {
+                    Classification::LockfileOnly
+                },
                 new_requirement: None,
                 unrewritable: None,
             },
@@ -303,6 +419,21 @@ impl Handler for Python {
         let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
         if text.get(span.clone()) != Some(req.requirement.as_str()) {
             return Err(format!("{} changed since it was read", req.span_path));
+        }
+        // Hash-checking mode: a new version needs new `--hash=` pins, which
+        // only a lockfile command that writes hashes can give.
+        if req.section.starts_with("requirements")
+            && requirements::parse(&req.span_path, &text).is_ok_and(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.line == req.line && same_name(&e.name, &req.key) && e.hashed)
+            })
+            && !lockfile::find(tree, &req.span_path).is_some_and(|l| lockfile::generates_hashes(&l))
+        {
+            return Err(
+                "the line carries --hash pins and no lockfile command here regenerates them (pip-compile --generate-hashes): pip would refuse stale hashes, so update it by hand"
+                    .into(),
+            );
         }
         let mut new = String::with_capacity(text.len() + 8);
         let mut cursor = 0;
@@ -356,8 +487,8 @@ impl Handler for Python {
 
     fn package_info(&self, path: &str, text: &str) -> Result<PackageInfo, ManifestError> {
         let (publishes, names): (Option<String>, Vec<String>) =
-            if file_name(path) == "pyproject.toml" {
-                let manifest = pyproject::parse(path, text)?;
+            if let Some(parsed) = structured(path, text) {
+                let manifest = parsed?;
                 (
                     manifest.name,
                     manifest.deps.into_iter().map(|d| d.key).collect(),
@@ -394,6 +525,11 @@ mod tests {
             ("requirements.in", true),
             ("dev.in", true),
             ("pyproject.toml", true),
+            ("svc/setup.cfg", true),
+            ("setup.py", true),
+            ("Pipfile", true),
+            ("constraints.txt", true),
+            ("ci/constraints-py312.txt", true),
             ("MANIFEST.in", false),
             ("Makefile.in", false),
             ("notes.txt", false),

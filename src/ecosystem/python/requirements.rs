@@ -27,6 +27,8 @@ pub struct Entry {
     pub other_url: bool,
     /// `-e` / `--editable`.
     pub editable: bool,
+    /// The line carries `--hash=` pins (pip's hash-checking mode).
+    pub hashed: bool,
 }
 
 /// A logical line: text with comments kept, and where each piece came from.
@@ -139,7 +141,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Entry>, ManifestError> {
             .map_or(trimmed.len(), |(i, _)| i);
         let req_text = trimmed.get(..req_end).unwrap_or_default();
         let first = req_text.split_ascii_whitespace().next().unwrap_or_default();
-        if first.contains("://") || first.starts_with(['.', '/']) || first.starts_with("git+") {
+        if first.starts_with(['.', '/']) || has_url_scheme(first) {
             if let Some(entry) = url_entry(first, lead, &logical, false) {
                 entries.push(entry);
             }
@@ -177,15 +179,49 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Entry>, ManifestError> {
             vcs,
             other_url,
             editable: false,
+            hashed: trimmed
+                .get(req_end..)
+                .is_some_and(|rest| rest.contains("--hash")),
         });
     }
     Ok(entries)
 }
 
+/// Does `token` start with a URL scheme (`file:`, `https:`), before any
+/// `@` (so `name@git+https://…` is a PEP 508 requirement, not a URL)?
+fn has_url_scheme(token: &str) -> bool {
+    let Some(colon) = token.find(':') else {
+        return false;
+    };
+    let scheme = token.get(..colon).unwrap_or_default();
+    scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
 /// A bare URL or `-e URL` line: a VCS URL with `#egg=name` names a
-/// requirement; anything else (paths, archives) names none we can bump.
+/// requirement; another URL or path with `#egg=name` names one with nothing
+/// to bump (`other_url`); anything else names none.
 fn url_entry(value: &str, at: usize, logical: &Logical, editable: bool) -> Option<Entry> {
-    let vcs = pep508::parse_vcs(value)?;
+    let Some(vcs) = pep508::parse_vcs(value) else {
+        let egg = value
+            .split_once('#')?
+            .1
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("egg="))?;
+        return Some(Entry {
+            name: egg.to_string(),
+            line: logical.line,
+            spec: String::new(),
+            spec_span: None,
+            vcs: None,
+            other_url: true,
+            editable,
+            hashed: false,
+        });
+    };
     let name = vcs.egg.clone()?;
     let ref_span = vcs
         .reference
@@ -200,7 +236,77 @@ fn url_entry(value: &str, at: usize, logical: &Logical, editable: bool) -> Optio
         vcs: Some((vcs, ref_span)),
         other_url: false,
         editable,
+        hashed: false,
     })
+}
+
+/// The files a requirements file names with `-r`/`--requirement` and
+/// `-c`/`--constraint`, resolved against its directory (`..` followed;
+/// URLs and absolute paths skipped).
+pub fn references(path: &str, text: &str) -> Vec<String> {
+    let dir = path.rfind('/').map_or("", |i| path.get(..i).unwrap_or(""));
+    let mut out = Vec::new();
+    for logical in logical_lines(text) {
+        let content = logical
+            .text
+            .get(..comment_start(&logical.text))
+            .unwrap_or_default()
+            .trim();
+        let (opt, rest) = content
+            .split_once(|c: char| c.is_ascii_whitespace() || c == '=')
+            .unwrap_or((content, ""));
+        if !matches!(opt, "-r" | "--requirement" | "-c" | "--constraint") {
+            continue;
+        }
+        let target = rest.trim().trim_start_matches('=').trim();
+        if target.is_empty() || target.starts_with('/') || target.contains("://") {
+            continue;
+        }
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        let mut escaped = false;
+        for part in target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => escaped |= parts.pop().is_none(),
+                p => parts.push(p),
+            }
+        }
+        if !escaped {
+            out.push(parts.join("/"));
+        }
+    }
+    out
+}
+
+/// The pip-compile command line a compiled file's header records (the
+/// arguments after `pip-compile`, joined across `\` continuations), if any.
+pub fn pip_compile_command(text: &str) -> Option<Vec<String>> {
+    let mut lines = text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .map(|l| l.trim_start_matches(['#', ' ', '\t']).trim_end());
+    let first = lines.find(|l| l.starts_with("pip-compile"))?;
+    let mut words: Vec<String> = Vec::new();
+    let mut line = first
+        .strip_prefix("pip-compile")
+        .unwrap_or_default()
+        .to_string();
+    loop {
+        let continued = line.ends_with('\\');
+        words.extend(
+            line.trim_end_matches('\\')
+                .split_ascii_whitespace()
+                .map(str::to_string),
+        );
+        if !continued {
+            break;
+        }
+        match lines.next() {
+            Some(next) => line = next.to_string(),
+            None => break,
+        }
+    }
+    Some(words)
 }
 
 /// Does a pip-compile header say this file is compiled? Returns the source
@@ -268,6 +374,47 @@ mod tests {
             let span = span.clone().expect("span");
             assert!(text[span].ends_with("1.4.0"));
         }
+    }
+
+    #[test]
+    fn file_urls_with_egg_are_named_but_not_bumpable() {
+        let found = entries(
+            "file:.#egg=core-utils\n-e file:../lib#egg=other\ncore-utils@git+https://h/x@v1.0.0\n",
+        );
+        assert_eq!(found.len(), 3);
+        assert!(found[0].other_url && found[0].vcs.is_none());
+        assert_eq!(found[1].name, "other");
+        assert!(found[2].vcs.is_some());
+    }
+
+    #[test]
+    fn references_resolve_across_directories() {
+        let text = "-r ../common/base.txt\n--constraint=../../constraints/prod.txt\n-c ./pins.txt # local\n-r https://x/y.txt\n-r ../../../../outside.txt\nfoo\n";
+        assert_eq!(
+            references("svc/api/requirements.txt", text),
+            [
+                "svc/common/base.txt",
+                "constraints/prod.txt",
+                "svc/api/pins.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn pip_compile_command_from_header() {
+        let text = "#\n# This file is autogenerated by pip-compile with Python 3.12\n# by the following command:\n#\n#    pip-compile --allow-unsafe --generate-hashes --output-file requirements/prod.txt \\\n#        --strip-extras requirements/prod.in\n#\ncore-utils==1.4.2 \\\n    --hash=sha256:abc\n";
+        assert_eq!(
+            pip_compile_command(text).expect("command"),
+            [
+                "--allow-unsafe",
+                "--generate-hashes",
+                "--output-file",
+                "requirements/prod.txt",
+                "--strip-extras",
+                "requirements/prod.in"
+            ]
+        );
+        assert!(entries(text)[0].hashed);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub fn locked_version(text: &str, name: &str) -> Result<Option<String>, (u32, St
     let mut in_source = false;
     let mut in_specs = false;
     let mut found = None;
+    // A malformed spec line hides nothing when the gem is found elsewhere.
+    let mut malformed = None;
     for (n, raw) in text.lines().enumerate() {
         let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
         let line = raw.trim_end_matches('\r');
@@ -60,17 +62,22 @@ pub fn locked_version(text: &str, name: &str) -> Result<Option<String>, (u32, St
         if entry.starts_with(' ') {
             continue; // a dependency of the spec above
         }
-        let (spec_name, version) = parse_entry(entry).ok_or_else(|| {
-            (
+        let Some((spec_name, version)) = parse_entry(entry) else {
+            malformed = malformed.or(Some((
                 line_no,
                 format!("expected a spec line like `    name (1.2.3)`, found {entry:?}"),
-            )
-        })?;
+            )));
+            continue;
+        };
         if spec_name == name && found.is_none() {
             found = Some(version.to_string());
         }
     }
-    Ok(found)
+    match (found, malformed) {
+        (Some(v), _) => Ok(Some(v)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(None),
+    }
 }
 
 /// `name (version[-platform])` -> (name, version).
@@ -106,9 +113,15 @@ mod tests {
     }
 
     #[test]
-    fn malformed_lines_are_errors() {
+    fn malformed_lines_are_errors_only_when_they_hide_the_gem() {
         let bad = LOCK.replace("    rake (13.0.6)", "    rake 13.0.6");
-        assert_eq!(locked_version(&bad, "core-utils").unwrap_err().0, 13);
+        // The library is found on a good line: the bad one hides nothing.
+        assert_eq!(
+            locked_version(&bad, "core-utils").unwrap().as_deref(),
+            Some("1.4.2")
+        );
+        // Not found: the malformed line might have been it, so it is named.
+        assert_eq!(locked_version(&bad, "rake").unwrap_err().0, 13);
         let conflict = format!("{LOCK}<<<<<<< HEAD\n");
         assert!(locked_version(&conflict, "core-utils").is_err());
     }

@@ -8,6 +8,7 @@
 //! literals carries a `problem` instead of a guess: the caller turns it into
 //! an error only for the library's own declaration.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::args::{Arg, call_args, kw, kw_str, lit, names};
@@ -50,6 +51,9 @@ pub struct GemDecl<'a> {
     pub source: DeclSource<'a>,
     /// A non-literal argument: where it is and what was expected.
     pub problem: Option<(usize, String)>,
+    /// The source text of a requirement that is not a literal (a variable,
+    /// an expression).
+    pub expr: Option<&'a str>,
 }
 
 /// Everything read from one manifest.
@@ -58,7 +62,13 @@ pub struct Manifest<'a> {
     pub decls: Vec<GemDecl<'a>>,
     /// `spec.name = "x"` in a gemspec.
     pub publishes: Option<&'a str>,
+    /// `eval_gemfile "path"`: files whose gems belong to this Gemfile.
+    pub includes: Vec<StrLit<'a>>,
 }
+
+/// Local variables assigned so far: the literal string, or `None` when the
+/// value is computed (`File.read(…)`, a method call).
+type Vars<'a> = HashMap<&'a str, Option<StrLit<'a>>>;
 
 /// A syntax error: byte offset and what was expected.
 pub type SyntaxError = (usize, String);
@@ -92,6 +102,7 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
     let mut pending: Option<Block> = None;
     let mut stmt_start = true;
     let mut loop_header = false;
+    let mut vars: Vars<'_> = HashMap::new();
     let mut i = 0;
     while let Some(t) = toks.get(i) {
         let at_start = std::mem::replace(&mut stmt_start, false);
@@ -150,12 +161,31 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
                 loop_header = matches!(word, "while" | "until" | "for");
                 stmt_start = matches!(word, "begin");
             }
+            Kind::Ident(word)
+                if at_start
+                    && toks.get(i + 1).map(|t| t.kind) == Some(Kind::Punct(b'='))
+                    && word.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') =>
+            {
+                // `version = "7.1.0"` (a literal) or `version = File.read(…)`.
+                let value = toks.get(i + 2).and_then(lit).filter(|_| {
+                    matches!(
+                        toks.get(i + 3).map(|t| t.kind),
+                        None | Some(Kind::Newline | Kind::Punct(b';'))
+                    )
+                });
+                vars.insert(word, value);
+            }
             Kind::Ident(word) if at_start && !gemspec && is_call(&toks, i) => {
                 let args = call_args(&toks, i + 1);
                 match word {
                     "gem" => {
-                        if let Some(d) = gem_decl(&args, &blocks, "gem") {
+                        if let Some(d) = gem_decl(text, &args, &blocks, "gem", &vars) {
                             m.decls.push(d);
+                        }
+                    }
+                    "eval_gemfile" => {
+                        if let Some(Arg::Str(p)) = args.first() {
+                            m.includes.push(p.clone());
                         }
                     }
                     "group" => pending = Some(Block::Group(names(&args))),
@@ -181,7 +211,7 @@ pub fn parse(text: &str, gemspec: bool) -> Result<Manifest<'_>, SyntaxError> {
             {
                 let args = call_args(&toks, i + 1);
                 let section = format!("gemspec:{word}");
-                if let Some(mut d) = gem_decl(&args, &[], word) {
+                if let Some(mut d) = gem_decl(text, &args, &[], word, &vars) {
                     d.section = section;
                     m.decls.push(d);
                 }
@@ -283,12 +313,19 @@ fn git_url(key: &str, value: &str) -> String {
 
 /// A declaration from a call's arguments; `None` when the first argument is
 /// not a literal name.
-fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Option<GemDecl<'a>> {
+fn gem_decl<'a>(
+    text: &'a str,
+    args: &[Arg<'a, '_>],
+    blocks: &[Block<'a>],
+    method: &str,
+    vars: &Vars<'a>,
+) -> Option<GemDecl<'a>> {
     let Some(Arg::Str(name)) = args.first() else {
         return None;
     };
     let mut strings = Vec::new();
     let mut problem = None;
+    let mut computed = None;
     let expected = "expected a version requirement string like \"~> 1.4\"";
     for a in args.iter().skip(1) {
         match a {
@@ -305,10 +342,39 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
                 }
             }
             Arg::Other(toks) => {
-                problem = problem.or(Some((
-                    toks.first().map_or(0, |t| t.start),
-                    expected.to_string(),
-                )));
+                let start = toks.first().map_or(0, |t| t.start);
+                let end = toks.last().map_or(start, |t| t.end);
+                let expr = text.get(start..end).unwrap_or_default();
+                computed = computed.or(Some(expr));
+                match toks {
+                    [
+                        Token {
+                            kind: Kind::Ident(var),
+                            ..
+                        },
+                    ] => match vars.get(var) {
+                        Some(Some(value)) => strings.push(value.clone()),
+                        Some(None) => {
+                            problem = problem.or(Some((
+                                start,
+                                format!(
+                                    "the requirement is the variable `{var}`, computed in this file, not a string literal"
+                                ),
+                            )));
+                        }
+                        None => {
+                            problem = problem.or(Some((
+                                start,
+                                format!(
+                                    "the requirement is `{var}`, not a string literal assigned in this file"
+                                ),
+                            )));
+                        }
+                    },
+                    _ => {
+                        problem = problem.or(Some((start, format!("{expected}, found `{expr}`"))));
+                    }
+                }
             }
             Arg::Kw(..) => {}
         }
@@ -393,6 +459,7 @@ fn gem_decl<'a>(args: &[Arg<'a, '_>], blocks: &[Block<'a>], method: &str) -> Opt
         strings,
         source,
         problem,
+        expr: computed,
     })
 }
 

@@ -20,8 +20,8 @@ pub use requirement::{Constraint, GemRequirement, Op};
 pub use version::GemVersion;
 
 use crate::ecosystem::{
-    Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
-    Source, SourceTree, Splice, line_col,
+    Classification, Ecosystem, GitRef, Handler, Judgement, LineIndex, LockRefresh, ManifestError,
+    PackageInfo, Requirement, Source, SourceTree, Splice,
 };
 
 use manifest::{DeclSource, RefLit};
@@ -44,6 +44,132 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// The library's requirements in the Gemfile or gemspec `path` (read as
+/// part of `manifest_path`, whose lockfile applies), following
+/// `eval_gemfile` to the included files (each once).
+fn find_in(
+    tree: &dyn SourceTree,
+    manifest_path: &str,
+    path: &str,
+    text: &str,
+    name: &str,
+    seen: &mut Vec<String>,
+    out: &mut Vec<Requirement>,
+) -> Result<(), ManifestError> {
+    let parsed = manifest::parse(text, rewrite::is_gemspec(path))
+        .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
+    let lines = LineIndex::new(text);
+    for decl in parsed.decls.iter().filter(|d| d.name == name) {
+        if let Some((at, _)) = &decl.problem {
+            // Not a literal: a target of its own, judged unrewritable
+            // with the reason (never a manifest error).
+            out.push(Requirement {
+                ecosystem: Ecosystem::Ruby,
+                path: manifest_path.to_string(),
+                line: lines.line(*at),
+                section: decl.section.clone(),
+                key: decl.name.to_string(),
+                requirement: decl.expr.unwrap_or_default().to_string(),
+                source: Source::Registry,
+                span: None,
+                span_path: path.to_string(),
+            });
+            continue;
+        }
+        for s in &decl.strings {
+            Constraint::parse(s.value).map_err(|msg| {
+                ManifestError::at_offset(path, text, s.content.start, format!("{name}: {msg}"))
+            })?;
+        }
+        let first = decl.strings.first();
+        let (requirement, span, source) = match &decl.source {
+            DeclSource::Path(_) => continue,
+            DeclSource::Registry => (
+                joined(decl),
+                first.map(|s| s.content.clone()),
+                Source::Registry,
+            ),
+            DeclSource::Git { url, reference } => {
+                let (lit, reference) = match reference {
+                    RefLit::Tag(t) => (Some(t), GitRef::Tag(t.value.to_string())),
+                    RefLit::Ref(t) => (Some(t), GitRef::Rev(t.value.to_string())),
+                    RefLit::Branch(t) => (Some(t), GitRef::Branch(t.value.to_string())),
+                    RefLit::Default => (None, GitRef::DefaultBranch),
+                };
+                // A branch moves: what bounds the version then is the
+                // requirement strings, if any.
+                let by_strings = matches!(reference, GitRef::Branch(_) | GitRef::DefaultBranch)
+                    && first.is_some();
+                let lit = if by_strings { first } else { lit };
+                (
+                    if by_strings {
+                        joined(decl)
+                    } else {
+                        lit.map_or_else(String::new, |t| t.value.to_string())
+                    },
+                    lit.map(|t| t.content.clone()),
+                    Source::Git {
+                        url: url.clone(),
+                        reference,
+                    },
+                )
+            }
+        };
+        let at = span.as_ref().map_or(decl.name_offset, |s| s.start);
+        out.push(Requirement {
+            ecosystem: Ecosystem::Ruby,
+            path: manifest_path.to_string(),
+            line: lines.line(at),
+            section: decl.section.clone(),
+            key: decl.name.to_string(),
+            requirement,
+            source,
+            span,
+            span_path: path.to_string(),
+        });
+    }
+    for include in &parsed.includes {
+        let dir = path.rfind('/').map_or("", |i| path.get(..i).unwrap_or(""));
+        let Some(included) = resolve(dir, include.value) else {
+            continue;
+        };
+        if seen.contains(&included) || seen.len() > 16 {
+            continue;
+        }
+        seen.push(included.clone());
+        if let Ok(included_text) = tree.read_text(&included) {
+            find_in(
+                tree,
+                manifest_path,
+                &included,
+                &included_text,
+                name,
+                seen,
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `dir/relative` with `.` and `..` resolved; `None` outside the tree.
+fn resolve(dir: &str, relative: &str) -> Option<String> {
+    if relative.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 impl Handler for Ruby {
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Ruby
@@ -62,79 +188,39 @@ impl Handler for Ruby {
 
     fn find(
         &self,
-        _tree: &dyn SourceTree,
+        tree: &dyn SourceTree,
         path: &str,
         text: &str,
         name: &str,
     ) -> Result<Vec<Requirement>, ManifestError> {
-        let parsed = manifest::parse(text, rewrite::is_gemspec(path))
-            .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
         let mut out = Vec::new();
-        for decl in parsed.decls.iter().filter(|d| d.name == name) {
-            if let Some((at, msg)) = &decl.problem {
-                return Err(ManifestError::at_offset(
-                    path,
-                    text,
-                    *at,
-                    format!("{name}: {msg}"),
-                ));
-            }
-            for s in &decl.strings {
-                Constraint::parse(s.value).map_err(|msg| {
-                    ManifestError::at_offset(path, text, s.content.start, format!("{name}: {msg}"))
-                })?;
-            }
-            let first = decl.strings.first();
-            let (requirement, span, source) = match &decl.source {
-                DeclSource::Path(_) => continue,
-                DeclSource::Registry => (
-                    joined(decl),
-                    first.map(|s| s.content.clone()),
-                    Source::Registry,
-                ),
-                DeclSource::Git { url, reference } => {
-                    let (lit, reference) = match reference {
-                        RefLit::Tag(t) => (Some(t), GitRef::Tag(t.value.to_string())),
-                        RefLit::Ref(t) => (Some(t), GitRef::Rev(t.value.to_string())),
-                        RefLit::Branch(t) => (Some(t), GitRef::Branch(t.value.to_string())),
-                        RefLit::Default => (None, GitRef::DefaultBranch),
-                    };
-                    // A branch moves: what bounds the version then is the
-                    // requirement strings, if any.
-                    let by_strings = matches!(reference, GitRef::Branch(_) | GitRef::DefaultBranch)
-                        && first.is_some();
-                    let lit = if by_strings { first } else { lit };
-                    (
-                        if by_strings {
-                            joined(decl)
-                        } else {
-                            lit.map_or_else(String::new, |t| t.value.to_string())
-                        },
-                        lit.map(|t| t.content.clone()),
-                        Source::Git {
-                            url: url.clone(),
-                            reference,
-                        },
-                    )
-                }
-            };
-            let at = span.as_ref().map_or(decl.name_offset, |s| s.start);
-            out.push(Requirement {
-                ecosystem: Ecosystem::Ruby,
-                path: path.to_string(),
-                line: line_col(text, at).0,
-                section: decl.section.clone(),
-                key: decl.name.to_string(),
-                requirement,
-                source,
-                span,
-                span_path: path.to_string(),
-            });
-        }
+        let mut seen = vec![path.to_string()];
+        find_in(tree, path, path, text, name, &mut seen, &mut out)?;
         Ok(out)
     }
 
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+        // A requirement that is not a literal (a variable not assigned a
+        // literal in this file, an expression) is found with its source text
+        // and no span.
+        let computed = req.span.is_none()
+            && req.source == Source::Registry
+            && !req.requirement.is_empty()
+            && req
+                .requirement
+                .split(',')
+                .any(|part| Constraint::parse(part.trim()).is_err());
+        if computed {
+            return Judgement {
+                admits: false,
+                classification: Classification::Rewrite,
+                new_requirement: None,
+                unrewritable: Some(format!(
+                    "the requirement is `{}`, not a string literal assigned in {}: edit it by hand",
+                    req.requirement, req.span_path
+                )),
+            };
+        }
         judge::judge(req, to, locked)
     }
 
@@ -194,15 +280,11 @@ impl Handler for Ruby {
         let gemspec = rewrite::is_gemspec(path);
         let parsed = manifest::parse(text, gemspec)
             .map_err(|(at, msg)| ManifestError::at_offset(path, text, at, msg))?;
-        let mut requires: Vec<String> = Vec::new();
-        for d in &parsed.decls {
-            if !requires.iter().any(|r| r == d.name) {
-                requires.push(d.name.to_string());
-            }
-        }
+        let requires: std::collections::BTreeSet<&str> =
+            parsed.decls.iter().map(|d| d.name).collect();
         Ok(PackageInfo {
             publishes: parsed.publishes.map(str::to_string),
-            requires,
+            requires: requires.into_iter().map(str::to_string).collect(),
         })
     }
 }
