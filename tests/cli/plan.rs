@@ -560,7 +560,7 @@ fn the_manifest_size_cap_is_configurable() {
         format!("{demo}\nrepositories:\n  max_manifest_bytes: 200\n"),
     )
     .expect("write config");
-    let plan = plan_json(org.path(), config.to_str().expect("utf-8"), &[]);
+    let plan = plan_json_exit(org.path(), config.to_str().expect("utf-8"), &[], 3);
     let errors: Vec<String> = plan["errors"]
         .as_array()
         .expect("errors")
