@@ -96,10 +96,14 @@ impl EtagCache for MemoryEtagCache {
 }
 
 /// A cache kept in memory and written to one JSON file by `flush`.
+/// Bounded: `flush` keeps only the entries this process read or wrote, so
+/// the file holds at most one run's answers and an entry nobody asks for
+/// any more (a deleted repository, an old tree) is dropped.
 #[derive(Debug)]
 pub struct JsonFileEtagCache {
     path: PathBuf,
     memory: MemoryEtagCache,
+    used: Mutex<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -124,7 +128,12 @@ impl JsonFileEtagCache {
             memory: MemoryEtagCache {
                 entries: Mutex::new(entries),
             },
+            used: Mutex::new(Default::default()),
         }
+    }
+
+    fn mark(&self, key: &str) {
+        lock(&self.used).insert(key.to_owned());
     }
 
     pub fn path(&self) -> &Path {
@@ -142,18 +151,27 @@ impl JsonFileEtagCache {
 
 impl EtagCache for JsonFileEtagCache {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Option<CachedAnswer>> {
+        self.mark(key);
         self.memory.get(key)
     }
 
     fn put<'a>(&'a self, key: &'a str, answer: CachedAnswer) -> BoxFuture<'a, ()> {
+        self.mark(key);
         self.memory.put(key, answer)
     }
 
     /// Write atomically: a temporary file beside the target, then rename.
+    /// Only the entries used by this process are written (see the type).
     fn flush(&self) -> std::io::Result<()> {
+        let used = lock(&self.used).clone();
+        let entries = lock(&self.memory.entries)
+            .iter()
+            .filter(|(k, _)| used.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let file = FileFormat {
             version: 1,
-            entries: lock(&self.memory.entries).clone(),
+            entries,
         };
         let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -229,6 +247,28 @@ mod tests {
         assert_eq!(again.len(), 2);
         assert_eq!(again.get("GET /a").await, Some(answer("3")));
         assert_eq!(again.get("GET /c").await, None);
+    }
+
+    #[tokio::test]
+    async fn file_cache_keeps_only_what_the_last_run_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("etags.json");
+        let first = JsonFileEtagCache::open(&path);
+        for key in ["GET /a", "GET /b", "GET /gone"] {
+            first.put(key, answer(key)).await;
+        }
+        first.flush().unwrap();
+        // The next run asks for /a (a hit) and writes /c; /b and /gone
+        // are not asked for any more and leave the file.
+        let second = JsonFileEtagCache::open(&path);
+        assert_eq!(second.len(), 3);
+        assert_eq!(second.get("GET /a").await, Some(answer("GET /a")));
+        second.put("GET /c", answer("GET /c")).await;
+        second.flush().unwrap();
+        let third = JsonFileEtagCache::open(&path);
+        assert_eq!(third.len(), 2);
+        assert_eq!(third.get("GET /b").await, None);
+        assert_eq!(third.get("GET /c").await, Some(answer("GET /c")));
     }
 
     #[test]
