@@ -62,6 +62,13 @@ pub enum Command {
         after_help = "Example:\n  wavebump pr open --config wavebump.yaml --repo acme/billing --to 2.0.0"
     )]
     Pr(crate::cli_rollout::PrArgs),
+    /// Report a CI result on a commit of the local forge (`--local DIR`),
+    /// the way external CI posts a commit status to GitHub: `rollout ...
+    /// --local DIR` then reads it as that commit's CI.
+    #[command(
+        after_help = "Example:\n  wavebump commit-status --local ./org --repo billing --sha 3f2a9c1 --context ci/test --state success"
+    )]
+    CommitStatus(crate::cli_status::CommitStatusArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
@@ -198,6 +205,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => crate::cli_serve::run(&args),
         Command::Rollout(args) => crate::cli_rollout::run(&args),
         Command::Pr(args) => crate::cli_rollout::run_pr(&args),
+        Command::CommitStatus(args) => crate::cli_status::run(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use super::pulls::PullRecord;
-use super::{LocalForge, blocking, merge_refusal};
+use super::{LocalForge, blocking, merge_refusal, statuses};
 use crate::forge::{
     BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrState,
     PullRequest, PushOutcome, Release,
@@ -102,6 +102,14 @@ fn first_parent_reaches(
 }
 
 impl LocalForge {
+    /// The CI provider's answer combined with the recorded commit statuses.
+    async fn ci_report(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
+        let provider = self.ci.state(repo, sha);
+        let (statuses, repo, sha) = (self.statuses.clone(), repo.to_owned(), sha.to_owned());
+        let recorded = blocking(move || Ok(statuses.read()?.report(&repo, &sha))).await?;
+        Ok(statuses::combine(provider, recorded))
+    }
+
     fn cache_dir(&self) -> PathBuf {
         self.state_dir().join("cache")
     }
@@ -427,7 +435,7 @@ impl ForgeWrite for LocalForge {
 
     async fn ci_state(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
         self.repo_dir(repo)?;
-        Ok(self.ci.state(repo, sha))
+        self.ci_report(repo, sha).await
     }
 
     async fn merge_pr(
@@ -437,7 +445,7 @@ impl ForgeWrite for LocalForge {
         sha: &str,
     ) -> Result<MergeOutcome, ForgeError> {
         let dir = self.repo_dir(repo)?;
-        let ci = self.ci.state(repo, sha);
+        let ci = self.ci_report(repo, sha).await?;
         let (forge, repo, sha) = (self.clone(), repo.to_owned(), sha.to_owned());
         blocking(move || forge.merge_blocking(&dir, &repo, number, &sha, &ci)).await
     }
