@@ -141,7 +141,8 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Only write the example organisation's repositories into DIR
-    /// (created; must be empty) and stop: no rollout.
+    /// (created; must be empty), as bare `NAME.git` repositories that
+    /// `plan`/`rollout ... --local DIR` accept as they are, and stop.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "speed"])]
     pub generate: Option<PathBuf>,
     /// How many repositories (the hand-written core is always included).
