@@ -12,8 +12,8 @@ use serde_json::json;
 use super::api::{ApiError, Request, decode};
 use super::{GitHubForge, ci, repo_error, to_forge_error, wire};
 use crate::forge::{
-    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PullRequest, PushOutcome,
-    Release,
+    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PrStatus, PullRequest,
+    PushOutcome, Release,
 };
 
 fn to_pull(p: wire::Pull) -> PullRequest {
@@ -156,6 +156,25 @@ impl ForgeWrite for GitHubForge {
             .await
             .map_err(|e| repo_error(&full, e))?;
         Ok(to_pull(pull))
+    }
+
+    async fn pr_status(&self, repo: &str, number: u64) -> Result<PrStatus, ForgeError> {
+        let full = self.full_name(repo)?;
+        let mut pull: wire::Pull = self
+            .api
+            .get_json(&format!("/repos/{full}/pulls/{number}"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        let merged_by = pull.merged_by.take().map(|u| u.login);
+        let merged_at = pull.merged_at.clone();
+        let pull = to_pull(pull);
+        Ok(PrStatus {
+            number: pull.number,
+            state: pull.state,
+            head_sha: pull.head_sha,
+            merged_by,
+            merged_at,
+        })
     }
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {

@@ -37,6 +37,14 @@ pub struct PullRecord {
     /// The commit the merge made on the base branch.
     #[serde(default)]
     pub merge_commit: Option<String>,
+    /// Who merged it, when known: the merge commit's committer for a merge
+    /// a person made with git (none for a fast-forward), the forge's
+    /// identity for its own merges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_by: Option<String>,
+    /// When (RFC 3339), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_at: Option<String>,
     /// Comments, oldest first.
     #[serde(default)]
     pub comments: Vec<String>,
