@@ -171,3 +171,127 @@ fn generated_organisation_is_planned_and_accepted_by_rollout_as_it_is() {
     assert!(tick.status.success(), "{}", text(&tick).1);
     assert!(text(&tick).0.contains("2 opened"), "{}", text(&tick).0);
 }
+
+impl Org {
+    fn rollout(&self, args: &[&str]) -> String {
+        let mut all = vec!["rollout"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--local",
+            self.org.to_str().unwrap(),
+            "--config",
+            self.config.to_str().unwrap(),
+        ]);
+        let out = wavebump(&all, &self.home);
+        assert!(out.status.success(), "{args:?}: {}", text(&out).1);
+        text(&out).0
+    }
+
+    fn target_states(&self) -> Vec<(String, u64, String)> {
+        let out = self.rollout(&["status", "--json"]);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        v[0]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["repo"].as_str().unwrap().to_owned(),
+                    t["wave"].as_u64().unwrap(),
+                    t["state"]["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn state_of(&self, repo: &str) -> String {
+        self.target_states()
+            .into_iter()
+            .find(|t| t.0 == repo)
+            .map(|t| t.2)
+            .unwrap()
+    }
+
+    /// `(head branch, state, merged_by)` of `repo`'s first local PR.
+    fn pull(&self, repo: &str) -> (String, String, Option<String>) {
+        let text = std::fs::read_to_string(self.org.join(".wavebump/pulls.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let p = &v["repos"][repo][0];
+        (
+            p["head_branch"].as_str().unwrap().to_owned(),
+            p["state"].as_str().unwrap().to_owned(),
+            p["merged_by"].as_str().map(str::to_owned),
+        )
+    }
+
+    fn bare(&self, repo: &str) -> PathBuf {
+        self.org.join(format!("{repo}.git"))
+    }
+}
+
+fn head_of(repo: &Path, branch: &str) -> String {
+    let want = format!("refs/heads/{branch}");
+    wavebump::git::refs(repo)
+        .unwrap()
+        .into_iter()
+        .find(|(name, _)| *name == want)
+        .map(|(_, id)| id)
+        .unwrap()
+}
+
+/// Wave 0 over the generated organisation with no operator: a person
+/// merges one canary's PR with `git merge` + `git push`, external CI
+/// reports both canaries green with `commit-status`, and the ticks take
+/// the CI from those statuses; the forge reports the person's merge as
+/// merged by them.
+#[test]
+fn people_merge_with_git_and_ci_reports_through_commit_status() {
+    let org = generated(40);
+    let started = org.rollout(&["start"]);
+    assert!(started.contains("rollout 1 started"), "{started}");
+    let tick = org.rollout(&["tick"]);
+    assert!(tick.contains("2 opened"), "{tick}");
+    let (bump, state, _) = org.pull("ml-pipeline");
+    assert_eq!(state, "open");
+
+    // Bob merges ml-pipeline's bump branch into main with git.
+    let bob = crate::support::people::Clone::of(&org.bare("ml-pipeline"), "Bob");
+    bob.merge_and_push(&bump);
+
+    // No status reported yet: both canaries wait on CI.
+    org.rollout(&["tick"]);
+    assert_eq!(org.state_of("notifications"), "ci_pending");
+    assert_eq!(org.state_of("ml-pipeline"), "ci_pending");
+
+    // External CI reports success on notifications' head.
+    let (branch, _, _) = org.pull("notifications");
+    let head = head_of(&org.bare("notifications"), &branch);
+    let out = org.status("notifications", &head, "ci/test", "success");
+    assert!(out.status.success(), "{}", text(&out).1);
+    org.rollout(&["tick"]);
+    let state = org.state_of("notifications");
+    assert!(
+        ["ci_passed", "merged"].contains(&state.as_str()),
+        "CI taken from commit-status: {state}"
+    );
+    assert_eq!(org.state_of("ml-pipeline"), "ci_pending");
+
+    // And on ml-pipeline's (merged) head: the engine's merge finds it
+    // merged by Bob.
+    let ml_head = head_of(&org.bare("ml-pipeline"), &bump);
+    let out = org.status("ml-pipeline", &ml_head, "ci/test", "success");
+    assert!(out.status.success(), "{}", text(&out).1);
+    org.rollout(&["tick"]);
+    org.rollout(&["tick"]);
+    assert_eq!(org.state_of("ml-pipeline"), "merged");
+    assert_eq!(org.state_of("notifications"), "merged");
+    let (_, state, by) = org.pull("ml-pipeline");
+    assert_eq!((state.as_str(), by.as_deref()), ("merged", Some("Bob")));
+    let (_, state, by) = org.pull("notifications");
+    assert_eq!(
+        (state.as_str(), by.as_deref()),
+        ("merged", Some("wavebump[bot]"))
+    );
+    let human = org.rollout(&["status"]);
+    assert!(human.contains("merged"), "{human}");
+}
