@@ -295,3 +295,51 @@ fn people_merge_with_git_and_ci_reports_through_commit_status() {
     let human = org.rollout(&["status"]);
     assert!(human.contains("merged"), "{human}");
 }
+
+/// No operator at all: with no soak, ticks alternate with external CI
+/// reporting success on every open PR's head through `commit-status`, and
+/// the rollout goes through every wave to completion (a target whose
+/// default branch already admits the new version is `superseded`).
+#[test]
+fn commit_status_alone_carries_the_rollout_through_every_wave() {
+    let org = generated(40);
+    let config = wavebump::cli_plan::DEMO_CONFIG.replace("soak: 30m", "soak: 0s");
+    assert_ne!(config, wavebump::cli_plan::DEMO_CONFIG);
+    std::fs::write(&org.config, config).unwrap();
+    org.rollout(&["start"]);
+    let last_wave = org.target_states().iter().map(|t| t.1).max().unwrap();
+    let mut reported = std::collections::BTreeSet::new();
+    let mut done = false;
+    for _ in 0..40 {
+        org.rollout(&["tick"]);
+        let json = std::fs::read_to_string(org.org.join(".wavebump/pulls.json")).unwrap();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        for (repo, pulls) in v["repos"].as_object().unwrap() {
+            for p in pulls.as_array().unwrap() {
+                if p["state"] != "open" {
+                    continue;
+                }
+                let head = head_of(&org.bare(repo), p["head_branch"].as_str().unwrap());
+                if reported.insert((repo.clone(), head.clone())) {
+                    let out = org.status(repo, &head, "ci/test", "success");
+                    assert!(out.status.success(), "{}", text(&out).1);
+                }
+            }
+        }
+        let out = org.rollout(&["status", "--json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        if v[0]["rollout"]["state"] == "completed" {
+            done = true;
+            break;
+        }
+    }
+    let states = org.target_states();
+    assert!(done, "not completed: {states:?}");
+    assert!(
+        states
+            .iter()
+            .all(|t| ["merged", "superseded"].contains(&t.2.as_str())),
+        "{states:?}"
+    );
+    assert!(states.iter().any(|t| t.1 == last_wave && t.2 == "merged"));
+}
