@@ -34,6 +34,19 @@ fn to_pull(p: wire::Pull) -> PullRequest {
     }
 }
 
+fn to_status(mut p: wire::Pull) -> PrStatus {
+    let merged_by = p.merged_by.take().map(|u| u.login);
+    let merged_at = p.merged_at.clone();
+    let pull = to_pull(p);
+    PrStatus {
+        number: pull.number,
+        state: pull.state,
+        head_sha: pull.head_sha,
+        merged_by,
+        merged_at,
+    }
+}
+
 /// Percent-encode a query value (branch names may hold `/`, `+`, `#`...).
 fn query_value(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -160,21 +173,12 @@ impl ForgeWrite for GitHubForge {
 
     async fn pr_status(&self, repo: &str, number: u64) -> Result<PrStatus, ForgeError> {
         let full = self.full_name(repo)?;
-        let mut pull: wire::Pull = self
+        let pull: wire::Pull = self
             .api
             .get_json(&format!("/repos/{full}/pulls/{number}"))
             .await
             .map_err(|e| repo_error(&full, e))?;
-        let merged_by = pull.merged_by.take().map(|u| u.login);
-        let merged_at = pull.merged_at.clone();
-        let pull = to_pull(pull);
-        Ok(PrStatus {
-            number: pull.number,
-            state: pull.state,
-            head_sha: pull.head_sha,
-            merged_by,
-            merged_at,
-        })
+        Ok(to_status(pull))
     }
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
@@ -417,5 +421,33 @@ mod tests {
             "acme:wavebump/core-utils-2.0.0"
         );
         assert_eq!(query_value("a:b+c#d e&f"), "a:b%2Bc%23d%20e%26f");
+    }
+
+    #[test]
+    fn pr_status_reads_who_merged_and_when() {
+        let merged: wire::Pull = serde_json::from_value(json!({
+            "number": 7, "html_url": "https://github.com/acme/svc/pull/7",
+            "state": "closed", "title": "Bump", "draft": false,
+            "merged": true, "merged_at": "2026-02-03T04:05:06Z",
+            "merged_by": { "login": "bob", "id": 2, "type": "User" },
+            "head": { "ref": "wavebump/core-utils-2.0.0", "sha": "abc123" }
+        }))
+        .unwrap();
+        let s = to_status(merged);
+        assert_eq!(s.state, PrState::Merged);
+        assert_eq!(s.head_sha, "abc123");
+        assert_eq!(s.merged_by.as_deref(), Some("bob"));
+        assert_eq!(s.merged_at.as_deref(), Some("2026-02-03T04:05:06Z"));
+        let closed: wire::Pull = serde_json::from_value(json!({
+            "number": 8, "html_url": "u", "state": "closed", "title": "t",
+            "merged_at": null, "merged_by": null,
+            "head": { "ref": "b", "sha": "def456" }
+        }))
+        .unwrap();
+        let s = to_status(closed);
+        assert_eq!(
+            (s.state, s.merged_by, s.merged_at),
+            (PrState::Closed, None, None)
+        );
     }
 }
