@@ -132,6 +132,25 @@ fn commit_status_records_and_refuses_what_is_not_there() {
     let out = org.status("core-utils", &head, " ", "success");
     assert_eq!(out.status.code(), Some(2));
 
+    let out = wavebump(
+        &[
+            "commit-status",
+            "--local",
+            "/nonexistent/org",
+            "--repo",
+            "core-utils",
+            "--sha",
+            &head,
+            "--context",
+            "ci/test",
+            "--state",
+            "success",
+        ],
+        &org.home,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("not a directory"), "{}", text(&out).1);
+
     // A damaged file is refused naming it, and left as it is.
     let path = org.org.join(".wavebump/statuses.json");
     std::fs::write(&path, "{ damaged").unwrap();
