@@ -69,6 +69,13 @@ pub enum Command {
         after_help = "Example:\n  wavebump secret > webhook-secret && chmod 600 webhook-secret"
     )]
     Secret,
+    /// Report a CI result on a commit of the local forge (`--local DIR`),
+    /// the way external CI posts a commit status to GitHub: `rollout ...
+    /// --local DIR` then reads it as that commit's CI.
+    #[command(
+        after_help = "Example:\n  wavebump commit-status --local ./org --repo billing --sha 3f2a9c1 --context ci/test --state success"
+    )]
+    CommitStatus(crate::cli_status::CommitStatusArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  wavebump completions bash > /etc/bash_completion.d/wavebump"
@@ -145,7 +152,8 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Only write the example organisation's repositories into DIR
-    /// (created; must be empty) and stop: no rollout.
+    /// (created; must be empty), as bare `NAME.git` repositories that
+    /// `plan`/`rollout ... --local DIR` accept as they are, and stop.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "speed"])]
     pub generate: Option<PathBuf>,
     /// How many repositories (the hand-written core is always included).
@@ -219,6 +227,7 @@ pub fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::CommitStatus(args) => crate::cli_status::run(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::cli::DemoArgs;
 use crate::config::secret::{OperatorToken, Secret};
-use crate::demo::{self, Demo, DemoOptions, GenerateOptions};
+use crate::demo::{self, Demo, DemoOptions, GenerateOptions, Layout};
 use crate::status::status_router;
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -167,13 +167,14 @@ async fn serve_status(
 }
 
 fn generate_only(dir: &Path, opts: &GenerateOptions) -> ExitCode {
-    match demo::generate(dir, opts) {
+    // Bare `NAME.git` repositories: what the local forge pushes to, so
+    // `rollout ... --local DIR` accepts the directory as it is.
+    match demo::generate_with(dir, opts, Layout::Bare) {
         Ok(specs) => {
+            let dir = dir.display();
             println!(
-                "wrote {} repositories to {}; plan them with:\n  wavebump plan --config config.example.yaml --local {}",
+                "wrote {} bare repositories to {dir}; plan them with:\n  wavebump plan --config config.example.yaml --local {dir}\nroll out with:\n  wavebump rollout start --config config.example.yaml --local {dir}",
                 specs.len(),
-                dir.display(),
-                dir.display()
             );
             ExitCode::SUCCESS
         }

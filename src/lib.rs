@@ -12,6 +12,7 @@ pub mod cli_demo;
 pub mod cli_plan;
 pub mod cli_rollout;
 pub mod cli_serve;
+pub mod cli_status;
 pub mod clock;
 pub mod config;
 pub mod demo;

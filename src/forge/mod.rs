@@ -96,6 +96,21 @@ pub struct PullRequest {
     pub draft: bool,
 }
 
+/// A pull request's lifecycle as the forge reports it now: what a person
+/// did to it (merged, closed, pushed to its branch) shows here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrStatus {
+    pub number: u64,
+    pub state: PrState,
+    /// The branch's head now (a person's push moves it); the head it was
+    /// merged or closed at once final. Empty when the branch is gone.
+    pub head_sha: String,
+    /// Who merged it, when the forge knows.
+    pub merged_by: Option<String>,
+    /// When it was merged (RFC 3339), when the forge knows.
+    pub merged_at: Option<String>,
+}
+
 /// A pull request to open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPullRequest {
@@ -209,6 +224,14 @@ pub trait ForgeWrite: Forge {
         repo: &str,
         number: u64,
     ) -> impl Future<Output = Result<PullRequest, ForgeError>> + Send;
+
+    /// A pull request's state now: open, closed or merged (with who and
+    /// when), and its head.
+    fn pr_status(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<PrStatus, ForgeError>> + Send;
 
     /// Write `push.files` on top of the base branch as one commit and push
     /// it to `push.branch`.

@@ -32,8 +32,8 @@ pub use push::{
     Identity, PushOptions, empty_commit_push, push_branch, push_branch_with, remote_branch_head,
 };
 pub use read::{
-    CommitInfo, commit_info, head_branch, is_repository, read_branch, read_default_branch, refs,
-    tags,
+    CommitInfo, Landing, commit_info, head_branch, is_repository, landing, read_branch,
+    read_default_branch, refs, tags,
 };
 pub use refresh::DEFAULT_REFRESH_TIMEOUT;
 pub use write::{

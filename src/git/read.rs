@@ -201,3 +201,68 @@ pub fn refs(dir: &Path) -> Result<Vec<(String, String)>, GitError> {
     out.sort();
     Ok(out)
 }
+
+/// Where a commit landed on a branch: the first commit of the branch's
+/// first-parent chain that contains it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landing {
+    /// The merge commit (the commit itself for a fast-forward).
+    pub commit: String,
+    /// The commit was the branch's own commit (a fast-forward): no merge
+    /// commit says who merged it.
+    pub fast_forward: bool,
+    pub committer_name: String,
+    pub committer_email: String,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+}
+
+/// How far back along the branch's first parents a landing is looked for.
+const MAX_LANDING_DEPTH: usize = 10_000;
+
+/// Has commit `head` landed on `branch` (reachable from its head)? `None`
+/// when it has not, when the branch does not exist, or when `head` is not
+/// an object of the repository.
+pub fn landing(dir: &Path, branch: &str, head: &str) -> Result<Option<Landing>, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let Ok(head) = git2::Oid::from_str(head) else {
+        return Ok(None);
+    };
+    if repo.find_commit(head).is_err() {
+        return Ok(None);
+    }
+    let Ok(reference) = repo.find_reference(&format!("refs/heads/{branch}")) else {
+        return Ok(None);
+    };
+    let Some(tip) = reference.target() else {
+        return Ok(None);
+    };
+    let contains = |c: git2::Oid| -> Result<bool, GitError> {
+        Ok(c == head
+            || repo
+                .graph_descendant_of(c, head)
+                .map_err(|e| GitError::new(dir, "walk history", e))?)
+    };
+    if !contains(tip)? {
+        return Ok(None);
+    }
+    let find = |id: git2::Oid| {
+        repo.find_commit(id)
+            .map_err(|e| GitError::new(dir, "read commit", format!("{id}: {e}")))
+    };
+    let mut at = find(tip)?;
+    for _ in 0..MAX_LANDING_DEPTH {
+        match at.parent_ids().next() {
+            Some(parent) if contains(parent)? => at = find(parent)?,
+            _ => break,
+        }
+    }
+    let committer = at.committer();
+    Ok(Some(Landing {
+        commit: at.id().to_string(),
+        fast_forward: at.id() == head,
+        committer_name: String::from_utf8_lossy(committer.name_bytes()).into_owned(),
+        committer_email: String::from_utf8_lossy(committer.email_bytes()).into_owned(),
+        time: committer.when().seconds(),
+    }))
+}

@@ -54,12 +54,13 @@ fn a_kept_run_completes_and_leaves_its_records() {
 }
 
 #[test]
-fn generate_writes_checkouts_and_bad_speeds_are_refused() {
+fn generate_writes_bare_repositories_and_bad_speeds_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let org = tmp.path().join("org");
     let out = wavebump(&["demo", "--generate", org.to_str().unwrap(), "--repos", "1"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(org.join("core-utils/.git").is_dir());
+    assert!(org.join("core-utils.git/HEAD").is_file(), "bare");
+    assert!(!org.join("core-utils").exists());
     for speed in ["0", "-5", "inf", "NaN"] {
         let out = wavebump(&["demo", &format!("--speed={speed}")]);
         assert_eq!(out.status.code(), Some(2), "--speed {speed}");

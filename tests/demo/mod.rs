@@ -3,5 +3,6 @@
 
 mod cli;
 mod forge;
+mod forge_people;
 mod run;
 mod steer;

@@ -124,6 +124,12 @@ async fn merge_respects_protection() {
             forge.pull_request(&full, pr.number).await.unwrap().state,
             PrState::Merged
         );
+        let status = forge.pr_status(&full, pr.number).await.unwrap();
+        assert_eq!(
+            (status.state, status.head_sha.as_str()),
+            (PrState::Merged, head.as_str())
+        );
+        assert!(status.merged_at.is_some(), "{status:?}");
         let main = fake.branch_sha(&full, "main").unwrap();
         assert_ne!(main, head, "a squash commit landed on main");
     })

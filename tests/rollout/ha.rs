@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use wavebump::ecosystem::MemTree;
 use wavebump::forge::{
-    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PullRequest,
-    PushOutcome, Release, RepoInfo,
+    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrStatus,
+    PullRequest, PushOutcome, Release, RepoInfo,
 };
 use wavebump::rollout::{Engine, EngineOptions, LeaseOptions, Timestamp, new_rollout};
 
@@ -43,6 +43,9 @@ impl ForgeWrite for Shared {
     }
     async fn pull_request(&self, repo: &str, n: u64) -> Result<PullRequest, ForgeError> {
         self.0.pull_request(repo, n).await
+    }
+    async fn pr_status(&self, repo: &str, n: u64) -> Result<PrStatus, ForgeError> {
+        self.0.pr_status(repo, n).await
     }
     async fn push_branch(&self, repo: &str, p: &BranchPush) -> Result<PushOutcome, ForgeError> {
         self.0.push_branch(repo, p).await

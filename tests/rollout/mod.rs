@@ -6,6 +6,7 @@ mod abort;
 mod cascade;
 mod cli;
 mod cli_local;
+mod cli_people;
 mod commands;
 mod fleet;
 mod gate_props;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use wavebump::ecosystem::{MemTree, is_relevant_path};
 use wavebump::forge::{
     BranchPush, Check, CiReport, CiState, Forge, ForgeError, ForgeWrite, MergeOutcome,
-    NewPullRequest, PrState, PullRequest, PushOutcome, Release, RepoInfo,
+    NewPullRequest, PrState, PrStatus, PullRequest, PushOutcome, Release, RepoInfo,
 };
 
 #[derive(Default)]
@@ -36,6 +36,8 @@ struct State {
     /// operation → answers to lose (write done, error returned)
     lost: HashMap<String, u32>,
     comments: Vec<(String, u64, String)>,
+    /// (repo, number) → (who, when) of merges a person made.
+    merged_by: HashMap<(String, u64), (String, String)>,
 }
 
 /// The fake forge. All methods lock one mutex: simple and deterministic.
@@ -115,6 +117,27 @@ impl MemForge {
     /// How many read calls were made.
     pub fn reads(&self) -> usize {
         self.state.lock().unwrap().reads
+    }
+
+    /// A person merges PR `number` of `repo` as `login` at `at` (RFC
+    /// 3339): the PR is merged and its branch lands on the default branch.
+    pub fn merge_as(&self, repo: &str, number: u64, login: &str, at: &str) {
+        let mut s = self.state.lock().unwrap();
+        let (_, pr, _) = s
+            .prs
+            .iter_mut()
+            .find(|(r, p, _)| r == repo && p.number == number)
+            .expect("PR to merge");
+        pr.state = PrState::Merged;
+        let branch = pr.head_branch.clone();
+        let r = s.repos.get_mut(repo).expect("repo of PR");
+        if let Some((_, tree)) = r.branches.get(&branch).cloned() {
+            let default = r.default_branch.clone();
+            r.branches
+                .insert(default, (format!("merge-{number}"), tree));
+        }
+        s.merged_by
+            .insert((repo.to_owned(), number), (login.to_owned(), at.to_owned()));
     }
 
     /// Every PR: (repo, PR).
@@ -272,6 +295,35 @@ impl ForgeWrite for MemForge {
             .find(|(r, p, _)| r == repo && p.number == number)
             .map(|(_, p, _)| p.clone())
             .ok_or_else(|| ForgeError::NotFound(format!("{repo}#{number}")))
+    }
+
+    async fn pr_status(&self, repo: &str, number: u64) -> Result<PrStatus, ForgeError> {
+        let mut s = self.state.lock().unwrap();
+        s.reads += 1;
+        Self::check(&mut s, "pr_status")?;
+        let pr = s
+            .prs
+            .iter()
+            .find(|(r, p, _)| r == repo && p.number == number)
+            .map(|(_, p, _)| p.clone())
+            .ok_or_else(|| ForgeError::NotFound(format!("{repo}#{number}")))?;
+        // An open PR's head is its branch's head now (a person may push).
+        let head_sha = match pr.state {
+            PrState::Open => s
+                .repos
+                .get(repo)
+                .and_then(|r| r.branches.get(&pr.head_branch))
+                .map_or_else(String::new, |(sha, _)| sha.clone()),
+            _ => pr.head_sha.clone(),
+        };
+        let merged = s.merged_by.get(&(repo.to_owned(), number)).cloned();
+        Ok(PrStatus {
+            number,
+            state: pr.state,
+            head_sha,
+            merged_by: merged.as_ref().map(|m| m.0.clone()),
+            merged_at: merged.map(|m| m.1),
+        })
     }
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {

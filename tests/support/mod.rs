@@ -9,6 +9,7 @@ pub mod gh_rollout;
 pub mod git_http;
 pub mod memforge;
 pub mod org;
+pub mod people;
 pub mod postgres;
 pub mod scratch;
 pub mod snapshot;

@@ -112,7 +112,15 @@ pub struct Pull {
     pub merged_at: Option<String>,
     #[serde(default)]
     pub merged: Option<bool>,
+    #[serde(default)]
+    pub merged_by: Option<Login>,
     pub head: PullRef,
+}
+
+/// A user as an answer names them.
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    pub login: String,
 }
 
 #[derive(Debug, Deserialize)]

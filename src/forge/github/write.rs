@@ -12,8 +12,8 @@ use serde_json::json;
 use super::api::{ApiError, Request, decode};
 use super::{GitHubForge, ci, repo_error, to_forge_error, wire};
 use crate::forge::{
-    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PullRequest, PushOutcome,
-    Release,
+    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PrStatus, PullRequest,
+    PushOutcome, Release,
 };
 
 fn to_pull(p: wire::Pull) -> PullRequest {
@@ -37,6 +37,19 @@ fn to_pull(p: wire::Pull) -> PullRequest {
 /// Percent-encode one path segment (a branch name may hold `/`).
 fn path_segment(v: &str) -> String {
     query_value(v).replace('/', "%2F")
+}
+
+fn to_status(mut p: wire::Pull) -> PrStatus {
+    let merged_by = p.merged_by.take().map(|u| u.login);
+    let merged_at = p.merged_at.clone();
+    let pull = to_pull(p);
+    PrStatus {
+        number: pull.number,
+        state: pull.state,
+        head_sha: pull.head_sha,
+        merged_by,
+        merged_at,
+    }
 }
 
 /// Percent-encode a query value (branch names may hold `/`, `+`, `#`...).
@@ -183,6 +196,16 @@ impl ForgeWrite for GitHubForge {
             .await
             .map_err(|e| repo_error(&full, e))?;
         Ok(to_pull(pull))
+    }
+
+    async fn pr_status(&self, repo: &str, number: u64) -> Result<PrStatus, ForgeError> {
+        let full = self.full_name(repo)?;
+        let pull: wire::Pull = self
+            .api
+            .get_json(&format!("/repos/{full}/pulls/{number}"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(to_status(pull))
     }
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
@@ -425,5 +448,33 @@ mod tests {
             "acme:wavebump/core-utils-2.0.0"
         );
         assert_eq!(query_value("a:b+c#d e&f"), "a:b%2Bc%23d%20e%26f");
+    }
+
+    #[test]
+    fn pr_status_reads_who_merged_and_when() {
+        let merged: wire::Pull = serde_json::from_value(json!({
+            "number": 7, "html_url": "https://github.com/acme/svc/pull/7",
+            "state": "closed", "title": "Bump", "draft": false,
+            "merged": true, "merged_at": "2026-02-03T04:05:06Z",
+            "merged_by": { "login": "bob", "id": 2, "type": "User" },
+            "head": { "ref": "wavebump/core-utils-2.0.0", "sha": "abc123" }
+        }))
+        .unwrap();
+        let s = to_status(merged);
+        assert_eq!(s.state, PrState::Merged);
+        assert_eq!(s.head_sha, "abc123");
+        assert_eq!(s.merged_by.as_deref(), Some("bob"));
+        assert_eq!(s.merged_at.as_deref(), Some("2026-02-03T04:05:06Z"));
+        let closed: wire::Pull = serde_json::from_value(json!({
+            "number": 8, "html_url": "u", "state": "closed", "title": "t",
+            "merged_at": null, "merged_by": null,
+            "head": { "ref": "b", "sha": "def456" }
+        }))
+        .unwrap();
+        let s = to_status(closed);
+        assert_eq!(
+            (s.state, s.merged_by, s.merged_at),
+            (PrState::Closed, None, None)
+        );
     }
 }

@@ -11,11 +11,16 @@
 //! (same rule: a human's commit is never overwritten), plus records kept in
 //! `<root>/.wavebump/pulls.json` (`pulls`); merges are a commit on the
 //! default branch through the `git` module; releases are tags; CI comes from
-//! a pluggable [`CiProvider`] (`ci`; default [`NoChecks`]). Everything the
-//! forge itself writes lives below `<root>/.wavebump/`.
+//! a pluggable [`CiProvider`] (`ci`; default [`NoChecks`]) combined with the
+//! commit statuses reported through `wavebump commit-status`
+//! (`<root>/.wavebump/statuses.json`: `statuses`, `commit_status`).
+//! Everything the forge itself writes lives below `<root>/.wavebump/`.
 
 mod ci;
+mod commit_status;
 mod pulls;
+mod records;
+mod statuses;
 mod write;
 
 use std::fmt;
@@ -27,7 +32,9 @@ use crate::ecosystem::{MemTree, is_relevant_path};
 use crate::git::{self, Identity, PushOptions};
 
 pub use ci::{CiProvider, NoChecks, merge_refusal};
+pub use commit_status::{NewStatus, StatusError};
 pub use pulls::{FORMAT as PULLS_FORMAT, PullRecord};
+pub use statuses::{FORMAT as STATUSES_FORMAT, StatusRecord, StatusState};
 
 /// The directory below the root that holds the forge's own files.
 pub const STATE_DIR: &str = ".wavebump";
@@ -37,6 +44,7 @@ pub const STATE_DIR: &str = ".wavebump";
 pub struct LocalForge {
     root: PathBuf,
     pulls: pulls::Pulls,
+    statuses: statuses::Statuses,
     identity: Identity,
     push_options: PushOptions,
     ci: Arc<dyn CiProvider>,
@@ -63,9 +71,11 @@ impl LocalForge {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         let pulls = pulls::Pulls::new(root.join(STATE_DIR).join("pulls.json"));
+        let statuses = statuses::Statuses::new(root.join(STATE_DIR).join("statuses.json"));
         LocalForge {
             root,
             pulls,
+            statuses,
             identity: default_identity(),
             push_options: PushOptions::default(),
             ci: Arc::new(NoChecks),

@@ -1,21 +1,15 @@
 //! The local forge's pull-request records: one JSON file
 //! (`<root>/.wavebump/pulls.json`) holding every PR of every repository.
 //!
-//! Invariants: the file is only replaced whole (written to a temporary file
-//! in the same directory, synced, then renamed), so a crash leaves the old
-//! or the new version, never a torn one; every read-modify-write holds a
-//! per-file lock shared by every `LocalForge` of the process; a file of a
-//! newer format or one that does not parse is refused with its path, line
-//! and column, and never overwritten.
+//! Stored through [`Records`]: whole-file replacement, a per-file lock,
+//! damaged or newer files refused naming the path.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::forge::{ForgeError, PrState};
+use super::records::{Records, RecordsFile};
+use crate::forge::PrState;
 
 /// The format version this code reads and writes.
 pub const FORMAT: u32 = 1;
@@ -43,6 +37,14 @@ pub struct PullRecord {
     /// The commit the merge made on the base branch.
     #[serde(default)]
     pub merge_commit: Option<String>,
+    /// Who merged it, when known: the merge commit's committer for a merge
+    /// a person made with git (none for a fast-forward), the forge's
+    /// identity for its own merges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_by: Option<String>,
+    /// When (RFC 3339), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_at: Option<String>,
     /// Comments, oldest first.
     #[serde(default)]
     pub comments: Vec<String>,
@@ -88,111 +90,21 @@ impl PullsFile {
     }
 }
 
-/// Per-file locks of the process.
-static LOCKS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// The records file.
+pub type Pulls = Records<PullsFile>;
 
-/// The records file at `path`.
-#[derive(Clone, Debug)]
-pub struct Pulls {
-    path: PathBuf,
-    lock: Arc<Mutex<()>>,
-}
+impl RecordsFile for PullsFile {
+    const FORMAT: u32 = FORMAT;
+    const WHAT: &'static str = "pull-request records";
 
-fn other(path: &Path, what: &str, e: impl std::fmt::Display) -> ForgeError {
-    ForgeError::Other(format!("{}: {what}: {e}", path.display()))
-}
-
-impl Pulls {
-    pub fn new(path: PathBuf) -> Pulls {
-        let lock = {
-            let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(locks.entry(path.clone()).or_default())
-        };
-        Pulls { path, lock }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Read the file (an absent file is an empty one).
-    pub fn read(&self) -> Result<PullsFile, ForgeError> {
-        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.load()
-    }
-
-    /// Read, change with `f`, and write back if `f` succeeded.
-    pub fn update<T>(
-        &self,
-        f: impl FnOnce(&mut PullsFile) -> Result<T, ForgeError>,
-    ) -> Result<T, ForgeError> {
-        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut file = self.load()?;
-        let before = file.clone();
-        let out = f(&mut file)?;
-        if file != before {
-            self.store(&file)?;
+    fn empty() -> Self {
+        PullsFile {
+            format: FORMAT,
+            repos: BTreeMap::new(),
         }
-        Ok(out)
     }
 
-    fn load(&self) -> Result<PullsFile, ForgeError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(PullsFile {
-                    format: FORMAT,
-                    repos: BTreeMap::new(),
-                });
-            }
-            Err(e) => return Err(other(&self.path, "read", e)),
-        };
-        let file: PullsFile = serde_json::from_str(&text).map_err(|e| {
-            ForgeError::Other(format!(
-                "{}:{}:{}: expected the local forge's pull-request records (JSON object with `format` and `repos`): {e}",
-                self.path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if file.format > FORMAT {
-            return Err(ForgeError::Other(format!(
-                "{}: format {} is newer than this wavebump reads ({FORMAT}); left untouched",
-                self.path.display(),
-                file.format
-            )));
-        }
-        Ok(file)
-    }
-
-    /// Replace the file atomically: temporary file, sync, rename.
-    fn store(&self, file: &PullsFile) -> Result<(), ForgeError> {
-        let dir = self
-            .path
-            .parent()
-            .ok_or_else(|| other(&self.path, "write", "no parent directory"))?;
-        std::fs::create_dir_all(dir).map_err(|e| other(dir, "create directory", e))?;
-        let mut text =
-            serde_json::to_vec_pretty(file).map_err(|e| other(&self.path, "encode", e))?;
-        text.push(b'\n');
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            self.path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("pulls.json"),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&text)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            other(&self.path, "write", e)
-        })
+    fn format(&self) -> u32 {
+        self.format
     }
 }

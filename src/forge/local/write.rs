@@ -7,6 +7,12 @@
 //! lays them out): libgit2 cannot push to a repository with a work tree,
 //! and such a push is refused up front with how to make a bare one.
 //!
+//! People act with git: an open PR whose head commit is reachable from its
+//! base branch was merged by a person (`git merge` + `git push`) and is
+//! recorded `merged`, with the merge commit's committer and time as who and
+//! when, on the next read of the repository's PRs; an open PR's head is
+//! always its branch's head now, so a person's push moves it.
+//!
 //! Invariants: a PR is created only for an existing head branch and never
 //! twice for one open head (as GitHub refuses); a merge happens only when
 //! the PR is open, its head is the commit the caller named, no required
@@ -17,10 +23,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::pulls::PullRecord;
-use super::{LocalForge, blocking, merge_refusal};
+use super::pulls::{PullRecord, Pulls};
+use super::{LocalForge, blocking, merge_refusal, statuses};
 use crate::forge::{
-    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrState,
+    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrState, PrStatus,
     PullRequest, PushOutcome, Release,
 };
 use crate::git::{self, Author, GitError};
@@ -80,6 +86,53 @@ fn now_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+fn rfc3339(secs: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Record as merged every open PR of `repo` whose head commit is reachable
+/// from its base branch: a person merged it with git (`git merge` + `git
+/// push`). Who and when are the merge commit's committer and time; a
+/// fast-forward has no merge commit, so neither is known.
+fn detect_merges(pulls: &Pulls, dir: &Path, repo: &str) -> Result<(), ForgeError> {
+    let file = pulls.read()?;
+    let mut landed = Vec::new();
+    for p in file.pulls(repo).iter().filter(|p| p.state == PrState::Open) {
+        let Some(head) = branch_head(dir, repo, &p.head_branch)? else {
+            continue;
+        };
+        if let Some(l) = git::landing(dir, &p.base_branch, &head).map_err(git_err(repo))? {
+            landed.push((p.number, head, l));
+        }
+    }
+    if landed.is_empty() {
+        return Ok(());
+    }
+    pulls.update(|file| {
+        for (number, head, l) in landed {
+            let Some(p) = file.find_mut(repo, number) else {
+                continue;
+            };
+            if p.state != PrState::Open {
+                continue;
+            }
+            p.state = PrState::Merged;
+            p.final_head = Some(head);
+            p.merge_commit = Some(l.commit);
+            if !l.fast_forward {
+                p.merged_by = Some(if l.committer_name.is_empty() {
+                    l.committer_email
+                } else {
+                    l.committer_name
+                });
+                p.merged_at = rfc3339(l.time);
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Is `ancestor` on the first-parent chain of `head` (bounded)?
 fn first_parent_reaches(
     dir: &Path,
@@ -102,6 +155,14 @@ fn first_parent_reaches(
 }
 
 impl LocalForge {
+    /// The CI provider's answer combined with the recorded commit statuses.
+    async fn ci_report(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
+        let provider = self.ci.state(repo, sha);
+        let (statuses, repo, sha) = (self.statuses.clone(), repo.to_owned(), sha.to_owned());
+        let recorded = blocking(move || Ok(statuses.read()?.report(&repo, &sha))).await?;
+        Ok(statuses::combine(provider, recorded))
+    }
+
     fn cache_dir(&self) -> PathBuf {
         self.state_dir().join("cache")
     }
@@ -130,6 +191,7 @@ impl LocalForge {
         sha: &str,
         ci: &CiReport,
     ) -> Result<MergeOutcome, ForgeError> {
+        detect_merges(&self.pulls, dir, repo)?;
         let file = self.pulls.read()?;
         let pull = file
             .find(repo, number)
@@ -204,6 +266,8 @@ impl LocalForge {
                 p.state = PrState::Merged;
                 p.final_head = Some(sha.to_owned());
                 p.merge_commit = Some(merge_commit.clone());
+                p.merged_by = Some(self.identity.name.clone());
+                p.merged_at = rfc3339(now_secs());
             }
             Ok(())
         })?;
@@ -244,6 +308,7 @@ impl ForgeWrite for LocalForge {
         let dir = self.repo_dir(repo)?;
         let (pulls, repo, branch) = (self.pulls.clone(), repo.to_owned(), branch.to_owned());
         blocking(move || {
+            detect_merges(&pulls, &dir, &repo)?;
             let file = pulls.read()?;
             file.open_for(&repo, &branch)
                 .map(|p| to_pull(&dir, &repo, p))
@@ -256,11 +321,33 @@ impl ForgeWrite for LocalForge {
         let dir = self.repo_dir(repo)?;
         let (pulls, repo) = (self.pulls.clone(), repo.to_owned());
         blocking(move || {
+            detect_merges(&pulls, &dir, &repo)?;
             let file = pulls.read()?;
             let p = file
                 .find(&repo, number)
                 .ok_or_else(|| repo_err(&repo, format!("pull request #{number} not found")))?;
             to_pull(&dir, &repo, p)
+        })
+        .await
+    }
+
+    async fn pr_status(&self, repo: &str, number: u64) -> Result<PrStatus, ForgeError> {
+        let dir = self.repo_dir(repo)?;
+        let (pulls, repo) = (self.pulls.clone(), repo.to_owned());
+        blocking(move || {
+            detect_merges(&pulls, &dir, &repo)?;
+            let file = pulls.read()?;
+            let p = file
+                .find(&repo, number)
+                .ok_or_else(|| repo_err(&repo, format!("pull request #{number} not found")))?;
+            let pull = to_pull(&dir, &repo, p)?;
+            Ok(PrStatus {
+                number,
+                state: pull.state,
+                head_sha: pull.head_sha,
+                merged_by: p.merged_by.clone(),
+                merged_at: p.merged_at.clone(),
+            })
         })
         .await
     }
@@ -312,6 +399,7 @@ impl ForgeWrite for LocalForge {
                     return Err(repo_err(&repo, format!("branch {branch} does not exist")));
                 }
             }
+            detect_merges(&pulls, &dir, &repo)?;
             let record = pulls.update(|file| {
                 if let Some(open) = file.open_for(&repo, &pr.head_branch) {
                     return Err(repo_err(
@@ -335,6 +423,8 @@ impl ForgeWrite for LocalForge {
                     state: PrState::Open,
                     final_head: None,
                     merge_commit: None,
+                    merged_by: None,
+                    merged_at: None,
                     comments: Vec::new(),
                 };
                 file.insert(&repo, record.clone());
@@ -378,6 +468,7 @@ impl ForgeWrite for LocalForge {
         let (pulls, repo) = (self.pulls.clone(), repo.to_owned());
         let comment = comment.map(str::to_owned);
         blocking(move || {
+            detect_merges(&pulls, &dir, &repo)?;
             let head = {
                 let file = pulls.read()?;
                 let p = file
@@ -427,7 +518,7 @@ impl ForgeWrite for LocalForge {
 
     async fn ci_state(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
         self.repo_dir(repo)?;
-        Ok(self.ci.state(repo, sha))
+        self.ci_report(repo, sha).await
     }
 
     async fn merge_pr(
@@ -437,7 +528,7 @@ impl ForgeWrite for LocalForge {
         sha: &str,
     ) -> Result<MergeOutcome, ForgeError> {
         let dir = self.repo_dir(repo)?;
-        let ci = self.ci.state(repo, sha);
+        let ci = self.ci_report(repo, sha).await?;
         let (forge, repo, sha) = (self.clone(), repo.to_owned(), sha.to_owned());
         blocking(move || forge.merge_blocking(&dir, &repo, number, &sha, &ci)).await
     }

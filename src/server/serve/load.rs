@@ -19,8 +19,8 @@ use crate::config::Config;
 use crate::config::secret::Secret;
 use crate::ecosystem::MemTree;
 use crate::forge::{
-    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PullRequest,
-    PushOutcome, Release, RepoInfo,
+    BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrStatus,
+    PullRequest, PushOutcome, Release, RepoInfo,
 };
 use crate::server::webhook::sign;
 use crate::store::{InboxState, Store};
@@ -83,6 +83,9 @@ impl ForgeWrite for NullForge {
         Ok(None)
     }
     async fn pull_request(&self, _: &str, _: u64) -> Result<PullRequest, ForgeError> {
+        Err(refused())
+    }
+    async fn pr_status(&self, _: &str, _: u64) -> Result<PrStatus, ForgeError> {
         Err(refused())
     }
     async fn push_branch(&self, _: &str, _: &BranchPush) -> Result<PushOutcome, ForgeError> {
