@@ -49,6 +49,7 @@ impl<F: ForgeWrite> Engine<F> {
                     .map(|c| FailingCheck {
                         name: c.name.clone(),
                         url: c.url.clone(),
+                        first_error: c.first_error.clone(),
                     })
                     .collect();
                 let (next, why) = match ci.state {

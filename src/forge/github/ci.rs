@@ -6,7 +6,7 @@
 //! counts; wavebump's own checks never count; any failure → failed, else any
 //! pending (or nothing reported at all) → pending, else passed.
 
-use crate::forge::{Check, CiReport, CiState};
+use crate::forge::{Check, CiReport, CiState, first_line};
 
 use super::wire;
 
@@ -36,6 +36,18 @@ pub fn check_run_state(status: &str, conclusion: Option<&str>) -> CiState {
     }
 }
 
+/// A failed check's first error line: the first non-blank line of the
+/// first of `texts` that has one.
+fn failed_line<'a>(
+    state: CiState,
+    texts: impl IntoIterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    if state != CiState::Failed {
+        return None;
+    }
+    texts.into_iter().flatten().find_map(first_line)
+}
+
 /// Aggregate. `required` is `None` when branch protection is unreadable or
 /// absent (then every check counts); an empty list counts like `None`.
 pub fn aggregate(
@@ -47,17 +59,32 @@ pub fn aggregate(
     let is_required = |name: &str| required.is_some_and(|r| r.iter().any(|x| x == name));
     let mut checks: Vec<Check> = statuses
         .iter()
-        .map(|s| Check {
-            name: s.context.clone(),
-            state: status_state(&s.state),
-            url: s.target_url.clone(),
-            required: is_required(&s.context),
+        .map(|s| {
+            let state = status_state(&s.state);
+            Check {
+                name: s.context.clone(),
+                state,
+                url: s.target_url.clone(),
+                required: is_required(&s.context),
+                first_error: failed_line(state, [s.description.as_deref()]),
+            }
         })
-        .chain(runs.iter().map(|r| Check {
-            name: r.name.clone(),
-            state: check_run_state(&r.status, r.conclusion.as_deref()),
-            url: r.html_url.clone(),
-            required: is_required(&r.name),
+        .chain(runs.iter().map(|r| {
+            let state = check_run_state(&r.status, r.conclusion.as_deref());
+            let output = r.output.as_ref();
+            Check {
+                name: r.name.clone(),
+                state,
+                url: r.html_url.clone(),
+                required: is_required(&r.name),
+                first_error: failed_line(
+                    state,
+                    [
+                        output.and_then(|o| o.summary.as_deref()),
+                        output.and_then(|o| o.title.as_deref()),
+                    ],
+                ),
+            }
         }))
         .filter(|c| !c.name.starts_with(OWN_CHECK_PREFIX))
         .collect();
@@ -100,6 +127,7 @@ mod tests {
             context: context.into(),
             state: state.into(),
             target_url: None,
+            description: None,
         }
     }
 
@@ -110,6 +138,7 @@ mod tests {
             conclusion: conclusion.map(str::to_string),
             html_url: None,
             check_suite: None,
+            output: None,
         }
     }
 
