@@ -234,11 +234,11 @@ pub fn failure_clusters(failures: &[TargetFailure]) -> Vec<FailureCluster> {
     let mut errors: BTreeMap<(u32, &str), BTreeSet<Option<&str>>> = BTreeMap::new();
     for f in failures {
         for c in &f.checks {
+            // Its first non-blank line, trimmed.
             let error = c
                 .first_error
                 .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty());
+                .and_then(|e| e.lines().map(str::trim).find(|l| !l.is_empty()));
             by_check
                 .entry((f.wave, c.name.as_str()))
                 .or_default()

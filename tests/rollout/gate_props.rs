@@ -74,6 +74,7 @@ fn failed_check() -> impl Strategy<Value = FailedCheck> {
             None,
             Some("error[E0425]: cannot find `parse`"),
             Some("  undefined: coreutils.Parse  "),
+            Some("\n  undefined: coreutils.Parse\nat main.go:3"),
             Some(""),
         ]),
     )
@@ -106,12 +107,12 @@ fn shared_failures(failures: &[TargetFailure]) -> BTreeMap<(u32, String), BTreeS
                 .entry((f.wave, format!("check {}", c.name)))
                 .or_default()
                 .insert(f.repo.clone());
-            if let Some(e) = c
+            // The first non-blank line, trimmed.
+            let first = c
                 .first_error
                 .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-            {
+                .and_then(|e| e.lines().map(str::trim).find(|l| !l.is_empty()));
+            if let Some(e) = first {
                 groups
                     .entry((f.wave, format!("error {e}")))
                     .or_default()

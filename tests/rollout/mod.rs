@@ -5,6 +5,7 @@
 mod cascade;
 mod cli;
 mod cli_local;
+mod clustering;
 mod commands;
 mod fleet;
 mod gate_props;
