@@ -143,6 +143,41 @@ mod tests {
     }
 
     #[test]
+    fn failed_checks_carry_their_first_error_line() {
+        let mut red = st("ci/jenkins", "failure");
+        red.description = Some("\n  3 tests failed\nsee the log".into());
+        let mut green = st("ci/other", "success");
+        green.description = Some("all good".into());
+        let mut summary = run("build", "completed", Some("failure"));
+        summary.output = Some(wire::CheckOutput {
+            title: Some("Build failed".into()),
+            summary: Some("error[E0425]: cannot find `parse`\n --> src/main.rs".into()),
+        });
+        let mut title = run("lint", "completed", Some("failure"));
+        title.output = Some(wire::CheckOutput {
+            title: Some("2 warnings".into()),
+            summary: Some("   ".into()),
+        });
+        let bare = run("test", "completed", Some("failure"));
+        let ci = aggregate(&[red, green], &[summary, title, bare], None);
+        let errors: Vec<(&str, Option<&str>)> = ci
+            .checks
+            .iter()
+            .map(|c| (c.name.as_str(), c.first_error.as_deref()))
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                ("build", Some("error[E0425]: cannot find `parse`")),
+                ("ci/jenkins", Some("3 tests failed")),
+                ("ci/other", None),
+                ("lint", Some("2 warnings")),
+                ("test", None),
+            ]
+        );
+    }
+
+    #[test]
     fn check_run_states() {
         use CiState::*;
         let table = [
