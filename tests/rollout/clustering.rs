@@ -2,7 +2,7 @@
 //! PostgreSQL): two repositories of one wave failing the same check halt
 //! the rollout as a suspected library regression (audited, on the page, in
 //! the JSON API); one failing alone within the budget is its repository's
-//! own and the rollout moves on.
+//! own and the rollout moves on. The cluster on the page in Chromium.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,21 +98,36 @@ async fn api(router: &axum::Router, id: i64) -> serde_json::Value {
     serde_json::from_str::<serde_json::Value>(&body).unwrap()["rollout"].clone()
 }
 
-async fn two_repositories_failing_test_halt(db: Db) {
+/// Wave 1's first and third repositories fail `test` (the same error);
+/// the engine ticks until the rollout stops running. The engine, the
+/// rollout id, the clock, wave 1's repositories and the rollout then.
+async fn halt_on_cluster(
+    db: &Db,
+) -> (
+    Arc<Engine<MemForge>>,
+    i64,
+    Timestamp,
+    Vec<String>,
+    wavebump::store::RolloutRecord,
+) {
     let (engine, id) = start(db.open().await).await;
-    let store = engine.store();
     let repos = wave_one(&engine, id).await;
     let (a, b) = (repos[2].clone(), repos[0].clone());
     engine.forge().fail_check(&a, "test", Some(ERROR));
     engine
         .forge()
         .fail_check(&b, "test", Some(&format!("{ERROR}\nmore output")));
-
     let mut now = START;
     let halted = drive(&engine, id, &mut now, 20, |r| {
         r.state != RolloutState::Running
     })
     .await;
+    (engine, id, now, repos, halted)
+}
+
+async fn two_repositories_failing_test_halt(db: Db) {
+    let (engine, id, now, repos, halted) = halt_on_cluster(&db).await;
+    let store = engine.store();
     let want = format!(
         "suspected library regression: check `test` failed in 2 repositories ({}, {}): `{ERROR}`",
         repos[0], repos[2]
@@ -240,3 +255,42 @@ crate::both!(
     two_repositories_failing_test_halt,
     a_lone_failure_within_budget_moves_on
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_in_chromium() {
+    use fantoccini::Locator;
+    let db = Db::sqlite().await;
+    let (engine, id, now, repos, halted) = halt_on_cluster(&db).await;
+    assert_eq!(halted.state, RolloutState::Halted);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(axum::serve(listener, router(&engine, now)).into_future());
+    let browser = crate::support::browser::Browser::start().await;
+    let c = &browser.client;
+    let seen = tokio::time::timeout(Duration::from_secs(60), async {
+        c.goto(&format!("{base}/rollouts/{id}")).await.unwrap();
+        let block = c.find(Locator::Css(".clusters")).await.unwrap();
+        let shown = c
+            .execute(
+                "return document.querySelector('.clusters').getBoundingClientRect().height > 0",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (block.text().await.unwrap(), shown)
+    })
+    .await;
+    browser.close().await;
+    server.abort();
+    let (text, shown) = seen.expect("browser timed out");
+    assert_eq!(shown, serde_json::json!(true), "the cluster is visible");
+    assert!(text.starts_with("Suspected library regression"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Wave 1: check test failed in 2 repositories: {}, {}",
+            repos[0], repos[2]
+        )),
+        "{text}"
+    );
+    assert!(text.contains(ERROR), "{text}");
+}
