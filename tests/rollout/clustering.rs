@@ -294,3 +294,42 @@ async fn the_cluster_in_chromium() {
     );
     assert!(text.contains(ERROR), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_status_json_has_the_cluster() {
+    let db = Db::sqlite().await;
+    let (engine, id, _, repos, _) = halt_on_cluster(&db).await;
+    engine.store().close().await;
+    let Db::Sqlite { path, .. } = &db else {
+        unreachable!("a SQLite database")
+    };
+    // The default store is `wavebump.db` next to the config.
+    let dir = path.parent().unwrap().to_owned();
+    let config = dir.join("wavebump.yaml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wavebump"))
+            .args(["rollout", "status", "--json", &id.to_string(), "--config"])
+            .arg(&config)
+            .env("HOME", &dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = super::ghorg::text(&out);
+    assert!(out.status.success(), "{stderr}{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let clusters = &json[0]["failure_clusters"];
+    assert_eq!(clusters[0]["check"], "test", "{json:#}");
+    assert_eq!(
+        clusters[0]["repos"],
+        serde_json::json!([repos[0], repos[2]]),
+        "{json:#}"
+    );
+    assert_eq!(clusters[0]["wave"], 1);
+    assert_eq!(
+        json[0]["rollout"]["reason"], clusters[0]["text"],
+        "the halt names the cluster"
+    );
+}
