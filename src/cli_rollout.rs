@@ -654,6 +654,7 @@ async fn status(store: &Store, json: bool, id: Option<i64>) -> Result<(), Fail> 
                 "rollout": r,
                 "waves": waves,
                 "targets": targets,
+                "failure_clusters": crate::status::view::failure_clusters(&targets),
                 "eta": eta.map(|e| serde_json::json!({
                     "ci_duration_secs": e.ci_duration.as_secs(),
                     "observed": e.observed,

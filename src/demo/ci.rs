@@ -207,6 +207,7 @@ impl CiProvider for SimCi {
                 state: c.state_at(now),
                 url: None,
                 required: true,
+                first_error: None,
             })
             .collect();
         let state = if checks.iter().any(|c| c.state == CiState::Failed) {

@@ -159,6 +159,18 @@ pub struct Check {
     pub url: Option<String>,
     /// Required by branch protection.
     pub required: bool,
+    /// The first line of what the check says went wrong, where the forge
+    /// gives it (a status's description, a check run's summary or title);
+    /// read only when the check failed.
+    pub first_error: Option<String>,
+}
+
+/// The first non-blank line of `text`, trimmed.
+pub fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
 }
 
 /// Aggregated CI state of a commit.

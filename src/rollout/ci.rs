@@ -8,7 +8,7 @@
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
 use super::policy::RolloutPolicy;
 use super::state::{RolloutState, TargetState, Timestamp};
-use crate::forge::{CiState, ForgeWrite, MergeOutcome};
+use crate::forge::{CiState, ForgeWrite, MergeOutcome, first_line};
 use crate::store::{FailingCheck, NewIntent, RolloutRecord, TargetRecord};
 
 impl<F: ForgeWrite> Engine<F> {
@@ -49,6 +49,7 @@ impl<F: ForgeWrite> Engine<F> {
                     .map(|c| FailingCheck {
                         name: c.name.clone(),
                         url: c.url.clone(),
+                        first_error: c.first_error.as_deref().and_then(first_line),
                     })
                     .collect();
                 let (next, why) = match ci.state {

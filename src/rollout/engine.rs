@@ -510,7 +510,29 @@ pub fn snapshot(
         rollout_counts: Counts::of(targets.iter().map(|t| t.state), policy),
         met_since: wave.met_at,
         awaiting: Vec::new(),
+        failures: failures(targets),
     }
+}
+
+/// The targets whose CI failed, with their failing checks, for the gate's
+/// clustering rule (one entry per target; the gate counts repositories).
+pub fn failures(targets: &[TargetRecord]) -> Vec<gate::TargetFailure> {
+    targets
+        .iter()
+        .filter(|t| t.state == TargetState::CiFailed)
+        .map(|t| gate::TargetFailure {
+            wave: t.wave,
+            repo: t.repo.clone(),
+            checks: t
+                .failing_checks
+                .iter()
+                .map(|c| gate::FailedCheck {
+                    name: c.name.clone(),
+                    first_error: c.first_error.clone(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Targets grouped by repository (one PR per repository), in name order;

@@ -3,7 +3,11 @@
 //!
 //! Invariants (property-tested in `tests/rollout/gate_props.rs`):
 //! - only a `Running` rollout is ever told `Advance` or `Complete`;
-//! - `Halt` exactly when a running rollout's failures exceed the budget;
+//! - `Halt` exactly when a running rollout's failures exceed the budget or
+//!   its failures cluster (two or more repositories of one wave failing on
+//!   the same check name, or on the same first error line where the forge
+//!   gives one: a suspected library regression, named before the budget);
+//!   a lone failure within the budget never halts;
 //! - `Advance` only when the wave's success ratio meets the threshold and the
 //!   soak has elapsed since it first did, and never on the last wave;
 //! - `Complete` only on the last wave when every target is settled;
@@ -12,6 +16,7 @@
 //!   need (`awaiting`): the wait names the library; with nothing awaited the
 //!   decision is what it would be without the cascade rule.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -145,6 +150,146 @@ pub struct GateSnapshot {
     /// Library targets whose release the next wave's consumers wait for
     /// (the cascade), in repository order; empty when none.
     pub awaiting: Vec<AwaitedRelease>,
+    /// Every failed target of the rollout with its failing checks (any
+    /// wave): what [`failure_clusters`] reads.
+    pub failures: Vec<TargetFailure>,
+}
+
+/// A target whose CI failed, as the clustering rule reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetFailure {
+    pub wave: u32,
+    pub repo: String,
+    pub checks: Vec<FailedCheck>,
+}
+
+/// One failing check of a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedCheck {
+    pub name: String,
+    /// The check's first error line, where the forge gives one.
+    pub first_error: Option<String>,
+}
+
+/// Repositories of one wave failing the same way: a suspected regression
+/// of the library rather than of each repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailureCluster {
+    pub wave: u32,
+    /// The check name they all fail (none: different checks, same error).
+    pub check: Option<String>,
+    /// The first error line they all share, when the forge gives one.
+    pub first_error: Option<String>,
+    /// Two or more, sorted.
+    pub repos: Vec<String>,
+}
+
+/// Repositories named in a cluster's message before "and N more".
+const CLUSTER_NAMES: usize = 10;
+
+impl std::fmt::Display for FailureCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("suspected library regression: ")?;
+        match (&self.check, &self.first_error) {
+            (Some(check), _) => write!(f, "check `{check}` failed")?,
+            (None, Some(error)) => write!(f, "error `{error}`")?,
+            (None, None) => f.write_str("checks failed")?,
+        }
+        let shown: Vec<&str> = self
+            .repos
+            .iter()
+            .take(CLUSTER_NAMES)
+            .map(String::as_str)
+            .collect();
+        write!(
+            f,
+            " in {} repositories ({}",
+            self.repos.len(),
+            shown.join(", ")
+        )?;
+        if self.repos.len() > CLUSTER_NAMES {
+            write!(f, " and {} more", self.repos.len() - CLUSTER_NAMES)?;
+        }
+        f.write_str(")")?;
+        if let (Some(_), Some(error)) = (&self.check, &self.first_error) {
+            write!(f, ": `{error}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// The failure clusters, largest first (then by wave, check, error).
+///
+/// Within a wave, the repositories failing a check of one name form a
+/// cluster when there are two or more; so do those whose failing checks
+/// share a first error line (checks named differently per repository),
+/// unless a check-name cluster already holds all of them. A monorepo's
+/// targets share one PR and one CI run, so repositories are counted, not
+/// targets. Pure.
+pub fn failure_clusters(failures: &[TargetFailure]) -> Vec<FailureCluster> {
+    type Groups<'a> = BTreeMap<(u32, &'a str), BTreeSet<&'a str>>;
+    let mut by_check: Groups<'_> = BTreeMap::new();
+    let mut by_error: Groups<'_> = BTreeMap::new();
+    // (wave, check) → every first error line it showed (none included).
+    let mut errors: BTreeMap<(u32, &str), BTreeSet<Option<&str>>> = BTreeMap::new();
+    for f in failures {
+        for c in &f.checks {
+            // Its first non-blank line, trimmed.
+            let error = c
+                .first_error
+                .as_deref()
+                .and_then(|e| e.lines().map(str::trim).find(|l| !l.is_empty()));
+            by_check
+                .entry((f.wave, c.name.as_str()))
+                .or_default()
+                .insert(f.repo.as_str());
+            errors
+                .entry((f.wave, c.name.as_str()))
+                .or_default()
+                .insert(error);
+            if let Some(e) = error {
+                by_error.entry((f.wave, e)).or_default().insert(&f.repo);
+            }
+        }
+    }
+    let owned = |repos: &BTreeSet<&str>| repos.iter().map(|r| (*r).to_owned()).collect();
+    let mut out: Vec<FailureCluster> = Vec::new();
+    for (&(wave, check), repos) in by_check.iter().filter(|(_, r)| r.len() >= 2) {
+        // Quoted only when every failure of the check showed the same one.
+        let first_error = match errors.get(&(wave, check)) {
+            Some(seen) if seen.len() == 1 => seen.first().copied().flatten().map(str::to_owned),
+            _ => None,
+        };
+        out.push(FailureCluster {
+            wave,
+            check: Some(check.to_owned()),
+            first_error,
+            repos: owned(repos),
+        });
+    }
+    for (&(wave, error), repos) in by_error.iter().filter(|(_, r)| r.len() >= 2) {
+        let covered = by_check
+            .iter()
+            .any(|(&(w, _), held)| w == wave && repos.is_subset(held));
+        if !covered {
+            out.push(FailureCluster {
+                wave,
+                check: None,
+                first_error: Some(error.to_owned()),
+                repos: owned(repos),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.repos
+            .len()
+            .cmp(&a.repos.len())
+            .then_with(|| a.wave.cmp(&b.wave))
+            .then_with(|| a.check.is_none().cmp(&b.check.is_none()))
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.first_error.cmp(&b.first_error))
+    });
+    out
 }
 
 /// A library target (a repository that publishes a package later waves
@@ -229,6 +374,17 @@ pub fn evaluate_gate(snapshot: &GateSnapshot, policy: &GatePolicy, now: Timestam
             reason: WaitReason::NotRunning(snapshot.state),
             until: None,
         };
+    }
+    let clusters = failure_clusters(&snapshot.failures);
+    if let Some(first) = clusters.first() {
+        let mut why = first.to_string();
+        if clusters.len() > 1 {
+            why.push_str(&format!(
+                " (and {} more failure cluster(s))",
+                clusters.len() - 1
+            ));
+        }
+        return GateDecision::Halt(why);
     }
     if budget_exceeded(&snapshot.rollout_counts, policy.failure_budget) {
         let budget = match policy.failure_budget {

@@ -26,11 +26,12 @@ pub use abort::{ABORT_CLOSE, AbortOutcome, PendingClose, pending_closes};
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
 pub use engine::{
-    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, TickReport, snapshot,
+    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, TickReport, failures,
+    snapshot,
 };
 pub use gate::{
-    AwaitedRelease, Counts, FailureBudget, GateDecision, GatePolicy, GateSnapshot, Require,
-    WaitReason, evaluate_gate,
+    AwaitedRelease, Counts, FailedCheck, FailureBudget, FailureCluster, GateDecision, GatePolicy,
+    GateSnapshot, Require, TargetFailure, WaitReason, evaluate_gate, failure_clusters,
 };
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
 pub use service::{

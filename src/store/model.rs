@@ -88,6 +88,10 @@ pub struct WaveRecord {
 pub struct FailingCheck {
     pub name: String,
     pub url: Option<String>,
+    /// Its first error line, where the forge gives one (absent in rows
+    /// written before it was kept: the column is JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
 }
 
 /// A row of `targets`.

@@ -48,6 +48,7 @@ impl CiProvider for SetCi {
                 state,
                 url: None,
                 required: true,
+                first_error: None,
             }],
             note: None,
         }

@@ -106,10 +106,12 @@ impl Fixture {
             FailingCheck {
                 name: format!("lint {IMG}"),
                 url: Some("javascript:alert(1)".into()),
+                first_error: None,
             },
             FailingCheck {
                 name: format!("test {SCRIPT}"),
                 url: Some("https://ci.test/run/1?a=\"b\"".into()),
+                first_error: None,
             },
         ];
         t.last_reason = Some(format!("reason {IMG} {SCRIPT}"));

@@ -56,6 +56,7 @@ impl CiProvider for Green {
                 state: CiState::Passed,
                 url: None,
                 required: true,
+                first_error: None,
             }],
             note: None,
         }

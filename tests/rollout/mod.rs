@@ -7,6 +7,7 @@ mod cascade;
 mod cli;
 mod cli_local;
 mod cli_people;
+mod clustering;
 mod commands;
 mod fleet;
 mod gate_props;

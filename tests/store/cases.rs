@@ -81,6 +81,7 @@ async fn guarded_target_writes(db: Db) {
     t.failing_checks = vec![FailingCheck {
         name: "test <script>".into(),
         url: None,
+        first_error: Some("error[E0425]: cannot find `parse` in `core_utils`".into()),
     }];
     t.state_since = Timestamp(5);
     store

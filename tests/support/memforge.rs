@@ -25,6 +25,9 @@ struct State {
     repos: BTreeMap<String, Repo>,
     prs: Vec<(String, PullRequest, NewPullRequest)>,
     ci: HashMap<String, CiState>,
+    /// repo → the name and first error line of its one check (default:
+    /// `test`, none).
+    check: HashMap<String, (String, Option<String>)>,
     default_ci: Option<CiState>,
     blocked: HashMap<String, String>,
     rerun: bool,
@@ -77,6 +80,17 @@ impl MemForge {
     /// CI of every commit of `repo` from now on.
     pub fn set_ci(&self, repo: &str, state: CiState) {
         self.state.lock().unwrap().ci.insert(repo.to_owned(), state);
+    }
+
+    /// CI of every commit of `repo` fails from now on, on a check named
+    /// `name` whose first error line is `first_error`.
+    pub fn fail_check(&self, repo: &str, name: &str, first_error: Option<&str>) {
+        let mut s = self.state.lock().unwrap();
+        s.ci.insert(repo.to_owned(), CiState::Failed);
+        s.check.insert(
+            repo.to_owned(),
+            (name.to_owned(), first_error.map(str::to_owned)),
+        );
     }
 
     /// CI of repositories without their own setting.
@@ -436,13 +450,19 @@ impl ForgeWrite for MemForge {
                 .copied()
                 .or(s.default_ci)
                 .unwrap_or(CiState::Pending);
+        let (name, first_error) = s
+            .check
+            .get(repo)
+            .cloned()
+            .unwrap_or_else(|| ("test".to_owned(), None));
         Ok(CiReport {
             state,
             checks: vec![Check {
-                name: "test".into(),
+                name,
                 state,
                 url: Some(format!("https://ci.test/{repo}")),
                 required: true,
+                first_error: first_error.filter(|_| state == CiState::Failed),
             }],
             note: None,
         })

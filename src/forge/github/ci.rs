@@ -6,7 +6,7 @@
 //! counts; wavebump's own checks never count; any failure → failed, else any
 //! pending (or nothing reported at all) → pending, else passed.
 
-use crate::forge::{Check, CiReport, CiState};
+use crate::forge::{Check, CiReport, CiState, first_line};
 
 use super::wire;
 
@@ -39,6 +39,18 @@ pub fn check_run_state(status: &str, conclusion: Option<&str>) -> CiState {
     }
 }
 
+/// A failed check's first error line: the first non-blank line of the
+/// first of `texts` that has one.
+fn failed_line<'a>(
+    state: CiState,
+    texts: impl IntoIterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    if state != CiState::Failed {
+        return None;
+    }
+    texts.into_iter().flatten().find_map(first_line)
+}
+
 /// Aggregate. `required` is `None` when the required checks could not be
 /// read (then every check counts, and the report's note says so); an empty
 /// list (nothing required) counts every check too, silently.
@@ -52,17 +64,32 @@ pub fn aggregate(
     let is_required = |name: &str| required.is_some_and(|r| r.iter().any(|x| x == name));
     let mut checks: Vec<Check> = statuses
         .iter()
-        .map(|s| Check {
-            name: s.context.clone(),
-            state: status_state(&s.state),
-            url: s.target_url.clone(),
-            required: is_required(&s.context),
+        .map(|s| {
+            let state = status_state(&s.state);
+            Check {
+                name: s.context.clone(),
+                state,
+                url: s.target_url.clone(),
+                required: is_required(&s.context),
+                first_error: failed_line(state, [s.description.as_deref()]),
+            }
         })
-        .chain(runs.iter().map(|r| Check {
-            name: r.name.clone(),
-            state: check_run_state(&r.status, r.conclusion.as_deref()),
-            url: r.html_url.clone(),
-            required: is_required(&r.name),
+        .chain(runs.iter().map(|r| {
+            let state = check_run_state(&r.status, r.conclusion.as_deref());
+            let output = r.output.as_ref();
+            Check {
+                name: r.name.clone(),
+                state,
+                url: r.html_url.clone(),
+                required: is_required(&r.name),
+                first_error: failed_line(
+                    state,
+                    [
+                        output.and_then(|o| o.summary.as_deref()),
+                        output.and_then(|o| o.title.as_deref()),
+                    ],
+                ),
+            }
         }))
         .filter(|c| !c.name.starts_with(OWN_CHECK_PREFIX))
         .collect();
@@ -109,6 +136,7 @@ mod tests {
             context: context.into(),
             state: state.into(),
             target_url: None,
+            description: None,
         }
     }
 
@@ -119,7 +147,43 @@ mod tests {
             conclusion: conclusion.map(str::to_string),
             html_url: None,
             check_suite: None,
+            output: None,
         }
+    }
+
+    #[test]
+    fn failed_checks_carry_their_first_error_line() {
+        let mut red = st("ci/jenkins", "failure");
+        red.description = Some("\n  3 tests failed\nsee the log".into());
+        let mut green = st("ci/other", "success");
+        green.description = Some("all good".into());
+        let mut summary = run("build", "completed", Some("failure"));
+        summary.output = Some(wire::CheckOutput {
+            title: Some("Build failed".into()),
+            summary: Some("error[E0425]: cannot find `parse`\n --> src/main.rs".into()),
+        });
+        let mut title = run("lint", "completed", Some("failure"));
+        title.output = Some(wire::CheckOutput {
+            title: Some("2 warnings".into()),
+            summary: Some("   ".into()),
+        });
+        let bare = run("test", "completed", Some("failure"));
+        let ci = aggregate(&[red, green], &[summary, title, bare], None);
+        let errors: Vec<(&str, Option<&str>)> = ci
+            .checks
+            .iter()
+            .map(|c| (c.name.as_str(), c.first_error.as_deref()))
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                ("build", Some("error[E0425]: cannot find `parse`")),
+                ("ci/jenkins", Some("3 tests failed")),
+                ("ci/other", None),
+                ("lint", Some("2 warnings")),
+                ("test", None),
+            ]
+        );
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub struct Status {
     pub state: String,
     #[serde(default)]
     pub target_url: Option<String>,
+    /// A short description of the status ("3 tests failed").
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +154,17 @@ pub struct CheckRun {
     pub html_url: Option<String>,
     #[serde(default)]
     pub check_suite: Option<SuiteRef>,
+    #[serde(default)]
+    pub output: Option<CheckOutput>,
+}
+
+/// What a check run reports about itself.
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckOutput {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

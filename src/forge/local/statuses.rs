@@ -131,6 +131,11 @@ impl StatusesFile {
                 state: s.state.ci(),
                 url: None,
                 required: true,
+                // As GitHub's status description: a failure's first error
+                // line, for failure clustering.
+                first_error: (s.state.ci() == CiState::Failed)
+                    .then(|| s.description.as_deref().and_then(crate::forge::first_line))
+                    .flatten(),
             })
             .collect();
         Some(CiReport {
@@ -248,6 +253,7 @@ mod tests {
                 state: CiState::Passed,
                 url: None,
                 required: true,
+                first_error: None,
             }],
             note: None,
         };

@@ -116,6 +116,7 @@ impl BenchRollout {
                             .map(|c| FailingCheck {
                                 name: (*c).to_owned(),
                                 url: Some(format!("https://github.com/{}/runs/{i}", name(r))),
+                                first_error: None,
                             })
                             .collect()
                     } else {

@@ -230,6 +230,38 @@ pub struct TargetView {
     pub can_skip: bool,
 }
 
+/// Repositories of one wave failing the same way: a suspected library
+/// regression (the gate halts on it), grouped for the page and the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClusterView {
+    pub wave: u32,
+    /// The check they all fail (none: differently named checks, same error).
+    pub check: Option<String>,
+    /// The first error line they share, where the forge gives one.
+    pub first_error: Option<String>,
+    pub repos: Vec<String>,
+    /// How many repositories.
+    pub count: usize,
+    /// The gate's words for it ("suspected library regression: ...").
+    pub text: String,
+}
+
+/// The failure clusters of a rollout's targets, largest first (the
+/// gate's rule: `rollout::failure_clusters`).
+pub fn failure_clusters(targets: &[TargetRecord]) -> Vec<ClusterView> {
+    crate::rollout::failure_clusters(&crate::rollout::failures(targets))
+        .into_iter()
+        .map(|c| ClusterView {
+            text: c.to_string(),
+            wave: c.wave,
+            check: c.check,
+            first_error: c.first_error,
+            count: c.repos.len(),
+            repos: c.repos,
+        })
+        .collect()
+}
+
 /// One audit entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditView {
@@ -260,6 +292,9 @@ pub struct RolloutView {
     /// The ETA uses observed CI durations (else the policy's estimate).
     pub eta_observed: bool,
     pub budget: Option<BudgetView>,
+    /// Failures shared by two or more repositories of a wave; a failure
+    /// outside every cluster is its repository's own (its target row).
+    pub failure_clusters: Vec<ClusterView>,
     /// What the current wave's gate waits for.
     pub gate_status: String,
     pub allowed: Allowed,
@@ -536,6 +571,7 @@ pub fn rollout_view(r: &RolloutRecords<'_>, now: Timestamp) -> RolloutView {
             .map(|e| TimeView::new(e.rollout, now)),
         eta_observed: eta.as_ref().is_some_and(|e| e.observed),
         budget,
+        failure_clusters: failure_clusters(r.targets),
         gate_status,
         allowed: allowed(rollout.state, r.targets, last_wave),
         waves,
