@@ -30,8 +30,10 @@ const FAULT_PERCENT: u32 = 10;
 const SEED: u64 = 0x0FA1_7500;
 /// Real waits are this many times shorter than asked.
 const SCALE: u32 = 50;
-/// The client's read timeout; a slow fault answers after `SLOW`.
-const TIMEOUT: Duration = Duration::from_millis(150);
+/// The client's read timeout (500 ms: the fake checks every answer against
+/// GitHub's REST description, which a loaded debug build can take well over
+/// 150 ms for on a 100-repository listing); a slow fault answers after `SLOW`.
+const TIMEOUT: Duration = Duration::from_millis(500);
 const SLOW: Duration = Duration::from_secs(1);
 /// Repositories whose first push is rejected.
 const REJECTED: usize = 2;
