@@ -16,7 +16,8 @@ use wavebump::ecosystem::MemTree;
 use super::support::fake_github::{self, FakeGitHub};
 use super::{Figures, support};
 
-const SECRET: &str = "bench-webhook-secret";
+/// Strong enough for `serve` (it refuses secrets under 128 bits).
+const SECRET: &str = "5be1c4f09a2d7e8b3c6f1a0d9e4b7c2a8f5d3e6b1c9a0f7e2d4b8c5a1f3e6d90";
 
 fn cargo(name: &str, req: Option<&str>) -> MemTree {
     let mut text = format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[dependencies]\n");
@@ -92,7 +93,15 @@ pub fn scale(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figures) {
     drop(forge);
 
     // `wavebump serve` over the same organisation.
-    let key = support::crate_root().join("tests/data/github/app-private-key.pem");
+    // `serve` refuses a key file that group or others may read: a 0600 copy.
+    let key = dir.path().join("app-private-key.pem");
+    std::fs::copy(
+        support::crate_root().join("tests/data/github/app-private-key.pem"),
+        &key,
+    )
+    .expect("copy the key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600 the key");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
