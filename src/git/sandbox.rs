@@ -9,7 +9,7 @@
 //! `/etc/ca-certificates`, `/etc/resolv.conf`, `/etc/hosts`,
 //! `/etc/passwd`, `/etc/group`, `/etc/nsswitch.conf`), every absolute
 //! directory on the refresh `PATH` and `RUSTUP_HOME` (or `~/.rustup`)
-//! read-only, a private empty `/tmp` and `HOME` (tmpfs), `/proc`, a
+//! read-only (but `/`, `HOME` and their like, which would undo the view), a private empty `/tmp` and `HOME` (tmpfs), `/proc`, a
 //! minimal `/dev`, and the scratch checkout read-write. Every namespace is
 //! unshared but the network (package registries are reached from inside;
 //! restricting egress to them takes an HTTP(S) proxy, whose variables are
@@ -188,8 +188,15 @@ impl Bwrap {
         }
         let mut bound: Vec<PathBuf> = Vec::new();
         for dir in ro {
-            // `/` would undo the whole view; relative entries mean nothing.
-            if !dir.is_absolute() || dir.parent().is_none() || !dir.is_dir() {
+            // `/` would undo the whole view, `HOME` or an ancestor of it its
+            // tmpfs, an ancestor of the checkout the private `/tmp`;
+            // relative entries mean nothing.
+            if !dir.is_absolute()
+                || dir.parent().is_none()
+                || home.starts_with(&dir)
+                || root.starts_with(&dir)
+                || !dir.is_dir()
+            {
                 continue;
             }
             if bound.contains(&dir) {
@@ -249,7 +256,10 @@ mod tests {
         };
         let env = vec![
             (OsString::from("HOME"), OsString::from("/root")),
-            (OsString::from("PATH"), OsString::from("/usr/bin:/:rel")),
+            (
+                OsString::from("PATH"),
+                OsString::from("/usr/bin:/:rel:/root:/tmp"),
+            ),
         ];
         let cmd = b.command(
             Path::new("/usr/bin/true"),
@@ -270,6 +280,9 @@ mod tests {
         );
         assert!(!joined.contains("--ro-bind / /"), "{joined}");
         assert!(!joined.contains(" rel "), "{joined}");
+        assert!(!joined.contains("--ro-bind /root /root"), "{joined}");
+        assert!(!joined.contains("--ro-bind /tmp /tmp"), "{joined}");
+        assert!(joined.contains("--ro-bind /usr/bin /usr/bin"), "{joined}");
         assert!(joined.ends_with("-- /usr/bin/true"), "{joined}");
     }
 }
