@@ -243,6 +243,10 @@ pub struct PullRequestsConfig {
     /// A directory overriding the built-in `templates/`.
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
+    /// How lockfile refresh commands are isolated (`bwrap`, `none`,
+    /// `required`).
+    #[serde(default)]
+    pub refresh_sandbox: crate::git::RefreshSandbox,
 }
 
 /// `github`.
@@ -474,6 +478,7 @@ impl Default for PullRequestsConfig {
             draft: false,
             automerge: false,
             templates_dir: None,
+            refresh_sandbox: crate::git::RefreshSandbox::default(),
         }
     }
 }

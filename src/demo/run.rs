@@ -171,8 +171,11 @@ impl Demo {
         let forge = LocalForge::new(dir)
             .with_ci(ci.clone())
             .with_push_options(PushOptions {
-                // Lockfile tools would reach registries: the demo runs none.
+                // Lockfile tools would reach registries: the demo runs none
+                // (an empty PATH), so there is nothing to sandbox and the
+                // notes say which tool is missing.
                 refresh_path: Some(no_tools.into_os_string()),
+                refresh_sandbox: crate::git::RefreshSandbox::None,
                 ..PushOptions::default()
             });
         let noop = |_: usize, _: usize| {};

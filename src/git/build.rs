@@ -4,7 +4,9 @@
 //! Invariants: without refresh commands nothing touches the disk but the
 //! object database; with them, the tree is checked out into a scratch
 //! directory that is removed afterwards, the commands run there (see
-//! `refresh`), and only each refresh's own lockfile is taken back — never
+//! `refresh`, in the sandbox of `sandbox` unless configured otherwise; with
+//! no usable sandbox every refresh is skipped with a note, or the push
+//! fails when the sandbox is `required`), and only each refresh's own lockfile is taken back — never
 //! through a symbolic link or from outside the scratch directory.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use git2::{Oid, Repository, Tree};
 use super::error::PushError;
 use super::overlay::{self, blob_at, check_path, checkout_to};
 use super::refresh::{self, Outcome, Runner};
+use super::sandbox::{self, Bwrap, RefreshSandbox};
 use crate::ecosystem::LockRefresh;
 
 /// The finished tree and one note per lock refresh.
@@ -37,9 +40,32 @@ pub(crate) fn build_tree(
             notes: Vec::new(),
         });
     }
+    let sandbox = match sandbox::resolve(runner.sandbox, runner.sandbox_program, runner.path) {
+        Ok(found) => Ok(found),
+        Err(why) if runner.sandbox == RefreshSandbox::Required => {
+            return Err(PushError::failed(
+                "refresh sandbox",
+                format!("pull_requests.refresh_sandbox is `required` but no sandbox: {why}"),
+            ));
+        }
+        Err(why) => Err(format!(
+            "no sandbox: {why} (install bubblewrap or set pull_requests.refresh_sandbox: none)"
+        )),
+    };
     let tree = repo
         .find_tree(tree_id)
         .map_err(|e| PushError::failed("read tree", e))?;
+    if let Err(why) = &sandbox {
+        let notes = refreshes
+            .iter()
+            .map(|r| format!("`{}` not refreshed: {why}", r.lockfile))
+            .collect();
+        return Ok(Built {
+            tree: tree_id,
+            notes,
+        });
+    }
+    let sandbox = sandbox.ok().flatten();
     let scratch = tempfile::Builder::new()
         .prefix("wavebump-refresh-")
         .tempdir()
@@ -58,6 +84,7 @@ pub(crate) fn build_tree(
             &root,
             refresh,
             runner,
+            sandbox.as_ref(),
             &mut updates,
         ));
     }
@@ -77,6 +104,7 @@ fn refresh_one(
     root: &Path,
     refresh: &LockRefresh,
     runner: &Runner<'_>,
+    sandbox: Option<&Bwrap>,
     updates: &mut Vec<(String, Vec<u8>)>,
 ) -> String {
     let lockfile = refresh.lockfile.as_str();
@@ -87,7 +115,7 @@ fn refresh_one(
         Ok(dir) => dir,
         Err(why) => return format!("`{lockfile}` not refreshed: {why}"),
     };
-    let ran = match refresh::run_commands(&dir, &refresh.commands, runner) {
+    let ran = match refresh::run_commands(root, &dir, &refresh.commands, runner, sandbox) {
         Outcome::Ran(ran) => ran,
         Outcome::Stopped(why) => return format!("`{lockfile}` not refreshed: {why}"),
     };

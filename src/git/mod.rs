@@ -4,7 +4,7 @@
 //! - `write`: deterministic commits for the demo generator and fixtures;
 //! - `push`: the bot's write side — fetch a repository's default branch
 //!   into a cache (`cache`), build one commit of whole-file rewrites on top
-//!   of it (`overlay`, `build`), refresh lockfiles (`refresh`), commit as
+//!   of it (`overlay`, `build`), refresh lockfiles (`refresh`, inside `bwrap`: `sandbox`), commit as
 //!   the App's bot identity and push with callback credentials
 //!   (`credentials`); failures are `PushError` (`error`).
 //!
@@ -22,6 +22,7 @@ mod overlay;
 mod push;
 mod read;
 mod refresh;
+mod sandbox;
 mod write;
 
 use std::path::Path;
@@ -36,6 +37,7 @@ pub use read::{
     read_default_branch, refs, tags,
 };
 pub use refresh::DEFAULT_REFRESH_TIMEOUT;
+pub use sandbox::RefreshSandbox;
 pub use write::{
     Author, commit_on_branch, commit_tree, create_bare_repository, create_repository, tag_head,
 };

@@ -22,7 +22,7 @@
 
 use std::cell::RefCell;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use git2::{Direction, Oid, RemoteCallbacks, Repository, Signature};
@@ -32,6 +32,7 @@ use super::cache::{self, Cache};
 use super::credentials::{self, AuthState, Credentials};
 use super::error::PushError;
 use super::refresh::{DEFAULT_REFRESH_TIMEOUT, Runner};
+use super::sandbox::RefreshSandbox;
 use crate::forge::{BranchPush, PushOutcome};
 
 /// The git identity commits are made as (the GitHub App's bot user, e.g.
@@ -50,6 +51,10 @@ pub struct PushOptions {
     /// The `PATH` refresh tools are looked up on and run with; the
     /// process's own when `None`.
     pub refresh_path: Option<OsString>,
+    /// Whether refresh commands run in `bwrap` (`pull_requests.refresh_sandbox`).
+    pub refresh_sandbox: RefreshSandbox,
+    /// The `bwrap` program; looked up on the refresh `PATH` when `None`.
+    pub sandbox_program: Option<PathBuf>,
 }
 
 impl Default for PushOptions {
@@ -57,6 +62,8 @@ impl Default for PushOptions {
         PushOptions {
             refresh_timeout: DEFAULT_REFRESH_TIMEOUT,
             refresh_path: None,
+            refresh_sandbox: RefreshSandbox::default(),
+            sandbox_program: None,
         }
     }
 }
@@ -142,6 +149,8 @@ fn push_inner(
         timeout: options.refresh_timeout,
         path: options.refresh_path.as_deref(),
         creds,
+        sandbox: options.refresh_sandbox,
+        sandbox_program: options.sandbox_program.as_deref(),
     };
     let built = build_tree(repo, &base_tree, &push.files, &push.lock_refresh, &runner)?;
     if let Some(head) = remote_head

@@ -8,6 +8,9 @@
 //! variable whose value holds the token is dropped; each command has a
 //! timeout after which it is killed; every outcome (ran, failed, timed
 //! out, tool missing) becomes a note for the PR body, never silence.
+//! Unless configured otherwise the command runs inside `bwrap` (see
+//! `sandbox`), seeing the scratch checkout but not the App key, the store
+//! or the git cache.
 
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
@@ -17,6 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::credentials::{Credentials, scrub};
+use super::sandbox::{Bwrap, RefreshSandbox};
 
 /// How long one refresh command may run before it is killed.
 pub const DEFAULT_REFRESH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -44,6 +48,13 @@ const ALLOWED_ENV: &[&str] = &[
     "GEM_HOME",
     "PIP_CACHE_DIR",
     "UV_CACHE_DIR",
+    // An egress proxy restricting the tools to the package registries.
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
 ];
 
 /// At most this much of a command's stderr is kept (its tail).
@@ -69,11 +80,22 @@ pub(crate) struct Runner<'a> {
     /// own when `None`.
     pub(crate) path: Option<&'a OsStr>,
     pub(crate) creds: Option<&'a Credentials>,
+    /// Whether the commands run in `bwrap`.
+    pub(crate) sandbox: RefreshSandbox,
+    /// The `bwrap` to use; looked up on `path` when `None`.
+    pub(crate) sandbox_program: Option<&'a Path>,
 }
 
-/// Run `commands` one after the other in `dir`, stopping at the first that
-/// cannot run or fails.
-pub(crate) fn run_commands(dir: &Path, commands: &[Vec<String>], runner: &Runner<'_>) -> Outcome {
+/// Run `commands` one after the other in `dir` (inside the scratch checkout
+/// `root`), in `sandbox` when given, stopping at the first that cannot run
+/// or fails.
+pub(crate) fn run_commands(
+    root: &Path,
+    dir: &Path,
+    commands: &[Vec<String>],
+    runner: &Runner<'_>,
+    sandbox: Option<&Bwrap>,
+) -> Outcome {
     let mut ran = Vec::new();
     for argv in commands {
         let shown = show(argv);
@@ -92,7 +114,8 @@ pub(crate) fn run_commands(dir: &Path, commands: &[Vec<String>], runner: &Runner
         let Some(exe) = path.as_deref().and_then(|p| find_on_path(p, program)) else {
             return Outcome::Stopped(format!("tool missing: `{program}` is not on PATH"));
         };
-        if let Err(note) = run_one(&exe, args, dir, runner, path.as_deref(), &shown) {
+        let at = Place { root, dir, sandbox };
+        if let Err(note) = run_one(&exe, args, &at, runner, path.as_deref(), &shown) {
             return Outcome::Stopped(note);
         }
         ran.push(shown);
@@ -100,25 +123,37 @@ pub(crate) fn run_commands(dir: &Path, commands: &[Vec<String>], runner: &Runner
     Outcome::Ran(ran)
 }
 
+/// Where one command runs.
+struct Place<'a> {
+    root: &'a Path,
+    dir: &'a Path,
+    sandbox: Option<&'a Bwrap>,
+}
+
 // `Err` is the note `Outcome::Stopped` carries into the PR body, not an
 // error handed up.
 fn run_one(
     exe: &Path,
     args: &[String],
-    dir: &Path,
+    at: &Place<'_>,
     runner: &Runner<'_>,
     path: Option<&OsStr>,
     shown: &str,
 ) -> Result<(), String> {
     let (timeout, creds) = (runner.timeout, runner.creds);
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(allowed_env(creds));
+    let mut env = allowed_env(creds);
     if let Some(path) = path {
-        cmd.env("PATH", path);
+        env.retain(|(k, _)| k != "PATH");
+        env.push((OsString::from("PATH"), path.to_os_string()));
     }
+    let mut cmd = match at.sandbox {
+        Some(bwrap) => bwrap.command(exe, args, at.root, at.dir, &env),
+        None => {
+            let mut cmd = Command::new(exe);
+            cmd.args(args).current_dir(at.dir).env_clear().envs(env);
+            cmd
+        }
+    };
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -194,7 +229,7 @@ fn allowed_env(creds: Option<&Credentials>) -> Vec<(OsString, OsString)> {
 }
 
 /// The executable `program` resolves to on `path`.
-fn find_on_path(path: &OsStr, program: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(path: &OsStr, program: &str) -> Option<PathBuf> {
     std::env::split_paths(path)
         .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join(program))
@@ -256,6 +291,8 @@ mod tests {
         timeout: Duration::from_secs(1),
         path: None,
         creds: None,
+        sandbox: RefreshSandbox::None,
+        sandbox_program: None,
     };
 
     #[test]
@@ -276,17 +313,20 @@ mod tests {
     fn refuses_paths_and_empty_commands() {
         let dir = std::env::temp_dir();
         for argv in [vec!["./tool".to_string()], vec!["a/b".to_string()], vec![]] {
-            let out = run_commands(&dir, std::slice::from_ref(&argv), &RUNNER);
+            let out = run_commands(&dir, &dir, std::slice::from_ref(&argv), &RUNNER, None);
             assert!(matches!(out, Outcome::Stopped(_)), "{argv:?}: {out:?}");
         }
     }
 
     #[test]
     fn missing_tool_is_reported() {
+        let dir = std::env::temp_dir();
         let out = run_commands(
-            &std::env::temp_dir(),
+            &dir,
+            &dir,
             &[vec!["wavebump-no-such-tool-xyz".to_string()]],
             &RUNNER,
+            None,
         );
         assert_eq!(
             out,

@@ -73,6 +73,7 @@ fn every_default() {
             draft: false,
             automerge: false,
             templates_dir: None,
+            refresh_sandbox: wavebump::git::RefreshSandbox::Bwrap,
         }
     );
     assert_eq!(

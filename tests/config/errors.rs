@@ -112,6 +112,11 @@ const CASES: &[(&str, K, &str)] = &[
         "c.yaml:4:24: library.minimum_release_age: expected a duration such as `30s`, `15m`, `2h`, `1d` or `1h30m`, found string `1.5h`",
     ),
     (
+        "+pull_requests:\n  refresh_sandbox: bubblewrap\n",
+        K::InvalidValue,
+        "c.yaml:6:20: pull_requests.refresh_sandbox: expected `bwrap`, `none` or `required`, found `bubblewrap`",
+    ),
+    (
         "+rollout:\n  gate:\n    require: merge\n",
         K::InvalidValue,
         "c.yaml:7:14: rollout.gate.require: expected `ci_passed` or `merged`, found `merge`; did you mean `merged`?",

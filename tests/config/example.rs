@@ -87,6 +87,7 @@ fn example_loads_with_its_values() {
     assert_eq!(p.team_reviewers, ["platform"]);
     assert!(!p.draft && !p.automerge);
     assert_eq!(p.templates_dir, Some(dir.join("templates")));
+    assert_eq!(p.refresh_sandbox, wavebump::git::RefreshSandbox::Bwrap);
 
     let g = &c.github;
     assert_eq!(g.api_url, "https://api.github.com");

@@ -25,6 +25,7 @@ fn options(path: OsString, timeout: Duration) -> PushOptions {
     PushOptions {
         refresh_timeout: timeout,
         refresh_path: Some(path),
+        ..PushOptions::default()
     }
 }
 
@@ -195,6 +196,12 @@ fn refresh_sees_the_rewritten_manifest_and_a_scrubbed_environment() {
         "GEM_HOME",
         "PIP_CACHE_DIR",
         "UV_CACHE_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
         // set by /bin/sh itself
         "PWD",
         "OLDPWD",
@@ -288,15 +295,14 @@ fn a_human_push_during_the_refresh_wins_the_race() {
     let path = tools(bin.path(), &[("racing-lock", &update_ref(&theirs))]);
     let mut push = bump(&[("Cargo.toml", "v3\n")], Some(&ours.head_sha));
     push.lock_refresh = vec![refresh("", "Cargo.lock", &[&["racing-lock"]])];
-    let err = git::push_branch_with(
-        w.cache_dir(),
-        &url,
-        None,
-        &push,
-        &bot(),
-        &options(path, Duration::from_secs(20)),
-    )
-    .unwrap_err();
+    // The "human" writes to the remote from inside the refresh, which the
+    // sandbox would hide: this test runs unsandboxed.
+    let unsandboxed = PushOptions {
+        refresh_sandbox: git::RefreshSandbox::None,
+        ..options(path, Duration::from_secs(20))
+    };
+    let err =
+        git::push_branch_with(w.cache_dir(), &url, None, &push, &bot(), &unsandboxed).unwrap_err();
     assert!(err.is_rejected(), "{err}");
     assert!(err.to_string().contains("moved"), "{err}");
     assert_eq!(
@@ -304,4 +310,207 @@ fn a_human_push_during_the_refresh_wins_the_race() {
         theirs,
         "the human's commit stays"
     );
+}
+
+/// A fake `bundle` that, like a malicious Gemfile, tries to read the App
+/// key, the store and the git cache, and writes what it saw into the
+/// lockfile.
+fn snooping_bundle(bin: &Path, key: &Path, store: &Path, cache: &Path) -> OsString {
+    tools(
+        bin,
+        &[(
+            "bundle",
+            &format!(
+                "{{ echo ran; cat '{}' || echo no-key; ls '{}' || echo no-store; ls '{}' || echo no-cache; }} > Gemfile.lock 2>/dev/null",
+                key.display(),
+                store.display(),
+                cache.display()
+            ),
+        )],
+    )
+}
+
+/// The App key and store of a deployment, outside the checkout.
+struct Secrets {
+    _dir: tempfile::TempDir,
+    key: std::path::PathBuf,
+    store: std::path::PathBuf,
+}
+
+fn secrets() -> Secrets {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("wavebump-app.pem");
+    std::fs::write(&key, "-----BEGIN PRIVATE KEY----- APPKEYSECRET\n").unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::write(store.join("wavebump.db"), "STORESECRET").unwrap();
+    Secrets {
+        key,
+        store,
+        _dir: dir,
+    }
+}
+
+fn ruby_push() -> wavebump::forge::BranchPush {
+    let mut push = bump(&[("Gemfile", "gem \"core-utils\", \"~> 2.0\"\n")], None);
+    push.lock_refresh = vec![refresh("", "Gemfile.lock", &[&["bundle", "lock"]])];
+    push
+}
+
+fn ruby_remote(w: &World, name: &str) -> std::path::PathBuf {
+    w.remote(
+        name,
+        &[
+            ("Gemfile", "gem \"core-utils\", \"~> 1.0\"\n"),
+            ("Gemfile.lock", "old lock\n"),
+        ],
+    )
+}
+
+#[test]
+fn the_sandbox_hides_the_app_key_the_store_and_the_git_cache() {
+    assert!(
+        Path::new("/usr/bin/bwrap").is_file(),
+        "bubblewrap is needed (scripts/test installs it)"
+    );
+    let w = World::new();
+    let s = secrets();
+    // The key is readable from here: only the sandbox stops the tool.
+    assert!(
+        std::fs::read_to_string(&s.key)
+            .unwrap()
+            .contains("APPKEYSECRET")
+    );
+    let bin = tempfile::tempdir().unwrap();
+    let path = snooping_bundle(bin.path(), &s.key, &s.store, w.cache_dir());
+    let remote = ruby_remote(&w, "gems");
+    let out = git::push_branch_with(
+        w.cache_dir(),
+        &file_url(&remote),
+        None,
+        &ruby_push(),
+        &bot(),
+        &PushOptions {
+            refresh_path: Some(path),
+            refresh_sandbox: git::RefreshSandbox::Required,
+            sandbox_program: Some("/usr/bin/bwrap".into()),
+            ..PushOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        out.lock_notes,
+        ["ran `bundle lock`: `Gemfile.lock` updated"]
+    );
+    let lock = file_on(&remote, BRANCH, "Gemfile.lock").unwrap();
+    assert_eq!(lock, "ran\nno-key\nno-store\nno-cache\n");
+    assert_eq!(
+        file_on(&remote, BRANCH, "Gemfile").unwrap(),
+        "gem \"core-utils\", \"~> 2.0\"\n"
+    );
+}
+
+#[test]
+fn without_the_sandbox_the_same_tool_reads_the_key() {
+    // `refresh_sandbox: none` runs as before: the tool sees everything
+    // (which is what the sandbox is for).
+    let w = World::new();
+    let s = secrets();
+    let bin = tempfile::tempdir().unwrap();
+    let path = snooping_bundle(bin.path(), &s.key, &s.store, w.cache_dir());
+    let remote = ruby_remote(&w, "gems");
+    let out = git::push_branch_with(
+        w.cache_dir(),
+        &file_url(&remote),
+        None,
+        &ruby_push(),
+        &bot(),
+        &PushOptions {
+            refresh_path: Some(path),
+            refresh_sandbox: git::RefreshSandbox::None,
+            sandbox_program: Some("/no/such/bwrap".into()),
+            ..PushOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        out.lock_notes,
+        ["ran `bundle lock`: `Gemfile.lock` updated"]
+    );
+    let lock = file_on(&remote, BRANCH, "Gemfile.lock").unwrap();
+    assert!(lock.contains("APPKEYSECRET"), "{lock}");
+    assert!(lock.contains("wavebump.db"), "{lock}");
+}
+
+#[test]
+fn no_sandbox_skips_the_refresh_with_a_note_or_fails_when_required() {
+    let w = World::new();
+    let s = secrets();
+    let bin = tempfile::tempdir().unwrap();
+    let path = snooping_bundle(bin.path(), &s.key, &s.store, w.cache_dir());
+    // A PATH without bwrap (the tools' directory only), or a missing program.
+    let only_tools: OsString = bin.path().as_os_str().to_owned();
+    let cases: Vec<(&str, OsString, Option<std::path::PathBuf>, &str)> = vec![
+        (
+            "not on PATH",
+            only_tools,
+            None,
+            "`Gemfile.lock` not refreshed: no sandbox: `bwrap` is not on PATH (install bubblewrap or set pull_requests.refresh_sandbox: none)",
+        ),
+        (
+            "configured program missing",
+            path.clone(),
+            Some("/no/such/bwrap".into()),
+            "`Gemfile.lock` not refreshed: no sandbox: `/no/such/bwrap` does not exist (install bubblewrap or set pull_requests.refresh_sandbox: none)",
+        ),
+    ];
+    for (i, (name, path, program, note)) in cases.into_iter().enumerate() {
+        let remote = ruby_remote(&w, &format!("gems{i}"));
+        let out = git::push_branch_with(
+            w.cache_dir(),
+            &file_url(&remote),
+            None,
+            &ruby_push(),
+            &bot(),
+            &PushOptions {
+                refresh_path: Some(path.clone()),
+                sandbox_program: program.clone(),
+                ..PushOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.lock_notes, [note], "{name}");
+        assert_eq!(
+            file_on(&remote, BRANCH, "Gemfile.lock").unwrap(),
+            "old lock\n",
+            "{name}: the tool did not run"
+        );
+        assert_eq!(
+            file_on(&remote, BRANCH, "Gemfile").unwrap(),
+            "gem \"core-utils\", \"~> 2.0\"\n",
+            "{name}: the bump itself is pushed"
+        );
+        // `required` refuses the push instead.
+        let remote = ruby_remote(&w, &format!("strict{i}"));
+        let err = git::push_branch_with(
+            w.cache_dir(),
+            &file_url(&remote),
+            None,
+            &ruby_push(),
+            &bot(),
+            &PushOptions {
+                refresh_path: Some(path),
+                sandbox_program: program,
+                refresh_sandbox: git::RefreshSandbox::Required,
+                ..PushOptions::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("pull_requests.refresh_sandbox is `required` but no sandbox"),
+            "{name}: {err}"
+        );
+        assert!(head_of(&remote, BRANCH).is_none(), "{name}: nothing pushed");
+    }
 }

@@ -146,6 +146,10 @@ async fn options_from_config_pick_app_or_token() {
     assert_eq!(o.org, "acme");
     assert_eq!(o.writes_per_minute, 5);
     assert!(matches!(o.auth, GitHubAuth::App { app_id: 7, .. }));
+    assert_eq!(
+        o.push_options.refresh_sandbox,
+        wavebump::git::RefreshSandbox::Bwrap
+    );
 
     let yaml = "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n";
     let config = wavebump::config::Config::parse(yaml, "t.yaml").unwrap();
@@ -154,6 +158,15 @@ async fn options_from_config_pick_app_or_token() {
     })
     .unwrap();
     assert!(matches!(o.auth, GitHubAuth::Token(_)));
+    let strict = format!("{yaml}pull_requests:\n  refresh_sandbox: required\n");
+    let config = wavebump::config::Config::parse(&strict, "t.yaml").unwrap();
+    let o = GitHubForge::options_from_config(&config, |_| Some("t0k".to_string())).unwrap();
+    assert_eq!(
+        o.push_options.refresh_sandbox,
+        wavebump::git::RefreshSandbox::Required,
+        "pull_requests.refresh_sandbox reaches the pushes"
+    );
+    let config = wavebump::config::Config::parse(yaml, "t.yaml").unwrap();
     let err = GitHubForge::options_from_config(&config, |_| None)
         .unwrap_err()
         .to_string();

@@ -16,6 +16,7 @@ const ALL: &[&str] = &[
     "pkg-config",
     "chromium",
     "chromedriver",
+    "bwrap",
     "apt-get",
     "sudo",
 ];
@@ -44,16 +45,16 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "root installs what is missing",
-        without: &["chromedriver", "git"],
+        without: &["chromedriver", "git", "bwrap"],
         root: true,
         postgres: false,
         code: 0,
         log: &[
             "apt-get update -qq",
-            "apt-get install -y -qq git postgresql chromium-driver",
+            "apt-get install -y -qq git postgresql chromium-driver bubblewrap",
             "cargo test --locked pages demo",
         ],
-        stderr: "installing git postgresql chromium-driver",
+        stderr: "installing git postgresql chromium-driver bubblewrap",
     },
     Case {
         name: "sudo when not root",

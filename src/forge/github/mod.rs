@@ -69,6 +69,8 @@ pub struct GitHubOptions {
     pub git_cache_dir: std::path::PathBuf,
     /// The commit author and committer of pushed branches (the App's bot).
     pub identity: crate::git::Identity,
+    /// How lockfile refreshes run (`pull_requests.refresh_sandbox`).
+    pub push_options: crate::git::PushOptions,
 }
 
 impl GitHubOptions {
@@ -91,6 +93,7 @@ impl GitHubOptions {
                 name: "wavebump[bot]".to_string(),
                 email: "wavebump[bot]@users.noreply.github.com".to_string(),
             },
+            push_options: crate::git::PushOptions::default(),
         }
     }
 }
@@ -127,6 +130,7 @@ pub struct GitHubForge {
     repos: Mutex<HashMap<String, RepoMeta>>,
     git_cache_dir: std::path::PathBuf,
     identity: crate::git::Identity,
+    push_options: crate::git::PushOptions,
     /// The web root (`auth::web_base`), for clone URLs GitHub leaves out.
     web: String,
     /// The owner is a user account, not an organisation: its repositories
@@ -210,6 +214,7 @@ impl GitHubForge {
             repos: Mutex::new(HashMap::new()),
             git_cache_dir: options.git_cache_dir.clone(),
             identity: options.identity.clone(),
+            push_options: options.push_options.clone(),
             web: auth::web_base(&options.api_url),
             user_owner: std::sync::atomic::AtomicBool::new(user_owner),
         })
@@ -257,6 +262,7 @@ impl GitHubForge {
         options.writes_per_minute = gh.writes_per_minute;
         options.include_archived = config.repositories.archived;
         options.include_forks = config.repositories.forks;
+        options.push_options.refresh_sandbox = config.pull_requests.refresh_sandbox;
         Ok(options)
     }
 
@@ -365,12 +371,20 @@ impl GitHubForge {
         let _permit = self.api.write_permit().await;
         let cache_dir = self.git_cache_dir.clone();
         let identity = self.identity.clone();
+        let options = self.push_options.clone();
         let push = push.clone();
         let repo = full.to_string();
         tokio::task::spawn_blocking(move || {
             let creds = crate::git::Credentials::token(token.expose());
-            crate::git::push_branch(&cache_dir, &meta.clone_url, Some(&creds), &push, &identity)
-                .map_err(|e| e.into_forge(&repo, &push.branch))
+            crate::git::push_branch_with(
+                &cache_dir,
+                &meta.clone_url,
+                Some(&creds),
+                &push,
+                &identity,
+                &options,
+            )
+            .map_err(|e| e.into_forge(&repo, &push.branch))
         })
         .await
         .map_err(|e| ForgeError::Other(format!("git push task failed: {e}")))?
