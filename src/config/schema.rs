@@ -243,6 +243,10 @@ pub struct PullRequestsConfig {
     /// A directory overriding the built-in `templates/`.
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
+    /// How an npm `||` union admits the new version: one more alternative
+    /// (`add`) or the last one moved (`replace_last`).
+    #[serde(default)]
+    pub npm_unions: crate::ecosystem::NpmUnions,
 }
 
 /// `github`.
@@ -474,6 +478,7 @@ impl Default for PullRequestsConfig {
             draft: false,
             automerge: false,
             templates_dir: None,
+            npm_unions: crate::ecosystem::NpmUnions::Add,
         }
     }
 }

@@ -74,6 +74,25 @@ impl fmt::Display for Ecosystem {
     }
 }
 
+/// How an npm `||` union admits a new version
+/// (`pull_requests.npm_unions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NpmUnions {
+    /// One more alternative in the last one's style:
+    /// `^0.27.0 || ^0.28.0` → `^0.27.0 || ^0.28.0 || ^1.0.0`.
+    #[default]
+    Add,
+    /// The last alternative moved: `^0.27.0 || ^0.28.0` → `^0.27.0 || ^1.0.0`.
+    ReplaceLast,
+}
+
+/// The configured rewrite styles, per ecosystem.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewriteOptions {
+    pub npm_unions: NpmUnions,
+}
+
 /// Lockfile names of every ecosystem.
 pub const LOCKFILE_NAMES: &[&str] = &[
     "Cargo.lock",
@@ -432,6 +451,29 @@ pub trait Handler: Sync {
         req: &Requirement,
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String>;
+
+    /// [`Handler::judge`] under the configured rewrite styles; ecosystems
+    /// with no option of their own judge as by default.
+    fn judge_with(
+        &self,
+        req: &Requirement,
+        to: &semver::Version,
+        locked: Option<&str>,
+        _options: &RewriteOptions,
+    ) -> Judgement {
+        self.judge(req, to, locked)
+    }
+
+    /// [`Handler::rewrite`] under the configured rewrite styles.
+    fn rewrite_with(
+        &self,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
+        _options: &RewriteOptions,
+    ) -> Result<Vec<Splice>, String> {
+        self.rewrite(tree, req, to)
+    }
 
     /// The version of `name` a lockfile next to (or above) the manifest pins.
     fn locked_version(

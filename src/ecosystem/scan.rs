@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Classification, Ecosystem, Judgement, LibraryNames, LockRefresh, ManifestError,
-    ManifestWarning, Requirement, SourceTree, Splice,
+    ManifestWarning, Requirement, RewriteOptions, SourceTree, Splice,
 };
 
 /// A requirement of the library, judged against the new version.
@@ -49,6 +49,8 @@ pub struct ScanLimits {
     /// Past this instant the scan stops: the repository is over its time
     /// budget (checked between files).
     pub deadline: Option<std::time::Instant>,
+    /// The configured rewrite styles.
+    pub options: RewriteOptions,
 }
 
 impl Default for ScanLimits {
@@ -56,6 +58,7 @@ impl Default for ScanLimits {
         ScanLimits {
             max_manifest_bytes: DEFAULT_MAX_MANIFEST_BYTES,
             deadline: None,
+            options: RewriteOptions::default(),
         }
     }
 }
@@ -173,14 +176,19 @@ pub fn scan_within(
                         None
                     }
                 };
-                let mut judgement = handler.judge(&requirement, to, locked_version.as_deref());
+                let mut judgement = handler.judge_with(
+                    &requirement,
+                    to,
+                    locked_version.as_deref(),
+                    &limits.options,
+                );
                 let mut splices = Vec::new();
                 let needs_edit = matches!(
                     judgement.classification,
                     Classification::Rewrite | Classification::Major
                 ) && judgement.unrewritable.is_none();
                 if needs_edit {
-                    match handler.rewrite(tree, &requirement, to) {
+                    match handler.rewrite_with(tree, &requirement, to, &limits.options) {
                         Ok(s) => splices = s,
                         Err(reason) => judgement.unrewritable = Some(reason),
                     }

@@ -73,6 +73,7 @@ fn every_default() {
             draft: false,
             automerge: false,
             templates_dir: None,
+            npm_unions: wavebump::ecosystem::NpmUnions::Add,
         }
     );
     assert_eq!(

@@ -192,10 +192,9 @@ async fn a_tick_longer_than_the_ttl_keeps_the_lease(db: Db) {
         })),
     );
     let read = clock.clone();
-    let lease_clock =
-        wavebump::rollout::LeaseClock(wavebump::clock::from_fn(move || {
-            Timestamp(read.load(Ordering::SeqCst))
-        }));
+    let lease_clock = wavebump::rollout::LeaseClock(wavebump::clock::from_fn(move || {
+        Timestamp(read.load(Ordering::SeqCst))
+    }));
     let options = |holder: &str| EngineOptions {
         pr_budget_per_tick: 5,
         max_error_retries: 3,

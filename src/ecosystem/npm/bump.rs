@@ -6,15 +6,21 @@
 //! `>=1.2.0 <3.0.0`) and is returned only when it provably admits the new
 //! version; anything else is refused with a reason, never guessed.
 
-use crate::ecosystem::{Classification, GitRef, Judgement, Requirement, Source};
+use crate::ecosystem::{Classification, GitRef, Judgement, NpmUnions, Requirement, Source};
 
 use super::LOOSE;
 use super::node_semver::{Range, Version};
 use super::spec::GitTag;
 
-/// Judge `req` against `to`, with the version a lockfile pins.
-pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
-    let mut j = judge_text(req, to, locked);
+/// Judge `req` against `to`, with the version a lockfile pins; a union
+/// admits `to` in the `unions` style.
+pub fn judge(
+    req: &Requirement,
+    to: &semver::Version,
+    locked: Option<&str>,
+    unions: NpmUnions,
+) -> Judgement {
+    let mut j = judge_text(req, to, locked, unions);
     if j.new_requirement.is_some() && req.span.is_none() {
         j.new_requirement = None;
         j.unrewritable = Some(
@@ -24,7 +30,12 @@ pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> J
     j
 }
 
-fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+fn judge_text(
+    req: &Requirement,
+    to: &semver::Version,
+    locked: Option<&str>,
+    unions: NpmUnions,
+) -> Judgement {
     let to_v = Version::from_semver(to);
     let locked_v = locked.and_then(|l| Version::parse(l, true).ok());
     match &req.source {
@@ -42,7 +53,7 @@ fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> 
                 j.admits = true;
                 j
             }
-            GitRef::Semver(range) => judge_range(range, &to_v, locked_v),
+            GitRef::Semver(range) => judge_range(range, &to_v, locked_v, unions),
         },
         Source::Path { .. } => Judgement {
             admits: true,
@@ -51,7 +62,7 @@ fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> 
             unrewritable: None,
         },
         Source::Registry | Source::Workspace { .. } => {
-            judge_range(&req.requirement, &to_v, locked_v)
+            judge_range(&req.requirement, &to_v, locked_v, unions)
         }
     }
 }
@@ -109,7 +120,7 @@ fn judge_tag(
     j
 }
 
-fn judge_range(text: &str, to: &Version, locked: Option<Version>) -> Judgement {
+fn judge_range(text: &str, to: &Version, locked: Option<Version>, unions: NpmUnions) -> Judgement {
     if matches!(text.trim(), "latest" | "^" | "~") {
         let mut j = moved(locked.as_ref(), None, to, true);
         j.admits = true;
@@ -129,7 +140,7 @@ fn judge_range(text: &str, to: &Version, locked: Option<Version>) -> Judgement {
     let current = locked.or_else(|| required.clone());
     let mut j = moved(current.as_ref(), required.as_ref(), to, admits);
     if needs_edit(&j) {
-        match new_range(text, to) {
+        match new_range(text, to, unions) {
             Ok(new) => j.new_requirement = Some(new),
             Err(reason) => j.unrewritable = Some(reason),
         }
@@ -207,10 +218,16 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
-/// A union (`^0.27.0 || ^0.28.0`) admits the new version through one more
-/// alternative written like the last one (`… || ^1.0.0`), joined by the
-/// same separator as written before it.
-fn add_alternative(text: &str, k: usize, to: &Version) -> Result<String, String> {
+/// A union (`^0.27.0 || ^0.28.0`) admits the new version through an
+/// alternative written like the last one, joined by the same separator as
+/// written before it: added after it (`… || ^1.0.0`), or in its place
+/// (`^0.27.0 || ^1.0.0`), as `unions` says.
+fn union_alternative(
+    text: &str,
+    k: usize,
+    to: &Version,
+    unions: NpmUnions,
+) -> Result<String, String> {
     let last = text.get(k + 2..).unwrap_or_default();
     let before = text.get(..k).unwrap_or_default();
     let sep_start = before.trim_end().len();
@@ -226,16 +243,20 @@ fn add_alternative(text: &str, k: usize, to: &Version) -> Result<String, String>
             "union `{text}` ends with an empty alternative: rewrite it by hand"
         ));
     }
-    let alternative = new_range(trimmed, to)
+    let alternative = new_range(trimmed, to, unions)
         .map_err(|e| format!("union `{text}`: its last alternative cannot be restyled ({e})"))?;
     let trailing = text.get(text.trim_end().len()..).unwrap_or_default();
-    Ok(format!("{}{sep}{alternative}{trailing}", text.trim_end()))
+    let kept = match unions {
+        NpmUnions::Add => text.trim_end(),
+        NpmUnions::ReplaceLast => before.trim_end(),
+    };
+    Ok(format!("{kept}{sep}{alternative}{trailing}"))
 }
 
 /// The new range text admitting `to`, or why none is safe.
-pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
+pub fn new_range(text: &str, to: &Version, unions: NpmUnions) -> Result<String, String> {
     if let Some(k) = text.rfind("||") {
-        return add_alternative(text, k, to);
+        return union_alternative(text, k, to, unions);
     }
     let toks = tokens(text);
     let middle = toks.get(1).and_then(|t| text.get(t.version.clone()));

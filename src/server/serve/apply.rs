@@ -244,7 +244,10 @@ impl<F: ForgeWrite> Applier<F> {
                 foreign: pr
                     .pushed_by_someone_else(&self.bot_login)
                     .then(|| ForeignPush {
-                        login: pr.sender.as_ref().map_or_else(|| "someone".to_owned(), |s| s.login.clone()),
+                        login: pr
+                            .sender
+                            .as_ref()
+                            .map_or_else(|| "someone".to_owned(), |s| s.login.clone()),
                         sha: pr.head_sha.clone(),
                         head_ref: pr.head_ref.clone(),
                     }),
