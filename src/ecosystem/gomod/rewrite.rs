@@ -34,7 +34,7 @@ pub fn rewrite(
     if mv.major {
         splices.extend(path_splices(req, &text, &span, &mv)?);
     }
-    let new_text = apply(&text, &splices)?;
+    let new_text = apply(&text, &splices).map_err(|e| e.to_string())?;
     find::parse(file_path, &new_text)
         .map_err(|e| format!("the rewritten file does not parse: {e}"))?;
     if mv.major && req.section.starts_with("require") {
@@ -108,19 +108,28 @@ fn path_splices(
     Ok(out)
 }
 
+/// Why splices of one file cannot be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+enum ApplyError {
+    #[error("overlapping edits")]
+    Overlap,
+    #[error("edit outside the file")]
+    Outside,
+}
+
 /// Apply splices of one file to its text.
-fn apply(text: &str, splices: &[Splice]) -> Result<String, String> {
+fn apply(text: &str, splices: &[Splice]) -> Result<String, ApplyError> {
     let mut list: Vec<&Splice> = splices.iter().collect();
     list.sort_by_key(|s| s.span.start);
     let mut out = String::with_capacity(text.len() + 16);
     let mut cursor = 0;
     for s in list {
-        let before = text.get(cursor..s.span.start).ok_or("overlapping edits")?;
+        let before = text.get(cursor..s.span.start).ok_or(ApplyError::Overlap)?;
         out.push_str(before);
         out.push_str(&s.replacement);
         cursor = s.span.end;
     }
-    out.push_str(text.get(cursor..).ok_or("edit outside the file")?);
+    out.push_str(text.get(cursor..).ok_or(ApplyError::Outside)?);
     Ok(out)
 }
 
@@ -212,7 +221,7 @@ fn import_splices(
         if edits.is_empty() {
             continue;
         }
-        let new_src = apply(&src, &edits)?;
+        let new_src = apply(&src, &edits).map_err(|e| e.to_string())?;
         imports::imports(&new_src)
             .map_err(|e| format!("{file}: rewritten imports do not parse: {e}"))?;
         out.extend(edits);
