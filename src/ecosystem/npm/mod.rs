@@ -95,14 +95,16 @@ impl Handler for Npm {
                 GitRef::Tag(tag) => GitTag::parse(tag)
                     .map(|t| t.with_version(to))
                     .ok_or_else(|| format!("git tag `{tag}` names no version"))?,
-                GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to), unions)?,
+                GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to), unions)
+                    .map_err(|e| e.to_string())?,
                 GitRef::Rev(rev) => return Err(format!("pinned to commit {rev}: move it by hand")),
                 GitRef::Branch(_) | GitRef::DefaultBranch => {
                     return Err("a branch moves with the lockfile, not the manifest".into());
                 }
             },
             Source::Registry | Source::Workspace { .. } => {
-                bump::new_range(&req.requirement, &Version::from_semver(to), unions)?
+                bump::new_range(&req.requirement, &Version::from_semver(to), unions)
+                    .map_err(|e| e.to_string())?
             }
             Source::Path { .. } => return Err("a path dependency has no version".into()),
         };
