@@ -21,10 +21,10 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 pub use scan::{
-    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, Target, apply_splices,
-    read_manifest, scan, scan_within,
+    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, SpliceError, Target,
+    apply_splices, read_manifest, scan, scan_within,
 };
-pub use tree::{DirTree, MemTree, SourceTree};
+pub use tree::{DirTree, MemTree, ReadError, SourceTree};
 
 /// The ecosystems wavebump understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -207,13 +207,30 @@ pub fn scan_within(
     Ok(report)
 }
 
+/// Why splices cannot be applied to a tree.
+#[derive(Debug, thiserror::Error)]
+pub enum SpliceError {
+    #[error("{path}: {why}")]
+    Read {
+        path: String,
+        #[source]
+        why: super::ReadError,
+    },
+    #[error("{path}: edit at bytes {start}..{end} overlaps another or leaves the file")]
+    Overlap {
+        path: String,
+        start: usize,
+        end: usize,
+    },
+}
+
 /// Apply splices to the files of `tree`: the new contents of every touched
 /// file. Identical splices (one workspace root edited for several members)
 /// apply once; overlapping different splices are an error.
 pub fn apply_splices(
     tree: &dyn SourceTree,
     splices: &[Splice],
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
+) -> Result<BTreeMap<String, Vec<u8>>, SpliceError> {
     let mut by_path: BTreeMap<&str, Vec<&Splice>> = BTreeMap::new();
     for splice in splices {
         by_path.entry(&splice.path).or_default().push(splice);
@@ -222,15 +239,19 @@ pub fn apply_splices(
     for (path, mut list) in by_path {
         list.sort_by_key(|s| (s.span.start, s.span.end));
         list.dedup();
-        let old = tree.read(path).map_err(|e| format!("{path}: {e}"))?;
+        let old = tree.read(path).map_err(|why| SpliceError::Read {
+            path: path.to_string(),
+            why,
+        })?;
         let mut new = Vec::with_capacity(old.len() + 16);
         let mut cursor = 0;
         for splice in list {
             if splice.span.start < cursor || splice.span.end > old.len() {
-                return Err(format!(
-                    "{path}: edit at bytes {}..{} overlaps another or leaves the file",
-                    splice.span.start, splice.span.end
-                ));
+                return Err(SpliceError::Overlap {
+                    path: path.to_string(),
+                    start: splice.span.start,
+                    end: splice.span.end,
+                });
             }
             new.extend_from_slice(&old[cursor..splice.span.start]);
             new.extend_from_slice(splice.replacement.as_bytes());
