@@ -445,6 +445,8 @@ pub trait Handler: Sync {
     /// The splices that move `req` to `to` (for Go majors also every import
     /// path in `.go` files of the module). `Err` names why no safe rewrite
     /// exists.
+    // `Err` stays a message: five handlers' many refusals feed
+    // `Judgement::unrewritable` (a `String` in reports and the store).
     fn rewrite(
         &self,
         tree: &dyn SourceTree,
