@@ -467,6 +467,7 @@ pub trait Handler: Sync {
     }
 
     /// [`Handler::rewrite`] under the configured rewrite styles.
+    // `Err` stays a message, as for `rewrite`.
     fn rewrite_with(
         &self,
         tree: &dyn SourceTree,

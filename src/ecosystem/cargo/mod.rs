@@ -255,6 +255,7 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
 
 /// The splices that move a `version` written beside a git tag so that it
 /// admits `to` too (Cargo checks both).
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn version_beside_tag(
     file: &str,
     req: &Requirement,

@@ -15,6 +15,7 @@ use super::module;
 use crate::ecosystem::{Requirement, SourceTree, Splice};
 
 /// The splices moving `req` to `to`, or why none is safe.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
@@ -52,6 +53,7 @@ fn splice(path: &str, span: Range<usize>, replacement: &str) -> Splice {
 }
 
 /// The module path tokens of the directive holding the version at `span`.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn path_splices(
     req: &Requirement,
     text: &str,
@@ -170,6 +172,7 @@ fn in_module(root: &str, file: &str, module_dirs: &[&str]) -> bool {
 
 /// Every import of the library's old path in the module's `.go` files,
 /// moved to the new path.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn import_splices(
     tree: &dyn SourceTree,
     req: &Requirement,

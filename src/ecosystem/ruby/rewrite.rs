@@ -17,6 +17,7 @@ pub fn is_gemspec(path: &str) -> bool {
 }
 
 /// The splices moving `req` to `to`.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
