@@ -13,7 +13,7 @@ use crate::ecosystem::{SourceTree, apply_splices};
 use crate::forge::Forge;
 use crate::forge::github::{GitHubForge, JsonFileEtagCache};
 use crate::forge::local::LocalForge;
-use crate::inspect::unified_diff;
+use crate::inspect::{DiffError, unified_diff};
 use crate::planning::{self, Outcome};
 use crate::render;
 
@@ -210,7 +210,7 @@ pub const ERRORS_REPORTED: u8 = 3;
 /// The unified diff of every rewrite, repository by repository.
 // `Err` stays a message: the splice and tree-read errors it carries are the
 // ecosystem layer's `String`s (outside this module's reach).
-pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, String> {
+pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, PlanDiffError> {
     Ok(file_diffs(forge, outcome)
         .await?
         .into_iter()
@@ -218,11 +218,21 @@ pub async fn diffs<F: Forge>(forge: &F, outcome: &Outcome) -> Result<String, Str
         .collect())
 }
 
+/// Why the plan's diffs cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanDiffError {
+    /// The forge could not give a repository's tree.
+    #[error(transparent)]
+    Tree(#[from] crate::forge::ForgeError),
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+}
+
 /// The unified diff of every rewritten file: (`repo/path`, diff).
 pub async fn file_diffs<F: Forge>(
     forge: &F,
     outcome: &Outcome,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, PlanDiffError> {
     let mut out = Vec::new();
     for scan in &outcome.discovery.repos {
         let splices: Vec<_> = scan
@@ -233,13 +243,10 @@ pub async fn file_diffs<F: Forge>(
         if splices.is_empty() {
             continue;
         }
-        let tree = forge
-            .read_tree(&scan.repo)
-            .await
-            .map_err(|e| e.to_string())?;
-        let new = apply_splices(&tree, &splices)?;
+        let tree = forge.read_tree(&scan.repo).await?;
+        let new = apply_splices(&tree, &splices).map_err(DiffError::from)?;
         for (path, bytes) in &new {
-            let old = tree.read(path)?;
+            let old = tree.read(path).map_err(DiffError::from)?;
             let name = format!("{}/{path}", scan.repo);
             let diff = unified_diff(&name, &old, bytes);
             out.push((name, diff));

@@ -295,6 +295,8 @@ pub struct DiscoveryLimits {
     /// Time for one repository, its read and its scan together; a
     /// repository over it is reported unreadable with the reason.
     pub repo_budget: Option<Duration>,
+    /// The configured rewrite styles.
+    pub options: ecosystem::RewriteOptions,
 }
 
 /// The default per-repository budget: generous for real repositories (a
@@ -306,6 +308,7 @@ impl Default for DiscoveryLimits {
         DiscoveryLimits {
             max_manifest_bytes: ecosystem::DEFAULT_MAX_MANIFEST_BYTES,
             repo_budget: Some(DEFAULT_REPO_BUDGET),
+            options: ecosystem::RewriteOptions::default(),
         }
     }
 }
@@ -361,6 +364,7 @@ pub async fn discover_within<F: Forge>(
             let scan_limits = ScanLimits {
                 max_manifest_bytes: limits.max_manifest_bytes,
                 deadline: limits.repo_budget.map(|b| started + b),
+                options: limits.options,
             };
             analyse_repo_within(
                 &info.name,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::json;
 
-use crate::ecosystem::{ScanReport, SourceTree, Splice, apply_splices};
+use crate::ecosystem::{ReadError, ScanReport, SourceTree, Splice, SpliceError, apply_splices};
 
 /// A fixed-width table, one row per target, then errors and a summary line.
 pub fn render_text(report: &ScanReport, to: &semver::Version) -> String {
@@ -102,10 +102,18 @@ pub fn render_json(report: &ScanReport, to: &semver::Version) -> String {
     s
 }
 
+/// Why the diff of a report cannot be rendered: the ecosystem layer's
+/// splice or read error, passed through with its message.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error(transparent)]
+    Splice(#[from] SpliceError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+}
+
 /// The unified diff of every rewrite in the report.
-// `Err` stays a message: it is the ecosystem layer's splice or read error
-// (`apply_splices`, `SourceTree::read` return `String`s), passed through.
-pub fn render_diff(tree: &dyn SourceTree, report: &ScanReport) -> Result<String, String> {
+pub fn render_diff(tree: &dyn SourceTree, report: &ScanReport) -> Result<String, DiffError> {
     Ok(file_diffs(tree, report)?
         .into_iter()
         .map(|(_, diff)| diff)
@@ -116,7 +124,7 @@ pub fn render_diff(tree: &dyn SourceTree, report: &ScanReport) -> Result<String,
 pub fn file_diffs(
     tree: &dyn SourceTree,
     report: &ScanReport,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, DiffError> {
     let splices: Vec<Splice> = report
         .targets
         .iter()

@@ -199,6 +199,9 @@ pub async fn run<F: Forge>(
         repo_budget: Some(std::time::Duration::from_secs(
             config.repositories.scan_budget_seconds,
         )),
+        options: crate::ecosystem::RewriteOptions {
+            npm_unions: config.pull_requests.npm_unions,
+        },
     };
     let discovery = discover::discover_within(
         forge,

@@ -21,10 +21,10 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 pub use scan::{
-    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, Target, apply_splices,
-    read_manifest, scan, scan_within,
+    DEFAULT_MAX_MANIFEST_BYTES, ScanAbort, ScanLimits, ScanReport, SpliceError, Target,
+    apply_splices, read_manifest, scan, scan_within,
 };
-pub use tree::{DirTree, MemTree, SourceTree};
+pub use tree::{DirTree, MemTree, ReadError, SourceTree};
 
 /// The ecosystems wavebump understands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,6 +72,25 @@ impl fmt::Display for Ecosystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// How an npm `||` union admits a new version
+/// (`pull_requests.npm_unions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NpmUnions {
+    /// One more alternative in the last one's style:
+    /// `^0.27.0 || ^0.28.0` → `^0.27.0 || ^0.28.0 || ^1.0.0`.
+    #[default]
+    Add,
+    /// The last alternative moved: `^0.27.0 || ^0.28.0` → `^0.27.0 || ^1.0.0`.
+    ReplaceLast,
+}
+
+/// The configured rewrite styles, per ecosystem.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewriteOptions {
+    pub npm_unions: NpmUnions,
 }
 
 /// Lockfile names of every ecosystem.
@@ -426,12 +445,38 @@ pub trait Handler: Sync {
     /// The splices that move `req` to `to` (for Go majors also every import
     /// path in `.go` files of the module). `Err` names why no safe rewrite
     /// exists.
+    // `Err` stays a message: five handlers' many refusals feed
+    // `Judgement::unrewritable` (a `String` in reports and the store).
     fn rewrite(
         &self,
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String>;
+
+    /// [`Handler::judge`] under the configured rewrite styles; ecosystems
+    /// with no option of their own judge as by default.
+    fn judge_with(
+        &self,
+        req: &Requirement,
+        to: &semver::Version,
+        locked: Option<&str>,
+        _options: &RewriteOptions,
+    ) -> Judgement {
+        self.judge(req, to, locked)
+    }
+
+    /// [`Handler::rewrite`] under the configured rewrite styles.
+    // `Err` stays a message, as for `rewrite`.
+    fn rewrite_with(
+        &self,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
+        _options: &RewriteOptions,
+    ) -> Result<Vec<Splice>, String> {
+        self.rewrite(tree, req, to)
+    }
 
     /// The version of `name` a lockfile next to (or above) the manifest pins.
     fn locked_version(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Classification, Ecosystem, Judgement, LibraryNames, LockRefresh, ManifestError,
-    ManifestWarning, Requirement, SourceTree, Splice,
+    ManifestWarning, Requirement, RewriteOptions, SourceTree, Splice,
 };
 
 /// A requirement of the library, judged against the new version.
@@ -49,6 +49,8 @@ pub struct ScanLimits {
     /// Past this instant the scan stops: the repository is over its time
     /// budget (checked between files).
     pub deadline: Option<std::time::Instant>,
+    /// The configured rewrite styles.
+    pub options: RewriteOptions,
 }
 
 impl Default for ScanLimits {
@@ -56,6 +58,7 @@ impl Default for ScanLimits {
         ScanLimits {
             max_manifest_bytes: DEFAULT_MAX_MANIFEST_BYTES,
             deadline: None,
+            options: RewriteOptions::default(),
         }
     }
 }
@@ -173,14 +176,19 @@ pub fn scan_within(
                         None
                     }
                 };
-                let mut judgement = handler.judge(&requirement, to, locked_version.as_deref());
+                let mut judgement = handler.judge_with(
+                    &requirement,
+                    to,
+                    locked_version.as_deref(),
+                    &limits.options,
+                );
                 let mut splices = Vec::new();
                 let needs_edit = matches!(
                     judgement.classification,
                     Classification::Rewrite | Classification::Major
                 ) && judgement.unrewritable.is_none();
                 if needs_edit {
-                    match handler.rewrite(tree, &requirement, to) {
+                    match handler.rewrite_with(tree, &requirement, to, &limits.options) {
                         Ok(s) => splices = s,
                         Err(reason) => judgement.unrewritable = Some(reason),
                     }
@@ -199,13 +207,30 @@ pub fn scan_within(
     Ok(report)
 }
 
+/// Why splices cannot be applied to a tree.
+#[derive(Debug, thiserror::Error)]
+pub enum SpliceError {
+    #[error("{path}: {why}")]
+    Read {
+        path: String,
+        #[source]
+        why: super::ReadError,
+    },
+    #[error("{path}: edit at bytes {start}..{end} overlaps another or leaves the file")]
+    Overlap {
+        path: String,
+        start: usize,
+        end: usize,
+    },
+}
+
 /// Apply splices to the files of `tree`: the new contents of every touched
 /// file. Identical splices (one workspace root edited for several members)
 /// apply once; overlapping different splices are an error.
 pub fn apply_splices(
     tree: &dyn SourceTree,
     splices: &[Splice],
-) -> Result<BTreeMap<String, Vec<u8>>, String> {
+) -> Result<BTreeMap<String, Vec<u8>>, SpliceError> {
     let mut by_path: BTreeMap<&str, Vec<&Splice>> = BTreeMap::new();
     for splice in splices {
         by_path.entry(&splice.path).or_default().push(splice);
@@ -214,15 +239,19 @@ pub fn apply_splices(
     for (path, mut list) in by_path {
         list.sort_by_key(|s| (s.span.start, s.span.end));
         list.dedup();
-        let old = tree.read(path).map_err(|e| format!("{path}: {e}"))?;
+        let old = tree.read(path).map_err(|why| SpliceError::Read {
+            path: path.to_string(),
+            why,
+        })?;
         let mut new = Vec::with_capacity(old.len() + 16);
         let mut cursor = 0;
         for splice in list {
             if splice.span.start < cursor || splice.span.end > old.len() {
-                return Err(format!(
-                    "{path}: edit at bytes {}..{} overlaps another or leaves the file",
-                    splice.span.start, splice.span.end
-                ));
+                return Err(SpliceError::Overlap {
+                    path: path.to_string(),
+                    start: splice.span.start,
+                    end: splice.span.end,
+                });
             }
             new.extend_from_slice(&old[cursor..splice.span.start]);
             new.extend_from_slice(splice.replacement.as_bytes());

@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 
 use super::ManifestError;
 
+/// Why a file of a tree cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("no such file")]
+    NoSuchFile,
+    #[error("path leaves the tree")]
+    LeavesTree,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// A repository's files as wavebump sees them: a committed tree (forges) or a
 /// directory on disk (`wavebump inspect`). Paths are relative and
 /// `/`-separated.
@@ -13,7 +24,7 @@ pub trait SourceTree: Sync {
     fn files(&self) -> Vec<String>;
 
     /// The bytes of one file.
-    fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError>;
 
     /// Does the file exist?
     fn exists(&self, path: &str) -> bool {
@@ -89,11 +100,8 @@ impl SourceTree for MemTree {
         self.files.keys().cloned().collect()
     }
 
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| "no such file".to_string())
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        self.files.get(path).cloned().ok_or(ReadError::NoSuchFile)
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -153,10 +161,10 @@ impl SourceTree for DirTree {
         self.files.clone()
     }
 
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         if path.split('/').any(|part| part == "..") {
-            return Err("path leaves the tree".into());
+            return Err(ReadError::LeavesTree);
         }
-        std::fs::read(self.root.join(path)).map_err(|e| e.to_string())
+        Ok(std::fs::read(self.root.join(path))?)
     }
 }

@@ -22,6 +22,7 @@ pub use webhook::{check_signature, check_webhook};
 use crate::ecosystem::Ecosystem;
 
 /// One target's check: `Err` names the violated invariant.
+// `Err` is a broken invariant's message for the fuzz harness, by design.
 pub type Check = fn(&[u8]) -> Result<(), String>;
 
 /// Every fuzz target: its name (the `fuzz/fuzz_targets/<name>.rs` file and

@@ -257,7 +257,7 @@ pub async fn prepare<F: ForgeWrite>(
     }
     let files = apply_splices(&tree, &splices).map_err(|message| ForgeError::Repo {
         repo: req.repo.clone(),
-        message,
+        message: message.to_string(),
     })?;
     let ctx = PrContext {
         library: req.library_short.clone(),

@@ -74,6 +74,7 @@ fn every_default() {
             automerge: false,
             templates_dir: None,
             refresh_sandbox: wavebump::git::RefreshSandbox::Bwrap,
+            npm_unions: wavebump::ecosystem::NpmUnions::Add,
         }
     );
     assert_eq!(

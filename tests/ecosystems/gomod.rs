@@ -70,7 +70,7 @@ fn conformance_check_path() {
     let mut tally = Tally::new("go check_path (CheckPath, CheckImportPath, CheckFilePath)");
     for case in data["check_path"].as_array().unwrap() {
         let path = s(&case["path"]);
-        type Check = fn(&str) -> Result<(), String>;
+        type Check = fn(&str) -> Result<(), module::ModuleError>;
         let checks: [(&str, Check); 3] = [
             ("check_path_ok", module::check_path),
             ("check_import_path_ok", module::check_import_path),

@@ -26,6 +26,7 @@ fn a_manifest_over_the_cap_is_an_error_naming_file_and_cap() {
     let limits = ScanLimits {
         max_manifest_bytes: 256,
         deadline: None,
+        ..ScanLimits::default()
     };
     let to = semver::Version::new(2, 0, 0);
     let report =

@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 use wavebump::ecosystem::npm::node_semver::{Options, gtr, satisfies};
-use wavebump::ecosystem::{Classification, Ecosystem, GitRef, MemTree, Requirement, Source};
+use wavebump::ecosystem::{
+    Classification, Ecosystem, GitRef, LibraryNames, MemTree, NpmUnions, Requirement,
+    RewriteOptions, ScanLimits, Source, apply_splices, scan_within,
+};
 
 use crate::support::conformance::{Tally, load};
 use crate::support::snapshot;
@@ -187,6 +190,74 @@ fn unions_gain_an_alternative() {
     ] {
         let j = npm.judge(&req(written, Source::Registry), &v(to), None);
         assert_eq!(j.new_requirement.as_deref(), Some(want), "{written}");
+    }
+}
+
+/// Both configured union styles, through the scan, rewritten and re-read:
+/// the new file is JSON, holds the union in the chosen style, and admits the
+/// new version.
+#[test]
+fn union_styles_rewrite_and_reparse() {
+    let to = v("1.0.0");
+    let library = LibraryNames::acme_core_utils();
+    for (style, written, want) in [
+        (
+            NpmUnions::Add,
+            "^0.27.0 || ^0.28.0",
+            "^0.27.0 || ^0.28.0 || ^1.0.0",
+        ),
+        (
+            NpmUnions::ReplaceLast,
+            "^0.27.0 || ^0.28.0",
+            "^0.27.0 || ^1.0.0",
+        ),
+        (
+            NpmUnions::ReplaceLast,
+            "0.26.x||0.27.x||0.28.x",
+            "0.26.x||0.27.x||1.0.x",
+        ),
+        (
+            NpmUnions::ReplaceLast,
+            "^0.28.0 ||  ~0.29.1 ",
+            "^0.28.0 ||  ~1.0.0 ",
+        ),
+    ] {
+        let text = format!(
+            "{{\n  \"name\": \"app\",\n  \"dependencies\": {{\n    \"@acme/core-utils\": \"{written}\"\n  }}\n}}\n"
+        );
+        let tree = MemTree::new().with("package.json", text.clone());
+        let limits = ScanLimits {
+            options: RewriteOptions { npm_unions: style },
+            ..ScanLimits::default()
+        };
+        let report = scan_within(&tree, &library, &to, &limits).expect("no deadline");
+        assert_eq!(report.targets.len(), 1, "{style:?} {written}: {report:?}");
+        let target = &report.targets[0];
+        assert_eq!(
+            target.judgement.new_requirement.as_deref(),
+            Some(want),
+            "{style:?} {written}"
+        );
+        let files = apply_splices(&tree, &target.splices).expect("splices apply");
+        let after = String::from_utf8(files["package.json"].clone()).expect("utf-8");
+        assert_eq!(
+            after,
+            text.replace(written, want),
+            "{style:?}: only the range moves"
+        );
+        let json: Value = serde_json::from_str(&after).expect("still JSON");
+        assert_eq!(json["dependencies"]["@acme/core-utils"], want);
+        let rescan = scan_within(
+            &MemTree::new().with("package.json", after),
+            &library,
+            &to,
+            &limits,
+        )
+        .expect("no deadline");
+        assert!(
+            rescan.targets[0].judgement.admits,
+            "{style:?} {want} admits {to}"
+        );
     }
 }
 

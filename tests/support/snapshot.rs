@@ -81,7 +81,7 @@ fn check_case(case: &Path) -> Result<(), String> {
             ));
         }
     }
-    let rewritten = apply_splices(&input, &splices)?;
+    let rewritten = apply_splices(&input, &splices).map_err(|e| e.to_string())?;
     let mut actual = input.clone();
     for (path, bytes) in rewritten {
         actual.insert(path, bytes);

@@ -166,17 +166,21 @@ impl Handler for Cargo {
                 reference: GitRef::Rev(rev),
                 ..
             } => return Err(format!("pinned to commit {rev}")),
-            Source::Git { .. } if versioned_branch(req) => {
-                splices_at(&req.span_path, span.start, req::bump(written(req), to)?)
-            }
+            Source::Git { .. } if versioned_branch(req) => splices_at(
+                &req.span_path,
+                span.start,
+                req::bump(written(req), to).map_err(|e| e.to_string())?,
+            ),
             Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
             Source::Path { .. } => return Err("a path dependency has no version".into()),
-            Source::Registry | Source::Workspace { .. } => {
-                splices_at(&req.span_path, span.start, req::bump(written(req), to)?)
-            }
+            Source::Registry | Source::Workspace { .. } => splices_at(
+                &req.span_path,
+                span.start,
+                req::bump(written(req), to).map_err(|e| e.to_string())?,
+            ),
         };
         splices.sort_by_key(|s| s.span.start);
-        verify(&file, &req.span_path, &splices)?;
+        verify(&file, &req.span_path, &splices).map_err(|e| e.to_string())?;
         Ok(splices)
     }
 
@@ -251,6 +255,7 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
 
 /// The splices that move a `version` written beside a git tag so that it
 /// admits `to` too (Cargo checks both).
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn version_beside_tag(
     file: &str,
     req: &Requirement,
@@ -410,14 +415,29 @@ fn pick_locked<'a>(
     lockfile::pick(locked, parsed.as_ref(), git)
 }
 
+/// Why a rewritten Cargo.toml fails its re-read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum VerifyError {
+    #[error("{path}: edit at bytes {span:?} is out of order")]
+    OutOfOrder {
+        path: String,
+        span: std::ops::Range<usize>,
+    },
+    #[error("the rewritten manifest does not parse: {0}")]
+    Reparse(String),
+}
+
 /// Apply the splices to `file` and check the result still parses as TOML.
-fn verify(file: &str, path: &str, splices: &[Splice]) -> Result<(), String> {
+fn verify(file: &str, path: &str, splices: &[Splice]) -> Result<(), VerifyError> {
     let mut new = String::with_capacity(file.len() + 8);
     let mut cursor = 0;
     for s in splices {
         let before = file
             .get(cursor..s.span.start)
-            .ok_or_else(|| format!("{path}: edit at bytes {:?} is out of order", s.span))?;
+            .ok_or_else(|| VerifyError::OutOfOrder {
+                path: path.to_string(),
+                span: s.span.clone(),
+            })?;
         new.push_str(before);
         new.push_str(&s.replacement);
         cursor = s.span.end;
@@ -425,5 +445,5 @@ fn verify(file: &str, path: &str, splices: &[Splice]) -> Result<(), String> {
     new.push_str(file.get(cursor..).unwrap_or_default());
     manifest::parse(path, &new)
         .map(|_| ())
-        .map_err(|e| format!("the rewritten manifest does not parse: {e}"))
+        .map_err(|e| VerifyError::Reparse(e.to_string()))
 }

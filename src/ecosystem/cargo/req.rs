@@ -110,7 +110,7 @@ pub fn judge(text: &str, to: &Version, locked: Option<&str>) -> Judgement {
             admits,
             classification,
             new_requirement: None,
-            unrewritable: Some(reason),
+            unrewritable: Some(reason.to_string()),
         },
     }
 }
@@ -139,14 +139,40 @@ pub fn apply(text: &str, edits: &[TokenEdit]) -> String {
     out
 }
 
+/// Why a Cargo requirement has no safe rewrite.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BumpError {
+    #[error("invalid requirement `{text}`: {why}")]
+    Invalid { text: String, why: String },
+    #[error("cannot locate the versions of `{0}`")]
+    Unlocated(String),
+    #[error("`{text}` has a lower bound above {to}: that would be a downgrade")]
+    Downgrade { text: String, to: String },
+    #[error("unsupported operator in `{0}`")]
+    Operator(String),
+    #[error("no rewrite of `{text}` keeping its operators admits {to}")]
+    NoneAdmits { text: String, to: String },
+    #[error("rewriting `{text}` gives `{new_text}`: {why}")]
+    Unparsable {
+        text: String,
+        new_text: String,
+        why: String,
+    },
+    #[error("cannot widen the upper bound `<{0}`")]
+    Widen(String),
+}
+
 /// The token edits that move `text` to admit `to`, keeping every operator
 /// and each version's precision (cargo-edit's `upgrade_requirement`, with
 /// upper bounds widened instead of refused).
-pub fn bump(text: &str, to: &Version) -> Result<Vec<TokenEdit>, String> {
-    let req = parse(text).map_err(|e| format!("invalid requirement `{text}`: {e}"))?;
+pub fn bump(text: &str, to: &Version) -> Result<Vec<TokenEdit>, BumpError> {
+    let req = parse(text).map_err(|e| BumpError::Invalid {
+        text: text.to_string(),
+        why: e.to_string(),
+    })?;
     let tokens = version_tokens(text);
     if tokens.len() != req.comparators.len() {
-        return Err(format!("cannot locate the versions of `{text}`"));
+        return Err(BumpError::Unlocated(text.to_string()));
     }
     // Bounds are moved for the release `to` names; whether a pre-release is
     // admitted is settled by the final check below.
@@ -162,11 +188,12 @@ pub fn bump(text: &str, to: &Version) -> Result<Vec<TokenEdit>, String> {
             Op::Less => widen_less(token, to)?,
             Op::LessEq => set_token(token, to),
             Op::Greater | Op::GreaterEq => {
-                return Err(format!(
-                    "`{text}` has a lower bound above {to}: that would be a downgrade"
-                ));
+                return Err(BumpError::Downgrade {
+                    text: text.to_string(),
+                    to: to.to_string(),
+                });
             }
-            _ => return Err(format!("unsupported operator in `{text}`")),
+            _ => return Err(BumpError::Operator(text.to_string())),
         };
         if new != token {
             edits.push(TokenEdit { span, text: new });
@@ -175,10 +202,15 @@ pub fn bump(text: &str, to: &Version) -> Result<Vec<TokenEdit>, String> {
     let new_text = apply(text, &edits);
     match VersionReq::parse(&new_text) {
         Ok(new) if new.matches(to) && !edits.is_empty() => Ok(edits),
-        Ok(_) => Err(format!(
-            "no rewrite of `{text}` keeping its operators admits {to}"
-        )),
-        Err(e) => Err(format!("rewriting `{text}` gives `{new_text}`: {e}")),
+        Ok(_) => Err(BumpError::NoneAdmits {
+            text: text.to_string(),
+            to: to.to_string(),
+        }),
+        Err(e) => Err(BumpError::Unparsable {
+            text: text.to_string(),
+            new_text,
+            why: e.to_string(),
+        }),
     }
 }
 
@@ -247,16 +279,16 @@ fn set_token(token: &str, to: &Version) -> String {
 /// A new exclusive upper bound above `to` at the same kind of boundary as
 /// the old one: `<2` -> `<3` (major), `<1.5` -> `<1.7` (minor), `<1.4.5` ->
 /// `<1.4.7` (patch), keeping the token's precision.
-fn widen_less(token: &str, to: &Version) -> Result<String, String> {
+fn widen_less(token: &str, to: &Version) -> Result<String, BumpError> {
     let (parts, pre) = split_token(token);
     if pre.is_some() || parts.iter().any(|p| is_wildcard(p)) {
-        return Err(format!("cannot widen the upper bound `<{token}`"));
+        return Err(BumpError::Widen(token.to_string()));
     }
     let nums: Vec<u64> = parts
         .iter()
         .map(|p| p.parse::<u64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("cannot widen the upper bound `<{token}`"))?;
+        .map_err(|_| BumpError::Widen(token.to_string()))?;
     let minor = nums.get(1).copied().unwrap_or(0);
     let patch = nums.get(2).copied().unwrap_or(0);
     let major = nums.first().copied().unwrap_or(0);

@@ -37,7 +37,7 @@ impl<'a> Lexer<'a> {
 
     /// The next token, skipping space, newlines and comments; `Ok(None)` at
     /// the end.
-    fn next(&mut self) -> Result<Option<Tok>, String> {
+    fn next(&mut self) -> Result<Option<Tok>, ImportsError> {
         let b = self.bytes();
         loop {
             match b.get(self.pos) {
@@ -47,7 +47,8 @@ impl<'a> Lexer<'a> {
                     self.pos = find(b, self.pos, b"\n").unwrap_or(b.len());
                 }
                 Some(b'/') if b.get(self.pos + 1) == Some(&b'*') => {
-                    let end = find(b, self.pos + 2, b"*/").ok_or("unterminated /* comment")?;
+                    let end =
+                        find(b, self.pos + 2, b"*/").ok_or(ImportsError::UnterminatedComment)?;
                     self.pos = end + 2;
                 }
                 Some(&q @ (b'"' | b'\'')) => {
@@ -57,7 +58,7 @@ impl<'a> Lexer<'a> {
                     loop {
                         match b.get(i) {
                             None | Some(b'\n') => {
-                                return Err(format!("unterminated string at byte {start}"));
+                                return Err(ImportsError::Unterminated(start));
                             }
                             Some(b'\\') => {
                                 plain = false;
@@ -75,7 +76,7 @@ impl<'a> Lexer<'a> {
                 }
                 Some(b'`') => {
                     let start = self.pos;
-                    let end = find(b, start + 1, b"`").ok_or("unterminated raw string")?;
+                    let end = find(b, start + 1, b"`").ok_or(ImportsError::UnterminatedRaw)?;
                     self.pos = end + 1;
                     return Ok(Some(Tok::Str {
                         inner: start + 1..end,
@@ -113,9 +114,32 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// Why a `.go` file's import block cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportsError {
+    #[error("unterminated string at byte {0}")]
+    Unterminated(usize),
+    #[error("unterminated /* comment")]
+    UnterminatedComment,
+    #[error("unterminated raw string")]
+    UnterminatedRaw,
+    #[error("expected a package clause")]
+    NoPackage,
+    #[error("expected a package name after package")]
+    NoPackageName,
+    #[error("expected ) to close the import block")]
+    Unclosed,
+    #[error("expected an import path after import")]
+    NoPath,
+    #[error("invalid import path {path:?} near byte {at}: space or control character")]
+    SpaceInPath { path: String, at: usize },
+    #[error("expected an import path string near byte {0}")]
+    NoPathString(usize),
+}
+
 /// Every import of `src`. `Err` when the file does not start with a package
 /// clause or its import declarations do not lex.
-pub fn imports(src: &str) -> Result<Vec<Import>, String> {
+pub fn imports(src: &str) -> Result<Vec<Import>, ImportsError> {
     // A leading byte-order mark is allowed by the Go compiler.
     let start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut lx = Lexer {
@@ -124,11 +148,11 @@ pub fn imports(src: &str) -> Result<Vec<Import>, String> {
     };
     match lx.next()? {
         Some(Tok::Word(r)) if lx.word(&r) == "package" => {}
-        _ => return Err("expected a package clause".into()),
+        _ => return Err(ImportsError::NoPackage),
     }
     match lx.next()? {
         Some(Tok::Word(_)) => {}
-        _ => return Err("expected a package name after package".into()),
+        _ => return Err(ImportsError::NoPackageName),
     }
     let mut out = Vec::new();
     let mut tok = lx.next()?;
@@ -142,11 +166,11 @@ pub fn imports(src: &str) -> Result<Vec<Import>, String> {
                             Some(Tok::Punct(b')')) => break,
                             Some(Tok::Punct(b';')) => {}
                             Some(t) => spec(&mut lx, t, &mut out)?,
-                            None => return Err("expected ) to close the import block".into()),
+                            None => return Err(ImportsError::Unclosed),
                         }
                     },
                     Some(t) => spec(&mut lx, t, &mut out)?,
-                    None => return Err("expected an import path after import".into()),
+                    None => return Err(ImportsError::NoPath),
                 }
                 tok = lx.next()?;
             }
@@ -156,7 +180,7 @@ pub fn imports(src: &str) -> Result<Vec<Import>, String> {
 }
 
 /// One import spec starting with `first`: `[name] "path"`.
-fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), String> {
+fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), ImportsError> {
     let path_tok = match first {
         Tok::Word(_) | Tok::Punct(b'.') => lx.next()?,
         other => Some(other),
@@ -167,10 +191,10 @@ fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), String>
                 let path = lx.word(&inner).to_string();
                 // Go refuses such paths; rewriting one would splice across lines.
                 if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(format!(
-                        "invalid import path {path:?} near byte {}: space or control character",
-                        inner.start
-                    ));
+                    return Err(ImportsError::SpaceInPath {
+                        path,
+                        at: inner.start,
+                    });
                 }
                 let line = lx
                     .text
@@ -187,10 +211,7 @@ fn spec(lx: &mut Lexer, first: Tok, out: &mut Vec<Import>) -> Result<(), String>
             }
             Ok(())
         }
-        _ => Err(format!(
-            "expected an import path string near byte {}",
-            lx.pos
-        )),
+        _ => Err(ImportsError::NoPathString(lx.pos)),
     }
 }
 
@@ -229,7 +250,7 @@ mod tests {
         ] {
             let src = format!("package p\n\nimport (\n\t. {path}\n)\n");
             let err = imports(&src).unwrap_err();
-            assert!(err.starts_with("invalid import path"), "{err}");
+            assert!(err.to_string().starts_with("invalid import path"), "{err}");
         }
     }
 

@@ -200,7 +200,7 @@ fn quoted(text: &str, start: usize) -> Result<(Token<'_>, usize), LexError> {
     let value = if escaped {
         Cow::Owned(unescape(raw).map_err(|m| LexError {
             offset: start,
-            message: m,
+            message: m.to_string(),
         })?)
     } else {
         Cow::Borrowed(raw)
@@ -216,8 +216,13 @@ fn quoted(text: &str, start: usize) -> Result<(Token<'_>, usize), LexError> {
     ))
 }
 
+/// An escape other than Go's simple ones in a quoted string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported escape \\{0} in quoted string: expected \\\\, \\\", \\n, \\t or \\r")]
+pub struct UnsupportedEscape(char);
+
 /// Go's simple escapes; others are refused (never seen in go.mod files).
-fn unescape(raw: &str) -> Result<String, String> {
+fn unescape(raw: &str) -> Result<String, UnsupportedEscape> {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
@@ -233,7 +238,7 @@ fn unescape(raw: &str) -> Result<String, String> {
             'n' => '\n',
             't' => '\t',
             'r' => '\r',
-            other => return Err(format!("unsupported escape \\{other} in quoted string: expected \\\\, \\\", \\n, \\t or \\r")),
+            other => return Err(UnsupportedEscape(other)),
         });
     }
     Ok(out)

@@ -38,38 +38,94 @@ fn file_name_ok(c: char) -> bool {
     }
 }
 
+/// Why a module, import or file path is malformed (Go's wording).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathFault {
+    #[error("empty string")]
+    Empty,
+    #[error("leading dash")]
+    LeadingDash,
+    #[error("double slash")]
+    DoubleSlash,
+    #[error("trailing slash")]
+    TrailingSlash,
+    #[error("empty path element")]
+    EmptyElement,
+    #[error("invalid path element {0:?}")]
+    DotsOnly(String),
+    #[error("leading dot in path element")]
+    LeadingDot,
+    #[error("trailing dot in path element")]
+    TrailingDot,
+    #[error("invalid char {0:?}")]
+    InvalidChar(char),
+    #[error("{0:?} disallowed as path element component on Windows")]
+    WindowsName(String),
+    #[error("trailing tilde and digits in path element")]
+    ShortName,
+    #[error("leading slash")]
+    LeadingSlash,
+    #[error("missing dot in first path element")]
+    FirstNoDot,
+    #[error("leading dash in first path element")]
+    FirstLeadingDash,
+    #[error("invalid char {0:?} in first path element")]
+    FirstInvalidChar(char),
+    #[error("invalid version")]
+    InvalidVersion,
+}
+
+/// A module path or version Go's `module` package rejects.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModuleError {
+    #[error("malformed module path {path:?}: {why}")]
+    ModulePath { path: String, why: PathFault },
+    #[error("malformed import path {path:?}: {why}")]
+    ImportPath { path: String, why: PathFault },
+    #[error("malformed file path {path:?}: {why}")]
+    FilePath { path: String, why: PathFault },
+    #[error("malformed semantic version {0:?}")]
+    Version(String),
+    #[error("mismatched module path {path} and version {version} (want {want})")]
+    Mismatch {
+        path: String,
+        version: String,
+        want: String,
+    },
+}
+
 fn first_path_ok(c: char) -> bool {
     c == '-' || c == '.' || c.is_ascii_digit() || c.is_ascii_lowercase()
 }
 
-fn check_path_kind(path: &str, kind: Kind) -> Result<(), String> {
+fn check_path_kind(path: &str, kind: Kind) -> Result<(), PathFault> {
     if path.is_empty() {
-        return Err("empty string".into());
+        return Err(PathFault::Empty);
     }
     if path.starts_with('-') && kind != Kind::File {
-        return Err("leading dash".into());
+        return Err(PathFault::LeadingDash);
     }
     if path.contains("//") {
-        return Err("double slash".into());
+        return Err(PathFault::DoubleSlash);
     }
     if path.ends_with('/') {
-        return Err("trailing slash".into());
+        return Err(PathFault::TrailingSlash);
     }
     path.split('/').try_for_each(|elem| check_elem(elem, kind))
 }
 
-fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
+fn check_elem(elem: &str, kind: Kind) -> Result<(), PathFault> {
     if elem.is_empty() {
-        return Err("empty path element".into());
+        return Err(PathFault::EmptyElement);
     }
     if elem.bytes().all(|b| b == b'.') {
-        return Err(format!("invalid path element {elem:?}"));
+        return Err(PathFault::DotsOnly(elem.to_string()));
     }
     if elem.starts_with('.') && kind == Kind::Module {
-        return Err("leading dot in path element".into());
+        return Err(PathFault::LeadingDot);
     }
     if elem.ends_with('.') {
-        return Err("trailing dot in path element".into());
+        return Err(PathFault::TrailingDot);
     }
     let ok = match kind {
         Kind::Module => mod_path_ok,
@@ -77,16 +133,14 @@ fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
         Kind::File => file_name_ok,
     };
     if let Some(c) = elem.chars().find(|&c| !ok(c)) {
-        return Err(format!("invalid char {c:?}"));
+        return Err(PathFault::InvalidChar(c));
     }
     let short = elem.split('.').next().unwrap_or(elem);
     if BAD_WINDOWS_NAMES
         .iter()
         .any(|bad| bad.eq_ignore_ascii_case(short))
     {
-        return Err(format!(
-            "{short:?} disallowed as path element component on Windows"
-        ));
+        return Err(PathFault::WindowsName(short.to_string()));
     }
     if kind == Kind::File {
         return Ok(());
@@ -95,7 +149,7 @@ fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
     if let Some(tilde) = short.rfind('~') {
         let suffix = &short[tilde + 1..];
         if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("trailing tilde and digits in path element".into());
+            return Err(PathFault::ShortName);
         }
     }
     Ok(())
@@ -103,38 +157,45 @@ fn check_elem(elem: &str, kind: Kind) -> Result<(), String> {
 
 /// `module.CheckPath`: a valid module path (lower-case domain-like first
 /// element with a dot, a well-formed major suffix).
-pub fn check_path(path: &str) -> Result<(), String> {
-    let malformed = |why: &str| format!("malformed module path {path:?}: {why}");
-    check_path_kind(path, Kind::Module).map_err(|e| malformed(&e))?;
+pub fn check_path(path: &str) -> Result<(), ModuleError> {
+    let malformed = |why: PathFault| ModuleError::ModulePath {
+        path: path.to_string(),
+        why,
+    };
+    check_path_kind(path, Kind::Module).map_err(malformed)?;
     let first = path.split('/').next().unwrap_or_default();
     if first.is_empty() {
-        return Err(malformed("leading slash"));
+        return Err(malformed(PathFault::LeadingSlash));
     }
     if !first.contains('.') {
-        return Err(malformed("missing dot in first path element"));
+        return Err(malformed(PathFault::FirstNoDot));
     }
     if first.starts_with('-') {
-        return Err(malformed("leading dash in first path element"));
+        return Err(malformed(PathFault::FirstLeadingDash));
     }
     if let Some(c) = first.chars().find(|&c| !first_path_ok(c)) {
-        return Err(malformed(&format!(
-            "invalid char {c:?} in first path element"
-        )));
+        return Err(malformed(PathFault::FirstInvalidChar(c)));
     }
     if !split_path_version(path).2 {
-        return Err(malformed("invalid version"));
+        return Err(malformed(PathFault::InvalidVersion));
     }
     Ok(())
 }
 
 /// `module.CheckImportPath`.
-pub fn check_import_path(path: &str) -> Result<(), String> {
-    check_path_kind(path, Kind::Import).map_err(|e| format!("malformed import path {path:?}: {e}"))
+pub fn check_import_path(path: &str) -> Result<(), ModuleError> {
+    check_path_kind(path, Kind::Import).map_err(|why| ModuleError::ImportPath {
+        path: path.to_string(),
+        why,
+    })
 }
 
 /// `module.CheckFilePath`.
-pub fn check_file_path(path: &str) -> Result<(), String> {
-    check_path_kind(path, Kind::File).map_err(|e| format!("malformed file path {path:?}: {e}"))
+pub fn check_file_path(path: &str) -> Result<(), ModuleError> {
+    check_path_kind(path, Kind::File).map_err(|why| ModuleError::FilePath {
+        path: path.to_string(),
+        why,
+    })
 }
 
 /// `module.SplitPathVersion`: `(prefix, path_major, ok)` with
@@ -198,10 +259,10 @@ pub fn match_path_major(v: &str, path_major: &str) -> bool {
 }
 
 /// `module.Check`: a valid module path and version that correspond.
-pub fn check(path: &str, version: &str) -> Result<(), String> {
+pub fn check(path: &str, version: &str) -> Result<(), ModuleError> {
     check_path(path)?;
     if !semver::is_valid(version) {
-        return Err(format!("malformed semantic version {version:?}"));
+        return Err(ModuleError::Version(version.to_string()));
     }
     let (_, path_major, _) = split_path_version(path);
     if !match_path_major(version, path_major) {
@@ -209,9 +270,11 @@ pub fn check(path: &str, version: &str) -> Result<(), String> {
             "" => "v0 or v1",
             m => &m[1..],
         };
-        return Err(format!(
-            "mismatched module path {path} and version {version} (want {want})"
-        ));
+        return Err(ModuleError::Mismatch {
+            path: path.to_string(),
+            version: version.to_string(),
+            want: want.to_string(),
+        });
     }
     Ok(())
 }

@@ -78,6 +78,32 @@ fn split_digits(s: &str) -> Option<(&str, &str)> {
     (n > 0).then(|| s.split_at(n))
 }
 
+/// Why a pseudo-version has no base (Go's wording).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PseudoError {
+    #[error("{0:?}: malformed pseudo-version")]
+    Malformed(String),
+    #[error("missing revision")]
+    NoRevision,
+    #[error("{version:?}: lacks base version, but has build metadata {build:?}")]
+    BuildWithoutBase { version: String, build: String },
+    #[error("missing patch number")]
+    NoPatch,
+    #[error("{version:?}: invalid patch version: {why}")]
+    Patch { version: String, why: DecimalError },
+    #[error("{0:?}: expected a \".0\" prerelease suffix")]
+    NoZeroSuffix(String),
+}
+
+/// Why a decimal string cannot be decremented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    #[error("not a decimal")]
+    NotDecimal,
+    #[error("cannot decrement 0")]
+    Zero,
+}
+
 /// The parts of a pseudo-version: base (`vX.0.0`, `vX.Y.(Z+1)-0` or
 /// `vX.Y.Z-pre.0`), timestamp, revision and build suffix.
 struct Parts<'a> {
@@ -85,13 +111,13 @@ struct Parts<'a> {
     build: &'a str,
 }
 
-fn parse_pseudo(v: &str) -> Result<Parts<'_>, String> {
+fn parse_pseudo(v: &str) -> Result<Parts<'_>, PseudoError> {
     if !is_pseudo_version(v) {
-        return Err(format!("{v:?}: malformed pseudo-version"));
+        return Err(PseudoError::Malformed(v.to_string()));
     }
     let build = semver::build(v);
     let core = &v[..v.len() - build.len()];
-    let (head, _rev) = core.rsplit_once('-').ok_or("missing revision")?;
+    let (head, _rev) = core.rsplit_once('-').ok_or(PseudoError::NoRevision)?;
     let dash = head.rfind('-').unwrap_or(0);
     let base = match head.rfind('.') {
         Some(dot) if dot > dash => &head[..dot],
@@ -102,28 +128,31 @@ fn parse_pseudo(v: &str) -> Result<Parts<'_>, String> {
 
 /// `module.PseudoVersionBase`: the version the pseudo-version was derived
 /// from (`""` when there is none), or an error for a malformed one.
-pub fn pseudo_version_base(v: &str) -> Result<String, String> {
+pub fn pseudo_version_base(v: &str) -> Result<String, PseudoError> {
     let Parts { base, build } = parse_pseudo(v)?;
     match semver::prerelease(base) {
         "" => {
             if build.is_empty() {
                 Ok(String::new())
             } else {
-                Err(format!(
-                    "{v:?}: lacks base version, but has build metadata {build:?}"
-                ))
+                Err(PseudoError::BuildWithoutBase {
+                    version: v.to_string(),
+                    build: build.to_string(),
+                })
             }
         }
         "-0" => {
             let release = &base[..base.len() - 2];
-            let dot = release.rfind('.').ok_or("missing patch number")?;
-            let patch = dec_decimal(&release[dot + 1..])
-                .map_err(|e| format!("{v:?}: invalid patch version: {e}"))?;
+            let dot = release.rfind('.').ok_or(PseudoError::NoPatch)?;
+            let patch = dec_decimal(&release[dot + 1..]).map_err(|why| PseudoError::Patch {
+                version: v.to_string(),
+                why,
+            })?;
             Ok(format!("{}{patch}{build}", &release[..=dot]))
         }
         _ => match base.strip_suffix(".0") {
             Some(b) => Ok(format!("{b}{build}")),
-            None => Err(format!("{v:?}: expected a \".0\" prerelease suffix")),
+            None => Err(PseudoError::NoZeroSuffix(v.to_string())),
         },
     }
 }
@@ -163,9 +192,9 @@ fn inc_decimal(decimal: &str) -> String {
 }
 
 /// A decimal string minus one; an error for zero or an empty string.
-fn dec_decimal(decimal: &str) -> Result<String, String> {
+fn dec_decimal(decimal: &str) -> Result<String, DecimalError> {
     if decimal.is_empty() || !decimal.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("not a decimal".into());
+        return Err(DecimalError::NotDecimal);
     }
     let mut digits: Vec<u8> = decimal.bytes().collect();
     let mut i = digits.len();
@@ -174,7 +203,7 @@ fn dec_decimal(decimal: &str) -> Result<String, String> {
         i -= 1;
     }
     if i == 0 {
-        return Err("cannot decrement 0".into());
+        return Err(DecimalError::Zero);
     }
     if i == 1 && digits[0] == b'1' && digits.len() > 1 {
         digits.remove(0);

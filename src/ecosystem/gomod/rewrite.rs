@@ -15,6 +15,7 @@ use super::module;
 use crate::ecosystem::{Requirement, SourceTree, Splice};
 
 /// The splices moving `req` to `to`, or why none is safe.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
@@ -34,7 +35,7 @@ pub fn rewrite(
     if mv.major {
         splices.extend(path_splices(req, &text, &span, &mv)?);
     }
-    let new_text = apply(&text, &splices)?;
+    let new_text = apply(&text, &splices).map_err(|e| e.to_string())?;
     find::parse(file_path, &new_text)
         .map_err(|e| format!("the rewritten file does not parse: {e}"))?;
     if mv.major && req.section.starts_with("require") {
@@ -52,6 +53,7 @@ fn splice(path: &str, span: Range<usize>, replacement: &str) -> Splice {
 }
 
 /// The module path tokens of the directive holding the version at `span`.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn path_splices(
     req: &Requirement,
     text: &str,
@@ -108,19 +110,28 @@ fn path_splices(
     Ok(out)
 }
 
+/// Why splices of one file cannot be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+enum ApplyError {
+    #[error("overlapping edits")]
+    Overlap,
+    #[error("edit outside the file")]
+    Outside,
+}
+
 /// Apply splices of one file to its text.
-fn apply(text: &str, splices: &[Splice]) -> Result<String, String> {
+fn apply(text: &str, splices: &[Splice]) -> Result<String, ApplyError> {
     let mut list: Vec<&Splice> = splices.iter().collect();
     list.sort_by_key(|s| s.span.start);
     let mut out = String::with_capacity(text.len() + 16);
     let mut cursor = 0;
     for s in list {
-        let before = text.get(cursor..s.span.start).ok_or("overlapping edits")?;
+        let before = text.get(cursor..s.span.start).ok_or(ApplyError::Overlap)?;
         out.push_str(before);
         out.push_str(&s.replacement);
         cursor = s.span.end;
     }
-    out.push_str(text.get(cursor..).ok_or("edit outside the file")?);
+    out.push_str(text.get(cursor..).ok_or(ApplyError::Outside)?);
     Ok(out)
 }
 
@@ -161,6 +172,7 @@ fn in_module(root: &str, file: &str, module_dirs: &[&str]) -> bool {
 
 /// Every import of the library's old path in the module's `.go` files,
 /// moved to the new path.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn import_splices(
     tree: &dyn SourceTree,
     req: &Requirement,
@@ -212,7 +224,7 @@ fn import_splices(
         if edits.is_empty() {
             continue;
         }
-        let new_src = apply(&src, &edits)?;
+        let new_src = apply(&src, &edits).map_err(|e| e.to_string())?;
         imports::imports(&new_src)
             .map_err(|e| format!("{file}: rewritten imports do not parse: {e}"))?;
         out.extend(edits);

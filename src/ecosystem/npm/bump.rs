@@ -6,15 +6,21 @@
 //! `>=1.2.0 <3.0.0`) and is returned only when it provably admits the new
 //! version; anything else is refused with a reason, never guessed.
 
-use crate::ecosystem::{Classification, GitRef, Judgement, Requirement, Source};
+use crate::ecosystem::{Classification, GitRef, Judgement, NpmUnions, Requirement, Source};
 
 use super::LOOSE;
 use super::node_semver::{Range, Version};
 use super::spec::GitTag;
 
-/// Judge `req` against `to`, with the version a lockfile pins.
-pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
-    let mut j = judge_text(req, to, locked);
+/// Judge `req` against `to`, with the version a lockfile pins; a union
+/// admits `to` in the `unions` style.
+pub fn judge(
+    req: &Requirement,
+    to: &semver::Version,
+    locked: Option<&str>,
+    unions: NpmUnions,
+) -> Judgement {
+    let mut j = judge_text(req, to, locked, unions);
     if j.new_requirement.is_some() && req.span.is_none() {
         j.new_requirement = None;
         j.unrewritable = Some(
@@ -24,7 +30,12 @@ pub fn judge(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> J
     j
 }
 
-fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
+fn judge_text(
+    req: &Requirement,
+    to: &semver::Version,
+    locked: Option<&str>,
+    unions: NpmUnions,
+) -> Judgement {
     let to_v = Version::from_semver(to);
     let locked_v = locked.and_then(|l| Version::parse(l, true).ok());
     match &req.source {
@@ -42,7 +53,7 @@ fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> 
                 j.admits = true;
                 j
             }
-            GitRef::Semver(range) => judge_range(range, &to_v, locked_v),
+            GitRef::Semver(range) => judge_range(range, &to_v, locked_v, unions),
         },
         Source::Path { .. } => Judgement {
             admits: true,
@@ -51,7 +62,7 @@ fn judge_text(req: &Requirement, to: &semver::Version, locked: Option<&str>) -> 
             unrewritable: None,
         },
         Source::Registry | Source::Workspace { .. } => {
-            judge_range(&req.requirement, &to_v, locked_v)
+            judge_range(&req.requirement, &to_v, locked_v, unions)
         }
     }
 }
@@ -109,7 +120,7 @@ fn judge_tag(
     j
 }
 
-fn judge_range(text: &str, to: &Version, locked: Option<Version>) -> Judgement {
+fn judge_range(text: &str, to: &Version, locked: Option<Version>, unions: NpmUnions) -> Judgement {
     if matches!(text.trim(), "latest" | "^" | "~") {
         let mut j = moved(locked.as_ref(), None, to, true);
         j.admits = true;
@@ -129,9 +140,9 @@ fn judge_range(text: &str, to: &Version, locked: Option<Version>) -> Judgement {
     let current = locked.or_else(|| required.clone());
     let mut j = moved(current.as_ref(), required.as_ref(), to, admits);
     if needs_edit(&j) {
-        match new_range(text, to) {
+        match new_range(text, to, unions) {
             Ok(new) => j.new_requirement = Some(new),
-            Err(reason) => j.unrewritable = Some(reason),
+            Err(reason) => j.unrewritable = Some(reason.to_string()),
         }
     }
     j
@@ -151,6 +162,27 @@ fn refused(reason: String) -> Judgement {
         new_requirement: None,
         unrewritable: Some(reason),
     }
+}
+
+/// Why no new range text is safe.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BumpError {
+    #[error("union `{0}` ends with an empty alternative: rewrite it by hand")]
+    EmptyAlternative(String),
+    #[error("union `{union}`: its last alternative cannot be restyled ({why})")]
+    Restyle { union: String, why: Box<BumpError> },
+    #[error("hyphen range `{range}` does not admit {to}: rewrite it by hand")]
+    Hyphen { range: String, to: String },
+    #[error(
+        "range `{range}` does not admit {to} and has no single bound to move: rewrite it by hand"
+    )]
+    NoSingleBound { range: String, to: String },
+    #[error("range `{range}` would still exclude {to} after moving its bound: rewrite it by hand")]
+    StillExcludes { range: String, to: String },
+    #[error("cannot read version `{0}`")]
+    Unreadable(String),
+    #[error("upper bound `<={0}` is exact: widen it by hand")]
+    ExactUpper(String),
 }
 
 /// One written comparator: operator text and the version's byte span.
@@ -207,10 +239,16 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
-/// A union (`^0.27.0 || ^0.28.0`) admits the new version through one more
-/// alternative written like the last one (`… || ^1.0.0`), joined by the
-/// same separator as written before it.
-fn add_alternative(text: &str, k: usize, to: &Version) -> Result<String, String> {
+/// A union (`^0.27.0 || ^0.28.0`) admits the new version through an
+/// alternative written like the last one, joined by the same separator as
+/// written before it: added after it (`… || ^1.0.0`), or in its place
+/// (`^0.27.0 || ^1.0.0`), as `unions` says.
+fn union_alternative(
+    text: &str,
+    k: usize,
+    to: &Version,
+    unions: NpmUnions,
+) -> Result<String, BumpError> {
     let last = text.get(k + 2..).unwrap_or_default();
     let before = text.get(..k).unwrap_or_default();
     let sep_start = before.trim_end().len();
@@ -222,27 +260,32 @@ fn add_alternative(text: &str, k: usize, to: &Version) -> Result<String, String>
     );
     let trimmed = last.trim();
     if trimmed.is_empty() {
-        return Err(format!(
-            "union `{text}` ends with an empty alternative: rewrite it by hand"
-        ));
+        return Err(BumpError::EmptyAlternative(text.to_string()));
     }
-    let alternative = new_range(trimmed, to)
-        .map_err(|e| format!("union `{text}`: its last alternative cannot be restyled ({e})"))?;
+    let alternative = new_range(trimmed, to, unions).map_err(|why| BumpError::Restyle {
+        union: text.to_string(),
+        why: Box::new(why),
+    })?;
     let trailing = text.get(text.trim_end().len()..).unwrap_or_default();
-    Ok(format!("{}{sep}{alternative}{trailing}", text.trim_end()))
+    let kept = match unions {
+        NpmUnions::Add => text.trim_end(),
+        NpmUnions::ReplaceLast => before.trim_end(),
+    };
+    Ok(format!("{kept}{sep}{alternative}{trailing}"))
 }
 
 /// The new range text admitting `to`, or why none is safe.
-pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
+pub fn new_range(text: &str, to: &Version, unions: NpmUnions) -> Result<String, BumpError> {
     if let Some(k) = text.rfind("||") {
-        return add_alternative(text, k, to);
+        return union_alternative(text, k, to, unions);
     }
     let toks = tokens(text);
     let middle = toks.get(1).and_then(|t| text.get(t.version.clone()));
     if toks.len() == 3 && middle == Some("-") {
-        return Err(format!(
-            "hyphen range `{text}` does not admit {to}: rewrite it by hand"
-        ));
+        return Err(BumpError::Hyphen {
+            range: text.to_string(),
+            to: to.to_string(),
+        });
     }
     let replace = |tok: &Token, new: String| {
         format!(
@@ -266,16 +309,18 @@ pub fn new_range(text: &str, to: &Version) -> Result<String, String> {
             replace(a, widen(a.op, version_text(a), to)?)
         }
         _ => {
-            return Err(format!(
-                "range `{text}` does not admit {to} and has no single bound to move: rewrite it by hand"
-            ));
+            return Err(BumpError::NoSingleBound {
+                range: text.to_string(),
+                to: to.to_string(),
+            });
         }
     };
     match Range::parse(&new, LOOSE) {
         Some(r) if r.test(to) => Ok(new),
-        _ => Err(format!(
-            "range `{text}` would still exclude {to} after moving its bound: rewrite it by hand"
-        )),
+        _ => Err(BumpError::StillExcludes {
+            range: text.to_string(),
+            to: to.to_string(),
+        }),
     }
 }
 
@@ -284,13 +329,13 @@ fn is_lower(op: &str) -> bool {
 }
 
 /// `1.4.2`→`2.0.3`, `1.4`→`2.0`, `1.x`→`2.x`, `v1.4.x`→`v2.0.x`.
-fn same_precision(written: &str, to: &Version) -> Result<String, String> {
+fn same_precision(written: &str, to: &Version) -> Result<String, BumpError> {
     let prefix_len = written.len() - written.trim_start_matches(['v', '=']).len();
     let (prefix, body) = written.split_at(prefix_len);
     let core = body.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
     if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("cannot read version `{written}`"));
+        return Err(BumpError::Unreadable(written.to_string()));
     }
     let numbers = [to.major, to.minor, to.patch];
     let mut out = prefix.to_string();
@@ -302,7 +347,7 @@ fn same_precision(written: &str, to: &Version) -> Result<String, String> {
         match (is_x, numbers.get(i)) {
             (true, _) => out.push_str(part),
             (false, Some(n)) => out.push_str(&n.to_string()),
-            (false, None) => return Err(format!("cannot read version `{written}`")),
+            (false, None) => return Err(BumpError::Unreadable(written.to_string())),
         }
     }
     if parts.len() == 3
@@ -318,14 +363,12 @@ fn same_precision(written: &str, to: &Version) -> Result<String, String> {
 
 /// Move an upper bound just past `to`'s compatibility class, at the
 /// precision written: `<2.0.0`→`<3.0.0`, `<2`→`<3`, `<=1.x`→`<=2.x`.
-fn widen(op: &str, written: &str, to: &Version) -> Result<String, String> {
+fn widen(op: &str, written: &str, to: &Version) -> Result<String, BumpError> {
     if op == "<=" {
         let has_x = written.split('.').any(|p| matches!(p, "x" | "X" | "*"))
             || written.split('.').count() < 3;
         if !has_x {
-            return Err(format!(
-                "upper bound `<={written}` is exact: widen it by hand"
-            ));
+            return Err(BumpError::ExactUpper(written.to_string()));
         }
         return same_precision(written, to);
     }

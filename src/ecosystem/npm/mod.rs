@@ -14,8 +14,8 @@ pub mod node_semver;
 mod spec;
 
 use crate::ecosystem::{
-    Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo,
-    Requirement, Source, SourceTree, Splice,
+    Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError, NpmUnions,
+    PackageInfo, Requirement, RewriteOptions, Source, SourceTree, Splice,
 };
 
 use node_semver::{Options, Version};
@@ -60,7 +60,17 @@ impl Handler for Npm {
     }
 
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement {
-        bump::judge(req, to, locked)
+        bump::judge(req, to, locked, NpmUnions::default())
+    }
+
+    fn judge_with(
+        &self,
+        req: &Requirement,
+        to: &semver::Version,
+        locked: Option<&str>,
+        options: &RewriteOptions,
+    ) -> Judgement {
+        bump::judge(req, to, locked, options.npm_unions)
     }
 
     fn rewrite(
@@ -69,19 +79,32 @@ impl Handler for Npm {
         req: &Requirement,
         to: &semver::Version,
     ) -> Result<Vec<Splice>, String> {
+        self.rewrite_with(tree, req, to, &RewriteOptions::default())
+    }
+
+    fn rewrite_with(
+        &self,
+        tree: &dyn SourceTree,
+        req: &Requirement,
+        to: &semver::Version,
+        options: &RewriteOptions,
+    ) -> Result<Vec<Splice>, String> {
+        let unions = options.npm_unions;
         let new = match &req.source {
             Source::Git { reference, .. } => match reference {
                 GitRef::Tag(tag) => GitTag::parse(tag)
                     .map(|t| t.with_version(to))
                     .ok_or_else(|| format!("git tag `{tag}` names no version"))?,
-                GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to))?,
+                GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to), unions)
+                    .map_err(|e| e.to_string())?,
                 GitRef::Rev(rev) => return Err(format!("pinned to commit {rev}: move it by hand")),
                 GitRef::Branch(_) | GitRef::DefaultBranch => {
                     return Err("a branch moves with the lockfile, not the manifest".into());
                 }
             },
             Source::Registry | Source::Workspace { .. } => {
-                bump::new_range(&req.requirement, &Version::from_semver(to))?
+                bump::new_range(&req.requirement, &Version::from_semver(to), unions)
+                    .map_err(|e| e.to_string())?
             }
             Source::Path { .. } => return Err("a path dependency has no version".into()),
         };

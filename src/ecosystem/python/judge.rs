@@ -62,13 +62,33 @@ fn classify(current: Option<&Version>, to: &Version, admits: bool) -> Classifica
     }
 }
 
+/// Why a Python constraint has no safe rewrite.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RewriteError {
+    #[error("the upper bound {0} carries a pre/post-release suffix")]
+    SuffixedUpper(String),
+    #[error("a union of ranges (`||`) cannot be rewritten safely")]
+    Union,
+    #[error("arbitrary equality `==={0}`")]
+    Arbitrary(String),
+    #[error("the exclusion `!={clause}` excludes {to}")]
+    Excludes { clause: String, to: String },
+    #[error("the pin `=={0}` names a local version")]
+    LocalPin(String),
+    #[error("cannot parse `{0}`")]
+    Unparsable(String),
+    #[error("edit outside the requirement")]
+    Outside,
+    #[error("the rewrite `{new}` does not parse at `{clause}`")]
+    Reparse { new: String, clause: String },
+    #[error("no rewrite of `{text}` in the same style admits {to}")]
+    NoneAdmits { text: String, to: String },
+}
+
 /// The new upper bound for `<U` / `<=U` so that `to` fits, same precision.
-fn widen_upper(clause: &Clause, v: &Version, to: &Version) -> Result<String, String> {
+fn widen_upper(clause: &Clause, v: &Version, to: &Version) -> Result<String, RewriteError> {
     if v.is_prerelease() || v.post.is_some() {
-        return Err(format!(
-            "the upper bound {} carries a pre/post-release suffix",
-            clause.text
-        ));
+        return Err(RewriteError::SuffixedUpper(clause.text.to_string()));
     }
     let written = clause.written;
     if clause.op == ClauseOp::Pep(Op::Le) {
@@ -93,9 +113,9 @@ fn widen_upper(clause: &Clause, v: &Version, to: &Version) -> Result<String, Str
 }
 
 /// The edits that move `constraint` to admit `to`.
-pub fn plan_rewrite(constraint: &Constraint, to: &Version) -> Result<Vec<Edit>, String> {
+pub fn plan_rewrite(constraint: &Constraint, to: &Version) -> Result<Vec<Edit>, RewriteError> {
     let [clauses] = constraint.alternatives.as_slice() else {
-        return Err("a union of ranges (`||`) cannot be rewritten safely".into());
+        return Err(RewriteError::Union);
     };
     let mut edits = Vec::new();
     for clause in clauses {
@@ -103,16 +123,19 @@ pub fn plan_rewrite(constraint: &Constraint, to: &Version) -> Result<Vec<Edit>, 
             if clause.op == ClauseOp::Any {
                 continue;
             }
-            return Err(format!("arbitrary equality `==={}`", clause.text));
+            return Err(RewriteError::Arbitrary(clause.text.to_string()));
         };
         let new_text = match clause.op {
             ClauseOp::Any | ClauseOp::Pep(Op::Ge | Op::Gt) => None,
             ClauseOp::Pep(Op::Arbitrary) => {
-                return Err(format!("arbitrary equality `==={}`", clause.text));
+                return Err(RewriteError::Arbitrary(clause.text.to_string()));
             }
             ClauseOp::Pep(Op::Ne) => {
                 if !clause.admits(to) {
-                    return Err(format!("the exclusion `!={}` excludes {to}", clause.text));
+                    return Err(RewriteError::Excludes {
+                        clause: clause.text.to_string(),
+                        to: to.to_string(),
+                    });
                 }
                 None
             }
@@ -124,7 +147,7 @@ pub fn plan_rewrite(constraint: &Constraint, to: &Version) -> Result<Vec<Edit>, 
             }
             ClauseOp::Pep(Op::Eq) => {
                 if v.local.is_some() {
-                    return Err(format!("the pin `=={}` names a local version", clause.text));
+                    return Err(RewriteError::LocalPin(clause.text.to_string()));
                 }
                 Some(format_full(to, clause.written))
             }
@@ -166,17 +189,21 @@ pub fn rewrite_text(
     text: &str,
     dialect: Dialect,
     to: &Version,
-) -> Result<(String, Vec<Edit>), String> {
+) -> Result<(String, Vec<Edit>), RewriteError> {
     let constraint = Constraint::parse(text, dialect)
-        .map_err(|(_, clause)| format!("cannot parse `{clause}`"))?;
+        .map_err(|(_, clause)| RewriteError::Unparsable(clause.to_string()))?;
     let edits = plan_rewrite(&constraint, to)?;
-    let new = apply(text, &edits).ok_or("edit outside the requirement")?;
-    let reparsed = Constraint::parse(&new, dialect)
-        .map_err(|(_, clause)| format!("the rewrite `{new}` does not parse at `{clause}`"))?;
+    let new = apply(text, &edits).ok_or(RewriteError::Outside)?;
+    let reparsed =
+        Constraint::parse(&new, dialect).map_err(|(_, clause)| RewriteError::Reparse {
+            new: new.clone(),
+            clause: clause.to_string(),
+        })?;
     if !reparsed.admits(to) {
-        return Err(format!(
-            "no rewrite of `{text}` in the same style admits {to}"
-        ));
+        return Err(RewriteError::NoneAdmits {
+            text: text.to_string(),
+            to: to.to_string(),
+        });
     }
     Ok((new, edits))
 }
@@ -215,7 +242,7 @@ pub fn judge_constraint(
     ) {
         match rewrite_text(text, dialect, to) {
             Ok((new, _)) => j.new_requirement = Some(new),
-            Err(reason) => j.unrewritable = Some(reason),
+            Err(reason) => j.unrewritable = Some(reason.to_string()),
         }
     }
     j

@@ -408,7 +408,8 @@ impl Handler for Python {
                 return Err(format!("pinned to commit {r}"));
             }
             Source::Registry => {
-                let (_, edits) = judge::rewrite_text(&req.requirement, dialect(req), &to)?;
+                let (_, edits) = judge::rewrite_text(&req.requirement, dialect(req), &to)
+                    .map_err(|e| e.to_string())?;
                 edits
                     .into_iter()
                     .map(|e| (span.start + e.span.start..span.start + e.span.end, e.text))

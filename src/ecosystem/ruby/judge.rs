@@ -8,7 +8,7 @@
 
 use crate::ecosystem::{Classification, GitRef, Judgement, Requirement, Source};
 
-use super::requirement::{Constraint, GemRequirement, Op};
+use super::requirement::{Constraint, GemRequirement, Op, RequirementError};
 use super::version::{GemVersion, semver_text};
 
 /// The requirement strings of a displayed requirement (`">= 1.4, < 2"`).
@@ -63,9 +63,33 @@ fn apply_all(strings: &[&str], edits: &[Edit]) -> Vec<String> {
         .collect()
 }
 
+/// Why one constraint has no safe new bound.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BoundError {
+    #[error("bounds a pre-release: no safe rewrite")]
+    Prerelease,
+    #[error("excludes {0}")]
+    Excludes(String),
+    #[error("requires a version above {0}")]
+    Above(String),
+}
+
+/// Why the requirement strings have no safe edit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Requirement(#[from] RequirementError),
+    #[error("`{written}` {why}")]
+    Bound { written: String, why: BoundError },
+    #[error("no requirement string to edit; {0} needs an explicit requirement")]
+    NoString(String),
+    #[error("the rewritten requirement `{requirement}` would still not admit {to}")]
+    StillRejects { requirement: String, to: String },
+}
+
 /// The edits making the strings admit `to`: one per string that does not.
 /// `Err` says why no safe edit exists.
-pub fn plan_strings(strings: &[&str], to: &Target) -> Result<Vec<Edit>, String> {
+pub fn plan_strings(strings: &[&str], to: &Target) -> Result<Vec<Edit>, PlanError> {
     let parsed: Vec<Constraint> = strings
         .iter()
         .map(|s| Constraint::parse(s))
@@ -76,7 +100,10 @@ pub fn plan_strings(strings: &[&str], to: &Target) -> Result<Vec<Edit>, String> 
             continue;
         }
         let written = strings.get(i).map_or("", |s| s.trim());
-        let version = new_bound(c, to).map_err(|why| format!("`{written}` {why}"))?;
+        let version = new_bound(c, to).map_err(|why| PlanError::Bound {
+            written: written.to_string(),
+            why,
+        })?;
         edits.push(Edit {
             index: i,
             version_span: c.version_span.clone(),
@@ -84,28 +111,24 @@ pub fn plan_strings(strings: &[&str], to: &Target) -> Result<Vec<Edit>, String> 
         });
     }
     if strings.is_empty() || edits.is_empty() {
-        return Err(format!(
-            "no requirement string to edit; {} needs an explicit requirement",
-            to.text
-        ));
+        return Err(PlanError::NoString(to.text.clone()));
     }
     let new_strings = apply_all(strings, &edits);
     let new_req = GemRequirement::parse(&new_strings)?;
     if !new_req.dependency_match(&to.version, false) {
-        return Err(format!(
-            "the rewritten requirement `{}` would still not admit {}",
-            new_strings.join(", "),
-            to.text
-        ));
+        return Err(PlanError::StillRejects {
+            requirement: new_strings.join(", "),
+            to: to.text.clone(),
+        });
     }
     Ok(edits)
 }
 
 /// The new version text of one constraint that rejects `to`.
-fn new_bound(c: &Constraint, to: &Target) -> Result<String, String> {
+fn new_bound(c: &Constraint, to: &Target) -> Result<String, BoundError> {
     let bound = &c.version;
     if bound.is_prerelease() && c.op != Op::Eq {
-        return Err("bounds a pre-release: no safe rewrite".into());
+        return Err(BoundError::Prerelease);
     }
     let to_nums = to.version.numeric_prefix();
     let at_precision = |n: usize| -> String {
@@ -141,8 +164,8 @@ fn new_bound(c: &Constraint, to: &Target) -> Result<String, String> {
                 _ => Ok(to.text.clone()),
             }
         }
-        Op::Ne => Err(format!("excludes {}", to.text)),
-        Op::Gt | Op::Ge => Err(format!("requires a version above {}", to.text)),
+        Op::Ne => Err(BoundError::Excludes(to.text.clone())),
+        Op::Gt | Op::Ge => Err(BoundError::Above(to.text.clone())),
     }
 }
 
@@ -213,7 +236,7 @@ fn judge_range(req: &Requirement, to: &Target, locked: Option<&GemVersion>) -> J
         Ok(p) => p,
         Err(e) => {
             return Judgement {
-                unrewritable: Some(e),
+                unrewritable: Some(e.to_string()),
                 ..verdict(false, Classification::Rewrite)
             };
         }
@@ -241,7 +264,7 @@ fn judge_range(req: &Requirement, to: &Target, locked: Option<&GemVersion>) -> J
             ..verdict(false, class)
         },
         Err(reason) => Judgement {
-            unrewritable: Some(reason),
+            unrewritable: Some(reason.to_string()),
             ..verdict(false, class)
         },
     }
@@ -358,7 +381,7 @@ mod tests {
             let got = plan_strings(strings, &t(to)).map(|e| apply(strings, &e));
             match (got, want) {
                 (Ok(g), Ok(w)) => assert_eq!(g, w, "{strings:?}"),
-                (Err(g), Err(w)) => assert!(g.contains(w), "{strings:?}: {g}"),
+                (Err(g), Err(w)) => assert!(g.to_string().contains(w), "{strings:?}: {g}"),
                 (g, w) => panic!("{strings:?}: got {g:?}, want {w:?}"),
             }
         }

@@ -37,6 +37,15 @@ impl Op {
 }
 
 /// One requirement string, e.g. `~> 1.4`.
+/// A requirement string `Gem::Requirement.parse` rejects.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequirementError {
+    #[error("expected a requirement like \"~> 1.4\" or \">= 1.2\", found {0:?}")]
+    Pattern(String),
+    #[error("bad version {0:?}")]
+    Version(String),
+}
+
 #[derive(Clone, Debug)]
 pub struct Constraint {
     pub op: Op,
@@ -47,7 +56,7 @@ pub struct Constraint {
 
 impl Constraint {
     /// `Gem::Requirement.parse`; `Err` says what was expected.
-    pub fn parse(s: &str) -> Result<Constraint, String> {
+    pub fn parse(s: &str) -> Result<Constraint, RequirementError> {
         let start = s.len() - s.trim_start_matches(is_ruby_space).len();
         let rest = &s[start..];
         let ops = [
@@ -68,11 +77,10 @@ impl Constraint {
         let v_text = s[v_start..].trim_end_matches(is_ruby_space);
         let v_end = v_start + v_text.len();
         if !matches_version_pattern(v_text) {
-            return Err(format!(
-                "expected a requirement like \"~> 1.4\" or \">= 1.2\", found {s:?}"
-            ));
+            return Err(RequirementError::Pattern(s.to_string()));
         }
-        let version = GemVersion::parse(v_text).ok_or_else(|| format!("bad version {v_text:?}"))?;
+        let version = GemVersion::parse(v_text)
+            .ok_or_else(|| RequirementError::Version(v_text.to_string()))?;
         Ok(Constraint {
             op,
             version,
@@ -108,7 +116,7 @@ pub struct GemRequirement {
 
 impl GemRequirement {
     /// Parse every string; an empty list is `>= 0`.
-    pub fn parse<S: AsRef<str>>(reqs: &[S]) -> Result<GemRequirement, String> {
+    pub fn parse<S: AsRef<str>>(reqs: &[S]) -> Result<GemRequirement, RequirementError> {
         let constraints = reqs
             .iter()
             .map(|s| Constraint::parse(s.as_ref()))

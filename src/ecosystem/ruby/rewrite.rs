@@ -17,6 +17,7 @@ pub fn is_gemspec(path: &str) -> bool {
 }
 
 /// The splices moving `req` to `to`.
+// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
@@ -51,9 +52,11 @@ pub fn rewrite(
     }
     let strings: Vec<&str> = decl.strings.iter().map(|s| s.value).collect();
     let needs_strings = !strings.is_empty()
-        && !GemRequirement::parse(&strings)?.dependency_match(&target.version, false);
+        && !GemRequirement::parse(&strings)
+            .map_err(|e| e.to_string())?
+            .dependency_match(&target.version, false);
     if needs_strings {
-        for edit in plan_strings(&strings, &target)? {
+        for edit in plan_strings(&strings, &target).map_err(|e| e.to_string())? {
             let lit = decl
                 .strings
                 .get(edit.index)
@@ -67,7 +70,7 @@ pub fn rewrite(
             });
         }
     }
-    verify(&text, path, req, &splices)?;
+    verify(&text, path, req, &splices).map_err(|e| e.to_string())?;
     Ok(splices)
 }
 
@@ -78,8 +81,24 @@ fn owns_span(d: &GemDecl, span: &std::ops::Range<usize>) -> bool {
         || matches!(&d.source, DeclSource::Git { reference: RefLit::Tag(t) | RefLit::Ref(t) | RefLit::Branch(t), .. } if t.content == *span)
 }
 
+/// Why a rewritten Ruby file fails its re-read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum VerifyError {
+    #[error("{0}: overlapping edits")]
+    Overlap(String),
+    #[error("{path}: the rewritten file no longer parses: {message}")]
+    Reparse { path: String, message: String },
+    #[error("{path}: the rewritten file lost the requirement on {key}")]
+    Lost { path: String, key: String },
+}
+
 /// Apply the splices and parse the result again.
-fn verify(text: &str, path: &str, req: &Requirement, splices: &[Splice]) -> Result<(), String> {
+fn verify(
+    text: &str,
+    path: &str,
+    req: &Requirement,
+    splices: &[Splice],
+) -> Result<(), VerifyError> {
     let mut sorted: Vec<&Splice> = splices.iter().collect();
     sorted.sort_by_key(|s| s.span.start);
     let mut out = String::with_capacity(text.len() + 16);
@@ -87,23 +106,25 @@ fn verify(text: &str, path: &str, req: &Requirement, splices: &[Splice]) -> Resu
     for s in sorted {
         let before = text
             .get(cursor..s.span.start)
-            .ok_or_else(|| format!("{path}: overlapping edits"))?;
+            .ok_or_else(|| VerifyError::Overlap(path.to_string()))?;
         out.push_str(before);
         out.push_str(&s.replacement);
         cursor = s.span.end;
     }
     out.push_str(text.get(cursor..).unwrap_or_default());
-    let reparsed = parse(&out, is_gemspec(path))
-        .map_err(|(_, m)| format!("{path}: the rewritten file no longer parses: {m}"))?;
+    let reparsed = parse(&out, is_gemspec(path)).map_err(|(_, m)| VerifyError::Reparse {
+        path: path.to_string(),
+        message: m.to_string(),
+    })?;
     let still = reparsed
         .decls
         .iter()
         .any(|d| d.name == req.key && d.strings.iter().all(|s| Constraint::parse(s.value).is_ok()));
     if !still {
-        return Err(format!(
-            "{path}: the rewritten file lost the requirement on {}",
-            req.key
-        ));
+        return Err(VerifyError::Lost {
+            path: path.to_string(),
+            key: req.key.clone(),
+        });
     }
     Ok(())
 }
