@@ -159,6 +159,9 @@ pub struct RolloutConfig {
     /// When a wave has earned the next one.
     #[serde(default)]
     pub gate: GateConfig,
+    /// What a PR a person closed unmerged counts as (`fail` or `skip`).
+    #[serde(default)]
+    pub on_declined: OnDeclined,
     /// Estimates used for ETAs until real CI timings exist.
     #[serde(default)]
     pub eta: EtaConfig,
@@ -190,6 +193,18 @@ pub struct GateConfig {
     /// Failed targets tolerated before the rollout halts.
     #[serde(default = "default_failure_budget")]
     pub failure_budget: FailureBudget,
+}
+
+/// `rollout.on_declined`: what a PR a person closed without merging counts
+/// as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDeclined {
+    /// A failure against the budget.
+    #[default]
+    Fail,
+    /// Left out, like a skipped repository.
+    Skip,
 }
 
 /// `rollout.gate.require`.
@@ -243,17 +258,14 @@ pub struct PullRequestsConfig {
     /// A directory overriding the built-in `templates/`.
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
-<<<<<<< HEAD
     /// How lockfile refresh commands are isolated (`bwrap`, `none`,
     /// `required`).
     #[serde(default)]
     pub refresh_sandbox: crate::git::RefreshSandbox,
-=======
     /// How an npm `||` union admits the new version: one more alternative
     /// (`add`) or the last one moved (`replace_last`).
     #[serde(default)]
     pub npm_unions: crate::ecosystem::NpmUnions,
->>>>>>> ecoerrors
 }
 
 /// `github`.
@@ -449,6 +461,7 @@ impl Default for RolloutConfig {
             order_by_graph: true,
             transitive_prs: false,
             gate: GateConfig::default(),
+            on_declined: OnDeclined::Fail,
             eta: EtaConfig::default(),
         }
     }
@@ -485,11 +498,8 @@ impl Default for PullRequestsConfig {
             draft: false,
             automerge: false,
             templates_dir: None,
-<<<<<<< HEAD
             refresh_sandbox: crate::git::RefreshSandbox::default(),
-=======
             npm_unions: crate::ecosystem::NpmUnions::Add,
->>>>>>> ecoerrors
         }
     }
 }
