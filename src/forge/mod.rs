@@ -109,6 +109,31 @@ pub struct PrStatus {
     pub merged_by: Option<String>,
     /// When it was merged (RFC 3339), when the forge knows.
     pub merged_at: Option<String>,
+    /// When anything on it last changed (RFC 3339; a review changes it),
+    /// when the forge knows: the reviews are read again only when it moved.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// One review of a pull request, as the forge lists them (oldest first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgeReview {
+    pub login: String,
+    pub verdict: ReviewVerdict,
+    /// When it was submitted (RFC 3339).
+    pub submitted_at: Option<String>,
+}
+
+/// What a review says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
+    Approved,
+    ChangesRequested,
+    /// A comment: leaves the reviewer's standing review as it was.
+    Commented,
+    /// Dismissed: the reviewer has no standing review any more.
+    Dismissed,
 }
 
 /// A pull request to open.
@@ -304,4 +329,15 @@ pub trait ForgeWrite: Forge {
         repo: &str,
         sha: &str,
     ) -> impl Future<Output = Result<bool, ForgeError>> + Send;
+
+    /// The reviews of a pull request, oldest first. A forge without
+    /// reviews (the local one) has none.
+    fn pr_reviews(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<Vec<ForgeReview>, ForgeError>> + Send {
+        let _ = (repo, number);
+        async { Ok(Vec::new()) }
+    }
 }

@@ -3,7 +3,9 @@
 //! Invariant: only PRs whose CI outcome is still unknown (`pr_open`,
 //! `ci_pending`) are polled, and only passed PRs are merged (when
 //! automerge is on), each merge under an intent; a merge the forge blocks
-//! leaves the target passed with the reason ("waiting for review: ...").
+//! leaves the target passed with the reason ("waiting for review: ...")
+//! and is not tried again before a back-off (1 min, doubling, at most
+//! 30 min) unless a review, a check or a push arrives first.
 
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
 use super::policy::RolloutPolicy;
@@ -115,7 +117,13 @@ impl<F: ForgeWrite> Engine<F> {
                 })
                 && ix
                     .iter()
-                    .any(|&i| targets[i].state == TargetState::CiPassed);
+                    .any(|&i| targets[i].state == TargetState::CiPassed)
+                && ix.iter().all(|&i| {
+                    targets[i]
+                        .activity
+                        .next_merge_at
+                        .is_none_or(|due| due <= now)
+                });
             if mergeable {
                 self.merge(rollout, targets, &ix, &repo, number, &sha, now, report)
                     .await?;
@@ -164,6 +172,8 @@ impl<F: ForgeWrite> Engine<F> {
                         let why = format!("merged PR #{number}");
                         self.apply(t, TargetState::Merged, ENGINE, &why, now, |t| {
                             t.merge_blocked = None;
+                            t.activity.merge_attempts = 0;
+                            t.activity.next_merge_at = None;
                         })
                         .await?;
                     }
@@ -192,6 +202,9 @@ impl<F: ForgeWrite> Engine<F> {
                         let text = text.clone();
                         self.apply(t, TargetState::CiPassed, ENGINE, "", now, |t| {
                             t.merge_blocked = Some(text);
+                            t.activity.merge_attempts += 1;
+                            t.activity.next_merge_at =
+                                Some(now.plus(merge_backoff(t.activity.merge_attempts)));
                         })
                         .await?;
                     }
@@ -200,5 +213,23 @@ impl<F: ForgeWrite> Engine<F> {
             Err(e) => report.errors.push(format!("{repo}: merge: {e}")),
         }
         Ok(())
+    }
+}
+
+/// How long a refused merge waits before it is tried again on its own:
+/// 1 min after the first refusal, doubling, at most 30 min.
+pub fn merge_backoff(attempts: u32) -> std::time::Duration {
+    let minutes = 1u64 << attempts.saturating_sub(1).min(5);
+    std::time::Duration::from_secs(minutes.min(30) * 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_backoff;
+
+    #[test]
+    fn merge_backoff_doubles_up_to_half_an_hour() {
+        let mins: Vec<u64> = (1..=8).map(|n| merge_backoff(n).as_secs() / 60).collect();
+        assert_eq!(mins, [1, 2, 4, 8, 16, 30, 30, 30]);
     }
 }

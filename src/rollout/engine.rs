@@ -1,6 +1,8 @@
 //! The engine: drives every active rollout of the store through the forge,
 //! one `tick(now)` at a time. Each tick: reconcile unconfirmed intents,
-//! retarget PRs a newer release superseded (`supersede`), open
+//! observe what people did on the live PRs (`lifecycle`: merged, closed,
+//! reopened, pushed to), retarget PRs a newer release superseded
+//! (`supersede`), open
 //! the PRs of the current wave (within the budget), refresh CI of open PRs,
 //! merge when allowed, evaluate the gate and act on it.
 //!
@@ -132,6 +134,9 @@ pub struct TickReport {
     /// Open PRs moved to a superseding version (same branch, same PR).
     pub retargeted: usize,
     pub ci_changes: usize,
+    /// Targets moved by what people did on their PRs (merged, closed,
+    /// reopened, pushed to).
+    pub pr_changes: usize,
     pub merged: usize,
     /// `(rollout, new wave)`.
     pub advanced: Vec<(i64, u32)>,
@@ -147,6 +152,15 @@ pub struct Engine<F: ForgeWrite> {
     pub(super) store: Store,
     pub(super) forge: F,
     pub(super) options: EngineOptions,
+}
+
+/// Whether a tick reads the live PRs' state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    /// One (ETag-cached) read per repository with a live PR.
+    Prs,
+    /// None: a webhook already applied what changed.
+    Skip,
 }
 
 /// The actor recorded for the engine's own decisions.
@@ -178,6 +192,16 @@ impl<F: ForgeWrite> Engine<F> {
     /// Without the lease (another engine holds it) nothing is done and the
     /// report says `leader: false`.
     pub async fn tick(&self, now: Timestamp) -> Result<TickReport, EngineError> {
+        self.tick_with(now, Observe::Prs).await
+    }
+
+    /// [`Engine::tick`], reading the live PRs' state or not (a tick right
+    /// after a webhook that already told what changed skips the reads).
+    pub async fn tick_with(
+        &self,
+        now: Timestamp,
+        observe: Observe,
+    ) -> Result<TickReport, EngineError> {
         if !self.hold_lease(now).await? {
             return Ok(TickReport::default());
         }
@@ -197,7 +221,7 @@ impl<F: ForgeWrite> Engine<F> {
             // reported and the other rollouts still tick.
             let id = rollout.id;
             if let Err(e) = self
-                .tick_rollout(rollout, now, &mut budget, &mut report)
+                .tick_rollout(rollout, now, observe, &mut budget, &mut report)
                 .await
             {
                 tracing::warn!(rollout = id, error = %e, "rollout tick failed; the others go on");
@@ -241,6 +265,7 @@ impl<F: ForgeWrite> Engine<F> {
         &self,
         rollout: RolloutRecord,
         now: Timestamp,
+        observe: Observe,
         budget: &mut usize,
         report: &mut TickReport,
     ) -> Result<(), EngineError> {
@@ -258,6 +283,10 @@ impl<F: ForgeWrite> Engine<F> {
         }
         let policy = self.policy(&rollout)?;
         let mut targets = self.store.targets(rollout.id).await?;
+        if observe == Observe::Prs {
+            self.observe_prs(&rollout, &mut targets, now, report)
+                .await?;
+        }
         if rollout.state == RolloutState::Running {
             self.retarget_stale(&rollout, &policy, &mut targets, now, budget, report)
                 .await?;

@@ -109,6 +109,7 @@ mod tests {
             state_since: Timestamp(0),
             ci_started_at: ci.map(|c| Timestamp(c.0)),
             ci_finished_at: ci.map(|c| Timestamp(c.1)),
+            activity: Default::default(),
         }
     }
 

@@ -32,6 +32,17 @@ pub enum Require {
     Merged,
 }
 
+/// What a PR a person closed unmerged (`declined`) counts as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDeclined {
+    /// A failure: it spends the failure budget and lowers the ratio.
+    #[default]
+    Fail,
+    /// Left out, like a skipped target.
+    Skip,
+}
+
 /// Failed targets tolerated before the rollout halts.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +66,9 @@ pub struct GatePolicy {
     /// PRs are merged by the engine: a passed target is not settled until
     /// merged.
     pub automerge: bool,
+    /// `rollout.on_declined` (rollouts stored before it: `fail`).
+    #[serde(default)]
+    pub on_declined: OnDeclined,
 }
 
 impl Default for GatePolicy {
@@ -65,6 +79,7 @@ impl Default for GatePolicy {
             require: Require::CiPassed,
             failure_budget: FailureBudget::Count(3),
             automerge: false,
+            on_declined: OnDeclined::Fail,
         }
     }
 }
@@ -75,9 +90,10 @@ pub struct Counts {
     pub total: usize,
     /// Passed or merged, per `Require`.
     pub succeeded: usize,
-    /// Skipped and superseded: out of the ratio's denominator.
+    /// Skipped and superseded (and declined under `on_declined: skip`):
+    /// out of the ratio's denominator.
     pub excluded: usize,
-    /// `ci_failed` or `error`.
+    /// `ci_failed` or `error` (and declined under `on_declined: fail`).
     pub failed: usize,
     /// Neither settled nor failed: still moving.
     pub unsettled: usize,
@@ -92,10 +108,14 @@ impl Counts {
             if is_success(s, policy.require) {
                 c.succeeded += 1;
             }
-            if matches!(s, TargetState::Skipped | TargetState::Superseded) {
+            if matches!(s, TargetState::Skipped | TargetState::Superseded)
+                || (s == TargetState::Declined && policy.on_declined == OnDeclined::Skip)
+            {
                 c.excluded += 1;
             }
-            if s.is_failure() {
+            if s.is_failure()
+                || (s == TargetState::Declined && policy.on_declined == OnDeclined::Fail)
+            {
                 c.failed += 1;
             }
             if !is_settled(s, policy) {
@@ -129,6 +149,7 @@ pub fn is_success(state: TargetState, require: Require) -> bool {
 pub fn is_settled(state: TargetState, policy: &GatePolicy) -> bool {
     state.is_terminal()
         || state.is_failure()
+        || state == TargetState::Declined
         || (state == TargetState::CiPassed
             && !policy.automerge
             && policy.require == Require::CiPassed)

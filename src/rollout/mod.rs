@@ -16,6 +16,7 @@ mod commands;
 mod engine;
 pub mod eta;
 pub mod gate;
+mod lifecycle;
 mod open;
 pub mod policy;
 pub mod service;
@@ -26,13 +27,14 @@ pub use abort::{ABORT_CLOSE, AbortOutcome, PendingClose, pending_closes};
 pub use bump::{BumpOutcome, BumpRequest, Journal, open_or_update};
 pub use commands::{CommandError, close_matches};
 pub use engine::{
-    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, TickReport, failures,
-    snapshot,
+    ENGINE, Engine, EngineError, EngineOptions, LeaseClock, LeaseOptions, Observe, TickReport,
+    failures, snapshot,
 };
 pub use gate::{
     AwaitedRelease, Counts, FailedCheck, FailureBudget, FailureCluster, GateDecision, GatePolicy,
-    GateSnapshot, Require, TargetFailure, WaitReason, evaluate_gate, failure_clusters,
+    GateSnapshot, OnDeclined, Require, TargetFailure, WaitReason, evaluate_gate, failure_clusters,
 };
+pub use lifecycle::Observed;
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
 pub use service::{
     NewVersion, OperatorRequest, Outcome, Request, RolloutService, ServiceError, ServiceOptions,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::gate::{FailureBudget, GatePolicy, Require, millis};
+use super::gate::{FailureBudget, GatePolicy, OnDeclined, Require, millis};
 use crate::config::{self, Config};
 use crate::ecosystem::LibraryNames;
 use crate::planning::{self, Outcome};
@@ -100,6 +100,10 @@ impl RolloutPolicy {
                     config::FailureBudget::Percent(p) => FailureBudget::Percent(p),
                 },
                 automerge: p.automerge,
+                on_declined: match config.rollout.on_declined {
+                    config::OnDeclined::Fail => OnDeclined::Fail,
+                    config::OnDeclined::Skip => OnDeclined::Skip,
+                },
             },
             library: planning::library_names(config),
             library_repo: library_repo.to_owned(),

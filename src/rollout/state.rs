@@ -4,7 +4,8 @@
 //! Invariant: a state change is applied only through [`RolloutState::to`] /
 //! [`TargetState::to`], which refuse any pair not in the table; terminal
 //! states (rollout: aborted, completed; target: merged, closed, skipped,
-//! superseded) have no way out.
+//! superseded) have no way out. A `declined` target (a person closed its PR
+//! unmerged) is settled but not terminal: the PR may be reopened.
 
 use std::fmt;
 use std::str::FromStr;
@@ -107,13 +108,16 @@ pub enum TargetState {
     Closed,
     Skipped,
     Superseded,
+    /// A person closed the PR without merging it. Settled; counted as a
+    /// failure or left out per `rollout.on_declined`; reopening resumes.
+    Declined,
     /// A forge or scan failure; the count of attempts made so far.
     Error(u32),
 }
 
 impl TargetState {
     /// Every state, with one representative `Error`.
-    pub const ALL: [TargetState; 10] = [
+    pub const ALL: [TargetState; 11] = [
         TargetState::Pending,
         TargetState::PrOpen,
         TargetState::CiPending,
@@ -123,6 +127,7 @@ impl TargetState {
         TargetState::Closed,
         TargetState::Skipped,
         TargetState::Superseded,
+        TargetState::Declined,
         TargetState::Error(1),
     ];
 
@@ -138,6 +143,7 @@ impl TargetState {
             TargetState::Closed => "closed",
             TargetState::Skipped => "skipped",
             TargetState::Superseded => "superseded",
+            TargetState::Declined => "declined",
             TargetState::Error(_) => "error",
         }
     }
@@ -154,6 +160,7 @@ impl TargetState {
             "closed" => TargetState::Closed,
             "skipped" => TargetState::Skipped,
             "superseded" => TargetState::Superseded,
+            "declined" => TargetState::Declined,
             "error" => TargetState::Error(retries),
             _ => return None,
         })
@@ -193,10 +200,13 @@ impl TargetState {
             return false;
         }
         // Leaving for a terminal state by an operator or a human is always
-        // possible from a live state, except merging without a PR.
+        // possible from a live state, except merging without a PR (a
+        // declined PR may have been reopened and merged unseen; a target in
+        // `error` may have its PR merged by a person).
         match next {
             Closed | Skipped | Superseded => return true,
-            Merged => return self.has_open_pr(),
+            Merged => return self.has_open_pr() || matches!(self, Declined | Error(_)),
+            Declined => return self.has_open_pr() || matches!(self, Error(_)),
             _ => {}
         }
         match (self, next) {
@@ -207,6 +217,8 @@ impl TargetState {
             (CiFailed, CiPending | CiPassed | Error(_)) => true,
             (Error(a), Error(b)) => b > a,
             (Error(_), Pending | PrOpen | CiPending | CiPassed | CiFailed) => true,
+            // Reopened by a person.
+            (Declined, PrOpen | CiPending) => true,
             _ => false,
         }
     }
@@ -292,6 +304,11 @@ mod tests {
             (Error(2), Error(1), false),
             (Error(1), Error(2), true),
             (CiPassed, Merged, true),
+            (CiFailed, Declined, true),
+            (Pending, Declined, false),
+            (Declined, CiPending, true),
+            (Declined, Merged, true),
+            (Declined, CiPassed, false),
         ] {
             assert_eq!(from.allows(to), ok, "{from} -> {to}");
         }

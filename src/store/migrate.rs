@@ -42,6 +42,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_sessions_changes.sql"),
         include_str!("../../migrations/postgres/0004_sessions_changes.sql"),
     ),
+    (
+        5,
+        "what people do on the pull requests",
+        include_str!("../../migrations/sqlite/0005_pr_activity.sql"),
+        include_str!("../../migrations/postgres/0005_pr_activity.sql"),
+    ),
 ];
 
 /// Tables a database of a schema version holds: `(table, since version)`.
@@ -62,7 +68,7 @@ const TABLES: &[(&str, i64)] = &[
 ];
 
 /// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The PostgreSQL advisory-lock key of migrations (`wavebump` in ASCII).
 const MIGRATION_LOCK: i64 = 0x7761_7665_6275_6d70;

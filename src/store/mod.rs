@@ -37,8 +37,8 @@ use crate::config::store::{StoreBackend, redact_url};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     Audit, AuditRecord, CascadeRelease, FailingCheck, InboxRecord, InboxState, IntentRecord,
-    LeaseRecord, NewIntent, NewRollout, NewTarget, PrVersion, RolloutGraph, RolloutRecord,
-    TargetRecord, WaveRecord,
+    LeaseRecord, NewIntent, NewRollout, NewTarget, PrActivity, PrVersion, Review, ReviewState,
+    RolloutGraph, RolloutRecord, TargetRecord, WaveRecord,
 };
 pub use retention::{PRUNED_PAYLOAD, Pruned, Retention};
 pub use sessions::{FeedEntry, StoredSession};

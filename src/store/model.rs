@@ -94,6 +94,94 @@ pub struct FailingCheck {
     pub first_error: Option<String>,
 }
 
+/// What people did on a target's pull request, as wavebump observed it
+/// (stored as JSON in `targets.pr_activity`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrActivity {
+    /// Who merged it and when (RFC 3339, as the forge says), when a person
+    /// did (or the forge names the merger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_at: Option<String>,
+    /// Who closed it unmerged (`someone` when the forge does not say) and
+    /// when wavebump saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
+    /// The standing review of each reviewer (latest wins; a dismissed
+    /// review is removed), in login order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviews: Vec<Review>,
+    /// Merges the forge refused in a row (reset by a merge).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub merge_attempts: u32,
+    /// A refused merge is not tried again before this (unless a review,
+    /// check or push arrives first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_merge_at: Option<Timestamp>,
+    /// The PR's `updated_at` when its reviews were last read (they are
+    /// read again only when it moves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_updated_at: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl PrActivity {
+    /// Record `login`'s review (`None`: dismissed).
+    pub fn set_review(&mut self, login: &str, state: Option<ReviewState>, at: Option<String>) {
+        self.reviews.retain(|r| r.login != login);
+        if let Some(state) = state {
+            self.reviews.push(Review {
+                login: login.to_owned(),
+                state,
+                at,
+            });
+            self.reviews.sort_by(|a, b| a.login.cmp(&b.login));
+        }
+    }
+
+    /// Reviewers asking for changes.
+    pub fn changes_requested(&self) -> Vec<&str> {
+        self.logins(ReviewState::ChangesRequested)
+    }
+
+    /// Reviewers who approved.
+    pub fn approved(&self) -> Vec<&str> {
+        self.logins(ReviewState::Approved)
+    }
+
+    fn logins(&self, state: ReviewState) -> Vec<&str> {
+        self.reviews
+            .iter()
+            .filter(|r| r.state == state)
+            .map(|r| r.login.as_str())
+            .collect()
+    }
+}
+
+/// One reviewer's standing review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub login: String,
+    pub state: ReviewState,
+    /// When it was submitted (RFC 3339, as the forge says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+/// A review that counts for merging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Approved,
+    ChangesRequested,
+}
+
 /// A row of `targets`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TargetRecord {
@@ -123,6 +211,8 @@ pub struct TargetRecord {
     pub state_since: Timestamp,
     pub ci_started_at: Option<Timestamp>,
     pub ci_finished_at: Option<Timestamp>,
+    /// What people did on its PR.
+    pub activity: PrActivity,
 }
 
 /// An audit-log entry: who did what, why, when.

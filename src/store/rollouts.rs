@@ -9,7 +9,7 @@ use crate::rollout::state::{RolloutState, TargetState, Timestamp};
 
 const TARGET_COLUMNS: &str = "id, rollout_id, repo, manifest_path, ecosystem, from_requirement, \
     to_requirement, classification, is_library, wave, state, retries, pr_number, pr_url, head_sha, \
-    ci_state, failing_checks, merge_blocked, last_reason, state_since, ci_started_at, ci_finished_at";
+    ci_state, failing_checks, merge_blocked, last_reason, state_since, ci_started_at, ci_finished_at, pr_activity";
 
 /// `'id', id, 'rollout_id', rollout_id, ...`: the JSON object of one target row.
 fn target_object() -> String {
@@ -291,6 +291,11 @@ pub(super) async fn update_target_in(
         column: "failing_checks",
         message: e.to_string(),
     })?;
+    let activity = serde_json::to_string(&t.activity).map_err(|e| StoreError::BadRow {
+        table: "targets",
+        column: "pr_activity",
+        message: e.to_string(),
+    })?;
     let retries = match t.state {
         TargetState::Error(n) => n.max(t.retries),
         _ => t.retries,
@@ -298,7 +303,7 @@ pub(super) async fn update_target_in(
     let done = sqlx::query(
         "UPDATE targets SET state = $1, retries = $2, pr_number = $3, pr_url = $4, head_sha = $5, \
          ci_state = $6, failing_checks = $7, merge_blocked = $8, last_reason = $9, state_since = $10, \
-         ci_started_at = $11, ci_finished_at = $12, to_requirement = $13 \
+         ci_started_at = $11, ci_finished_at = $12, to_requirement = $13, pr_activity = $16 \
          WHERE id = $14 AND state = $15",
     )
     .bind(t.state.as_str())
@@ -316,6 +321,7 @@ pub(super) async fn update_target_in(
     .bind(&t.to_requirement)
     .bind(t.id)
     .bind(expected.as_str())
+    .bind(activity)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use super::StoreError;
 use super::model::{
     Audit, AuditRecord, CascadeRelease, FailingCheck, InboxRecord, InboxState, IntentRecord,
-    LeaseRecord, NewIntent, PrVersion, RolloutRecord, TargetRecord, WaveRecord,
+    LeaseRecord, NewIntent, PrActivity, PrVersion, RolloutRecord, TargetRecord, WaveRecord,
 };
 use crate::ecosystem::{Classification, Ecosystem};
 use crate::rollout::state::{RolloutState, TargetState, Timestamp};
@@ -141,6 +141,7 @@ pub(super) struct RawTarget {
     state_since: i64,
     ci_started_at: Option<i64>,
     ci_finished_at: Option<i64>,
+    pr_activity: String,
 }
 
 fn bad_target(column: &'static str, message: impl ToString) -> StoreError {
@@ -195,6 +196,8 @@ impl RawTarget {
             state_since: Timestamp(self.state_since),
             ci_started_at: self.ci_started_at.map(Timestamp),
             ci_finished_at: self.ci_finished_at.map(Timestamp),
+            activity: serde_json::from_str::<PrActivity>(&self.pr_activity)
+                .map_err(|e| bad_target("pr_activity", e))?,
         })
     }
 }

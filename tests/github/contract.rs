@@ -204,6 +204,11 @@ async fn every_call(fake: &FakeGitHub, forge: &GitHubForge) {
         .await
         .unwrap();
     forge.pull_request(&full, pr.number).await.unwrap();
+    forge.pr_status(&full, pr.number).await.unwrap();
+    fake.review_as(&full, pr.number, "carol", "APPROVED");
+    let reviews = forge.pr_reviews(&full, pr.number).await.unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].login, "carol");
     forge
         .update_pr(&full, pr.number, "Bump core-utils to 2.0.1", "body")
         .await

@@ -32,6 +32,7 @@ fn target(repo: &str, wave: u32, state: TargetState) -> TargetRecord {
         state_since: Timestamp(0),
         ci_started_at: None,
         ci_finished_at: None,
+        activity: Default::default(),
     }
 }
 

@@ -277,10 +277,14 @@ fn people_merge_with_git_and_ci_reports_through_commit_status() {
     let bob = crate::support::people::Clone::of(&org.bare("ml-pipeline"), "Bob");
     bob.merge_and_push(&bump);
 
-    // No status reported yet: both canaries wait on CI.
+    // The next tick sees Bob's merge (the branch's head is reachable
+    // from main): ml-pipeline is merged with no CI at all; notifications
+    // waits on CI.
     org.rollout(&["tick"]);
     assert_eq!(org.state_of("notifications"), "ci_pending");
-    assert_eq!(org.state_of("ml-pipeline"), "ci_pending");
+    assert_eq!(org.state_of("ml-pipeline"), "merged");
+    let (_, state, by) = org.pull("ml-pipeline");
+    assert_eq!((state.as_str(), by.as_deref()), ("merged", Some("Bob")));
 
     // External CI reports success on notifications' head.
     let (branch, _, _) = org.pull("notifications");
@@ -293,10 +297,9 @@ fn people_merge_with_git_and_ci_reports_through_commit_status() {
         ["ci_passed", "merged"].contains(&state.as_str()),
         "CI taken from commit-status: {state}"
     );
-    assert_eq!(org.state_of("ml-pipeline"), "ci_pending");
+    assert_eq!(org.state_of("ml-pipeline"), "merged");
 
-    // And on ml-pipeline's (merged) head: the engine's merge finds it
-    // merged by Bob.
+    // A status on ml-pipeline's (merged) head changes nothing.
     let ml_head = head_of(&org.bare("ml-pipeline"), &bump);
     let out = org.status("ml-pipeline", &ml_head, "ci/test", "success");
     assert!(out.status.success(), "{}", text(&out).1);

@@ -1,6 +1,8 @@
 //! Operator commands refused in the wrong state, with the state and what is
 //! allowed; unknown repositories with close matches; abort closes PRs.
 
+use std::time::Duration;
+
 use wavebump::rollout::{CommandError, RolloutState, TargetState};
 
 use super::fleet::{self, START};
@@ -133,16 +135,37 @@ async fn review_blocks_merge(db: Db) {
         .block_merge("svc-00", Some("1 approving review is required"));
     engine.tick(now).await.unwrap();
     engine.tick(now).await.unwrap();
+    // The second tick did not ask again: a refused merge waits out its
+    // back-off (or a review, check or push).
+    engine
+        .tick(now.plus(Duration::from_secs(30)))
+        .await
+        .unwrap();
     let t = engine.store().targets(id).await.unwrap().remove(0);
     assert_eq!(t.state, TargetState::CiPassed);
     assert_eq!(
         t.merge_blocked.as_deref(),
         Some("waiting for review: 1 approving review is required")
     );
+    assert_eq!(t.activity.merge_attempts, 1, "{:?}", t.activity);
+    assert_eq!(
+        t.activity.next_merge_at,
+        Some(now.plus(Duration::from_secs(60)))
+    );
     engine.forge().block_merge("svc-00", None);
-    engine.tick(now).await.unwrap();
+    engine
+        .tick(now.plus(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    let t = engine.store().targets(id).await.unwrap().remove(0);
+    assert_eq!(t.state, TargetState::CiPassed, "still backing off");
+    engine
+        .tick(now.plus(Duration::from_secs(60)))
+        .await
+        .unwrap();
     let t = engine.store().targets(id).await.unwrap().remove(0);
     assert_eq!((t.state, t.merge_blocked), (TargetState::Merged, None));
+    assert_eq!(t.activity.next_merge_at, None);
 }
 
 async fn retry_without_rerun_pushes_again(db: Db) {

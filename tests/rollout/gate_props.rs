@@ -14,8 +14,8 @@ use proptest::prelude::*;
 use wavebump::rollout::gate::{budget_exceeded, is_settled};
 use wavebump::rollout::{
     AwaitedRelease, Counts, FailedCheck, FailureBudget, GateDecision, GatePolicy, GateSnapshot,
-    Require, RolloutState, TargetFailure, TargetState, Timestamp, WaitReason, evaluate_gate,
-    failure_clusters,
+    OnDeclined, Require, RolloutState, TargetFailure, TargetState, Timestamp, WaitReason,
+    evaluate_gate, failure_clusters,
 };
 
 fn target_state() -> impl Strategy<Value = TargetState> {
@@ -43,14 +43,16 @@ fn policy() -> impl Strategy<Value = GatePolicy> {
             (0.0f64..50.0).prop_map(FailureBudget::Percent)
         ],
         any::<bool>(),
+        prop_oneof![Just(OnDeclined::Fail), Just(OnDeclined::Skip)],
     )
         .prop_map(
-            |(success_ratio, soak, require, failure_budget, automerge)| GatePolicy {
+            |(success_ratio, soak, require, failure_budget, automerge, on_declined)| GatePolicy {
                 success_ratio,
                 soak: Duration::from_secs(soak),
                 require,
                 failure_budget,
                 automerge,
+                on_declined,
             },
         )
 }
@@ -316,6 +318,7 @@ fn gate_table() {
         require: Require::CiPassed,
         failure_budget: FailureBudget::Count(1),
         automerge: false,
+        on_declined: OnDeclined::Fail,
     };
     let case = |wave: Vec<TargetState>, last, met: Option<i64>, now| {
         let c = Case {
@@ -383,6 +386,7 @@ fn cascade_wait_reasons_name_the_library() {
         require: Require::CiPassed,
         failure_budget: FailureBudget::Count(1),
         automerge: false,
+        on_declined: OnDeclined::Fail,
     };
     let lib = |merged| AwaitedRelease {
         repo: "billing-lib".into(),
@@ -428,6 +432,7 @@ fn failure_clusters_name_the_check_and_the_repositories() {
         require: Require::CiPassed,
         failure_budget: FailureBudget::Count(5),
         automerge: false,
+        on_declined: OnDeclined::Fail,
     };
     let fail = |wave, repo: &str, name: &str, error: Option<&str>| TargetFailure {
         wave,

@@ -14,6 +14,8 @@ async fn quiet_github_tick(db: Db) {
     let before = store.targets(q.rollout).await.unwrap();
     assert_eq!(before.len(), 5_001);
     assert_eq!(before[0].state, TargetState::CiPending, "{:?}", before[0]);
+    // The first read of the canary's PR fills the ETag cache.
+    q.engine.tick(q.now).await.unwrap();
     let audit = store.audit(q.rollout, 100_000).await.unwrap().len();
     for _ in 0..2 {
         q.clear();
@@ -33,7 +35,7 @@ async fn quiet_github_tick(db: Db) {
             .collect();
         assert!(requests > 0, "the canary's CI is read");
         assert_eq!(counted, 0, "only conditional (304) requests: {seen:#?}");
-        assert!(requests <= 3, "CI of the one open PR only: {seen:#?}");
+        assert!(requests <= 4, "the one open PR and its CI only: {seen:#?}");
     }
     let after = store.targets(q.rollout).await.unwrap();
     assert_eq!(before, after, "no target moved");

@@ -77,8 +77,8 @@ async fn quiet_tick(db: Db) {
     assert_eq!(engine.forge().writes().len(), writes, "no write");
     assert_eq!(
         engine.forge().reads() - reads,
-        1,
-        "only the canary's CI is read"
+        2,
+        "only the canary's PR and its CI are read"
     );
     assert_eq!(report.opened + report.ci_changes + report.merged, 0);
     let targets = engine.store().targets(id).await.unwrap();

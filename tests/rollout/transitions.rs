@@ -47,9 +47,14 @@ proptest! {
         if from.is_terminal() {
             prop_assert!(from.to(to).is_err());
         }
-        // Merging needs a PR.
+        // Merging needs a PR: an open one, one a person closed (and may
+        // have reopened and merged unseen), or one in `error`.
         if to == TargetState::Merged && from.to(to).is_ok() {
-            prop_assert!(from.has_open_pr());
+            prop_assert!(from.has_open_pr() || matches!(from, TargetState::Declined | TargetState::Error(_)));
+        }
+        // Declining needs a PR a person could close.
+        if to == TargetState::Declined && from.to(to).is_ok() {
+            prop_assert!(from.has_open_pr() || matches!(from, TargetState::Error(_)));
         }
     }
 

@@ -337,6 +337,7 @@ impl ForgeWrite for MemForge {
             head_sha,
             merged_by: merged.as_ref().map(|m| m.0.clone()),
             merged_at: merged.map(|m| m.1),
+            updated_at: None,
         })
     }
 

@@ -84,6 +84,15 @@ fn summary(e: &Event) -> String {
             p.sender.as_ref().unwrap().kind.as_ref().unwrap().as_str(),
             p.pushed_by_someone_else("wavebump[bot]")
         ),
+        Event::PullRequestReview(r) => format!(
+            "pull_request_review {} {}#{} verdict={} reviewer={:?} at={:?}",
+            r.action.as_str(),
+            r.repository.full_name,
+            r.number,
+            r.verdict.as_str(),
+            r.reviewer.as_ref().map(|a| a.login.as_str()),
+            r.submitted_at
+        ),
         Event::Installation(i) => format!(
             "installation {} id={} account={} repos={:?}",
             i.action.as_str(),
@@ -234,6 +243,18 @@ const TABLE: &[(&str, &str)] = &[
     (
         "pull_request.synchronize_human.json",
         "pull_request synchronize acme/billing-api#57 head=wavebump/core-utils-2.4.0@c0ffee0 merged=false merged_by=None sender=bob-dev(User) other_pusher=true",
+    ),
+    (
+        "pull_request_review.approved.json",
+        "pull_request_review submitted acme/billing-api#57 verdict=approved reviewer=Some(\"carol\") at=Some(\"2026-02-03T04:05:06Z\")",
+    ),
+    (
+        "pull_request_review.changes_requested.json",
+        "pull_request_review submitted acme/billing-api#57 verdict=changes_requested reviewer=Some(\"dave\") at=Some(\"2026-02-03T04:05:06Z\")",
+    ),
+    (
+        "pull_request_review.dismissed.json",
+        "pull_request_review dismissed acme/billing-api#57 verdict=dismissed reviewer=Some(\"dave\") at=Some(\"2026-02-03T04:05:06Z\")",
     ),
     (
         "push.branch.json",

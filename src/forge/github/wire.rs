@@ -114,7 +114,21 @@ pub struct Pull {
     pub merged: Option<bool>,
     #[serde(default)]
     pub merged_by: Option<Login>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
     pub head: PullRef,
+}
+
+/// One entry of `GET /repos/{o}/{r}/pulls/{n}/reviews`.
+#[derive(Debug, Deserialize)]
+pub struct Review {
+    /// Absent for a deleted account.
+    #[serde(default)]
+    pub user: Option<Login>,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
+    pub state: String,
+    #[serde(default)]
+    pub submitted_at: Option<String>,
 }
 
 /// A user as an answer names them.

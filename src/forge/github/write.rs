@@ -12,8 +12,8 @@ use serde_json::json;
 use super::api::{ApiError, Request, decode};
 use super::{GitHubForge, ci, repo_error, to_forge_error, wire};
 use crate::forge::{
-    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, PrState, PrStatus, PullRequest,
-    PushOutcome, Release,
+    BranchPush, CiReport, ForgeError, ForgeReview, ForgeWrite, MergeOutcome, PrState, PrStatus,
+    PullRequest, PushOutcome, Release, ReviewVerdict,
 };
 
 fn to_pull(p: wire::Pull) -> PullRequest {
@@ -42,6 +42,7 @@ fn path_segment(v: &str) -> String {
 fn to_status(mut p: wire::Pull) -> PrStatus {
     let merged_by = p.merged_by.take().map(|u| u.login);
     let merged_at = p.merged_at.clone();
+    let updated_at = p.updated_at.take();
     let pull = to_pull(p);
     PrStatus {
         number: pull.number,
@@ -49,7 +50,25 @@ fn to_status(mut p: wire::Pull) -> PrStatus {
         head_sha: pull.head_sha,
         merged_by,
         merged_at,
+        updated_at,
     }
+}
+
+/// A listed review in the forge's terms; `None` for a pending (unsent)
+/// review or one by a deleted account.
+fn to_review(r: wire::Review) -> Option<ForgeReview> {
+    let verdict = match r.state.to_ascii_uppercase().as_str() {
+        "APPROVED" => ReviewVerdict::Approved,
+        "CHANGES_REQUESTED" => ReviewVerdict::ChangesRequested,
+        "COMMENTED" => ReviewVerdict::Commented,
+        "DISMISSED" => ReviewVerdict::Dismissed,
+        _ => return None,
+    };
+    Some(ForgeReview {
+        login: r.user?.login,
+        verdict,
+        submitted_at: r.submitted_at,
+    })
 }
 
 /// Percent-encode a query value (branch names may hold `/`, `+`, `#`...).
@@ -211,6 +230,19 @@ impl ForgeWrite for GitHubForge {
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
         let full = self.full_name(repo)?;
         self.push_with_git(&full, push).await
+    }
+
+    async fn pr_reviews(&self, repo: &str, number: u64) -> Result<Vec<ForgeReview>, ForgeError> {
+        let full = self.full_name(repo)?;
+        let reviews = self
+            .api
+            .get_pages(
+                &format!("/repos/{full}/pulls/{number}/reviews?per_page=100"),
+                |r: Vec<wire::Review>| r,
+            )
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(reviews.into_iter().filter_map(to_review).collect())
     }
 
     async fn create_pr(

@@ -347,6 +347,7 @@ impl ForgeWrite for LocalForge {
                 head_sha: pull.head_sha,
                 merged_by: p.merged_by.clone(),
                 merged_at: p.merged_at.clone(),
+                updated_at: None,
             })
         })
         .await

@@ -115,16 +115,28 @@ pub struct ForeignPush {
     pub head_ref: String,
 }
 
-/// What happened to a pull request (issue 14 adds review and merge events
-/// here).
+/// What happened to a pull request. Every change but a review makes the
+/// engine read the PR's state afresh (the forge's answer is the truth:
+/// deliveries may come out of order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrChange {
+    /// Closed, merged or not.
     Closed,
     Reopened,
+    /// Title, body or base edited.
+    Edited,
     /// New commits; `foreign` when someone else than the bot pushed (the
     /// branch is then left to its owner, for good).
     Synchronize {
         foreign: Option<ForeignPush>,
+    },
+    /// A review submitted (`Some`: approved or changes requested) or
+    /// dismissed (`None`).
+    Review {
+        login: String,
+        review: Option<crate::store::ReviewState>,
+        /// When it was submitted (RFC 3339).
+        at: Option<String>,
     },
 }
 
@@ -134,7 +146,10 @@ impl PrChange {
         match self {
             PrChange::Closed => "closed",
             PrChange::Reopened => "reopened",
+            PrChange::Edited => "edited",
             PrChange::Synchronize { .. } => "synchronize",
+            PrChange::Review { review: None, .. } => "review dismissed",
+            PrChange::Review { .. } => "review submitted",
         }
     }
 }
@@ -150,6 +165,9 @@ pub struct PrChanged {
     pub change: PrChange,
     /// Who told us (recorded when the change is audited).
     pub actor: String,
+    /// The login of who acted (a webhook's sender), when known: named as
+    /// the closer of a PR closed without merging.
+    pub sender: Option<String>,
 }
 
 /// What a front end asks of the service.
@@ -197,8 +215,13 @@ pub enum Outcome {
     /// The commit is no PR head known yet, but a target of its repository
     /// waits for its PR to be recorded: the event may be for that PR.
     CiAwaitingPr(TargetRef),
-    /// A target's PR changed and the engine took it in.
-    PrUpdated { target: TargetRef, number: u64 },
+    /// A target's PR changed and the engine took it in; `notes` says what
+    /// moved (empty: nothing did).
+    PrUpdated {
+        target: TargetRef,
+        number: u64,
+        notes: Vec<String>,
+    },
     /// Not about any target, with why.
     NotOurs(String),
     /// What the tick(s) did.
@@ -388,8 +411,18 @@ impl<F: ForgeWrite> RolloutService<F> {
             });
         };
         let _guard = self.lock.lock().await;
-        self.settle_after_change(self.now(), TickTrigger::Delivery)
-            .await?;
+        let now = self.now();
+        // CI on a head the engine has not recorded: someone pushed to the
+        // PR (the push's own delivery may come later). Read the PR first,
+        // so CI is tracked on the new head.
+        if found.target.head_sha.as_deref() != Some(ci.sha.as_str())
+            && let Some(number) = found.target.pr_number
+        {
+            self.engine
+                .observe_pr(found.rollout.id, &found.target.repo, number, None, now)
+                .await?;
+        }
+        self.settle_after_change(now, TickTrigger::Delivery).await?;
         Ok(Outcome::CiRefreshed(TargetRef {
             rollout: found.rollout.id,
             repo: found.target.repo,
@@ -429,6 +462,19 @@ impl<F: ForgeWrite> RolloutService<F> {
                 .mark_human_edited(found.rollout.id, &found.target.repo, &why, &audit)
                 .await?;
         }
+        let (id, repo) = (found.rollout.id, found.target.repo.as_str());
+        let seen = match &pr.change {
+            PrChange::Review { login, review, at } => {
+                self.engine
+                    .record_review(id, repo, pr.number, login, *review, at.clone(), now)
+                    .await?
+            }
+            _ => {
+                self.engine
+                    .observe_pr(id, repo, pr.number, pr.sender.as_deref(), now)
+                    .await?
+            }
+        };
         self.settle_after_change(now, TickTrigger::Delivery).await?;
         Ok(Outcome::PrUpdated {
             target: TargetRef {
@@ -436,6 +482,7 @@ impl<F: ForgeWrite> RolloutService<F> {
                 repo: found.target.repo,
             },
             number: pr.number,
+            notes: seen.notes,
         })
     }
 
@@ -468,8 +515,15 @@ impl<F: ForgeWrite> RolloutService<F> {
         trigger: TickTrigger,
     ) -> Result<TickReport, EngineError> {
         let mut total = TickReport::default();
-        for _ in 0..MAX_SETTLE_TICKS {
-            let report = self.engine.tick(now).await;
+        for n in 0..MAX_SETTLE_TICKS {
+            // A delivery already applied what it told; the other triggers'
+            // first tick reads the live PRs (ETag-cached).
+            let observe = if n == 0 && trigger != TickTrigger::Delivery {
+                crate::rollout::Observe::Prs
+            } else {
+                crate::rollout::Observe::Skip
+            };
+            let report = self.engine.tick_with(now, observe).await;
             self.observe(trigger, report.is_ok());
             let report = report?;
             let again = !report.advanced.is_empty();
@@ -516,6 +570,7 @@ fn merge(total: &mut TickReport, r: TickReport) {
     total.opened += r.opened;
     total.retargeted += r.retargeted;
     total.ci_changes += r.ci_changes;
+    total.pr_changes += r.pr_changes;
     total.merged += r.merged;
     total.advanced.extend(r.advanced);
     total.halted.extend(r.halted);
@@ -524,7 +579,7 @@ fn merge(total: &mut TickReport, r: TickReport) {
 }
 
 fn log_report(r: &TickReport, trigger: TickTrigger) {
-    if r.opened + r.ci_changes + r.merged + r.reconciled + r.retargeted == 0
+    if r.opened + r.ci_changes + r.pr_changes + r.merged + r.reconciled + r.retargeted == 0
         && r.advanced.is_empty()
         && r.halted.is_empty()
         && r.completed.is_empty()
@@ -538,6 +593,7 @@ fn log_report(r: &TickReport, trigger: TickTrigger) {
         reconciled = r.reconciled,
         opened = r.opened,
         ci_changes = r.ci_changes,
+        pr_changes = r.pr_changes,
         merged = r.merged,
         advanced = ?r.advanced,
         halted = ?r.halted,

@@ -16,6 +16,7 @@ mod json;
 mod pull_request;
 mod refs;
 mod release;
+mod review;
 mod types;
 
 pub use ci::{
@@ -31,6 +32,7 @@ pub use json::{ParseError, Problem};
 pub use pull_request::{PullRequestAction, PullRequestEvent};
 pub use refs::{CreateEvent, PushEvent, RefType};
 pub use release::{ReleaseAction, ReleaseEvent};
+pub use review::{PullRequestReviewEvent, ReviewAction, ReviewVerdict};
 pub use types::{Actor, ActorKind, App, RepoRef, Repository};
 
 use json::Obj;
@@ -52,6 +54,8 @@ pub enum EventKind {
     Status,
     /// `pull_request`.
     PullRequest,
+    /// `pull_request_review`.
+    PullRequestReview,
     /// `installation`.
     Installation,
     /// `installation_repositories`.
@@ -64,7 +68,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every handled kind, in declaration order.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Release,
         EventKind::Create,
         EventKind::Push,
@@ -72,6 +76,7 @@ impl EventKind {
         EventKind::CheckSuite,
         EventKind::Status,
         EventKind::PullRequest,
+        EventKind::PullRequestReview,
         EventKind::Installation,
         EventKind::InstallationRepositories,
         EventKind::IssueComment,
@@ -88,6 +93,7 @@ impl EventKind {
             EventKind::CheckSuite => "check_suite",
             EventKind::Status => "status",
             EventKind::PullRequest => "pull_request",
+            EventKind::PullRequestReview => "pull_request_review",
             EventKind::Installation => "installation",
             EventKind::InstallationRepositories => "installation_repositories",
             EventKind::IssueComment => "issue_comment",
@@ -118,6 +124,8 @@ pub enum Event {
     Status(StatusEvent),
     /// `pull_request`.
     PullRequest(PullRequestEvent),
+    /// `pull_request_review`.
+    PullRequestReview(PullRequestReviewEvent),
     /// `installation`.
     Installation(InstallationEvent),
     /// `installation_repositories`.
@@ -144,6 +152,7 @@ impl Event {
             Event::CheckSuite(_) => EventKind::CheckSuite,
             Event::Status(_) => EventKind::Status,
             Event::PullRequest(_) => EventKind::PullRequest,
+            Event::PullRequestReview(_) => EventKind::PullRequestReview,
             Event::Installation(_) => EventKind::Installation,
             Event::InstallationRepositories(_) => EventKind::InstallationRepositories,
             Event::IssueComment(_) => EventKind::IssueComment,
@@ -174,6 +183,7 @@ pub fn parse(event_name: &str, body: &[u8]) -> Result<Event, ParseError> {
         EventKind::CheckSuite => Event::CheckSuite(ci::parse_check_suite(&root)?),
         EventKind::Status => Event::Status(ci::parse_status(&root)?),
         EventKind::PullRequest => Event::PullRequest(pull_request::parse(&root)?),
+        EventKind::PullRequestReview => Event::PullRequestReview(review::parse(&root)?),
         EventKind::Installation => Event::Installation(installation::parse_installation(&root)?),
         EventKind::InstallationRepositories => {
             Event::InstallationRepositories(installation::parse_installation_repositories(&root)?)

@@ -28,7 +28,9 @@ use crate::rollout::service::{
     CiChanged, ForeignPush, NewVersion, Outcome, PrChange, PrChanged, Request, RolloutService,
     VersionOutcome, VersionSource,
 };
-use crate::server::events::{Event, PullRequestAction, PullRequestEvent};
+use crate::server::events::{
+    Event, PullRequestAction, PullRequestEvent, PullRequestReviewEvent, ReviewAction, ReviewVerdict,
+};
 use crate::server::inbox::Now;
 use crate::server::worker::{DeliveryError, DeliveryHandler, Handled};
 use crate::store::InboxRecord;
@@ -121,6 +123,7 @@ impl<F: ForgeWrite + Send + Sync + 'static> DeliveryHandler for Applier<F> {
                 self.ci(record, commit, &[], now).await
             }
             Event::PullRequest(pr) => self.pull_request(&pr, &actor, now).await,
+            Event::PullRequestReview(r) => self.review(&r, &actor).await,
             Event::IssueComment(c) => comments::handle(&self.service, &c, &self.bot_login).await,
             Event::Installation(i) => {
                 tracing::info!(
@@ -240,6 +243,7 @@ impl<F: ForgeWrite> Applier<F> {
         let change = match pr.action {
             Closed => PrChange::Closed,
             Reopened => PrChange::Reopened,
+            Edited => PrChange::Edited,
             Synchronize => PrChange::Synchronize {
                 foreign: pr
                     .pushed_by_someone_else(&self.bot_login)
@@ -259,18 +263,88 @@ impl<F: ForgeWrite> Applier<F> {
                 )));
             }
         };
+        let sender = pr.sender.as_ref().map(|s| s.login.clone());
+        self.pr_change(&pr.repository.full_name, pr.number, change, actor, sender)
+            .await
+    }
+
+    /// A review submitted or dismissed: approvals and change requests are
+    /// recorded (and wake a refused merge); a plain comment is not a review
+    /// that counts.
+    async fn review(
+        &self,
+        r: &PullRequestReviewEvent,
+        actor: &str,
+    ) -> Result<Handled, DeliveryError> {
+        let Some(login) = r
+            .reviewer
+            .as_ref()
+            .or(r.sender.as_ref())
+            .map(|a| a.login.clone())
+        else {
+            return Ok(Handled::Ignored("review by an unknown account".to_owned()));
+        };
+        let review = match (&r.action, &r.verdict) {
+            (ReviewAction::Dismissed, _) => None,
+            (ReviewAction::Submitted | ReviewAction::Edited, ReviewVerdict::Approved) => {
+                Some(crate::store::ReviewState::Approved)
+            }
+            (ReviewAction::Submitted | ReviewAction::Edited, ReviewVerdict::ChangesRequested) => {
+                Some(crate::store::ReviewState::ChangesRequested)
+            }
+            (action, verdict) => {
+                return Ok(Handled::Ignored(format!(
+                    "pull_request_review {} ({}): neither an approval nor a change request",
+                    action.as_str(),
+                    verdict.as_str()
+                )));
+            }
+        };
+        let change = PrChange::Review {
+            login: login.clone(),
+            review,
+            at: r.submitted_at.clone(),
+        };
+        self.pr_change(
+            &r.repository.full_name,
+            r.number,
+            change,
+            actor,
+            Some(login),
+        )
+        .await
+    }
+
+    async fn pr_change(
+        &self,
+        repo: &str,
+        number: u64,
+        change: PrChange,
+        actor: &str,
+        sender: Option<String>,
+    ) -> Result<Handled, DeliveryError> {
+        let name = change.name();
         let request = Request::PrChanged(PrChanged {
-            repo: pr.repository.full_name.clone(),
-            number: pr.number,
+            repo: repo.to_owned(),
+            number,
             change,
             actor: actor.to_owned(),
+            sender,
         });
         Ok(match self.service.handle(request).await? {
-            Outcome::PrUpdated { target, number } => Handled::Done(format!(
-                "pull_request {} on {}#{number} (rollout {})",
-                pr.action.as_str(),
+            Outcome::PrUpdated {
+                target,
+                number,
+                notes,
+            } => Handled::Done(format!(
+                "{name} on {}#{number} (rollout {}){}",
                 target.repo,
-                target.rollout
+                target.rollout,
+                if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", notes.join("; "))
+                }
             )),
             Outcome::NotOurs(why) => Handled::Ignored(why),
             // A PR change answers with one of the two above.

@@ -127,6 +127,7 @@ impl BenchRollout {
                     state_since: minute(90),
                     ci_started_at: opened.then(|| minute(85)),
                     ci_finished_at: None,
+                    activity: Default::default(),
                 }
             })
             .collect();

@@ -59,9 +59,10 @@ impl Progress {
                 TargetState::Pending | TargetState::PrOpen | TargetState::CiPending => {
                     p.pending += 1
                 }
-                TargetState::Skipped | TargetState::Closed | TargetState::Superseded => {
-                    p.other += 1
-                }
+                TargetState::Skipped
+                | TargetState::Closed
+                | TargetState::Superseded
+                | TargetState::Declined => p.other += 1,
             }
         }
         let done = p.merged + p.passed;
@@ -223,6 +224,13 @@ pub struct TargetView {
     pub ci_state: Option<String>,
     pub failing_checks: Vec<CheckView>,
     pub merge_blocked: Option<String>,
+    /// Who merged its PR (when a person did, or the forge names them).
+    pub merged_by: Option<String>,
+    /// Who closed its PR without merging.
+    pub closed_by: Option<String>,
+    /// Reviewers who approved / asked for changes, in login order.
+    pub approved_by: Vec<String>,
+    pub changes_requested_by: Vec<String>,
     pub in_state: TimeView,
     pub last_reason: Option<String>,
     /// Retry is possible (failed), skip is possible (not terminal).
@@ -339,6 +347,20 @@ fn target_view(t: &TargetRecord, now: Timestamp) -> TargetView {
             })
             .collect(),
         merge_blocked: t.merge_blocked.clone(),
+        merged_by: t.activity.merged_by.clone(),
+        closed_by: t.activity.closed_by.clone(),
+        approved_by: t
+            .activity
+            .approved()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        changes_requested_by: t
+            .activity
+            .changes_requested()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         in_state: TimeView::new(t.state_since, now),
         last_reason: t.last_reason.clone(),
         can_retry: t.state.is_failure(),

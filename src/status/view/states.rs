@@ -26,6 +26,7 @@ pub fn target_label(state: TargetState) -> StateLabel {
         TargetState::Closed => ("–", "closed".to_owned(), "other"),
         TargetState::Skipped => ("⤼", "skipped".to_owned(), "other"),
         TargetState::Superseded => ("↷", "superseded".to_owned(), "other"),
+        TargetState::Declined => ("⊘", "declined (PR closed)".to_owned(), "other"),
         TargetState::Error(n) => ("!", format!("error ({n} attempts)"), "failing"),
     };
     StateLabel { icon, text, class }

@@ -179,7 +179,7 @@ pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> V
         "merged_at": p.merged_at.map(time),
         "merge_commit_sha": p.merge_sha,
         "created_at": time(p.created_at),
-        "updated_at": time(p.created_at),
+    "updated_at": time(p.created_at + std::time::Duration::from_secs(p.revision)),
         "closed_at": if p.state == PullState::Open { None } else { Some(time(p.merged_at.unwrap_or(p.created_at))) },
         "requested_reviewers": p.reviewers.iter().map(|l| user(base, l)).collect::<Vec<_>>(),
         "requested_teams": [],
@@ -187,6 +187,27 @@ pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> V
         "base": branch_ref(base, r, &p.base, base_sha),
         "author_association": "NONE",
     })
+}
+
+/// One entry of a pull request's reviews.
+pub fn review(base: &str, r: &Repo, p: &Pull, id: u64, login: &str, state: &str) -> Value {
+    let full = r.full_name();
+    let id = p.id * 1000 + id;
+    complete(
+        "pull-request-review",
+        json!({
+            "id": id,
+            "node_id": format!("PRR_{id}"),
+            "user": user(base, login),
+            "body": "",
+            "state": state,
+            "html_url": format!("{base}/{full}/pull/{}#pullrequestreview-{id}", p.number),
+            "pull_request_url": format!("{base}/repos/{full}/pulls/{}", p.number),
+            "submitted_at": time(p.created_at),
+            "author_association": "MEMBER",
+        }),
+        base,
+    )
 }
 
 pub fn comment(base: &str, full: &str, number: u64, c: &Comment) -> Value {

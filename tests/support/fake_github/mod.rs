@@ -377,12 +377,77 @@ impl FakeGitHub {
         });
     }
 
-    pub fn approve(&self, full: &str, number: u64, login: &str) {
+    /// A person (`login`) merges PR `number` with a squash merge, as the
+    /// merge button does; returns the merge commit.
+    pub fn merge_as(&self, full: &str, number: u64, login: &str) -> String {
         self.with_repo(full, |r| {
-            if let Some(p) = r.pulls.iter_mut().find(|p| p.number == number) {
-                p.approvals.push(login.into());
+            let dir = r.git_dir.clone();
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            assert_eq!(p.state, PullState::Open, "{full}#{number} is not open");
+            let message = format!("{} (#{number})", p.title);
+            let merged = git::squash_merge(&dir, &p.base, &p.head, &message).expect("squash merge");
+            p.state = PullState::Merged;
+            p.merged_at = Some(std::time::SystemTime::now());
+            p.merge_sha = Some(merged.clone());
+            p.merged_by = Some(login.to_owned());
+            p.revision += 1;
+            merged
+        })
+    }
+
+    /// `login` reviews PR `number`: `APPROVED`, `CHANGES_REQUESTED`,
+    /// `COMMENTED` or `DISMISSED` (their earlier review dismissed). An
+    /// approval counts for branch protection.
+    pub fn review_as(&self, full: &str, number: u64, login: &str, state: &str) {
+        self.with_repo(full, |r| {
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            if state == "DISMISSED" {
+                for review in p.reviews.iter_mut().filter(|(l, _)| l == login) {
+                    review.1 = "DISMISSED".into();
+                }
+            } else {
+                p.reviews.push((login.to_owned(), state.to_owned()));
             }
+            p.approvals.retain(|l| l != login);
+            if state == "APPROVED" {
+                p.approvals.push(login.to_owned());
+            }
+            p.revision += 1;
         });
+    }
+
+    /// A person closes PR `number` without merging it.
+    pub fn close_as(&self, full: &str, number: u64, _login: &str) {
+        self.set_pull_state(full, number, PullState::Closed);
+    }
+
+    /// A person reopens PR `number`.
+    pub fn reopen(&self, full: &str, number: u64) {
+        self.set_pull_state(full, number, PullState::Open);
+    }
+
+    fn set_pull_state(&self, full: &str, number: u64, state: PullState) {
+        self.with_repo(full, |r| {
+            let p = r
+                .pulls
+                .iter_mut()
+                .find(|p| p.number == number)
+                .expect("no such pull request");
+            p.state = state;
+            p.revision += 1;
+        });
+    }
+
+    pub fn approve(&self, full: &str, number: u64, login: &str) {
+        self.review_as(full, number, login, "APPROVED");
     }
 
     pub fn pulls(&self, full: &str) -> Vec<Pull> {

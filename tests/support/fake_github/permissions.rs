@@ -137,6 +137,11 @@ pub const TABLE: &[(&str, &str, Needs)] = &[
     ),
     (
         "GET",
+        "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+        Needs::AnyOf(&[("pull_requests", Read)]),
+    ),
+    (
+        "GET",
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         Needs::AnyOf(&[("issues", Read), ("pull_requests", Read)]),
     ),
@@ -182,6 +187,7 @@ pub const EVENTS: &[(&str, &str, Level)] = &[
     ("check_suite", "checks", Read),
     ("status", "statuses", Read),
     ("pull_request", "pull_requests", Read),
+    ("pull_request_review", "pull_requests", Read),
     ("issue_comment", "issues", Read),
 ];
 

@@ -84,6 +84,15 @@ pub struct Pull {
     pub created_at: SystemTime,
     pub merged_at: Option<SystemTime>,
     pub merge_sha: Option<String>,
+    /// Who merged it (the App's bot through the API, or a person).
+    pub merged_by: Option<String>,
+    /// Reviews in order: `(login, APPROVED | CHANGES_REQUESTED |
+    /// COMMENTED | DISMISSED)`.
+    pub reviews: Vec<(String, String)>,
+    /// Changes since creation (state, reviews, pushes by `push_commit`):
+    /// `updated_at` is `created_at` plus this many seconds, so every change
+    /// moves it as GitHub's does.
+    pub revision: u64,
 }
 
 #[derive(Clone, Debug)]

@@ -171,6 +171,10 @@ pub fn router(shared: Shared) -> Router {
             post(pulls::reviewers),
         )
         .route(
+            "/repos/{owner}/{repo}/pulls/{number}/reviews",
+            get(pulls::reviews),
+        )
+        .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(pulls::comments).post(pulls::add_comment),
         )

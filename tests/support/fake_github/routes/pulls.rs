@@ -29,6 +29,10 @@ fn pull_simple(st: &State, r: &Repo, p: &Pull) -> Value {
 fn pull_json(st: &State, r: &Repo, p: &Pull) -> Value {
     let mut v = pull_fields(st, r, p);
     v["merged"] = Value::Bool(p.state == PullState::Merged);
+    v["merged_by"] = p
+        .merged_by
+        .as_deref()
+        .map_or(Value::Null, |l| json::user(&st.base_url, l));
     v["comments"] = Value::from(p.comments.len());
     // Computed by GitHub in the background; the fake never has.
     v["mergeable_state"] = Value::from("unknown");
@@ -152,6 +156,9 @@ pub async fn create(
         created_at: SystemTime::now(),
         merged_at: None,
         merge_sha: None,
+        merged_by: None,
+        reviews: vec![],
+        revision: 0,
     };
     let Some(r) = st.repo_mut(&owner, &name) else {
         return not_found();
@@ -195,6 +202,35 @@ pub async fn update(
         .find(|p| p.number == number)
         .expect("pull just seen");
     ok(StatusCode::OK, pull_json(st, r, p))
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{number}/reviews`.
+pub async fn reviews(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+    q: Query,
+) -> Response {
+    let st = lock(&sh.state);
+    let Some(r) = st.repo(&owner, &name) else {
+        return not_found();
+    };
+    let Some(p) = r.pulls.iter().find(|p| p.number == number) else {
+        return not_found();
+    };
+    let items: Vec<Value> = p
+        .reviews
+        .iter()
+        .enumerate()
+        .map(|(i, (login, state))| json::review(&st.base_url, r, p, i as u64 + 1, login, state))
+        .collect();
+    paginate(
+        &st.base_url,
+        &format!("/repos/{}/pulls/{number}/reviews", r.full_name()),
+        &q,
+        st.max_per_page,
+        items,
+        |p, _| Value::Array(p),
+    )
 }
 
 pub async fn reviewers(
@@ -338,6 +374,7 @@ pub async fn merge(
     Json(body): Json<Value>,
 ) -> Response {
     let mut st = lock(&sh.state);
+    let bot = st.bot_login.clone();
     let Some(r) = st.repo_mut(&owner, &name) else {
         return not_found();
     };
@@ -395,6 +432,8 @@ pub async fn merge(
     p.state = PullState::Merged;
     p.merged_at = Some(SystemTime::now());
     p.merge_sha = Some(merged.clone());
+    p.merged_by = Some(bot);
+    p.revision += 1;
     ok(
         StatusCode::OK,
         json::complete(
