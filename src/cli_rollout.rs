@@ -704,6 +704,7 @@ async fn status(store: &Store, json: bool, id: Option<i64>) -> Result<(), Fail> 
                     })
                     .map(|s| format!("  ({s})"))
                     .unwrap_or_default()
+                    + &people(&t.activity)
             );
         }
     }
@@ -790,5 +791,30 @@ async fn open_one<F: ForgeWrite>(
             info.name
         ))),
         Err(e) => Err(Fail::other(e)),
+    }
+}
+
+/// What people did on a target's PR, for `rollout status`: `  [merged by
+/// bob; approved by carol]`, or nothing.
+fn people(a: &crate::store::PrActivity) -> String {
+    let mut parts = Vec::new();
+    if let Some(who) = &a.merged_by {
+        parts.push(format!("merged by {who}"));
+    }
+    if let Some(who) = &a.closed_by {
+        parts.push(format!("closed by {who}"));
+    }
+    let asked = a.changes_requested();
+    if !asked.is_empty() {
+        parts.push(format!("changes requested by {}", asked.join(", ")));
+    }
+    let approved = a.approved();
+    if !approved.is_empty() {
+        parts.push(format!("approved by {}", approved.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", parts.join("; "))
     }
 }

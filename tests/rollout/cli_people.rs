@@ -365,3 +365,110 @@ fn commit_status_alone_carries_the_rollout_through_every_wave() {
     );
     assert!(states.iter().any(|t| t.1 == last_wave && t.2 == "merged"));
 }
+
+/// Issue 14's `--local` journey through the binary, with no operator
+/// command after `start`: people merge with `git merge` + `git push`,
+/// external CI reports through `commit-status`, a red PR's owner pushes a
+/// fix to the bump branch and CI turns green on the new head, and the
+/// rollout reaches its last wave.
+#[test]
+fn owners_merge_fix_and_report_until_the_last_wave() {
+    let org = generated(40);
+    let config = wavebump::cli_plan::DEMO_CONFIG
+        .replace("soak: 30m", "soak: 0s")
+        .replace(
+            "failure_budget: 0",
+            "failure_budget: 1\n    require: merged",
+        )
+        .replace("automerge: true", "automerge: false");
+    assert!(config.contains("require: merged") && config.contains("automerge: false"));
+    std::fs::write(&org.config, config).unwrap();
+    org.rollout(&["start"]);
+    let last_wave = org.target_states().iter().map(|t| t.1).max().unwrap();
+    let tick = org.rollout(&["tick"]);
+    assert!(tick.contains("2 opened"), "{tick}");
+
+    // CI fails on notifications' bump PR.
+    let (branch, _, _) = org.pull("notifications");
+    let red = head_of(&org.bare("notifications"), &branch);
+    let out = org.status("notifications", &red, "ci/test", "failure");
+    assert!(out.status.success(), "{}", text(&out).1);
+    org.rollout(&["tick"]);
+    assert_eq!(org.state_of("notifications"), "ci_failed");
+
+    // Its owner adapts the code on the bump branch: the engine follows the
+    // new head, and CI reports green on it.
+    let dana = crate::support::people::Clone::of(&org.bare("notifications"), "Dana");
+    dana.git(&["fetch", "-q", "origin"]);
+    dana.git(&["checkout", "-q", "-B", &branch, &format!("origin/{branch}")]);
+    std::fs::write(dana.path.join("adapted.js"), "// adapted to core-utils 2\n").unwrap();
+    dana.git(&["add", "adapted.js"]);
+    dana.git(&["commit", "-q", "-m", "Adapt to core-utils 2"]);
+    dana.git(&["push", "-q", "origin", &branch]);
+    let fixed = head_of(&org.bare("notifications"), &branch);
+    assert_ne!(fixed, red);
+    org.rollout(&["tick"]);
+    assert_eq!(org.state_of("notifications"), "ci_pending");
+    let human = org.rollout(&["status"]);
+    assert!(human.contains("notifications"), "{human}");
+
+    // From here on: CI reports success on every open PR's head, and the
+    // owners merge every green PR with git. No operator command.
+    let mut reported = std::collections::BTreeSet::new();
+    let mut reached = false;
+    for _ in 0..40 {
+        let json = std::fs::read_to_string(org.org.join(".wavebump/pulls.json")).unwrap();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        for (repo, pulls) in v["repos"].as_object().unwrap() {
+            for p in pulls.as_array().unwrap() {
+                if p["state"] != "open" {
+                    continue;
+                }
+                let head = head_of(&org.bare(repo), p["head_branch"].as_str().unwrap());
+                if reported.insert((repo.clone(), head.clone())) {
+                    let out = org.status(repo, &head, "ci/test", "success");
+                    assert!(out.status.success(), "{}", text(&out).1);
+                }
+            }
+        }
+        org.rollout(&["tick"]);
+        for (repo, _, state) in org.target_states() {
+            if state == "ci_passed" {
+                let (branch, pr_state, _) = org.pull(&repo);
+                if pr_state == "open" {
+                    let owner = crate::support::people::Clone::of(&org.bare(&repo), "Owner");
+                    owner.merge_and_push(&branch);
+                }
+            }
+        }
+        org.rollout(&["tick"]);
+        let out = org.rollout(&["status", "--json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        if v[0]["rollout"]["current_wave"].as_u64() == Some(last_wave)
+            || v[0]["rollout"]["state"] == "completed"
+        {
+            reached = true;
+            break;
+        }
+        assert_eq!(v[0]["rollout"]["state"], "running", "{v:#}");
+    }
+    assert!(
+        reached,
+        "the last wave was not reached: {:?}",
+        org.target_states()
+    );
+    assert_eq!(org.state_of("notifications"), "merged");
+    let (_, state, by) = org.pull("notifications");
+    assert_eq!((state.as_str(), by.as_deref()), ("merged", Some("Owner")));
+    let out = org.rollout(&["status", "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let t = v[0]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["repo"] == "notifications")
+        .unwrap()
+        .clone();
+    assert_eq!(t["head_sha"], fixed.as_str(), "{t:#}");
+    assert_eq!(t["activity"]["merged_by"], "Owner", "{t:#}");
+}

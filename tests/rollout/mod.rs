@@ -17,6 +17,7 @@ mod github_quiet;
 mod ha;
 mod journey;
 mod owners;
+mod people_page;
 mod quiet;
 mod restart;
 mod supersede;
