@@ -278,7 +278,7 @@ impl<F: ForgeWrite> Engine<F> {
                 if let Some(why) = moved_note {
                     // From now on the branch is its owners': supersede and
                     // retry never push to it again.
-                    let note = format!("{why}; wavebump will not overwrite it");
+                    let note = format!("{why}; wavebump will not push to it again");
                     self.store
                         .mark_human_edited(
                             rollout.id,

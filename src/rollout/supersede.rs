@@ -100,6 +100,16 @@ impl<F: ForgeWrite> Engine<F> {
         }
         let library = library_short(&rollout.library);
         let mut targets = self.store.targets(id).await?;
+        // 0. What people did on the PRs since the last look: a PR merged
+        // unseen stays merged at the older version, one closed is
+        // declined; neither is retargeted. (A PR that cannot be read now
+        // is retargeted: if it is gone, the bump opens a new one, which
+        // the targets follow.)
+        let mut seen = TickReport::default();
+        if rollout.state != Planned {
+            self.observe_prs(&rollout, &mut targets, now, &mut seen)
+                .await?;
+        }
         let pinned: BTreeMap<String, PrVersion> = self
             .store
             .pr_versions(id)
@@ -111,6 +121,7 @@ impl<F: ForgeWrite> Engine<F> {
             rollout: id,
             from: old.clone(),
             to: new.clone(),
+            errors: seen.errors,
             ..SupersedeReport::default()
         };
         // 1. Pin every repository with a PR to the version it carries.
@@ -180,7 +191,7 @@ impl<F: ForgeWrite> Engine<F> {
             let mut tick = TickReport::default();
             self.retarget_stale(&rollout, &policy, &mut targets, now, &mut budget, &mut tick)
                 .await?;
-            report.errors = tick.errors;
+            report.errors.extend(tick.errors);
         }
         for v in self.store.pr_versions(id).await? {
             let live = targets
@@ -293,12 +304,30 @@ impl<F: ForgeWrite> Engine<F> {
                         req.branch,
                         pr.number
                     );
+                    // The old PR may have been merged or closed unseen (a
+                    // lost webhook, a failed read): the bump then opened a
+                    // new PR, which the targets follow from now on.
+                    let why = match live.iter().find_map(|&i| targets[i].pr_number) {
+                        Some(old) if old != pr.number => {
+                            format!(
+                                "{why} (PR #{old} was no longer open: opened PR #{})",
+                                pr.number
+                            )
+                        }
+                        _ => why,
+                    };
                     for &i in &live {
                         let t = &mut targets[i];
                         let to = new_requirement(&changes, &t.manifest_path, &t.to_requirement);
                         let head = head.clone();
                         let reason = why.clone();
+                        let (number, url) = (pr.number, pr.url.clone());
                         self.apply(t, TargetState::CiPending, ENGINE, &why, now, |t| {
+                            if t.pr_number != Some(number) {
+                                t.activity = Default::default();
+                            }
+                            t.pr_number = Some(number);
+                            t.pr_url = Some(url);
                             t.last_reason = Some(reason);
                             t.head_sha = Some(head);
                             t.to_requirement = to;

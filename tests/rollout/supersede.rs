@@ -257,7 +257,100 @@ async fn supersede_in_place(db: Db) {
     assert!(store.unconfirmed_intents().await.unwrap().is_empty());
 }
 
-crate::both!(supersede_in_place);
+/// People acted on wave 1's PRs before a supersede to 2.1.0: erin merged
+/// svc-03's at 2.0.0 and frank closed svc-01's, and the engine had not
+/// seen either. The supersede looks first: svc-03 stays merged at 2.0.0.
+/// svc-01's PR cannot be read at that moment, so it is retargeted: its
+/// branch gets 2.1.0 and, the old PR being closed, a new PR is opened,
+/// which the target follows from then on (not the closed one).
+async fn supersede_after_a_missed_merge(db: Db) {
+    let config = Config::parse_in(CONFIG, "t.yaml", std::path::Path::new("/tmp")).unwrap();
+    let engine = Engine::new(db.open().await, forge(), EngineOptions::default());
+    let noop = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &noop)
+        .await
+        .unwrap();
+    let mut now = START;
+    let id = engine
+        .create(&new_rollout(&outcome, &config, "alice"), now)
+        .await
+        .unwrap();
+    engine.start(id, "alice", now).await.unwrap();
+    let store = engine.store().clone();
+    engine.forge().set_ci("svc-00", CiState::Passed);
+    drive(&engine, id, &mut now, 10, |r| r.current_wave == 1).await;
+    engine.tick(now).await.unwrap();
+    let target = |repo: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .targets(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.repo == repo)
+                .unwrap()
+        }
+    };
+    let old_pr = target("svc-01").await.pr_number.unwrap();
+    assert_eq!(target("svc-01").await.state, TargetState::CiPending);
+    let merged_pr = target("svc-03").await.pr_number.unwrap();
+
+    engine
+        .forge()
+        .close_pr("svc-01", old_pr, None)
+        .await
+        .unwrap();
+    engine
+        .forge()
+        .merge_as("svc-03", merged_pr, "erin", "2026-02-03T04:05:06Z");
+    // svc-01's PR is read first (name order): that read fails.
+    engine.forge().fail_next("pr_status", 1);
+    let v210 = semver::Version::new(2, 1, 0);
+    let done = engine.supersede(id, &v210, "bob", now).await.unwrap();
+    assert!(
+        done.merged_at_old.contains(&"svc-03".to_owned()),
+        "{done:?}"
+    );
+    assert!(done.retargeted.contains(&"svc-01".to_owned()), "{done:?}");
+    assert!(
+        done.errors.iter().any(|e| e.contains("svc-01")),
+        "the failed read is reported: {done:?}"
+    );
+    let merged = target("svc-03").await;
+    assert_eq!(merged.state, TargetState::Merged);
+    assert_eq!(merged.activity.merged_by.as_deref(), Some("erin"));
+
+    let t = target("svc-01").await;
+    let (new_pr, new_head) = engine
+        .forge()
+        .prs()
+        .into_iter()
+        .filter(|(r, p)| r == "svc-01" && p.number != old_pr)
+        .map(|(_, p)| (p.number, p.head_sha))
+        .next()
+        .expect("a new PR in svc-01");
+    assert_eq!(t.pr_number, Some(new_pr), "{t:?}");
+    assert_eq!(t.head_sha.as_deref(), Some(new_head.as_str()));
+    assert_eq!(t.state, TargetState::CiPending);
+    assert!(
+        t.last_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains(&format!("PR #{old_pr} was no longer open")),
+        "{t:?}"
+    );
+    // The next tick reads the new PR (open): the target is not taken for
+    // declined by the old one.
+    engine.tick(now).await.unwrap();
+    let t = target("svc-01").await;
+    assert_eq!(
+        (t.state, t.pr_number),
+        (TargetState::CiPending, Some(new_pr))
+    );
+}
+
+crate::both!(supersede_in_place, supersede_after_a_missed_merge);
 
 /// A paused rollout is superseded at once, but its PRs move only when it
 /// runs again (a tick of a paused rollout writes nothing).
