@@ -5,7 +5,8 @@
 //! automerge is on), each merge under an intent; a merge the forge blocks
 //! leaves the target passed with the reason ("waiting for review: ...")
 //! and is not tried again before a back-off (1 min, doubling, at most
-//! 30 min) unless a review, a check or a push arrives first.
+//! 30 min) unless a review, a check or a push arrives first. A member of a
+//! lockstep group is merged only when every member passed (`lockstep`).
 
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
 use super::policy::RolloutPolicy;
@@ -22,7 +23,17 @@ impl<F: ForgeWrite> Engine<F> {
         now: Timestamp,
         report: &mut TickReport,
     ) -> Result<(), EngineError> {
+        let lockstep = if policy.pr.automerge {
+            self.store
+                .rollout_graph(rollout.id)
+                .await?
+                .map(|g| g.lockstep)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let groups: Vec<Vec<usize>> = by_repo(targets).into_values().collect();
+        let mut ready = Vec::new();
         for ix in groups {
             let Some(&first) = ix.first() else { continue };
             let lead = &targets[first];
@@ -125,9 +136,31 @@ impl<F: ForgeWrite> Engine<F> {
                         .is_none_or(|due| due <= now)
                 });
             if mergeable {
-                self.merge(rollout, targets, &ix, &repo, number, &sha, now, report)
-                    .await?;
+                ready.push((ix, repo, number, sha));
             }
+        }
+        // Merges after every CI read of the tick, so a lockstep group is
+        // judged on its members' states of now.
+        for (ix, repo, number, sha) in ready {
+            if let Some(group) = lockstep.iter().find(|g| g.contains(&repo)) {
+                let holders = super::lockstep::holders(group, targets);
+                if !holders.is_empty() {
+                    let text = super::lockstep::hold_text(&repo, group, &holders);
+                    for &i in &ix {
+                        let t = &mut targets[i];
+                        if t.state == TargetState::CiPassed {
+                            let text = text.clone();
+                            self.apply(t, TargetState::CiPassed, ENGINE, "", now, |t| {
+                                t.merge_blocked = Some(text);
+                            })
+                            .await?;
+                        }
+                    }
+                    continue;
+                }
+            }
+            self.merge(rollout, targets, &ix, &repo, number, &sha, now, report)
+                .await?;
         }
         Ok(())
     }

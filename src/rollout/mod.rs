@@ -17,6 +17,7 @@ mod engine;
 pub mod eta;
 pub mod gate;
 mod lifecycle;
+pub mod lockstep;
 mod open;
 pub mod policy;
 pub mod service;

@@ -16,6 +16,7 @@ mod github_journey;
 mod github_quiet;
 mod ha;
 mod journey;
+mod lockstep;
 mod owners;
 mod people_page;
 mod quiet;
