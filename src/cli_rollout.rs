@@ -775,6 +775,7 @@ async fn open_one<F: ForgeWrite>(
         release: find_release(forge, &library_repo, &version.to_string()).await,
         expected_head: None,
         also: Vec::new(),
+        lockstep: Vec::new(),
     };
     match crate::rollout::open_or_update(forge, &req, Journal::None).await {
         Ok(BumpOutcome::Pr { pr, created, .. }) => {

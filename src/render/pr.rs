@@ -70,6 +70,19 @@ pub struct PrContext {
     pub title_template: String,
     /// The config's commit-message template (its first line, the subject).
     pub commit_template: String,
+    /// The other members of the repository's lockstep group: their PRs
+    /// must be merged together with this one.
+    pub lockstep: Vec<PrSibling>,
+    /// wavebump merges (the group lands when every member passed).
+    pub automerge: bool,
+}
+
+/// A lockstep sibling named in a PR body.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PrSibling {
+    pub repo: String,
+    /// Its PR, once opened.
+    pub pr_url: Option<String>,
 }
 
 impl Default for PrContext {
@@ -90,6 +103,8 @@ impl Default for PrContext {
             lock_notes: Vec::new(),
             title_template: "Bump {library} to {version}".to_string(),
             commit_template: "Bump {library} from {from} to {version}".to_string(),
+            lockstep: Vec::new(),
+            automerge: false,
         }
     }
 }
@@ -275,6 +290,11 @@ fn data(ctx: &PrContext, title: &str, subject: &str, with_notes: bool) -> serde_
         "waves": ctx.waves,
         "status_url": ctx.status_url,
         "lock_notes": ctx.lock_notes.iter().map(|n| neutralise(&one_line(n))).collect::<Vec<_>>(),
+        "lockstep": ctx.lockstep.iter().map(|s| json!({
+            "repo": neutralise(&one_line(&s.repo)),
+            "pr_url": s.pr_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        })).collect::<Vec<_>>(),
+        "automerge": ctx.automerge,
     })
 }
 

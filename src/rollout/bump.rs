@@ -51,6 +51,9 @@ pub struct BumpRequest {
     /// Other libraries moved in the same PR and commit (the cascade: a
     /// library target's release containing the bump): `(names, version)`.
     pub also: Vec<(LibraryNames, semver::Version)>,
+    /// The other members of the repository's lockstep group, with their
+    /// PRs where opened (named in the PR body).
+    pub lockstep: Vec<crate::render::pr::PrSibling>,
 }
 
 /// What [`open_or_update`] did.
@@ -275,6 +278,8 @@ pub async fn prepare<F: ForgeWrite>(
         lock_notes: Vec::new(),
         title_template: req.pr.title.clone(),
         commit_template: req.pr.commit_message.clone(),
+        lockstep: req.lockstep.clone(),
+        automerge: req.pr.automerge,
     };
     let texts = texts(&ctx, req.pr.templates_dir.as_ref())?;
     Ok(Some(Prepared {

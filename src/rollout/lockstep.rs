@@ -5,7 +5,10 @@
 //! merged, skipped or superseded; anything else (pending, CI running or
 //! failed, declined, error) holds the whole group.
 
+use super::engine::{Engine, EngineError};
 use super::state::TargetState;
+use crate::forge::ForgeWrite;
+use crate::render::pr::PrSibling;
 use crate::store::TargetRecord;
 
 /// The members of `group` that hold it, with the state that holds each
@@ -49,6 +52,43 @@ pub fn hold_text(repo: &str, group: &[String], holders: &[(String, TargetState)]
         others.join(", "),
         waiting.join(", ")
     )
+}
+
+/// The other members of `repo`'s group among `groups`, with their PRs
+/// where opened (for the PR body).
+pub fn siblings(groups: &[Vec<String>], repo: &str, targets: &[TargetRecord]) -> Vec<PrSibling> {
+    let Some(group) = groups.iter().find(|g| g.iter().any(|m| m == repo)) else {
+        return Vec::new();
+    };
+    group
+        .iter()
+        .filter(|m| *m != repo)
+        .map(|m| PrSibling {
+            repo: m.clone(),
+            pr_url: targets
+                .iter()
+                .find(|t| t.repo == *m && t.pr_url.is_some())
+                .and_then(|t| t.pr_url.clone()),
+        })
+        .collect()
+}
+
+impl<F: ForgeWrite> Engine<F> {
+    /// [`siblings`] of `repo` in rollout `rollout_id`'s stored graph.
+    pub(super) async fn lockstep_siblings(
+        &self,
+        rollout_id: i64,
+        repo: &str,
+        targets: &[TargetRecord],
+    ) -> Result<Vec<PrSibling>, EngineError> {
+        let groups = self
+            .store
+            .rollout_graph(rollout_id)
+            .await?
+            .map(|g| g.lockstep)
+            .unwrap_or_default();
+        Ok(siblings(&groups, repo, targets))
+    }
 }
 
 #[cfg(test)]

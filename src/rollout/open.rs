@@ -234,6 +234,7 @@ impl<F: ForgeWrite> Engine<F> {
                 .filter_map(|&i| targets.get(i))
                 .find_map(|t| t.head_sha.clone()),
             also: Vec::new(),
+            lockstep: Vec::new(),
         })
     }
 
@@ -282,6 +283,9 @@ impl<F: ForgeWrite> Engine<F> {
         }
         let mut req = self.bump_request(rollout, policy, targets, &live, base, release)?;
         req.also = self.also_for(rollout, &req.repo).await?;
+        req.lockstep = self
+            .lockstep_siblings(rollout.id, &req.repo, targets)
+            .await?;
         let journal = Journal::Store {
             store: &self.store,
             rollout_id: rollout.id,

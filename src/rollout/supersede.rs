@@ -285,6 +285,7 @@ impl<F: ForgeWrite> Engine<F> {
             };
             let mut req = self.bump_request(rollout, policy, targets, &live, &base, release)?;
             req.also = self.also_for(rollout, &repo).await?;
+            req.lockstep = self.lockstep_siblings(rollout.id, &repo, targets).await?;
             let journal = Journal::Store {
                 store: &self.store,
                 rollout_id: rollout.id,

@@ -251,3 +251,43 @@ fn code_spans_hold_any_text() {
 fn neutralise_is_public_for_other_quoted_text() {
     assert_eq!(neutralise("cc @dev"), "cc `@dev`");
 }
+
+#[test]
+fn a_lockstep_member_names_its_siblings_and_links_their_prs() {
+    use wavebump::render::pr::PrSibling;
+    let siblings = vec![
+        PrSibling {
+            repo: "acme/auth".into(),
+            pr_url: Some("https://github.com/acme/auth/pull/3".into()),
+        },
+        PrSibling {
+            repo: "acme/users".into(),
+            pr_url: None,
+        },
+    ];
+    let by_people = PrContext {
+        lockstep: siblings.clone(),
+        ..context()
+    };
+    let body = render_pr(&by_people, None).unwrap().body;
+    assert!(
+        body.contains(
+            "**Lands together** with [`acme/auth`](https://github.com/acme/auth/pull/3), `acme/users`: \
+             these repositories form a lockstep group, so their PRs must be merged together. \
+             Please merge them at the same time."
+        ),
+        "{body}"
+    );
+    let merged_by_wavebump = PrContext {
+        lockstep: siblings,
+        automerge: true,
+        ..context()
+    };
+    let body = render_pr(&merged_by_wavebump, None).unwrap().body;
+    assert!(
+        body.contains("wavebump merges them only when every one has passed."),
+        "{body}"
+    );
+    let alone = render_pr(&context(), None).unwrap().body;
+    assert!(!alone.contains("Lands together"), "{alone}");
+}

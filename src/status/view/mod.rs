@@ -231,11 +231,43 @@ pub struct TargetView {
     /// Reviewers who approved / asked for changes, in login order.
     pub approved_by: Vec<String>,
     pub changes_requested_by: Vec<String>,
+    /// The other members of its lockstep group (their PRs must be merged
+    /// together with this one), with their PR links where opened.
+    pub lockstep_with: Vec<SiblingView>,
     pub in_state: TimeView,
     pub last_reason: Option<String>,
     /// Retry is possible (failed), skip is possible (not terminal).
     pub can_retry: bool,
     pub can_skip: bool,
+}
+
+/// A lockstep sibling of a target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiblingView {
+    pub repo: String,
+    pub pr_number: Option<u64>,
+    pub pr_url: Option<String>,
+}
+
+/// The other members of `t`'s lockstep group, with their PRs.
+fn siblings(t: &TargetRecord, targets: &[TargetRecord], topology: &Topology) -> Vec<SiblingView> {
+    let Some(group) = topology.lockstep.iter().find(|g| g.contains(&t.repo)) else {
+        return Vec::new();
+    };
+    group
+        .iter()
+        .filter(|m| **m != t.repo)
+        .map(|m| {
+            let pr = targets
+                .iter()
+                .find(|s| s.repo == *m && s.pr_number.is_some());
+            SiblingView {
+                repo: m.clone(),
+                pr_number: pr.and_then(|s| s.pr_number),
+                pr_url: pr.and_then(|s| safe_url(s.pr_url.as_deref())),
+            }
+        })
+        .collect()
 }
 
 /// Repositories of one wave failing the same way: a suspected library
@@ -322,7 +354,12 @@ pub fn safe_url(url: Option<&str>) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| u.to_owned())
 }
 
-fn target_view(t: &TargetRecord, now: Timestamp) -> TargetView {
+fn target_view(
+    t: &TargetRecord,
+    targets: &[TargetRecord],
+    topology: &Topology,
+    now: Timestamp,
+) -> TargetView {
     TargetView {
         id: t.id,
         repo: t.repo.clone(),
@@ -361,6 +398,7 @@ fn target_view(t: &TargetRecord, now: Timestamp) -> TargetView {
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        lockstep_with: siblings(t, targets, topology),
         in_state: TimeView::new(t.state_since, now),
         last_reason: t.last_reason.clone(),
         can_retry: t.state.is_failure(),
@@ -597,7 +635,11 @@ pub fn rollout_view(r: &RolloutRecords<'_>, now: Timestamp) -> RolloutView {
         gate_status,
         allowed: allowed(rollout.state, r.targets, last_wave),
         waves,
-        targets: r.targets.iter().map(|t| target_view(t, now)).collect(),
+        targets: r
+            .targets
+            .iter()
+            .map(|t| target_view(t, r.targets, r.topology, now))
+            .collect(),
         graph: graph::graph(&library_repo, r.targets, r.topology),
         audit: r
             .audit
