@@ -29,15 +29,26 @@ pub struct Faults {
     pub flaky: Vec<String>,
     /// `build` fails on every attempt.
     pub broken: Vec<String>,
+    /// `build` fails until the repository's owner pushes a fix to the bump
+    /// PR (the main path of a breaking major release); the demo plays
+    /// the owner.
+    pub fixed_by_owner: Vec<String>,
+    /// The owner merges the bump PR with git as soon as it is open,
+    /// without waiting for CI; the demo plays the owner.
+    pub merged_by_owner: Vec<String>,
 }
 
 impl Default for Faults {
     /// The story's: the Go service's integration tests are flaky; the Rust
-    /// service pinned to a git tag of the library does not build on 2.0.
+    /// service pinned to a git tag of the library does not build on 2.0;
+    /// the reporting service's owner adapts it to 2.0 on the bump PR; the
+    /// ML pipeline's owner merges the canary PR by hand.
     fn default() -> Self {
         Faults {
             flaky: vec!["orders-service".to_owned()],
             broken: vec!["search-service".to_owned()],
+            fixed_by_owner: vec!["reporting-service".to_owned()],
+            merged_by_owner: vec!["ml-pipeline".to_owned()],
         }
     }
 }
@@ -77,6 +88,8 @@ struct Inner {
     runs: HashMap<(String, String), Vec<RunCheck>>,
     /// Attempts made per repository (pushes and re-runs).
     attempts: BTreeMap<String, u32>,
+    /// Repositories whose owner pushed a fix.
+    fixed: std::collections::BTreeSet<String>,
 }
 
 /// The simulated CI.
@@ -115,13 +128,27 @@ impl SimCi {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The check `name` of `repo` at `attempt`, starting at `started`.
-    fn check(&self, repo: &str, name: &'static str, attempt: u32, started: i64) -> RunCheck {
+    /// The owner of `repo` pushed a fix: its builds pass from now on.
+    pub fn owner_fixed(&self, repo: &str) {
+        self.lock().fixed.insert(repo.to_owned());
+    }
+
+    /// The check `name` of `repo` at `attempt`, starting at `started`;
+    /// `fixed`: its owner pushed a fix.
+    fn check(
+        &self,
+        repo: &str,
+        name: &'static str,
+        attempt: u32,
+        started: i64,
+        fixed: bool,
+    ) -> RunCheck {
         let mut rng =
             Rng::new(self.seed ^ fnv(repo) ^ fnv(name).rotate_left(17) ^ u64::from(attempt) << 48);
         let secs = MIN_SECS + rng.next_u64() % (MAX_SECS - MIN_SECS + 1);
         let fails = (name == "test" && attempt == 1 && self.faults.flaky.iter().any(|f| f == repo))
-            || (name == "build" && self.faults.broken.iter().any(|b| b == repo));
+            || (name == "build" && self.faults.broken.iter().any(|b| b == repo))
+            || (name == "build" && !fixed && self.faults.fixed_by_owner.iter().any(|b| b == repo));
         RunCheck {
             name,
             started,
@@ -142,9 +169,10 @@ impl SimCi {
             *attempt += 1;
             let attempt = *attempt;
             let now = self.clock.now().0;
+            let fixed = inner.fixed.contains(repo);
             let checks = CHECKS
                 .iter()
-                .map(|name| self.check(repo, name, attempt, now))
+                .map(|name| self.check(repo, name, attempt, now, fixed))
                 .collect();
             inner.runs.insert(key.clone(), checks);
         }
@@ -244,9 +272,10 @@ impl CiProvider for SimCi {
             *a += 1;
             *a
         };
+        let fixed = inner.fixed.contains(repo);
         let fresh: Vec<RunCheck> = failed
             .iter()
-            .map(|name| self.check(repo, name, attempt, now))
+            .map(|name| self.check(repo, name, attempt, now, fixed))
             .collect();
         if let Some(checks) = inner.runs.get_mut(&key) {
             for c in checks.iter_mut() {

@@ -19,6 +19,7 @@ mod transcript;
 
 use std::path::Path;
 
+pub use ci::Faults;
 pub use fleet::{RepoSpec, fleet};
 pub use run::{DEFAULT_SPEED, Demo, DemoError, DemoOptions, DemoOutcome, START, Summary};
 pub use steer::{DemoCommands, PAGE_OPERATOR, Steering};

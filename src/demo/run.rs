@@ -93,6 +93,8 @@ pub enum DemoError {
     Forge(#[from] crate::forge::ForgeError),
     #[error("write the transcript: {0}")]
     Io(#[from] std::io::Error),
+    #[error("play a repository's owner: {0}")]
+    Owner(GitError),
     #[error("{0}")]
     Stuck(String),
 }
@@ -121,6 +123,10 @@ pub struct Summary {
     pub operator: Vec<String>,
     /// Repositories that failed and then passed on a retry.
     pub passed_on_retry: Vec<String>,
+    /// Repositories that failed and then passed on their owner's fix.
+    pub fixed_by_owners: Vec<String>,
+    /// Repositories whose PR a person merged.
+    pub merged_by_people: Vec<String>,
     pub skipped_repos: Vec<String>,
     pub simulated: Duration,
 }
@@ -280,6 +286,7 @@ impl Demo {
         let mut operator = Vec::new();
         let mut failed_once: Vec<String> = Vec::new();
         let mut operator_due: Option<Timestamp> = None;
+        let mut owners_done = std::collections::BTreeSet::new();
         for _ in 0..self.opts.max_steps {
             let engine = self.service.lock().await;
             self.clock.set(now);
@@ -300,6 +307,7 @@ impl Demo {
                     failed_once.push(repo.clone());
                 }
             }
+            lines.extend(self.owners(&targets, now, &mut owners_done).await?);
             for (_, k) in &report.advanced {
                 lines.push(format!(
                     "gate: wave {} is green and soaked → wave {k} opens: {}",
@@ -382,6 +390,95 @@ impl Demo {
             "rollout {id} did not finish within {} ticks",
             self.opts.max_steps
         )))
+    }
+
+    /// The owners the story plays (`Faults`): one merges the bump PR with
+    /// git as soon as it is open, one pushes a fix to a red bump PR (its
+    /// builds pass from then on). Each acts once; the engine sees what they
+    /// did at its next tick, as it would on GitHub.
+    async fn owners(
+        &self,
+        targets: &[TargetRecord],
+        now: Timestamp,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Result<Vec<String>, DemoError> {
+        let faults = &self.opts.faults;
+        let mut lines = Vec::new();
+        for (repo, p) in self.forge().all_pulls().await? {
+            if p.state != PrState::Open || done.contains(&repo) {
+                continue;
+            }
+            let states: Vec<TargetState> = targets
+                .iter()
+                .filter(|t| t.repo == repo)
+                .map(|t| t.state)
+                .collect();
+            let merges = faults.merged_by_owner.iter().position(|r| *r == repo);
+            let fixes = faults.fixed_by_owner.iter().position(|r| *r == repo);
+            let act = match (merges, fixes) {
+                (Some(i), _)
+                    if states
+                        .iter()
+                        .any(|s| matches!(s, TargetState::PrOpen | TargetState::CiPending)) =>
+                {
+                    Some((["Priya", "Omar"][i % 2], true))
+                }
+                (_, Some(i)) if states.contains(&TargetState::CiFailed) => {
+                    Some((["Sam", "Ana"][i % 2], false))
+                }
+                _ => None,
+            };
+            let Some((name, merge)) = act else { continue };
+            done.insert(repo.clone());
+            let dir = self.forge().root().join(format!("{repo}.git"));
+            let email = format!("{}@acme.example", name.to_ascii_lowercase());
+            let time = now.0 / 1000;
+            let (number, base, head) = (p.number, p.base_branch.clone(), p.head_branch.clone());
+            let done_by = tokio::task::spawn_blocking(move || {
+                let author = crate::git::Author {
+                    name,
+                    email: &email,
+                    time,
+                };
+                if merge {
+                    crate::git::merge_branch(
+                        &dir,
+                        &base,
+                        &head,
+                        &format!("Merge pull request #{number} from {head}"),
+                        &author,
+                    )
+                } else {
+                    crate::git::commit_on_branch(
+                        &dir,
+                        &head,
+                        &[(
+                            "ADAPTED-TO-CORE-UTILS-2.md".to_owned(),
+                            b"Config::load now returns a Result; handled.\n".to_vec(),
+                        )],
+                        "Adapt to core-utils 2.0",
+                        &author,
+                    )
+                }
+            })
+            .await
+            .map_err(|e| DemoError::Stuck(format!("{repo}'s owner: {e}")))?
+            .map_err(DemoError::Owner)?;
+            if merge {
+                lines.push(format!(
+                    "{name} ({repo}'s owner): merges PR #{number} with git, without waiting for CI"
+                ));
+            } else {
+                self.ci.owner_fixed(&repo);
+                // (Not the commit id: it differs from run to run, the bump
+                // commit under it carrying the wall-clock time.)
+                let _ = done_by;
+                lines.push(format!(
+                    "{name} ({repo}'s owner): pushes a fix to the red bump PR #{number}"
+                ));
+            }
+        }
+        Ok(lines)
     }
 
     /// The operator's answer to a halt: retry first failures, skip repeat
@@ -534,16 +631,11 @@ impl Demo {
                 .collect(),
             halts,
             operator,
-            passed_on_retry: failed_once
+            passed_on_retry: passed_after_failing(failed_once, &views, true),
+            fixed_by_owners: passed_after_failing(failed_once, &views, false),
+            merged_by_people: views
                 .iter()
-                .filter(|r| {
-                    views.get(*r).is_some_and(|v| {
-                        v.states
-                            .iter()
-                            .all(|s| matches!(s, TargetState::Merged | TargetState::CiPassed))
-                    })
-                })
-                .cloned()
+                .filter_map(|(r, v)| v.merged_by.as_ref().map(|who| format!("{r} ({who})")))
                 .collect(),
             skipped_repos: views
                 .iter()
@@ -553,6 +645,27 @@ impl Demo {
             simulated: now.since(START),
         })
     }
+}
+
+/// The repositories of `failed_once` that passed in the end: after a
+/// retry (`retried`), or without one (their owner's fix).
+fn passed_after_failing(
+    failed_once: &[String],
+    views: &BTreeMap<String, super::transcript::RepoView>,
+    retried: bool,
+) -> Vec<String> {
+    failed_once
+        .iter()
+        .filter(|r| {
+            views.get(*r).is_some_and(|v| {
+                (v.retries > 0) == retried
+                    && v.states
+                        .iter()
+                        .all(|s| matches!(s, TargetState::Merged | TargetState::CiPassed))
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// The repositories of wave `k`, by name.
@@ -609,6 +722,12 @@ fn write_summary(out: &mut dyn Write, id: i64, s: &Summary) -> std::io::Result<(
         "  passed on retry (flaky): {}; skipped (real breaks): {}",
         list(&s.passed_on_retry),
         list(&s.skipped_repos)
+    )?;
+    writeln!(
+        out,
+        "  fixed by their owners on the PR: {}; merged by people: {}",
+        list(&s.fixed_by_owners),
+        list(&s.merged_by_people)
     )?;
     writeln!(
         out,

@@ -23,6 +23,8 @@ pub(super) struct RepoView {
     /// `path from → to` of each target.
     pub changes: Vec<String>,
     pub reason: Option<String>,
+    /// Who merged the PR, when a person did.
+    pub merged_by: Option<String>,
 }
 
 /// Every repository of a rollout, by name.
@@ -36,6 +38,7 @@ pub(super) fn view(targets: &[TargetRecord]) -> BTreeMap<String, RepoView> {
             retries: 0,
             changes: Vec::new(),
             reason: None,
+            merged_by: None,
         });
         v.states.push(t.state);
         v.pr = v.pr.or(t.pr_number);
@@ -51,6 +54,9 @@ pub(super) fn view(targets: &[TargetRecord]) -> BTreeMap<String, RepoView> {
         ));
         if t.last_reason.is_some() {
             v.reason.clone_from(&t.last_reason);
+        }
+        if t.activity.merged_by.is_some() {
+            v.merged_by.clone_from(&t.activity.merged_by);
         }
     }
     out
@@ -147,7 +153,7 @@ pub(super) fn repo_events(
             matches!(y, TargetState::CiPassed | TargetState::Merged)
                 && !matches!(x, TargetState::CiPassed | TargetState::Merged)
         });
-        if passed_now {
+        if passed_now && a.merged_by.is_none() {
             let retry = if a.retries > 0 { " on retry" } else { "" };
             lines.push((
                 Phase::Ci,
@@ -166,7 +172,10 @@ pub(super) fn repo_events(
             lines.push((
                 Phase::Merged,
                 repo,
-                format!("{repo}: merged PR #{}", a.pr.unwrap_or(0)),
+                match &a.merged_by {
+                    Some(who) => format!("{repo}: PR #{} merged by {who}", a.pr.unwrap_or(0)),
+                    None => format!("{repo}: merged PR #{}", a.pr.unwrap_or(0)),
+                },
             ));
         }
         if became(TargetState::Superseded) {

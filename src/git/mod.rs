@@ -39,7 +39,8 @@ pub use read::{
 pub use refresh::DEFAULT_REFRESH_TIMEOUT;
 pub use sandbox::RefreshSandbox;
 pub use write::{
-    Author, commit_on_branch, commit_tree, create_bare_repository, create_repository, tag_head,
+    Author, commit_on_branch, commit_tree, create_bare_repository, create_repository, merge_branch,
+    tag_head,
 };
 
 /// A name as text: UTF-8 runs as they are (control characters escaped as

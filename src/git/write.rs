@@ -84,6 +84,52 @@ pub fn commit_on_branch(
     Ok(oid.to_string())
 }
 
+/// Merge branch `from` into branch `into` with a merge commit (parents:
+/// `into`'s head, then `from`'s), as a person's `git merge --no-ff` would.
+/// Only a branch made on top of `into`'s head is merged (the merge then
+/// takes `from`'s tree); anything else is refused, not resolved. Returns
+/// the merge commit. For the demo and fixtures that play a person.
+pub fn merge_branch(
+    dir: &Path,
+    into: &str,
+    from: &str,
+    message: &str,
+    author: &Author<'_>,
+) -> Result<String, GitError> {
+    let repo = Repository::open(dir).map_err(|e| GitError::new(dir, "open", e))?;
+    let head = |branch: &str| {
+        repo.find_reference(&format!("refs/heads/{branch}"))
+            .and_then(|r| r.peel_to_commit())
+            .map_err(|e| GitError::new(dir, "read branch", format!("{branch}: {e}")))
+    };
+    let (base, tip) = (head(into)?, head(from)?);
+    let on_top = base.id() == tip.id()
+        || repo
+            .graph_descendant_of(tip.id(), base.id())
+            .map_err(|e| GitError::new(dir, "walk history", e))?;
+    if !on_top {
+        return Err(GitError::new(
+            dir,
+            "merge",
+            format!("{from} is not on top of {into}: a real merge is needed"),
+        ));
+    }
+    let tree = tip.tree().map_err(|e| GitError::new(dir, "read tree", e))?;
+    let sig = Signature::new(author.name, author.email, &Time::new(author.time, 0))
+        .map_err(|e| GitError::new(dir, "signature", e))?;
+    let oid = repo
+        .commit(
+            Some(&format!("refs/heads/{into}")),
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &[&base, &tip],
+        )
+        .map_err(|e| GitError::new(dir, "commit", e))?;
+    Ok(oid.to_string())
+}
+
 /// Commit `files` (the whole tree) on top of HEAD of the repository at
 /// `dir`; a work tree, if any, is checked out to match.
 pub fn commit_tree(

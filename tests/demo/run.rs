@@ -70,6 +70,32 @@ async fn the_story_completes_with_a_retry_and_a_skip() {
             .any(|l| l.contains("orders-service: CI passed on retry")),
         "{text}"
     );
+    // The owners the story plays: one merged a canary's PR with git before
+    // CI finished (the engine saw who), one fixed a red PR by pushing to
+    // it, which then passed and was merged without any retry.
+    assert_eq!(s.merged_by_people, vec!["ml-pipeline (Priya)"], "{text}");
+    assert_eq!(s.fixed_by_owners, vec!["reporting-service"], "{text}");
+    let fix = lines
+        .iter()
+        .position(|l| l.contains("Sam (reporting-service's owner): pushes a fix"))
+        .expect("the owner's fix");
+    assert!(
+        lines[..fix]
+            .iter()
+            .any(|l| l.contains("reporting-service: CI failed")),
+        "{text}"
+    );
+    assert!(
+        lines[fix..]
+            .iter()
+            .any(|l| l.contains("reporting-service: CI passed (")),
+        "{text}"
+    );
+    assert!(
+        text.contains("ml-pipeline: PR #1 merged by Priya"),
+        "{text}"
+    );
+    assert!(!s.operator.iter().any(|o| o.contains("reporting-service")));
 
     // Exactly one PR per repository with targets (none for repositories
     // already up to date), merged except the skipped one.
