@@ -2,7 +2,7 @@
 //! wavebump tracks, then one Markdown table of them all (the README's
 //! benchmark table is that table, pasted). Figures, not pass/fail. A filter
 //! argument selects groups: `manifests`, `github`, `plan`, `rollout`,
-//! `webhooks`, `scale`.
+//! `quiet-people`, `webhooks`, `scale`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -68,6 +68,9 @@ fn main() {
         for n in [1_000, 5_000] {
             rollout_figures::tick_and_page(&rt, n, &mut figures);
         }
+    }
+    if wanted("quiet-people") {
+        rollout_figures::quiet_people_tick(&rt, 40, &mut figures);
     }
     if wanted("webhooks") {
         rollout_figures::webhooks(&rt, &mut figures);

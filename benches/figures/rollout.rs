@@ -319,3 +319,107 @@ pub fn github_rollout(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figu
         );
     });
 }
+
+/// Issue 14's quiet tick: `n` open PRs on the fake GitHub, CI green, none
+/// merged (automerge off: people merge), nothing moving. What one
+/// reconcile tick costs: one conditional read of each PR, answered 304.
+pub fn quiet_people_tick(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figures) {
+    use support::fake_github::{self, FakeGitHub};
+    use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, MemoryEtagCache};
+    rt.block_on(async {
+        let fake = FakeGitHub::start().await;
+        fake.install("acme");
+        fake.add_repo("acme", "core-utils", &cargo("core-utils", None));
+        fake.add_release("acme/core-utils", "v2.0.0", "Faster.", false);
+        let repos: Vec<String> = (0..n)
+            .map(|i| {
+                let name = format!("svc-{i:02}");
+                fake.add_repo("acme", &name, &cargo(&name, Some("1.4")))
+            })
+            .collect();
+        let dir = support::scratch::tempdir();
+        let mut o = GitHubOptions::new(
+            fake.url(),
+            "acme",
+            GitHubAuth::App {
+                app_id: fake_github::APP_ID,
+                private_key_pem: Secret::new(fake_github::app_private_key()),
+                installation_id: None,
+            },
+        );
+        o.cache = Arc::new(MemoryEtagCache::new());
+        o.writes_per_minute = 100_000;
+        o.git_cache_dir = dir.path().join("git-cache");
+        let forge = GitHubForge::connect(o).await.expect("connect");
+        let store = Store::open_url(&format!("sqlite://{}", dir.path().join("wb.db").display()))
+            .await
+            .expect("store");
+        let config = Config::parse_in(
+            &format!(
+                "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
+                 rollout:\n  waves: [{n}]\n  max_wave_size: {n}\n  gate:\n    soak: 0s\n    require: merged\n\
+                 pull_requests:\n  automerge: false\n"
+            ),
+            "bench.yaml",
+            dir.path(),
+        )
+        .expect("config");
+        let engine = Engine::new(
+            store.clone(),
+            forge,
+            EngineOptions {
+                pr_budget_per_tick: n,
+                ..EngineOptions::default()
+            },
+        );
+        let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &|_, _| {})
+            .await
+            .expect("plan");
+        let now = Timestamp::now();
+        let id = engine
+            .create(&new_rollout(&outcome, &config, "bench"), now)
+            .await
+            .expect("create");
+        engine.start(id, "bench", now).await.expect("start");
+        for _ in 0..5 {
+            engine.tick(now).await.expect("tick");
+            for full in &repos {
+                for p in fake.pulls(full) {
+                    if let Some(sha) = fake.branch_sha(full, &p.head) {
+                        fake.set_status(full, &sha, "ci", "success");
+                    }
+                }
+            }
+        }
+        let targets = store.targets(id).await.expect("targets");
+        let passed = targets
+            .iter()
+            .filter(|t| t.state == wavebump::rollout::TargetState::CiPassed)
+            .count();
+        assert_eq!(passed, n, "every PR open and green, waiting for people");
+        // Fill the ETag cache, then measure the quiet tick.
+        engine.tick(now).await.expect("tick");
+        fake.clear_requests();
+        let start = Instant::now();
+        let report = engine.tick(now).await.expect("tick");
+        let wall = start.elapsed();
+        assert_eq!(report.pr_changes + report.ci_changes + report.merged, 0);
+        let seen = fake.requests();
+        let api: Vec<_> = seen.iter().filter(|r| !r.is_auth()).collect();
+        let not_modified = api.iter().filter(|r| r.status == 304).count();
+        println!(
+            "quiet reconcile tick, {n} open green PRs waiting for people (automerge off): {} API requests ({not_modified} answered 304), {:.1} ms",
+            api.len(),
+            wall.as_secs_f64() * 1000.0
+        );
+        figures.row(
+            format!("quiet reconcile tick, {n} open PRs waiting for people: API requests (304s), wall time"),
+            format!("≤ {n}, all 304"),
+            format!(
+                "{} ({not_modified} × 304), {:.1} ms",
+                api.len(),
+                wall.as_secs_f64() * 1000.0
+            ),
+        );
+    });
+}
