@@ -243,17 +243,14 @@ pub struct PullRequestsConfig {
     /// A directory overriding the built-in `templates/`.
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
-<<<<<<< HEAD
     /// How lockfile refresh commands are isolated (`bwrap`, `none`,
     /// `required`).
     #[serde(default)]
     pub refresh_sandbox: crate::git::RefreshSandbox,
-=======
     /// How an npm `||` union admits the new version: one more alternative
     /// (`add`) or the last one moved (`replace_last`).
     #[serde(default)]
     pub npm_unions: crate::ecosystem::NpmUnions,
->>>>>>> ecoerrors
 }
 
 /// `github`.
@@ -485,11 +482,8 @@ impl Default for PullRequestsConfig {
             draft: false,
             automerge: false,
             templates_dir: None,
-<<<<<<< HEAD
             refresh_sandbox: crate::git::RefreshSandbox::default(),
-=======
             npm_unions: crate::ecosystem::NpmUnions::Add,
->>>>>>> ecoerrors
         }
     }
 }
