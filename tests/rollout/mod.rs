@@ -6,6 +6,7 @@ mod abort;
 mod cascade;
 mod cli;
 mod cli_local;
+mod cli_local_retry;
 mod cli_people;
 mod clustering;
 mod commands;
