@@ -70,9 +70,9 @@ impl ForgeError {
     pub fn repo_lost(&self, repo: &str) -> Option<String> {
         match self {
             ForgeError::NotFound(_) => Some(format!("repository {repo} is gone (404)")),
-            ForgeError::NoAccess { message, .. } => Some(format!(
-                "no access to repository {repo} (403): {message}"
-            )),
+            ForgeError::NoAccess { message, .. } => {
+                Some(format!("no access to repository {repo} (403): {message}"))
+            }
             _ => None,
         }
     }

@@ -182,10 +182,7 @@ impl<F: ForgeWrite> Engine<F> {
                     }
                     None => Err(e),
                 },
-                closed => closed.map(|note| {
-                    outcome.closed.push(format!("{repo}#{number}"));
-                    note
-                }),
+                closed => closed.inspect(|_| outcome.closed.push(format!("{repo}#{number}"))),
             };
             match closed {
                 Ok(note) => {

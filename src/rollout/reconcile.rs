@@ -222,7 +222,10 @@ mod tests {
         assert_eq!(Attempt::parse(Some(&note)), Some(a));
         assert_eq!(Attempt::parse(None), None);
         assert_eq!(Attempt::parse(Some("reconciled: found PR #3")), None);
-        assert_eq!(Attempt::parse(Some("attempt x failed; next attempt at 1: e")), None);
+        assert_eq!(
+            Attempt::parse(Some("attempt x failed; next attempt at 1: e")),
+            None
+        );
     }
 
     #[test]

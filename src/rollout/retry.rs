@@ -233,9 +233,15 @@ impl<F: ForgeWrite> Engine<F> {
         now: Timestamp,
     ) -> Result<Retried, CommandError> {
         let rerun = self
-            .journaled(rollout.id, repo, "rerun_failed_checks", sha, "{}", now, || {
-                self.forge.rerun_failed_checks(repo, sha)
-            })
+            .journaled(
+                rollout.id,
+                repo,
+                "rerun_failed_checks",
+                sha,
+                "{}",
+                now,
+                || self.forge.rerun_failed_checks(repo, sha),
+            )
             .await?;
         if rerun.not_rerunnable.is_empty() {
             return Ok(if rerun.rerequested.is_empty() {
@@ -273,9 +279,15 @@ impl<F: ForgeWrite> Engine<F> {
                 );
                 let payload = serde_json::json!({ "expected_head": sha }).to_string();
                 let pushed = self
-                    .journaled(rollout.id, repo, EMPTY_COMMIT, &branch, &payload, now, || {
-                        self.forge.push_empty_commit(repo, &branch, sha, &message)
-                    })
+                    .journaled(
+                        rollout.id,
+                        repo,
+                        EMPTY_COMMIT,
+                        &branch,
+                        &payload,
+                        now,
+                        || self.forge.push_empty_commit(repo, &branch, sha, &message),
+                    )
                     .await;
                 match pushed {
                     Ok(Some(new)) => {
@@ -287,8 +299,9 @@ impl<F: ForgeWrite> Engine<F> {
                             rerequested: rerun.rerequested,
                         });
                     }
-                    Ok(None) => "they have no re-run API and this forge cannot push a commit"
-                        .to_owned(),
+                    Ok(None) => {
+                        "they have no re-run API and this forge cannot push a commit".to_owned()
+                    }
                     Err(CommandError::Engine(super::EngineError::Forge(
                         ForgeError::PushRejected { message, .. },
                     ))) => format!(

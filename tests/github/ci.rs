@@ -144,7 +144,11 @@ async fn failed_runs_are_rerun_once_per_suite() {
             async move { forge.rerun_failed_checks(full, &sha).await.unwrap() }
         };
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(rerun(sha.clone()).await, Rerun::default(), "nothing to rerun");
+        assert_eq!(
+            rerun(sha.clone()).await,
+            Rerun::default(),
+            "nothing to rerun"
+        );
         fake.set_status(&full, &sha, "ci/jenkins", "failure");
         assert_eq!(
             rerun(sha.clone()).await,

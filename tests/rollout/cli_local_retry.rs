@@ -162,12 +162,18 @@ fn retry_pushes_an_empty_commit_for_a_failed_commit_status() {
     let bare = org.bare(A);
     let commit = wavebump::git::commit_info(&bare, &new).unwrap();
     let parent = wavebump::git::commit_info(&bare, &old).unwrap();
-    assert_eq!(commit.parents, [old.clone()]);
+    assert_eq!(commit.parents, std::slice::from_ref(&old));
     assert_eq!(commit.tree, parent.tree, "empty");
     let (state, json) = org.target(A);
     assert_eq!(state, "ci_pending", "{json}");
-    assert!(json.contains(&new), "the target follows the new head: {json}");
-    assert!(json.contains("retry by bob: pushed an empty commit"), "{json}");
+    assert!(
+        json.contains(&new),
+        "the target follows the new head: {json}"
+    );
+    assert!(
+        json.contains("retry by bob: pushed an empty commit"),
+        "{json}"
+    );
 
     // External CI reports on the new commit: green, merged.
     org.status(A, &new, "success");

@@ -175,7 +175,11 @@ async fn retry_without_rerun_pushes_an_empty_commit(db: Db) {
     );
     let writes = engine.forge().writes();
     let of = |prefix: &str| writes.iter().filter(|w| w.starts_with(prefix)).count();
-    assert_eq!(of("push_branch svc-00"), 1, "the change is not pushed again");
+    assert_eq!(
+        of("push_branch svc-00"),
+        1,
+        "the change is not pushed again"
+    );
     assert_eq!(of("push_empty_commit svc-00"), 1);
     assert_eq!(engine.forge().prs().len(), 1);
 }

@@ -39,7 +39,10 @@ async fn lost_repositories_stay_local(db: Db) {
         assert!(report.errors.is_empty(), "{report:?}");
         now = now.plus(STEP);
         let targets = store.targets(id).await.unwrap();
-        if targets.iter().all(|t| t.wave == 0 || t.state == TargetState::CiPending) {
+        if targets
+            .iter()
+            .all(|t| t.wave == 0 || t.state == TargetState::CiPending)
+        {
             opened = true;
             break;
         }
@@ -112,10 +115,17 @@ async fn lost_repositories_stay_local(db: Db) {
     // meet them again, and nothing else fails.
     let intents = store.intents(id).await.unwrap();
     for repo in ["acme/svc-02", "acme/svc-03"] {
-        let i = intents.iter().rev().find(|i| i.intent.repo == repo).unwrap();
+        let i = intents
+            .iter()
+            .rev()
+            .find(|i| i.intent.repo == repo)
+            .unwrap();
         assert!(i.confirmed_at.is_some(), "{i:?}");
         assert!(
-            i.outcome.as_deref().unwrap().starts_with("not reconciled: "),
+            i.outcome
+                .as_deref()
+                .unwrap()
+                .starts_with("not reconciled: "),
             "{i:?}"
         );
     }
@@ -186,7 +196,8 @@ async fn temporary_reconcile_failure_waits_its_backoff(db: Db) {
     let report = engine.tick(now).await.unwrap();
     assert_eq!((report.opened, report.reconciled), (1, 0), "{report:?}");
     let next = now.plus(Duration::from_secs(60)).0;
-    let note = format!("attempt 1 failed; next attempt at {next}: injected failure in find_open_pr");
+    let note =
+        format!("attempt 1 failed; next attempt at {next}: injected failure in find_open_pr");
     assert_eq!(
         report.errors,
         [format!(
@@ -195,7 +206,10 @@ async fn temporary_reconcile_failure_waits_its_backoff(db: Db) {
         )]
     );
     let i = noted(store, id, intent).await;
-    assert_eq!((i.confirmed_at, i.outcome.as_deref()), (None, Some(note.as_str())));
+    assert_eq!(
+        (i.confirmed_at, i.outcome.as_deref()),
+        (None, Some(note.as_str()))
+    );
 
     // Before the backoff: not tried (the forge would fail it again, and
     // the note would say attempt 2).

@@ -137,7 +137,7 @@ async fn commit_status_failure_gets_an_empty_commit(db: Db) {
     let dir = fleet.fake.repo_dir(CANARY);
     let commit = wavebump::git::commit_info(&dir, &new).unwrap();
     let parent = wavebump::git::commit_info(&dir, &old).unwrap();
-    assert_eq!(commit.parents, [old.clone()]);
+    assert_eq!(commit.parents, std::slice::from_ref(&old));
     assert_eq!(commit.tree, parent.tree, "an empty commit");
     assert_eq!(commit.author_email, parent.author_email, "the bot's");
     assert!(commit.message.contains(EXTERNAL), "{}", commit.message);
@@ -224,10 +224,7 @@ async fn human_pushed_branch_with_status_only_ci_is_refused(db: Db) {
     );
     // Nothing changed: targets (state, retries, head), audit, GitHub.
     assert_eq!(engine.store().targets(id).await.unwrap(), targets);
-    assert_eq!(
-        engine.store().audit(id, 10_000).await.unwrap().len(),
-        audit
-    );
+    assert_eq!(engine.store().audit(id, 10_000).await.unwrap().len(), audit);
     assert_eq!(fleet.write_requests(), writes, "no write at GitHub");
     assert_eq!(fleet.fake.branch_sha(CANARY, &branch), Some(theirs));
 }

@@ -147,8 +147,7 @@ pub fn failures(
 ) -> Failures {
     let required = required.filter(|r| !r.is_empty());
     let counts = |name: &str| {
-        !name.starts_with(OWN_CHECK_PREFIX)
-            && required.is_none_or(|r| r.iter().any(|x| x == name))
+        !name.starts_with(OWN_CHECK_PREFIX) && required.is_none_or(|r| r.iter().any(|x| x == name))
     };
     let mut out = Failures::default();
     for s in statuses {
@@ -157,7 +156,8 @@ pub fn failures(
         }
     }
     for r in runs {
-        if !counts(&r.name) || check_run_state(&r.status, r.conclusion.as_deref()) != CiState::Failed
+        if !counts(&r.name)
+            || check_run_state(&r.status, r.conclusion.as_deref()) != CiState::Failed
         {
             continue;
         }
