@@ -20,7 +20,7 @@ use std::fmt;
 use super::commands::{CommandError, states};
 use super::engine::Engine;
 use super::state::{RolloutState, TargetState, Timestamp};
-use crate::forge::{ForgeError, ForgeWrite};
+use crate::forge::{ForgeError, ForgeWrite, Rerun};
 use crate::store::{NewIntent, RolloutRecord, TargetRecord};
 
 /// The intent kind of an empty commit pushed to re-run CI (key: branch).
@@ -241,6 +241,13 @@ impl<F: ForgeWrite> Engine<F> {
                 "{}",
                 now,
                 || self.forge.rerun_failed_checks(repo, sha),
+                |r: &Rerun| {
+                    format!(
+                        "re-requested: [{}]; cannot re-run: [{}]",
+                        list(&r.rerequested),
+                        list(&r.not_rerunnable)
+                    )
+                },
             )
             .await?;
         if rerun.not_rerunnable.is_empty() {
@@ -287,6 +294,10 @@ impl<F: ForgeWrite> Engine<F> {
                         &payload,
                         now,
                         || self.forge.push_empty_commit(repo, &branch, sha, &message),
+                        |head: &Option<String>| match head {
+                            Some(h) => format!("pushed {h}"),
+                            None => "this forge cannot push a commit".to_owned(),
+                        },
                     )
                     .await;
                 match pushed {
@@ -328,9 +339,10 @@ impl<F: ForgeWrite> Engine<F> {
         })
     }
 
-    /// Make one forge write under an intent, confirmed with what happened.
+    /// Make one forge write under an intent, confirmed with what happened
+    /// (`describe` says it for a success).
     #[allow(clippy::too_many_arguments)]
-    async fn journaled<T: fmt::Debug, Fut>(
+    async fn journaled<T, Fut>(
         &self,
         rollout_id: i64,
         repo: &str,
@@ -339,6 +351,7 @@ impl<F: ForgeWrite> Engine<F> {
         payload: &str,
         now: Timestamp,
         write: impl FnOnce() -> Fut,
+        describe: impl FnOnce(&T) -> String,
     ) -> Result<T, CommandError>
     where
         Fut: std::future::Future<Output = Result<T, ForgeError>>,
@@ -358,7 +371,7 @@ impl<F: ForgeWrite> Engine<F> {
             .await?;
         let done = write().await;
         let note = match &done {
-            Ok(v) => format!("done: {v:?}"),
+            Ok(v) => describe(v),
             Err(e) => format!("failed: {e}"),
         };
         self.store.confirm_intent(intent, &note, now).await?;
