@@ -134,8 +134,12 @@ pub enum RolloutCommand {
         #[arg(long, default_value = "Rollout aborted by wavebump.")]
         comment: String,
     },
-    /// Re-run a repository's failed checks (or push its change again; a
-    /// target in error is opened again).
+    /// Re-run a repository's failed checks (an empty commit for commit statuses; a target in error is opened again)
+    ///
+    /// Check suites are re-requested; commit statuses from external CI have
+    /// no re-run API, so an empty commit is pushed to the bump branch, never
+    /// to a branch a person pushed to. When neither is possible the retry is
+    /// refused and nothing changes.
     #[command(after_help = "Example:\n  wavebump rollout retry acme/billing-service")]
     Retry { repo: String },
     /// Leave a repository out of the rollout.

@@ -33,6 +33,10 @@ pub struct RepoInfo {
 pub enum ForgeError {
     #[error("repository {0:?} not found")]
     NotFound(String),
+    /// The forge refuses this repository to us (GitHub: 403, the App's
+    /// installation no longer covers it): permanent until someone grants it.
+    #[error("{repo}: no access: {message}")]
+    NoAccess { repo: String, message: String },
     #[error("{repo}: {message}")]
     Repo { repo: String, message: String },
     /// The branch moved under us (someone else pushed): nothing was
@@ -59,6 +63,31 @@ impl ForgeError {
     pub fn is_transient(&self) -> bool {
         matches!(self, ForgeError::RateLimited { .. } | ForgeError::Other(_))
     }
+
+    /// Why `repo` itself can no longer be served, when this error says so
+    /// (it is gone, or access to it was taken away): no retry will help,
+    /// so its targets stop there with this reason.
+    pub fn repo_lost(&self, repo: &str) -> Option<String> {
+        match self {
+            ForgeError::NotFound(_) => Some(format!("repository {repo} is gone (404)")),
+            ForgeError::NoAccess { message, .. } => {
+                Some(format!("no access to repository {repo} (403): {message}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What re-running a commit's failed checks did: which failed checks run
+/// again on the same commit, and which cannot (commit statuses from
+/// external CI have no re-run API; a suite the forge refuses to re-run):
+/// only a new commit runs those again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rerun {
+    /// Failed checks the forge re-requested, by name.
+    pub rerequested: Vec<String>,
+    /// Failed checks it cannot re-run, by name.
+    pub not_rerunnable: Vec<String>,
 }
 
 /// A release of the library.
@@ -322,13 +351,29 @@ pub trait ForgeWrite: Forge {
         sha: &str,
     ) -> impl Future<Output = Result<MergeOutcome, ForgeError>> + Send;
 
-    /// Re-run the failed checks of a commit; `false` when the forge cannot
-    /// (the caller then pushes an empty commit).
+    /// Re-run the failed checks of a commit where the forge can, and say
+    /// which failed checks it could not re-run (see [`Rerun`]; the caller
+    /// may then push an empty commit).
     fn rerun_failed_checks(
         &self,
         repo: &str,
         sha: &str,
-    ) -> impl Future<Output = Result<bool, ForgeError>> + Send;
+    ) -> impl Future<Output = Result<Rerun, ForgeError>> + Send;
+
+    /// Push an empty commit (the same tree, parent `expected_head`) onto
+    /// `branch`, so CI runs again on a new commit; refused
+    /// (`PushRejected`) unless the branch is at `expected_head`. The new
+    /// head, or `None` when this forge cannot push commits.
+    fn push_empty_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+    ) -> impl Future<Output = Result<Option<String>, ForgeError>> + Send {
+        let _ = (repo, branch, expected_head, message);
+        async { Ok(None) }
+    }
 
     /// The reviews of a pull request, oldest first. A forge without
     /// reviews (the local one) has none.

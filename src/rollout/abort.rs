@@ -7,7 +7,8 @@
 //!
 //! Invariants: a rollout is `aborted` only when no close is pending; an
 //! abort intent is confirmed only once the forge closed the PR (or says it
-//! is no longer open); the crash-recovery of other intents
+//! is no longer open, or its repository is gone or out of reach: a close
+//! that can never succeed is recorded, not waited for); the crash-recovery of other intents
 //! (`Engine::reconcile`) never touches abort intents.
 
 use std::fmt;
@@ -36,6 +37,9 @@ pub struct AbortOutcome {
     pub rollout: i64,
     /// Pull requests closed by this call, `repo#number`.
     pub closed: Vec<String>,
+    /// Pull requests of repositories gone or out of reach (`repo#number`:
+    /// why): they cannot be closed, and are not waited for.
+    pub unreachable: Vec<String>,
     /// Pull requests still to close; the engine retries them every tick.
     pub pending: Vec<PendingClose>,
     /// The rollout is now recorded `aborted` (nothing pending).
@@ -48,6 +52,11 @@ impl fmt::Display for AbortOutcome {
             0 => "no pull request closed now".to_owned(),
             1 => "closed 1 pull request".to_owned(),
             n => format!("closed {n} pull requests"),
+        };
+        let closed = if self.unreachable.is_empty() {
+            closed
+        } else {
+            format!("{closed}; not closable: {}", self.unreachable.join("; "))
         };
         if self.aborted {
             return write!(f, "rollout {} aborted: {closed}", self.rollout);
@@ -163,7 +172,19 @@ impl<F: ForgeWrite> Engine<F> {
                 serde_json::from_str(&intent.intent.payload).unwrap_or_default();
             let comment = details["comment"].as_str().unwrap_or("").to_owned();
             let operator = details["operator"].as_str().unwrap_or(ENGINE).to_owned();
-            match self.close_for_abort(&repo, number, &comment).await {
+            let closed = match self.close_for_abort(&repo, number, &comment).await {
+                // A repository gone or out of reach: no close will ever
+                // succeed, so none is waited for.
+                Err(e) => match e.repo_lost(&repo) {
+                    Some(why) => {
+                        outcome.unreachable.push(format!("{repo}#{number}: {why}"));
+                        Ok(format!("not closed: {why}"))
+                    }
+                    None => Err(e),
+                },
+                closed => closed.inspect(|_| outcome.closed.push(format!("{repo}#{number}"))),
+            };
+            match closed {
                 Ok(note) => {
                     self.store.confirm_intent(intent.id, &note, now).await?;
                     let mut targets = self.store.targets(id).await?;
@@ -175,7 +196,6 @@ impl<F: ForgeWrite> Engine<F> {
                         self.apply(t, TargetState::Closed, &operator, &why, now, |_| {})
                             .await?;
                     }
-                    outcome.closed.push(format!("{repo}#{number}"));
                 }
                 Err(e) => {
                     tracing::warn!(rollout = id, %repo, number, error = %e, "abort: cannot close the PR yet; retried at the next tick");

@@ -52,6 +52,9 @@ impl<F: ForgeWrite> Engine<F> {
                     Ok(ci) => ci,
                     Err(e) => {
                         report.errors.push(format!("{repo}: CI: {e}"));
+                        if let Some(why) = e.repo_lost(&repo) {
+                            self.lose_repo(targets, &ix, &why, now).await?;
+                        }
                         continue;
                     }
                 };

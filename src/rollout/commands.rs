@@ -1,14 +1,13 @@
-//! Operator commands: create, start, pause, resume, advance, abort, retry,
-//! skip (and `supersede`, in its own module). Each is refused, with the rollout's state and the states that allow
+//! Operator commands: create, start, pause, resume, advance, abort, skip
+//! (`retry` and `supersede` in their own modules). Each is refused, with the rollout's state and the states that allow
 //! it, when the rollout is elsewhere; an unknown repository is refused with
 //! close matches. Every command lands in the audit log with the operator.
 
-use super::bump::{Journal, find_release, prepare, push};
 use super::engine::{Engine, EngineError, by_repo};
 use super::state::{RolloutState, TargetState, Timestamp};
 use crate::forge::{ForgeError, ForgeWrite};
 use crate::names::{RepoName, suggest};
-use crate::store::{NewIntent, NewRollout, RolloutRecord, StoreError, TargetRecord};
+use crate::store::{NewRollout, RolloutRecord, StoreError, TargetRecord};
 
 use RolloutState::*;
 
@@ -53,6 +52,10 @@ pub enum CommandError {
     },
     #[error("cannot advance rollout {rollout}: wave {wave} is its last")]
     LastWave { rollout: i64, wave: u32 },
+    /// `retry` can neither re-run the failed checks nor push a commit that
+    /// runs them again; nothing was changed.
+    #[error("cannot retry {repo}: {why}; nothing was changed")]
+    CannotRerun { repo: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -126,7 +129,7 @@ impl<F: ForgeWrite> Engine<F> {
 
     /// The targets of `repo` in a rollout (case-insensitive, `owner/` may
     /// be left out), or the refusal with close matches.
-    async fn repo_targets(
+    pub(super) async fn repo_targets(
         &self,
         rollout: &RolloutRecord,
         repo: &str,
@@ -223,110 +226,6 @@ impl<F: ForgeWrite> Engine<F> {
         Ok(())
     }
 
-    /// Retry a failed repository: re-run its failed checks where the forge
-    /// can, else push its change again (a new commit runs CI afresh); a
-    /// target in `error` goes back to be opened.
-    pub async fn retry(
-        &self,
-        id: i64,
-        repo: &str,
-        operator: &str,
-        now: Timestamp,
-    ) -> Result<(), CommandError> {
-        let rollout = self.load(id, "retry", &[Running, Paused, Halted]).await?;
-        let (mut targets, ix) = self.repo_targets(&rollout, repo).await?;
-        let failed: Vec<usize> = ix
-            .iter()
-            .copied()
-            .filter(|&i| targets[i].state.is_failure())
-            .collect();
-        if failed.is_empty() {
-            return Err(CommandError::TargetState {
-                command: "retry",
-                repo: repo.to_owned(),
-                states: states(&targets, &ix),
-                needs: "ci_failed or error",
-            });
-        }
-        let name = targets[failed[0]].repo.clone();
-        let with_pr = failed
-            .iter()
-            .find_map(|&i| targets[i].head_sha.clone().zip(targets[i].pr_number));
-        let Some((sha, _number)) = with_pr else {
-            for &i in &failed {
-                let t = &mut targets[i];
-                let why = format!("retry by {operator}");
-                self.apply(t, TargetState::Pending, operator, &why, now, |t| {
-                    t.retries += 1;
-                })
-                .await?;
-            }
-            return Ok(());
-        };
-        let intent = self
-            .store
-            .record_intent(
-                &NewIntent {
-                    rollout_id: id,
-                    repo: name.clone(),
-                    kind: "rerun_failed_checks".to_owned(),
-                    key: sha.clone(),
-                    payload: "{}".to_owned(),
-                },
-                now,
-            )
-            .await?;
-        let rerun = self.forge.rerun_failed_checks(&name, &sha).await;
-        let note = match &rerun {
-            Ok(true) => "re-run".to_owned(),
-            Ok(false) => "not supported".to_owned(),
-            Err(e) => format!("failed: {e}"),
-        };
-        self.store.confirm_intent(intent, &note, now).await?;
-        let mut head = sha;
-        let how = if rerun? {
-            "re-ran failed checks"
-        } else {
-            let policy = self.policy(&rollout)?;
-            let base = self
-                .forge
-                .list_repos()
-                .await?
-                .into_iter()
-                .find(|r| r.name == name)
-                .map_or_else(|| "main".to_owned(), |r| r.default_branch);
-            let release =
-                find_release(&self.forge, &policy.library_repo, &rollout.to_version).await;
-            let mut req = self.bump_request(&rollout, &policy, &targets, &ix, &base, release)?;
-            req.also = self.also_for(&rollout, &name).await?;
-            if let Some(prepared) = prepare(&self.forge, &req).await? {
-                let journal = Journal::Store {
-                    store: &self.store,
-                    rollout_id: id,
-                    now,
-                };
-                head = push(&self.forge, &name, &prepared.push, journal)
-                    .await?
-                    .head_sha;
-            }
-            "pushed the change again"
-        };
-        for &i in &failed {
-            let t = &mut targets[i];
-            let why = format!("retry by {operator}: {how}");
-            let head = head.clone();
-            self.apply(t, TargetState::CiPending, operator, &why, now, |t| {
-                t.retries += 1;
-                t.head_sha = Some(head);
-                t.failing_checks.clear();
-                t.ci_started_at = Some(now);
-                t.ci_finished_at = None;
-            })
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Leave a repository out of the rollout (its PR, if any, stays open).
     pub async fn skip(
         &self,
@@ -373,7 +272,7 @@ impl<F: ForgeWrite> Engine<F> {
     }
 }
 
-fn states(targets: &[TargetRecord], ix: &[usize]) -> String {
+pub(super) fn states(targets: &[TargetRecord], ix: &[usize]) -> String {
     let mut s: Vec<String> = ix.iter().map(|&i| targets[i].state.to_string()).collect();
     s.dedup();
     s.join(", ")

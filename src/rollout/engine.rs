@@ -207,9 +207,9 @@ impl<F: ForgeWrite> Engine<F> {
         }
         let mut report = TickReport {
             leader: true,
-            reconciled: self.reconcile(now).await?,
             ..TickReport::default()
         };
+        self.reconcile(now, &mut report).await?;
         let mut budget = self.options.pr_budget_per_tick;
         for rollout in self.store.active_rollouts().await? {
             if !self.hold_lease(now).await? {

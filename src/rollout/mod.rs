@@ -2,7 +2,8 @@
 //! as a pure function (`gate`), the frozen rollout policy and plan →
 //! rollout conversion (`policy`), and the [`Engine`] that drives stored
 //! rollouts through a [`crate::forge::ForgeWrite`] one `tick` at a time
-//! (`engine`, `open`, `ci`), with operator `commands` and `eta`.
+//! (`engine`, `open`, `ci`, `reconcile`), with operator `commands`,
+//! `retry` and `eta`.
 //!
 //! Boundary: the engine keeps nothing between ticks; the store is the
 //! truth. PR texts come from `render::pr` through `bump`, the one
@@ -20,6 +21,8 @@ mod lifecycle;
 pub mod lockstep;
 mod open;
 pub mod policy;
+mod reconcile;
+mod retry;
 pub mod service;
 pub mod state;
 mod supersede;
@@ -37,6 +40,7 @@ pub use gate::{
 };
 pub use lifecycle::Observed;
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
+pub use retry::{EMPTY_COMMIT, Retried, RetryOutcome};
 pub use service::{
     NewVersion, OperatorRequest, Outcome, Request, RolloutService, ServiceError, ServiceOptions,
     TickTrigger, Verb, VersionOutcome, VersionSource,

@@ -1,6 +1,6 @@
 //! Opening PRs: re-scan the repository at its default branch, splice,
-//! push the deterministic branch, find-or-create the PR; and reconciling
-//! intents left unconfirmed by a crash.
+//! push the deterministic branch, find-or-create the PR (intents left
+//! unconfirmed by a crash: `reconcile`).
 //!
 //! Invariant: every `push_branch` and `create_pr` is preceded by a stored
 //! intent and followed by its confirmation; `create_pr` is only called after
@@ -12,7 +12,7 @@ use super::bump::{BumpOutcome, BumpRequest, Journal, branch_for, find_release, o
 use super::engine::{ENGINE, Engine, EngineError, TickReport, by_repo};
 use super::policy::RolloutPolicy;
 use super::state::{TargetState, Timestamp};
-use crate::forge::{ForgeWrite, PrState, PullRequest, Release};
+use crate::forge::{ForgeWrite, PullRequest, Release};
 use crate::store::{RolloutRecord, TargetRecord};
 
 /// The requirement the PR gives `path` (the first change of that manifest:
@@ -66,7 +66,8 @@ impl<F: ForgeWrite> Engine<F> {
     /// Take `repo` from `budget` under the lease: its base branch (`main`
     /// if the forge does not list it) and the library's release, looked up
     /// once per `pass`. `None`: the pass stops here (the budget is spent,
-    /// or the lease was lost, which `report` records).
+    /// the lease was lost or the repositories could not be listed, which
+    /// `report` records).
     pub(super) async fn claim_repo(
         &self,
         pass: &mut RepoPass<'_>,
@@ -81,9 +82,16 @@ impl<F: ForgeWrite> Engine<F> {
             report.lost_lease = true;
             return Ok(None);
         }
-        *budget -= 1;
         if pass.bases.is_none() {
-            let repos = self.forge.list_repos().await?;
+            let repos = match self.forge.list_repos().await {
+                Ok(repos) => repos,
+                Err(e) => {
+                    // The pass stops here; CI and the gate still run, and
+                    // the next tick lists again.
+                    report.errors.push(format!("listing repositories: {e}"));
+                    return Ok(None);
+                }
+            };
             pass.bases = Some(
                 repos
                     .into_iter()
@@ -91,6 +99,7 @@ impl<F: ForgeWrite> Engine<F> {
                     .collect(),
             );
         }
+        *budget -= 1;
         let base = pass
             .bases
             .as_ref()
@@ -176,8 +185,12 @@ impl<F: ForgeWrite> Engine<F> {
                                 })
                                 .await?;
                         } else {
-                            let why =
-                                format!("opening the PR failed after {attempts} attempt(s): {e}");
+                            let why = match e.repo_lost(&repo) {
+                                Some(lost) => format!("opening the PR failed: {lost}"),
+                                None => format!(
+                                    "opening the PR failed after {attempts} attempt(s): {e}"
+                                ),
+                            };
                             self.apply(t, TargetState::Error(attempts), ENGINE, &why, now, |_| {})
                                 .await?;
                         }
@@ -340,7 +353,7 @@ impl<F: ForgeWrite> Engine<F> {
     }
 
     /// Record `pr` on a target that had none.
-    async fn adopt(
+    pub(super) async fn adopt(
         &self,
         target: &mut TargetRecord,
         pr: &PullRequest,
@@ -359,69 +372,5 @@ impl<F: ForgeWrite> Engine<F> {
             t.ci_state = None;
         })
         .await
-    }
-
-    /// Settle intents a crash left unconfirmed by asking the forge what
-    /// happened; how many were settled.
-    pub async fn reconcile(&self, now: Timestamp) -> Result<usize, EngineError> {
-        // An abort's closes are the abort's to finish (`continue_abort`).
-        let open: Vec<_> = self
-            .store
-            .unconfirmed_intents()
-            .await?
-            .into_iter()
-            .filter(|i| i.intent.kind != super::abort::ABORT_CLOSE)
-            .collect();
-        let mut settled = 0;
-        for intent in open {
-            let i = &intent.intent;
-            let outcome = match i.kind.as_str() {
-                "push_branch" | "create_pr" => {
-                    match self.forge.find_open_pr(&i.repo, &i.key).await? {
-                        Some(pr) => {
-                            let mut targets = self.store.targets(i.rollout_id).await?;
-                            for t in targets.iter_mut().filter(|t| {
-                                t.repo == i.repo
-                                    && t.pr_number.is_none()
-                                    && matches!(
-                                        t.state,
-                                        TargetState::Pending | TargetState::Error(_)
-                                    )
-                            }) {
-                                let head = pr.head_sha.clone();
-                                self.adopt(t, &pr, &head, "reconciled: found", now).await?;
-                            }
-                            format!("reconciled: found PR #{}", pr.number)
-                        }
-                        None => {
-                            "reconciled: no PR for the branch; it will be opened again".to_owned()
-                        }
-                    }
-                }
-                "merge_pr" | "close_pr" => {
-                    let number = i.key.parse::<u64>().unwrap_or(0);
-                    let pr = self.forge.pull_request(&i.repo, number).await?;
-                    let next = match pr.state {
-                        PrState::Merged => Some(TargetState::Merged),
-                        PrState::Closed => Some(TargetState::Closed),
-                        PrState::Open => None,
-                    };
-                    if let Some(next) = next {
-                        let mut targets = self.store.targets(i.rollout_id).await?;
-                        for t in targets.iter_mut().filter(|t| {
-                            t.repo == i.repo && t.pr_number == Some(number) && t.state.allows(next)
-                        }) {
-                            self.apply(t, next, ENGINE, "reconciled after restart", now, |_| {})
-                                .await?;
-                        }
-                    }
-                    format!("reconciled: PR #{number} is {:?}", pr.state)
-                }
-                _ => "reconciled: outcome unknown; not repeated".to_owned(),
-            };
-            self.store.confirm_intent(intent.id, &outcome, now).await?;
-            settled += 1;
-        }
-        Ok(settled)
     }
 }

@@ -395,10 +395,15 @@ impl<F: ForgeWrite> Engine<F> {
                         for &i in &live {
                             let t = &mut targets[i];
                             let attempts = t.retries + 1;
-                            let why = format!(
-                                "retargeting to {} failed (attempt {attempts}): {e}",
-                                rollout.to_version
-                            );
+                            let why = match e.repo_lost(&repo) {
+                                Some(lost) => {
+                                    format!("retargeting to {} failed: {lost}", rollout.to_version)
+                                }
+                                None => format!(
+                                    "retargeting to {} failed (attempt {attempts}): {e}",
+                                    rollout.to_version
+                                ),
+                            };
                             self.apply(t, TargetState::Error(attempts), ENGINE, &why, now, |_| {})
                                 .await?;
                         }

@@ -65,6 +65,18 @@ impl Store {
         Ok(())
     }
 
+    /// Note on an intent still unconfirmed why settling it failed this
+    /// time (kept in `outcome`; `confirm_intent` replaces it). A confirmed
+    /// intent is left as it is.
+    pub async fn note_intent(&self, id: i64, note: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE intents SET outcome = $1 WHERE id = $2 AND confirmed_at IS NULL")
+            .bind(note)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Intents never confirmed (a crash between record and confirm), oldest
     /// first.
     pub async fn unconfirmed_intents(&self) -> Result<Vec<IntentRecord>, StoreError> {

@@ -354,5 +354,9 @@ async fn releases_are_tags_newest_first_and_no_ci_means_pending() {
     assert!(releases.iter().all(|r| r.notes.is_empty()));
     let ci = forge.ci_state("svc", &"1".repeat(40)).await.unwrap();
     assert_eq!((ci.state, ci.checks.len()), (CiState::Pending, 0));
-    assert!(!forge.rerun_failed_checks("svc", "x").await.unwrap());
+    assert_eq!(
+        forge.rerun_failed_checks("svc", "x").await.unwrap(),
+        wavebump::forge::Rerun::default(),
+        "nothing failed: nothing to re-run"
+    );
 }

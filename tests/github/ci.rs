@@ -1,7 +1,7 @@
 //! CI state of a commit through the API: statuses + check runs (paginated)
 //! + required checks, and re-running failed checks.
 
-use wavebump::forge::{CiState, ForgeWrite};
+use wavebump::forge::{CiState, ForgeWrite, Rerun};
 
 use super::{ORG, setup, timed, tree};
 
@@ -139,18 +139,34 @@ async fn failed_runs_are_rerun_once_per_suite() {
         let (fake, forge, _clock) = setup().await;
         let full = fake.add_repo(ORG, "svc", &tree(&[("a", "x")]));
         let sha = fake.branch_sha(&full, "main").unwrap();
-        assert!(
-            !forge.rerun_failed_checks(&full, &sha).await.unwrap(),
+        let rerun = |sha: String| {
+            let (forge, full) = (&forge, &full);
+            async move { forge.rerun_failed_checks(full, &sha).await.unwrap() }
+        };
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rerun(sha.clone()).await,
+            Rerun::default(),
             "nothing to rerun"
         );
         fake.set_status(&full, &sha, "ci/jenkins", "failure");
-        assert!(
-            !forge.rerun_failed_checks(&full, &sha).await.unwrap(),
+        assert_eq!(
+            rerun(sha.clone()).await,
+            Rerun {
+                rerequested: vec![],
+                not_rerunnable: names(&["ci/jenkins"]),
+            },
             "statuses cannot be rerun"
         );
         let suite = fake.add_check_run(&full, &sha, "build", "completed", Some("failure"));
         fake.add_check_run(&full, &sha, "lint", "completed", Some("success"));
-        assert!(forge.rerun_failed_checks(&full, &sha).await.unwrap());
+        assert_eq!(
+            rerun(sha.clone()).await,
+            Rerun {
+                rerequested: names(&["build"]),
+                not_rerunnable: names(&["ci/jenkins"]),
+            }
+        );
         assert_eq!(
             fake.with_repo(&full, |r| r.rerequested.clone()),
             vec![suite]
@@ -163,7 +179,13 @@ async fn failed_runs_are_rerun_once_per_suite() {
         fake.with_repo(&full, |r| {
             r.check_runs.last_mut().unwrap().rerunnable = false
         });
-        assert!(!forge.rerun_failed_checks(&full, &sha2).await.unwrap());
+        assert_eq!(
+            rerun(sha2.clone()).await,
+            Rerun {
+                rerequested: vec![],
+                not_rerunnable: names(&["ext"]),
+            }
+        );
         assert!(forge.ci_state(&full, "not a sha").await.is_err());
     })
     .await

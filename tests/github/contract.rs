@@ -217,7 +217,8 @@ async fn every_call(fake: &FakeGitHub, forge: &GitHubForge) {
     let sha = fake.branch_sha(&full, "wavebump/x").unwrap();
     fake.add_check_run(&full, &sha, "build", "completed", Some("failure"));
     forge.ci_state(&full, &sha).await.unwrap();
-    assert!(forge.rerun_failed_checks(&full, &sha).await.unwrap());
+    let rerun = forge.rerun_failed_checks(&full, &sha).await.unwrap();
+    assert_eq!(rerun.rerequested, ["build"]);
     fake.add_check_run(&full, &sha, "build", "completed", Some("success"));
     forge.merge_pr(&full, pr.number, &sha).await.unwrap();
 }
@@ -321,7 +322,11 @@ async fn a_token_without_the_permission_is_refused_as_github_does() {
         fake.add_check_run(&full, &sha, "build", "completed", Some("failure"));
         // Refused: the forge cannot re-run (the engine then pushes an empty
         // commit instead).
-        assert!(!forge.rerun_failed_checks(&full, &sha).await.unwrap());
+        let rerun = forge.rerun_failed_checks(&full, &sha).await.unwrap();
+        assert_eq!(
+            (rerun.rerequested.len(), rerun.not_rerunnable),
+            (0, vec!["build".to_owned()])
+        );
         let refused: Vec<_> = fake
             .requests()
             .into_iter()

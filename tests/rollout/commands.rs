@@ -168,7 +168,7 @@ async fn review_blocks_merge(db: Db) {
     assert_eq!(t.activity.next_merge_at, None);
 }
 
-async fn retry_without_rerun_pushes_again(db: Db) {
+async fn retry_without_rerun_pushes_an_empty_commit(db: Db) {
     let now = START;
     let engine = fleet::engine(db.open().await, fleet::forge());
     let id = fleet::start(&engine, now).await;
@@ -180,22 +180,35 @@ async fn retry_without_rerun_pushes_again(db: Db) {
     engine.tick(now).await.unwrap();
     let before = engine.store().targets(id).await.unwrap().remove(0);
     assert_eq!(before.state, TargetState::CiFailed);
-    engine.retry(id, "svc-00", "bob", now).await.unwrap();
+    let outcome = engine.retry(id, "svc-00", "bob", now).await.unwrap();
+    assert!(
+        matches!(outcome.how, wavebump::rollout::Retried::EmptyCommit { .. }),
+        "{outcome}"
+    );
     let after = engine.store().targets(id).await.unwrap().remove(0);
-    assert_eq!(after.state, TargetState::CiPending);
+    assert_eq!((after.state, after.retries), (TargetState::CiPending, 1));
     assert_ne!(after.head_sha, before.head_sha, "a new commit was pushed");
-    let pushes = engine
-        .forge()
-        .writes()
-        .iter()
-        .filter(|w| w.starts_with("push_branch svc-00"))
-        .count();
-    assert_eq!(pushes, 2);
+    assert!(
+        after
+            .last_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("retry by bob: pushed an empty commit"),
+        "{after:?}"
+    );
+    let writes = engine.forge().writes();
+    let of = |prefix: &str| writes.iter().filter(|w| w.starts_with(prefix)).count();
+    assert_eq!(
+        of("push_branch svc-00"),
+        1,
+        "the change is not pushed again"
+    );
+    assert_eq!(of("push_empty_commit svc-00"), 1);
     assert_eq!(engine.forge().prs().len(), 1);
 }
 
 crate::both!(
     refusals,
     review_blocks_merge,
-    retry_without_rerun_pushes_again
+    retry_without_rerun_pushes_an_empty_commit
 );

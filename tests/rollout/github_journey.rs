@@ -248,7 +248,11 @@ async fn journey(db: Db) {
     }
     assert!(has("engine", "halted", "failure budget"), "{audit:#?}");
     assert!(
-        has("bob", "", "retry by bob: re-ran failed checks"),
+        has(
+            "bob",
+            "",
+            "retry by bob: re-requested the failed check suites (test)"
+        ),
         "{audit:#?}"
     );
     assert!(has("bob", "resumed", ""), "{audit:#?}");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use wavebump::ecosystem::MemTree;
 use wavebump::forge::{
     BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrStatus,
-    PullRequest, PushOutcome, Release, RepoInfo,
+    PullRequest, PushOutcome, Release, RepoInfo, Rerun,
 };
 use wavebump::rollout::{Engine, EngineOptions, LeaseOptions, Timestamp, new_rollout};
 
@@ -71,8 +71,19 @@ impl ForgeWrite for Shared {
     async fn merge_pr(&self, repo: &str, n: u64, sha: &str) -> Result<MergeOutcome, ForgeError> {
         self.0.merge_pr(repo, n, sha).await
     }
-    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<bool, ForgeError> {
+    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<Rerun, ForgeError> {
         self.0.rerun_failed_checks(repo, sha).await
+    }
+    async fn push_empty_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected: &str,
+        message: &str,
+    ) -> Result<Option<String>, ForgeError> {
+        self.0
+            .push_empty_commit(repo, branch, expected, message)
+            .await
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use wavebump::ecosystem::{MemTree, is_relevant_path};
 use wavebump::forge::{
     BranchPush, Check, CiReport, CiState, Forge, ForgeError, ForgeWrite, MergeOutcome,
-    NewPullRequest, PrState, PrStatus, PullRequest, PushOutcome, Release, RepoInfo,
+    NewPullRequest, PrState, PrStatus, PullRequest, PushOutcome, Release, RepoInfo, Rerun,
 };
 
 #[derive(Default)]
@@ -107,7 +107,8 @@ impl MemForge {
         };
     }
 
-    /// Whether `rerun_failed_checks` is supported.
+    /// Whether `rerun_failed_checks` can re-run the failed check (else it
+    /// is reported as not re-runnable, as a commit status is).
     pub fn set_rerun(&self, supported: bool) {
         self.state.lock().unwrap().rerun = supported;
     }
@@ -499,11 +500,66 @@ impl ForgeWrite for MemForge {
         Ok(MergeOutcome::Merged)
     }
 
-    async fn rerun_failed_checks(&self, repo: &str, _sha: &str) -> Result<bool, ForgeError> {
+    async fn rerun_failed_checks(&self, repo: &str, _sha: &str) -> Result<Rerun, ForgeError> {
         let mut s = self.state.lock().unwrap();
+        let state = s.ci.get(repo).copied().or(s.default_ci);
+        if state != Some(CiState::Failed) {
+            return Ok(Rerun::default());
+        }
+        let name = s
+            .check
+            .get(repo)
+            .map_or_else(|| "test".to_owned(), |c| c.0.clone());
         if s.rerun {
             s.writes.push(format!("rerun {repo}"));
+            Ok(Rerun {
+                rerequested: vec![name],
+                not_rerunnable: vec![],
+            })
+        } else {
+            Ok(Rerun {
+                rerequested: vec![],
+                not_rerunnable: vec![name],
+            })
         }
-        Ok(s.rerun)
+    }
+
+    async fn push_empty_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected_head: &str,
+        _message: &str,
+    ) -> Result<Option<String>, ForgeError> {
+        let mut s = self.state.lock().unwrap();
+        Self::check(&mut s, "push_empty_commit")?;
+        s.next_sha += 1;
+        let sha = format!("{:040x}", s.next_sha);
+        let r = s
+            .repos
+            .get_mut(repo)
+            .ok_or_else(|| ForgeError::NotFound(repo.to_owned()))?;
+        let Some((current, tree)) = r.branches.get(branch).cloned() else {
+            return Err(ForgeError::PushRejected {
+                repo: repo.to_owned(),
+                branch: branch.to_owned(),
+                message: "no such branch".to_owned(),
+            });
+        };
+        if current != expected_head {
+            return Err(ForgeError::PushRejected {
+                repo: repo.to_owned(),
+                branch: branch.to_owned(),
+                message: format!("branch is at {current}, expected {expected_head}"),
+            });
+        }
+        r.branches.insert(branch.to_owned(), (sha.clone(), tree));
+        for (pr_repo, pr, _) in s.prs.iter_mut() {
+            if pr_repo == repo && pr.head_branch == branch && pr.state == PrState::Open {
+                pr.head_sha = sha.clone();
+            }
+        }
+        s.writes.push(format!("push_empty_commit {repo} {branch}"));
+        Ok(Some(sha))
     }
 }

@@ -127,6 +127,54 @@ pub fn aggregate(
     }
 }
 
+/// The failed checks that make a commit's CI fail (counted as
+/// [`aggregate`] counts them), by how they can run again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// Check suites to re-request, with the names of their failed runs.
+    pub suites: Vec<(u64, Vec<String>)>,
+    /// Failed check runs whose suite GitHub did not name.
+    pub without_suite: Vec<String>,
+    /// Failed commit statuses (external CI: no re-run API).
+    pub statuses: Vec<String>,
+}
+
+/// See [`Failures`]; `required` as for [`aggregate`].
+pub fn failures(
+    statuses: &[wire::Status],
+    runs: &[wire::CheckRun],
+    required: Option<&[String]>,
+) -> Failures {
+    let required = required.filter(|r| !r.is_empty());
+    let counts = |name: &str| {
+        !name.starts_with(OWN_CHECK_PREFIX) && required.is_none_or(|r| r.iter().any(|x| x == name))
+    };
+    let mut out = Failures::default();
+    for s in statuses {
+        if counts(&s.context) && status_state(&s.state) == CiState::Failed {
+            out.statuses.push(s.context.clone());
+        }
+    }
+    for r in runs {
+        if !counts(&r.name)
+            || check_run_state(&r.status, r.conclusion.as_deref()) != CiState::Failed
+        {
+            continue;
+        }
+        match r.check_suite.as_ref().map(|s| s.id) {
+            Some(id) => match out.suites.iter_mut().find(|(s, _)| *s == id) {
+                Some((_, names)) => names.push(r.name.clone()),
+                None => out.suites.push((id, vec![r.name.clone()])),
+            },
+            None => out.without_suite.push(r.name.clone()),
+        }
+    }
+    out.suites.sort_by_key(|(id, _)| *id);
+    out.statuses.sort();
+    out.statuses.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +391,42 @@ mod tests {
             .map(|c| (c.name.as_str(), c.required))
             .collect();
         assert_eq!(flags, vec![("build", true), ("lint", false)]);
+    }
+
+    #[test]
+    fn failures_split_suites_from_statuses() {
+        let mut a = run("build", "completed", Some("failure"));
+        a.check_suite = Some(wire::SuiteRef { id: 7 });
+        let mut b = run("lint", "completed", Some("failure"));
+        b.check_suite = Some(wire::SuiteRef { id: 7 });
+        let mut green = run("test", "completed", Some("success"));
+        green.check_suite = Some(wire::SuiteRef { id: 8 });
+        let orphan = run("docs", "completed", Some("timed_out"));
+        let own = run("wavebump/gate", "completed", Some("failure"));
+        let statuses = [
+            st("ci/jenkins", "error"),
+            st("ci/ok", "success"),
+            st("ci/optional", "failure"),
+        ];
+        let runs = [a, b, green, orphan, own];
+        let all = failures(&statuses, &runs, None);
+        assert_eq!(
+            all,
+            Failures {
+                suites: vec![(7, vec!["build".into(), "lint".into()])],
+                without_suite: vec!["docs".into()],
+                statuses: vec!["ci/jenkins".into(), "ci/optional".into()],
+            }
+        );
+        let required = ["build".to_string(), "ci/jenkins".to_string()];
+        let counted = failures(&statuses, &runs, Some(&required));
+        assert_eq!(
+            counted,
+            Failures {
+                suites: vec![(7, vec!["build".into()])],
+                without_suite: vec![],
+                statuses: vec!["ci/jenkins".into()],
+            }
+        );
     }
 }

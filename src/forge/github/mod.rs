@@ -390,6 +390,39 @@ impl GitHubForge {
         .map_err(|e| ForgeError::Other(format!("git push task failed: {e}")))?
     }
 
+    /// Push an empty commit on top of `expected_head` to `branch` with git,
+    /// as [`Self::push_with_git`] pushes; the new head.
+    async fn empty_commit_with_git(
+        &self,
+        full: &str,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+    ) -> Result<String, ForgeError> {
+        let meta = self.meta(full).await?;
+        let token = self.git_token().await?;
+        let _permit = self.api.write_permit().await;
+        let cache_dir = self.git_cache_dir.clone();
+        let identity = self.identity.clone();
+        let (repo, branch) = (full.to_string(), branch.to_string());
+        let (expected, message) = (expected_head.to_string(), message.to_string());
+        tokio::task::spawn_blocking(move || {
+            let creds = crate::git::Credentials::token(token.expose());
+            crate::git::empty_commit_push(
+                &cache_dir,
+                &meta.clone_url,
+                Some(&creds),
+                &branch,
+                &expected,
+                &message,
+                &identity,
+            )
+            .map_err(|e| e.into_forge(&repo, &branch))
+        })
+        .await
+        .map_err(|e| ForgeError::Other(format!("git push task failed: {e}")))?
+    }
+
     /// Metadata of a repository: from the listing, or one request.
     async fn meta(&self, full: &str) -> Result<RepoMeta, ForgeError> {
         if let Some(meta) = self.known(full) {
@@ -439,11 +472,16 @@ fn to_forge_error(e: ApiError) -> ForgeError {
     }
 }
 
-/// A failure on one repository: 404 → `NotFound`, other refusals → `Repo`;
+/// A failure on one repository: 404 → `NotFound`, 403 (rate limits are
+/// `RateLimited` before this) → `NoAccess`, other refusals → `Repo`;
 /// rate limits and server trouble stay transient.
 fn repo_error(repo: &str, e: ApiError) -> ForgeError {
     match e.status() {
         Some(404) => ForgeError::NotFound(repo.to_string()),
+        Some(403) => ForgeError::NoAccess {
+            repo: repo.to_string(),
+            message: e.to_string(),
+        },
         Some(s) if (400..500).contains(&s) => ForgeError::Repo {
             repo: repo.to_string(),
             message: e.to_string(),

@@ -1,7 +1,9 @@
 //! The write side (`ForgeWrite`): releases, pull requests (find before
 //! create; labels and reviewers on create), comments, CI state of a commit,
-//! merges that respect branch protection, re-runs of failed checks, and
-//! branch pushes (delegated to the `git` module with the installation token).
+//! merges that respect branch protection, re-runs of failed check suites
+//! (commit statuses have no re-run API: reported as such), and branch
+//! pushes, empty commits included (delegated to the `git` module with the
+//! installation token).
 //!
 //! Invariant: `create_pr` never opens a second PR for a head branch: GitHub's
 //! "already exists" answer is resolved to the existing PR.
@@ -13,7 +15,7 @@ use super::api::{ApiError, Request, decode};
 use super::{GitHubForge, ci, repo_error, to_forge_error, wire};
 use crate::forge::{
     BranchPush, CiReport, ForgeError, ForgeReview, ForgeWrite, MergeOutcome, PrState, PrStatus,
-    PullRequest, PushOutcome, Release, ReviewVerdict,
+    PullRequest, PushOutcome, Release, Rerun, ReviewVerdict,
 };
 
 fn to_pull(p: wire::Pull) -> PullRequest {
@@ -435,37 +437,55 @@ impl ForgeWrite for GitHubForge {
         }
     }
 
-    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<bool, ForgeError> {
+    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<Rerun, ForgeError> {
         let full = self.full_name(repo)?;
         Self::check_sha(sha)?;
+        let combined: wire::CombinedStatus = self
+            .api
+            .get_json(&format!("/repos/{full}/commits/{sha}/status?per_page=100"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
         let runs = self.check_runs(&full, sha).await?;
-        let mut suites: Vec<u64> = runs
-            .iter()
-            .filter(|r| {
-                !r.name.starts_with(ci::OWN_CHECK_PREFIX)
-                    && ci::check_run_state(&r.status, r.conclusion.as_deref())
-                        == crate::forge::CiState::Failed
-            })
-            .filter_map(|r| r.check_suite.as_ref().map(|s| s.id))
-            .collect();
-        suites.sort_unstable();
-        suites.dedup();
-        let mut any = false;
-        for id in suites {
+        let required = self.required_checks(&full).await?;
+        let failed = ci::failures(&combined.statuses, &runs, required.as_deref());
+        // Commit statuses (external CI) have no re-run API.
+        let mut out = Rerun {
+            rerequested: Vec::new(),
+            not_rerunnable: failed.statuses,
+        };
+        out.not_rerunnable.extend(failed.without_suite);
+        for (id, names) in failed.suites {
             let path = format!("/repos/{full}/check-suites/{id}/rerequest");
             match self
                 .api
                 .send(&Request::with(Method::POST, &path, &json!({})))
                 .await
             {
-                Ok(_) => any = true,
+                Ok(_) => out.rerequested.extend(names),
                 Err(e) if matches!(e.status(), Some(403 | 404 | 422)) => {
                     tracing::info!(repo = %full, suite = id, error = %e, "check suite cannot be re-run");
+                    out.not_rerunnable.extend(names);
                 }
                 Err(e) => return Err(repo_error(&full, e)),
             }
         }
-        Ok(any)
+        out.rerequested.sort();
+        out.not_rerunnable.sort();
+        Ok(out)
+    }
+
+    async fn push_empty_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+    ) -> Result<Option<String>, ForgeError> {
+        let full = self.full_name(repo)?;
+        Self::check_sha(expected_head)?;
+        self.empty_commit_with_git(&full, branch, expected_head, message)
+            .await
+            .map(Some)
     }
 }
 

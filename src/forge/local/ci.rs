@@ -22,7 +22,8 @@ pub trait CiProvider: Send + Sync {
     fn state(&self, repo: &str, sha: &str) -> CiReport;
 
     /// Re-run the failed checks of `sha`; `false` when this CI cannot (the
-    /// engine then pushes again).
+    /// engine then pushes an empty commit, unless a person pushed to the
+    /// branch).
     fn rerun_failed(&self, repo: &str, sha: &str) -> bool {
         let _ = (repo, sha);
         false

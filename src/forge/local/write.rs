@@ -1,7 +1,9 @@
 //! The local forge's write side: branches pushed through `git::push_branch`
 //! over the repository path, pull-request records in `pulls.json`, merges
 //! as one commit on the default branch, releases from tags, CI from the
-//! forge's [`super::CiProvider`].
+//! forge's [`super::CiProvider`]. A retry re-runs the provider's failed
+//! checks where it can; recorded commit statuses cannot be re-run, so the
+//! engine pushes an empty commit (`push_empty_commit`) for them.
 //!
 //! Pushes go to bare repositories only (`NAME.git`, as `wavebump demo`
 //! lays them out): libgit2 cannot push to a repository with a work tree,
@@ -26,8 +28,8 @@ use std::path::{Path, PathBuf};
 use super::pulls::{PullRecord, Pulls};
 use super::{LocalForge, blocking, merge_refusal, statuses};
 use crate::forge::{
-    BranchPush, CiReport, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrState, PrStatus,
-    PullRequest, PushOutcome, Release,
+    BranchPush, CiReport, CiState, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrState,
+    PrStatus, PullRequest, PushOutcome, Release, Rerun,
 };
 use crate::git::{self, Author, GitError};
 
@@ -155,6 +157,28 @@ fn first_parent_reaches(
 }
 
 impl LocalForge {
+    /// The path of `repo` as a push URL: bare repositories only (see the
+    /// module doc).
+    fn bare_url(&self, repo: &str) -> Result<String, ForgeError> {
+        let dir = self.repo_dir(repo)?;
+        if dir.join(".git").exists() {
+            return Err(repo_err(
+                repo,
+                format!(
+                    "{} has a work tree: the local forge pushes only to bare repositories (libgit2 cannot push to a checked-out one); make one with `git clone --bare {} {}.git`",
+                    dir.display(),
+                    dir.display(),
+                    dir.display()
+                ),
+            ));
+        }
+        let url = dir
+            .to_str()
+            .ok_or_else(|| repo_err(repo, format!("path {} is not UTF-8", dir.display())))?
+            .to_owned();
+        Ok(url)
+    }
+
     /// The CI provider's answer combined with the recorded commit statuses.
     async fn ci_report(&self, repo: &str, sha: &str) -> Result<CiReport, ForgeError> {
         let provider = self.ci.state(repo, sha);
@@ -354,22 +378,7 @@ impl ForgeWrite for LocalForge {
     }
 
     async fn push_branch(&self, repo: &str, push: &BranchPush) -> Result<PushOutcome, ForgeError> {
-        let dir = self.repo_dir(repo)?;
-        if dir.join(".git").exists() {
-            return Err(repo_err(
-                repo,
-                format!(
-                    "{} has a work tree: the local forge pushes only to bare repositories (libgit2 cannot push to a checked-out one); make one with `git clone --bare {} {}.git`",
-                    dir.display(),
-                    dir.display(),
-                    dir.display()
-                ),
-            ));
-        }
-        let url = dir
-            .to_str()
-            .ok_or_else(|| repo_err(repo, format!("path {} is not UTF-8", dir.display())))?
-            .to_owned();
+        let url = self.bare_url(repo)?;
         let (cache, identity, options) = (
             self.cache_dir(),
             self.identity.clone(),
@@ -534,8 +543,56 @@ impl ForgeWrite for LocalForge {
         blocking(move || forge.merge_blocking(&dir, &repo, number, &sha, &ci)).await
     }
 
-    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<bool, ForgeError> {
+    async fn rerun_failed_checks(&self, repo: &str, sha: &str) -> Result<Rerun, ForgeError> {
         self.repo_dir(repo)?;
-        Ok(self.ci.rerun_failed(repo, sha))
+        let failed = |ci: &CiReport| -> Vec<String> {
+            ci.checks
+                .iter()
+                .filter(|c| c.state == CiState::Failed)
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let mut out = Rerun::default();
+        // The CI provider's checks, when it can re-run them.
+        let provided = failed(&self.ci.state(repo, sha));
+        if !provided.is_empty() {
+            if self.ci.rerun_failed(repo, sha) {
+                out.rerequested = provided;
+            } else {
+                out.not_rerunnable = provided;
+            }
+        }
+        // Commit statuses reported by `wavebump commit-status`: as external
+        // CI's on GitHub, they have no re-run API.
+        let (statuses, name, at) = (self.statuses.clone(), repo.to_owned(), sha.to_owned());
+        let recorded = blocking(move || Ok(statuses.read()?.report(&name, &at))).await?;
+        if let Some(report) = recorded {
+            out.not_rerunnable.extend(failed(&report));
+        }
+        out.not_rerunnable.sort();
+        out.not_rerunnable.dedup();
+        Ok(out)
+    }
+
+    async fn push_empty_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected_head: &str,
+        message: &str,
+    ) -> Result<Option<String>, ForgeError> {
+        let url = self.bare_url(repo)?;
+        let (cache, identity) = (self.cache_dir(), self.identity.clone());
+        let (name, branch_c) = (repo.to_owned(), branch.to_owned());
+        let (expected, message) = (expected_head.to_owned(), message.to_owned());
+        let head = blocking(move || {
+            git::empty_commit_push(
+                &cache, &url, None, &branch_c, &expected, &message, &identity,
+            )
+            .map_err(|e| e.into_forge(&name, &branch_c))
+        })
+        .await?;
+        self.ci.pushed(repo, branch, &head);
+        Ok(Some(head))
     }
 }

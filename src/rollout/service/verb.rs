@@ -22,7 +22,7 @@ pub enum Verb {
     Advance,
     /// Stop the rollout; open PRs are closed with the reason as comment.
     Abort,
-    /// Retry one repository (rerun CI, push again, reopen).
+    /// Retry one repository (re-run CI or push an empty commit, reopen).
     Retry,
     /// Leave one repository out of the rollout.
     Skip,
@@ -90,7 +90,11 @@ impl Verb {
                 .abort(id, actor, reason, now)
                 .await
                 .map(|outcome| Some(outcome.to_string())),
-            Verb::Retry => none(engine.retry(id, repo()?, actor, now).await),
+            // Which of re-requested checks / an empty commit happened.
+            Verb::Retry => engine
+                .retry(id, repo()?, actor, now)
+                .await
+                .map(|outcome| Some(outcome.to_string())),
             Verb::Skip => none(engine.skip(id, repo()?, actor, reason, now).await),
         };
         done.map_err(ServiceError::from)

@@ -20,7 +20,7 @@ use crate::config::secret::Secret;
 use crate::ecosystem::MemTree;
 use crate::forge::{
     BranchPush, CiReport, Forge, ForgeError, ForgeWrite, MergeOutcome, NewPullRequest, PrStatus,
-    PullRequest, PushOutcome, Release, RepoInfo,
+    PullRequest, PushOutcome, Release, RepoInfo, Rerun,
 };
 use crate::server::webhook::sign;
 use crate::store::{InboxState, Store};
@@ -109,8 +109,8 @@ impl ForgeWrite for NullForge {
     async fn merge_pr(&self, _: &str, _: u64, _: &str) -> Result<MergeOutcome, ForgeError> {
         Err(refused())
     }
-    async fn rerun_failed_checks(&self, _: &str, _: &str) -> Result<bool, ForgeError> {
-        Ok(false)
+    async fn rerun_failed_checks(&self, _: &str, _: &str) -> Result<Rerun, ForgeError> {
+        Ok(Rerun::default())
     }
 }
 

@@ -214,6 +214,7 @@ impl FakeGitHub {
                     private: true,
                     git_dir,
                     hidden: false,
+                    forbidden: false,
                     labels: BTreeMap::new(),
                     pulls: vec![],
                     releases: vec![],

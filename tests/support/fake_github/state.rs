@@ -22,6 +22,9 @@ pub struct Repo {
     pub git_dir: PathBuf,
     /// Answer 404 to every request about this repository.
     pub hidden: bool,
+    /// Answer 403 "Resource not accessible by integration" to every
+    /// installation request about this repository (the App lost access).
+    pub forbidden: bool,
     pub labels: BTreeMap<String, Label>,
     pub pulls: Vec<Pull>,
     pub releases: Vec<Release>,

@@ -360,6 +360,20 @@ async fn gate(AxState(sh): AxState<Shared>, mut req: Request, next: Next) -> Res
                 (Ok(Caller::Installation(_)), Some(_), None) => true,
                 _ => false,
             };
+            // A repository the installation lost access to.
+            let forbidden = {
+                let mut parts = path.trim_start_matches('/').split('/');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some("repos"), Some(owner), Some(name)) => {
+                        let st = lock(&sh.state);
+                        st.repos
+                            .get(&format!("{owner}/{name}"))
+                            .is_some_and(|r| r.forbidden)
+                    }
+                    _ => false,
+                }
+            };
+            let refused = refused || (forbidden && matches!(caller, Ok(Caller::Installation(_))));
             match caller {
                 Ok(Caller::Installation(_)) if refused => not_accessible(
                     operation
