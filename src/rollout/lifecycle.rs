@@ -46,9 +46,15 @@ impl<F: ForgeWrite> Engine<F> {
     ) -> Result<(), EngineError> {
         let groups: Vec<Vec<usize>> = by_repo(targets).into_values().collect();
         for ix in groups {
+            // A target in `error` is not read at each tick (its repository
+            // may be gone); a webhook about its PR still reads it.
             let Some(number) = ix
                 .iter()
-                .find(|&&i| live(&targets[i]))
+                .find(|&&i| {
+                    let t = &targets[i];
+                    t.pr_number.is_some()
+                        && (t.state.has_open_pr() || t.state == TargetState::Declined)
+                })
                 .and_then(|&i| targets[i].pr_number)
             else {
                 continue;
@@ -61,7 +67,12 @@ impl<F: ForgeWrite> Engine<F> {
                         .await?;
                     report.pr_changes += seen.changed;
                 }
-                Err(e) => report.errors.push(format!("{repo}: PR #{number}: {e}")),
+                Err(e) => {
+                    report.errors.push(format!("{repo}: PR #{number}: {e}"));
+                    if let Some(why) = e.repo_lost(&repo) {
+                        self.lose_repo(targets, &ix, &why, now).await?;
+                    }
+                }
             }
         }
         Ok(())
