@@ -24,6 +24,16 @@ fn live(t: &TargetRecord) -> bool {
             || matches!(t.state, TargetState::Declined | TargetState::Error(_)))
 }
 
+/// A review as a webhook tells it: who, and what they said (`None`: their
+/// review was dismissed), when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewSeen {
+    pub login: String,
+    pub review: Option<ReviewState>,
+    /// When it was submitted (RFC 3339).
+    pub at: Option<String>,
+}
+
 /// What an observation changed, for the caller's answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -111,11 +121,14 @@ impl<F: ForgeWrite> Engine<F> {
         rollout_id: i64,
         repo: &str,
         number: u64,
-        login: &str,
-        review: Option<ReviewState>,
-        at: Option<String>,
+        seen_review: &ReviewSeen,
         now: Timestamp,
     ) -> Result<Observed, EngineError> {
+        let (login, review, at) = (
+            seen_review.login.as_str(),
+            seen_review.review,
+            &seen_review.at,
+        );
         let mut targets = self.store.targets(rollout_id).await?;
         let mut seen = Observed::default();
         for t in targets
