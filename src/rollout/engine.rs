@@ -298,6 +298,11 @@ impl<F: ForgeWrite> Engine<F> {
             if report.lost_lease {
                 return Ok(());
             }
+            self.link_lockstep_bodies(&rollout, &policy, &mut targets, now, budget, report)
+                .await?;
+            if report.lost_lease {
+                return Ok(());
+            }
         }
         self.refresh_ci(&rollout, &policy, &mut targets, now, report)
             .await?;

@@ -277,6 +277,113 @@ impl<F: ForgeWrite> Engine<F> {
         )
     }
 
+    /// Once every member of a lockstep group has its PR, rewrite the body
+    /// of each member's PR that was opened before its siblings', so every
+    /// body links every sibling (the branch's content is unchanged: nothing
+    /// is pushed, CI goes on). A branch a person pushed to is left alone.
+    pub(super) async fn link_lockstep_bodies(
+        &self,
+        rollout: &RolloutRecord,
+        policy: &RolloutPolicy,
+        targets: &mut [TargetRecord],
+        now: Timestamp,
+        budget: &mut usize,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let groups = self
+            .store
+            .rollout_graph(rollout.id)
+            .await?
+            .map(|g| g.lockstep)
+            .unwrap_or_default();
+        if groups.is_empty() {
+            return Ok(());
+        }
+        let edited: Vec<String> = self
+            .store
+            .pr_versions(rollout.id)
+            .await?
+            .into_iter()
+            .filter(|v| v.human_edited)
+            .map(|v| v.repo)
+            .collect();
+        let mut pass = RepoPass::new(rollout, policy, now);
+        for group in groups {
+            let members: Vec<&String> = group
+                .iter()
+                .filter(|m| targets.iter().any(|t| t.repo == **m))
+                .collect();
+            let all_open = members
+                .iter()
+                .all(|m| targets.iter().any(|t| t.repo == **m && t.pr_url.is_some()));
+            if members.len() < 2 || !all_open {
+                continue;
+            }
+            for member in members {
+                let live: Vec<usize> = (0..targets.len())
+                    .filter(|&i| {
+                        let t = &targets[i];
+                        t.repo == *member && t.state.has_open_pr() && !t.activity.lockstep_linked
+                    })
+                    .collect();
+                if live.is_empty() || edited.contains(member) {
+                    continue;
+                }
+                let Some((base, release)) =
+                    self.claim_repo(&mut pass, member, budget, report).await?
+                else {
+                    return Ok(());
+                };
+                let mut req = self.bump_request(rollout, policy, targets, &live, &base, release)?;
+                req.also = self.also_for(rollout, member).await?;
+                req.lockstep =
+                    super::lockstep::siblings(std::slice::from_ref(&group), member, targets);
+                let journal = Journal::Store {
+                    store: &self.store,
+                    rollout_id: rollout.id,
+                    now,
+                };
+                match open_or_update(&self.forge, &req, journal).await {
+                    Ok(BumpOutcome::Pr { head, .. }) => {
+                        for &i in &live {
+                            let t = &mut targets[i];
+                            // A forge that made a new commit anyway: CI is
+                            // followed on it.
+                            let moved = t.head_sha.as_deref() != Some(head.as_str());
+                            let (next, why) = if moved {
+                                (
+                                    TargetState::CiPending,
+                                    "lockstep siblings linked; CI on the new head",
+                                )
+                            } else {
+                                (t.state, "")
+                            };
+                            let head = head.clone();
+                            self.apply(t, next, ENGINE, why, now, |t| {
+                                t.activity.lockstep_linked = true;
+                                if moved {
+                                    t.head_sha = Some(head);
+                                    t.failing_checks.clear();
+                                    t.ci_started_at = Some(now);
+                                    t.ci_finished_at = None;
+                                }
+                            })
+                            .await?;
+                        }
+                    }
+                    Ok(BumpOutcome::UpToDate) => {}
+                    Err(EngineError::Forge(e)) => {
+                        report
+                            .errors
+                            .push(format!("{member}: linking lockstep siblings: {e}"));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Open (or adopt) the PR of one repository; whether one was opened.
     #[allow(clippy::too_many_arguments)]
     async fn open_repo(

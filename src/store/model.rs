@@ -125,6 +125,14 @@ pub struct PrActivity {
     /// read again only when it moves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pr_updated_at: Option<String>,
+    /// Its body links every lockstep sibling's PR (written once all are
+    /// open).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lockstep_linked: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &u32) -> bool {

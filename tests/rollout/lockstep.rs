@@ -99,6 +99,26 @@ async fn lockstep_lands_together(db: Db) {
             .count()
     };
     assert_eq!(merged(&engine), 0, "nothing lands while one is pending");
+    // Every member's PR body links both siblings' PRs (the first ones
+    // opened were rewritten once all were open).
+    let prs: Vec<(String, u64, String)> = engine
+        .forge()
+        .prs()
+        .into_iter()
+        .filter(|(r, _)| GROUP.contains(&r.as_str()))
+        .map(|(r, p)| (r, p.number, p.url))
+        .collect();
+    assert_eq!(prs.len(), 3, "{prs:?}");
+    for (repo, number, _) in &prs {
+        let body = engine.forge().body(repo, *number).unwrap();
+        assert!(body.contains("**Lands together**"), "{repo}: {body}");
+        for (other, _, url) in prs.iter().filter(|(o, _, _)| o != repo) {
+            assert!(
+                body.contains(&format!("[`{other}`]({url})")),
+                "{repo}: {body}"
+            );
+        }
+    }
 
     // svc-07 turns red: still none lands, and the wait says so.
     engine.forge().set_ci("svc-07", CiState::Failed);

@@ -155,6 +155,15 @@ impl MemForge {
             .insert((repo.to_owned(), number), (login.to_owned(), at.to_owned()));
     }
 
+    /// The body of PR `number` of `repo` as last written.
+    pub fn body(&self, repo: &str, number: u64) -> Option<String> {
+        let s = self.state.lock().unwrap();
+        s.prs
+            .iter()
+            .find(|(r, p, _)| r == repo && p.number == number)
+            .map(|(_, _, new)| new.body.clone())
+    }
+
     /// Every PR: (repo, PR).
     pub fn prs(&self) -> Vec<(String, PullRequest)> {
         let s = self.state.lock().unwrap();
@@ -400,16 +409,17 @@ impl ForgeWrite for MemForge {
         repo: &str,
         number: u64,
         title: &str,
-        _body: &str,
+        body: &str,
     ) -> Result<(), ForgeError> {
         let mut s = self.state.lock().unwrap();
         s.writes.push(format!("update_pr {repo} #{number}"));
-        if let Some((_, p, _)) = s
+        if let Some((_, p, new)) = s
             .prs
             .iter_mut()
             .find(|(r, p, _)| r == repo && p.number == number)
         {
             p.title = title.to_owned();
+            new.body = body.to_owned();
         }
         Ok(())
     }
