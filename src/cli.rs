@@ -31,8 +31,9 @@ pub enum Command {
     /// The whole product on local disk, no GitHub account needed: generates
     /// the example organisation, plans it, and rolls the new major out in
     /// CI-gated waves through the local forge with simulated CI (a flaky
-    /// repository, a real break, an operator who retries and skips), then
-    /// prints a summary. `--generate DIR` only writes the organisation.
+    /// repository, a real break, an operator who retries and skips, an owner
+    /// who fixes a red PR, one who merges by hand), then prints a summary.
+    /// `--generate DIR` only writes the organisation.
     #[command(
         after_help = "Examples:\n  wavebump demo\n  wavebump demo --repos 80 --seed 7 --speed 5000\n  wavebump demo --dir ./demo-org   # keep repositories, PR records and wavebump.db\n  wavebump demo --generate ./org --repos 40 --seed 1"
     )]

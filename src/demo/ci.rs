@@ -7,7 +7,8 @@
 //! never from the commit id or the wall clock, so a seed replays exactly.
 //! Outcomes: everything passes, except the [`Faults`]: a flaky repository's
 //! `test` fails on its first attempt only; a broken repository's `build`
-//! fails on every attempt.
+//! fails on every attempt; a repository its owner fixes fails `build` until
+//! the owner's push (`owner_fixed`).
 //!
 //! Invariant: answers depend only on the simulated clock and what was
 //! pushed or re-run before; nothing here sleeps.

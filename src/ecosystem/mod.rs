@@ -119,6 +119,36 @@ pub fn is_relevant_path(path: &str) -> bool {
             .any(|eco| eco.handler().is_manifest(path))
 }
 
+/// Rounds of includes a forge follows (an include of an include...).
+pub const INCLUDE_DEPTH: usize = 4;
+
+/// The files the manifests of `tree` include that `tree` does not hold
+/// (see [`Handler::included_paths`]), sorted: what a forge that fetched only
+/// the relevant paths must fetch next.
+pub fn missing_includes(tree: &MemTree) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (path, bytes) in tree.iter() {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        // A manifest, or a file fetched because one included it (its own
+        // includes are followed too).
+        let included = !is_relevant_path(path);
+        for eco in Ecosystem::ALL {
+            let handler = eco.handler();
+            if !included && !handler.is_manifest(path) {
+                continue;
+            }
+            for included in handler.included_paths(path, text) {
+                if tree.get(&included).is_none() {
+                    out.insert(included);
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The watched library's package name in each ecosystem; `None` where the
 /// library is not published in that ecosystem.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -453,6 +483,15 @@ pub trait Handler: Sync {
 
     /// Is `path` (repository-relative) a manifest this handler reads?
     fn is_manifest(&self, path: &str) -> bool;
+
+    /// Files the manifest at `path` reads besides itself, whatever their
+    /// names (`-r`/`-c` includes, `eval_gemfile` targets),
+    /// repository-relative: a forge fetches them although
+    /// [`is_relevant_path`] does not name them.
+    fn included_paths(&self, path: &str, text: &str) -> Vec<String> {
+        let _ = (path, text);
+        Vec::new()
+    }
 
     /// Every requirement of the library `name` in the manifest at `path`.
     /// The tree gives access to related files (workspace roots, `-r`

@@ -24,6 +24,16 @@ fn live(t: &TargetRecord) -> bool {
             || matches!(t.state, TargetState::Declined | TargetState::Error(_)))
 }
 
+/// A review as a webhook tells it: who, and what they said (`None`: their
+/// review was dismissed), when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewSeen {
+    pub login: String,
+    pub review: Option<ReviewState>,
+    /// When it was submitted (RFC 3339).
+    pub at: Option<String>,
+}
+
 /// What an observation changed, for the caller's answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -46,9 +56,15 @@ impl<F: ForgeWrite> Engine<F> {
     ) -> Result<(), EngineError> {
         let groups: Vec<Vec<usize>> = by_repo(targets).into_values().collect();
         for ix in groups {
+            // A target in `error` is not read at each tick (its repository
+            // may be gone); a webhook about its PR still reads it.
             let Some(number) = ix
                 .iter()
-                .find(|&&i| live(&targets[i]))
+                .find(|&&i| {
+                    let t = &targets[i];
+                    t.pr_number.is_some()
+                        && (t.state.has_open_pr() || t.state == TargetState::Declined)
+                })
                 .and_then(|&i| targets[i].pr_number)
             else {
                 continue;
@@ -61,7 +77,12 @@ impl<F: ForgeWrite> Engine<F> {
                         .await?;
                     report.pr_changes += seen.changed;
                 }
-                Err(e) => report.errors.push(format!("{repo}: PR #{number}: {e}")),
+                Err(e) => {
+                    report.errors.push(format!("{repo}: PR #{number}: {e}"));
+                    if let Some(why) = e.repo_lost(&repo) {
+                        self.lose_repo(targets, &ix, &why, now).await?;
+                    }
+                }
             }
         }
         Ok(())
@@ -100,11 +121,14 @@ impl<F: ForgeWrite> Engine<F> {
         rollout_id: i64,
         repo: &str,
         number: u64,
-        login: &str,
-        review: Option<ReviewState>,
-        at: Option<String>,
+        seen_review: &ReviewSeen,
         now: Timestamp,
     ) -> Result<Observed, EngineError> {
+        let (login, review, at) = (
+            seen_review.login.as_str(),
+            seen_review.review,
+            &seen_review.at,
+        );
         let mut targets = self.store.targets(rollout_id).await?;
         let mut seen = Observed::default();
         for t in targets

@@ -38,7 +38,7 @@ pub use gate::{
     AwaitedRelease, Counts, FailedCheck, FailureBudget, FailureCluster, GateDecision, GatePolicy,
     GateSnapshot, OnDeclined, Require, TargetFailure, WaitReason, evaluate_gate, failure_clusters,
 };
-pub use lifecycle::Observed;
+pub use lifecycle::{Observed, ReviewSeen};
 pub use policy::{PrPolicy, RolloutPolicy, new_rollout};
 pub use retry::{EMPTY_COMMIT, Retried, RetryOutcome};
 pub use service::{

@@ -88,7 +88,10 @@ impl<F: ForgeWrite> Engine<F> {
                 Err(e) => {
                     // The pass stops here; CI and the gate still run, and
                     // the next tick lists again.
-                    report.errors.push(format!("listing repositories: {e}"));
+                    report.errors.push(format!(
+                        "rollout {}: listing repositories: {e}",
+                        pass.rollout.id
+                    ));
                     return Ok(None);
                 }
             };

@@ -407,6 +407,22 @@ impl<F: ForgeWrite> Engine<F> {
                             self.apply(t, TargetState::Error(attempts), ENGINE, &why, now, |_| {})
                                 .await?;
                         }
+                    } else {
+                        // Tried again at the next tick; the target says why it
+                        // still carries the older version.
+                        let why = format!(
+                            "retargeting to {} failed, tried again at the next tick: {e}",
+                            rollout.to_version
+                        );
+                        for &i in &live {
+                            let t = &mut targets[i];
+                            let state = t.state;
+                            let reason = why.clone();
+                            self.apply(t, state, ENGINE, &why, now, |t| {
+                                t.last_reason = Some(reason);
+                            })
+                            .await?;
+                        }
                     }
                 }
                 Err(other) => return Err(other),

@@ -7,6 +7,7 @@ mod contract;
 mod discovery;
 mod etag_store;
 mod faults;
+mod includes;
 mod plan;
 mod pulls;
 mod push;

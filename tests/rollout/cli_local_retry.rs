@@ -228,7 +228,10 @@ fn a_removed_bare_repository_stays_local() {
     let out = org.run(&["tick"]);
     assert!(out.status.success(), "{:?}", text(&out));
     let (stdout, stderr) = text(&out);
-    assert!(stderr.contains("ml-pipeline: CI:"), "{stderr}");
+    assert!(
+        stderr.contains("ml-pipeline: PR #1:") || stderr.contains("ml-pipeline: CI:"),
+        "{stderr}"
+    );
     assert!(stdout.contains("1 merged"), "{stdout}");
     let (state, json) = org.target(B);
     assert_eq!(state, "error", "{json}");

@@ -149,11 +149,13 @@ async fn repository_deleted_while_ci_runs(db: Db) {
     now = now.plus(STEP);
     fleet.fake.with_repo("acme/svc-00", |r| r.hidden = true);
     let report = engine.tick(now).await.unwrap();
+    // The tick's first read of the repository finds it gone: the PR's
+    // (what people did on it) before its CI.
     assert!(
         report
             .errors
             .iter()
-            .any(|e| e.starts_with("acme/svc-00: CI:")),
+            .any(|e| e.starts_with("acme/svc-00: PR #1:") || e.starts_with("acme/svc-00: CI:")),
         "{report:?}"
     );
     let t = store.targets(id).await.unwrap()[0].clone();
@@ -228,6 +230,35 @@ async fn temporary_reconcile_failure_waits_its_backoff(db: Db) {
     assert_eq!(i.outcome.as_deref(), Some("reconciled: found PR #1"));
 }
 
+/// A retarget (supersede) that fails for now leaves the target where it
+/// is with why on it, and is tried again at the next tick.
+async fn temporary_retarget_failure_is_noted_on_the_target(db: Db) {
+    let mut now = START;
+    let engine: Engine<_> = fleet::engine(db.open().await, fleet::forge());
+    let id = fleet::start(&engine, now).await;
+    engine.tick(now).await.unwrap();
+    now = now.plus(STEP);
+    let canary = engine.store().targets(id).await.unwrap().remove(0);
+    assert_eq!(canary.state, TargetState::CiPending);
+    engine.forge().fail_next("push_branch", 1);
+    let version = semver::Version::new(2, 1, 0);
+    let report = engine.supersede(id, &version, "alice", now).await.unwrap();
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    let t = engine.store().targets(id).await.unwrap().remove(0);
+    assert_eq!(
+        (t.state, t.head_sha),
+        (TargetState::CiPending, canary.head_sha)
+    );
+    assert_eq!(
+        t.last_reason.as_deref(),
+        Some(
+            "retargeting to 2.1.0 failed, tried again at the next tick: injected failure in push_branch"
+        )
+    );
+    let report = engine.tick(now.plus(STEP)).await.unwrap();
+    assert_eq!(report.retargeted, 1, "{report:?}");
+}
+
 async fn noted(store: &wavebump::store::Store, rollout: i64, id: i64) -> IntentRecord {
     let all = store.intents(rollout).await.unwrap();
     all.into_iter().find(|i| i.id == id).unwrap()
@@ -236,5 +267,6 @@ async fn noted(store: &wavebump::store::Store, rollout: i64, id: i64) -> IntentR
 crate::both!(
     lost_repositories_stay_local,
     repository_deleted_while_ci_runs,
-    temporary_reconcile_failure_waits_its_backoff
+    temporary_reconcile_failure_waits_its_backoff,
+    temporary_retarget_failure_is_noted_on_the_target
 );

@@ -60,6 +60,14 @@ fn router(engine: &Arc<Engine<MemForge>>, now: Timestamp) -> axum::Router {
     )
 }
 
+fn review(login: &str, state: ReviewState) -> wavebump::rollout::ReviewSeen {
+    wavebump::rollout::ReviewSeen {
+        login: login.to_owned(),
+        review: Some(state),
+        at: None,
+    }
+}
+
 fn pr_of(engine: &Engine<MemForge>, repo: &str) -> u64 {
     engine
         .forge()
@@ -111,9 +119,7 @@ async fn people_on_the_page_and_in_the_api() {
             id,
             "svc-02",
             n2,
-            "carol",
-            Some(ReviewState::ChangesRequested),
-            None,
+            &review("carol", ReviewState::ChangesRequested),
             now,
         )
         .await
@@ -124,9 +130,7 @@ async fn people_on_the_page_and_in_the_api() {
             id,
             "svc-03",
             n3,
-            "dave",
-            Some(ReviewState::ChangesRequested),
-            None,
+            &review("dave", ReviewState::ChangesRequested),
             now,
         )
         .await
@@ -136,9 +140,7 @@ async fn people_on_the_page_and_in_the_api() {
             id,
             "svc-03",
             n3,
-            "dave",
-            Some(ReviewState::Approved),
-            None,
+            &review("dave", ReviewState::Approved),
             now,
         )
         .await

@@ -308,6 +308,18 @@ impl Handler for Python {
         ) || is_requirements_file(path)
     }
 
+    fn included_paths(&self, path: &str, text: &str) -> Vec<String> {
+        // Any file may be a requirements file when another includes it
+        // (`-r ci/pins.in`): its own includes are followed too.
+        if matches!(
+            file_name(path),
+            "pyproject.toml" | "setup.cfg" | "setup.py" | "Pipfile"
+        ) {
+            return Vec::new();
+        }
+        requirements::references(path, text)
+    }
+
     fn find(
         &self,
         tree: &dyn SourceTree,

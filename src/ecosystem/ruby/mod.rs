@@ -175,6 +175,21 @@ impl Handler for Ruby {
         Ecosystem::Ruby
     }
 
+    fn included_paths(&self, path: &str, text: &str) -> Vec<String> {
+        if rewrite::is_gemspec(path) {
+            return Vec::new();
+        }
+        let Ok(parsed) = manifest::parse(text, false) else {
+            return Vec::new();
+        };
+        let dir = path.rfind('/').map_or("", |i| path.get(..i).unwrap_or(""));
+        parsed
+            .includes
+            .iter()
+            .filter_map(|i| resolve(dir, i.value))
+            .collect()
+    }
+
     fn is_manifest(&self, path: &str) -> bool {
         let name = file_name(path);
         let manifest = name == "Gemfile"

@@ -167,26 +167,42 @@ impl Forge for GitHubForge {
                 ),
             });
         }
-        let wanted: Vec<(String, String)> = tree
+        let blobs: std::collections::BTreeMap<String, String> = tree
             .tree
             .into_iter()
-            .filter(|e| e.kind == "blob" && is_relevant_path(&e.path))
+            .filter(|e| e.kind == "blob")
             .map(|e| (e.path, e.sha))
             .collect();
-        let files: Vec<(String, Vec<u8>)> = stream::iter(wanted)
-            .map(|(path, sha)| {
-                let full = &full;
-                async move {
-                    let bytes = self.blob(full, &path, &sha).await?;
-                    Ok::<_, ForgeError>((path, bytes))
-                }
-            })
-            .buffer_unordered(BLOB_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let mut wanted: Vec<(String, String)> = blobs
+            .iter()
+            .filter(|(path, _)| is_relevant_path(path))
+            .map(|(p, s)| (p.clone(), s.clone()))
+            .collect();
         let mut out = MemTree::new();
-        for (path, bytes) in files {
-            out.insert(path, bytes);
+        // The relevant files, then what they include under other names
+        // (`-r ci/pins.in`, `eval_gemfile "gems/extra.rb"`), a few rounds.
+        for _ in 0..=crate::ecosystem::INCLUDE_DEPTH {
+            if wanted.is_empty() {
+                break;
+            }
+            let files: Vec<(String, Vec<u8>)> = stream::iter(std::mem::take(&mut wanted))
+                .map(|(path, sha)| {
+                    let full = &full;
+                    async move {
+                        let bytes = self.blob(full, &path, &sha).await?;
+                        Ok::<_, ForgeError>((path, bytes))
+                    }
+                })
+                .buffer_unordered(BLOB_CONCURRENCY)
+                .try_collect()
+                .await?;
+            for (path, bytes) in files {
+                out.insert(path, bytes);
+            }
+            wanted = crate::ecosystem::missing_includes(&out)
+                .into_iter()
+                .filter_map(|p| blobs.get(&p).map(|sha| (p, sha.clone())))
+                .collect();
         }
         Ok(out)
     }

@@ -182,12 +182,28 @@ impl Forge for LocalForge {
         let dir = self.repo_dir(repo)?;
         let name = repo.to_string();
         blocking(move || {
-            git::read_default_branch(&dir, &is_relevant_path)
-                .map(|(_, tree)| tree)
-                .map_err(|e| ForgeError::Repo {
-                    repo: name,
-                    message: e.to_string(),
-                })
+            let err = |e: git::GitError| ForgeError::Repo {
+                repo: name.clone(),
+                message: e.to_string(),
+            };
+            let (_, mut tree) = git::read_default_branch(&dir, &is_relevant_path).map_err(err)?;
+            // What the manifests include under other names (`-r
+            // ci/pins.in`, `eval_gemfile "gems/extra.rb"`), a few rounds.
+            for _ in 0..crate::ecosystem::INCLUDE_DEPTH {
+                let missing = crate::ecosystem::missing_includes(&tree);
+                if missing.is_empty() {
+                    break;
+                }
+                let want = |p: &str| missing.iter().any(|m| m == p);
+                let (_, more) = git::read_default_branch(&dir, &want).map_err(err)?;
+                if more.iter().next().is_none() {
+                    break;
+                }
+                for (path, bytes) in more.iter() {
+                    tree.insert(path.clone(), bytes.clone());
+                }
+            }
+            Ok(tree)
         })
         .await
     }

@@ -465,8 +465,13 @@ impl<F: ForgeWrite> RolloutService<F> {
         let (id, repo) = (found.rollout.id, found.target.repo.as_str());
         let seen = match &pr.change {
             PrChange::Review { login, review, at } => {
+                let seen = crate::rollout::ReviewSeen {
+                    login: login.clone(),
+                    review: *review,
+                    at: at.clone(),
+                };
                 self.engine
-                    .record_review(id, repo, pr.number, login, *review, at.clone(), now)
+                    .record_review(id, repo, pr.number, &seen, now)
                     .await?
             }
             _ => {
