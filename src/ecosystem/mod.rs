@@ -370,7 +370,10 @@ impl ManifestError {
 
 /// Why [`Handler::rewrite`] gives no splices. Each variant displays the
 /// reason a plan shows for the target (`Judgement::unrewritable`): the
-/// manifest's owners read it, so it names the file and what to do.
+/// manifest's owners read it, so it names the file and what to do. None is
+/// temporary: the same tree gives the same answer, so nothing retries it.
+/// All but `Unverified` are about the repository's files; `Unverified` is
+/// wavebump's own edit failing its check.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RewriteError {
     /// A file the rewrite reads cannot be read or parsed.
