@@ -139,11 +139,22 @@ pub fn file_diffs(
     Ok(out)
 }
 
+/// Why the diffs cannot be added to a JSON report (our own rendering went
+/// wrong: an internal error, not the user's).
+#[derive(Debug, thiserror::Error)]
+pub enum JsonDiffError {
+    #[error("cannot add diffs to the JSON: {0}")]
+    Parse(#[source] serde_json::Error),
+    #[error("cannot add diffs: the JSON is not an object")]
+    NotAnObject,
+    #[error(transparent)]
+    Render(serde_json::Error),
+}
+
 /// One JSON document: `json` (an object) with a `diffs` field holding
 /// `[{"path": .., "diff": ..}]` — what `--json --diff` prints.
-pub fn json_with_diffs(json: &str, diffs: &[(String, String)]) -> Result<String, String> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("cannot add diffs to the JSON: {e}"))?;
+pub fn json_with_diffs(json: &str, diffs: &[(String, String)]) -> Result<String, JsonDiffError> {
+    let mut value: serde_json::Value = serde_json::from_str(json).map_err(JsonDiffError::Parse)?;
     let list: Vec<serde_json::Value> = diffs
         .iter()
         .map(|(path, diff)| json!({ "path": path, "diff": diff }))
@@ -152,9 +163,9 @@ pub fn json_with_diffs(json: &str, diffs: &[(String, String)]) -> Result<String,
         Some(object) => {
             object.insert("diffs".into(), serde_json::Value::Array(list));
         }
-        None => return Err("cannot add diffs: the JSON is not an object".into()),
+        None => return Err(JsonDiffError::NotAnObject),
     }
-    let mut s = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    let mut s = serde_json::to_string_pretty(&value).map_err(JsonDiffError::Render)?;
     s.push('\n');
     Ok(s)
 }

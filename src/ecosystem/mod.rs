@@ -368,6 +368,52 @@ impl ManifestError {
     }
 }
 
+/// Why [`Handler::rewrite`] gives no splices. Each variant displays the
+/// reason a plan shows for the target (`Judgement::unrewritable`): the
+/// manifest's owners read it, so it names the file and what to do. None is
+/// temporary: the same tree gives the same answer, so nothing retries it.
+/// All but `Unverified` are about the repository's files; `Unverified` is
+/// wavebump's own edit failing its check.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RewriteError {
+    /// A file the rewrite reads cannot be read or parsed.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// A file the rewrite reads does not parse (a reader without positions).
+    #[error("{path}: {message}")]
+    Unparsable { path: String, message: String },
+    /// The file no longer holds the requirement where it was found.
+    #[error("{reason}")]
+    Changed { reason: String },
+    /// The requirement's form has no safe rewrite (a commit pin, a path
+    /// dependency, escapes, hash pins...): a person edits it.
+    #[error("{reason}")]
+    Refused { reason: String },
+    /// The rewritten text fails its re-read, so the rewrite is withheld.
+    #[error("{reason}")]
+    Unverified { reason: String },
+}
+
+impl RewriteError {
+    pub fn changed(reason: impl Into<String>) -> Self {
+        RewriteError::Changed {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn refused(reason: impl Into<String>) -> Self {
+        RewriteError::Refused {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn unverified(reason: impl Into<String>) -> Self {
+        RewriteError::Unverified {
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Line starts of one text, built once (linear) so that locating many
 /// offsets costs a binary search each, not a scan from the start: a
 /// manifest with many odd entries stays linear to read.
@@ -482,16 +528,14 @@ pub trait Handler: Sync {
     fn judge(&self, req: &Requirement, to: &semver::Version, locked: Option<&str>) -> Judgement;
 
     /// The splices that move `req` to `to` (for Go majors also every import
-    /// path in `.go` files of the module). `Err` names why no safe rewrite
+    /// path in `.go` files of the module). `Err` says why no safe rewrite
     /// exists.
-    // `Err` stays a message: five handlers' many refusals feed
-    // `Judgement::unrewritable` (a `String` in reports and the store).
     fn rewrite(
         &self,
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
-    ) -> Result<Vec<Splice>, String>;
+    ) -> Result<Vec<Splice>, RewriteError>;
 
     /// [`Handler::judge`] under the configured rewrite styles; ecosystems
     /// with no option of their own judge as by default.
@@ -506,14 +550,13 @@ pub trait Handler: Sync {
     }
 
     /// [`Handler::rewrite`] under the configured rewrite styles.
-    // `Err` stays a message, as for `rewrite`.
     fn rewrite_with(
         &self,
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
         _options: &RewriteOptions,
-    ) -> Result<Vec<Splice>, String> {
+    ) -> Result<Vec<Splice>, RewriteError> {
         self.rewrite(tree, req, to)
     }
 

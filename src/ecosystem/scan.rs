@@ -190,7 +190,7 @@ pub fn scan_within(
                 if needs_edit {
                     match handler.rewrite_with(tree, &requirement, to, &limits.options) {
                         Ok(s) => splices = s,
-                        Err(reason) => judgement.unrewritable = Some(reason),
+                        Err(reason) => judgement.unrewritable = Some(reason.to_string()),
                     }
                 }
                 let lock_refresh = handler.lock_refresh(tree, &requirement, name, to);

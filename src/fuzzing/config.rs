@@ -6,7 +6,6 @@ use crate::config::Config;
 /// panic, no hang); an error names the file and a line inside the text
 /// (1-based: 0 is for unreadable files only), and renders; an accepted
 /// config's `Debug` renders.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 pub fn check_config(data: &[u8]) -> Result<(), String> {
     match Config::parse_bytes(data, "fuzz.yaml") {
         Ok(config) => {

@@ -155,7 +155,6 @@ const GO_PATH: &str = "github.com/acme/core-utils";
 /// - the splices apply without overlap, and the rescanned result has no new
 ///   error in a rewritten file and finds each rewritten requirement again,
 ///   with the new text, no longer needing a rewrite.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 pub fn check_manifest(ecosystem: Ecosystem, data: &[u8]) -> Result<(), String> {
     let Some((&selector, bytes)) = data.split_first() else {
         return Ok(());
@@ -177,7 +176,6 @@ pub fn check_manifest(ecosystem: Ecosystem, data: &[u8]) -> Result<(), String> {
     check_tree(&tree, &to)
 }
 
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 fn check_tree(tree: &MemTree, to: &semver::Version) -> Result<(), String> {
     let library = LibraryNames::acme_core_utils();
     let report = ecosystem::scan(tree, &library, to);
@@ -225,7 +223,6 @@ fn check_tree(tree: &MemTree, to: &semver::Version) -> Result<(), String> {
 }
 
 /// Each splice of `target` is inside its file and touches one token.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 fn check_splices(tree: &MemTree, target: &Target) -> Result<(), String> {
     let req = &target.requirement;
     check_new_requirement(tree, target)?;
@@ -279,7 +276,6 @@ fn check_splices(tree: &MemTree, target: &Target) -> Result<(), String> {
 
 /// The requirement token with the splices inside it applied: the
 /// requirement as written, then as rewritten.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 fn rewritten_requirement(tree: &MemTree, target: &Target) -> Result<Option<String>, String> {
     let req = &target.requirement;
     let Some(span) = &req.span else {
@@ -327,7 +323,6 @@ fn rewritten_requirement(tree: &MemTree, target: &Target) -> Result<Option<Strin
 }
 
 /// The splices inside the requirement give the judged new requirement.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 fn check_new_requirement(tree: &MemTree, target: &Target) -> Result<(), String> {
     let req = &target.requirement;
     if let (Some(new), Some(judged)) = (
@@ -345,7 +340,6 @@ fn check_new_requirement(tree: &MemTree, target: &Target) -> Result<(), String> 
 
 /// After the rewrite the requirement is found at the same place with the new
 /// text and needs no further rewrite.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 fn check_found_again(tree: &MemTree, target: &Target, rescan: &[Target]) -> Result<(), String> {
     let req = &target.requirement;
     let new = match &target.judgement.new_requirement {

@@ -7,6 +7,9 @@
 //! corpus test as a failure). `Err` is an invariant violation and the fuzz
 //! targets turn it into a panic.
 //!
+//! `Err` is a `String` by design, here and in every check of this module:
+//! a broken invariant is reported to a person, never branched on.
+//!
 //! Input layouts are documented on each check; the first byte usually
 //! selects a variant (file name, event name, version) so that one target
 //! covers all of them and the corpus files stay plain files.
@@ -22,7 +25,6 @@ pub use webhook::{check_signature, check_webhook};
 use crate::ecosystem::Ecosystem;
 
 /// One target's check: `Err` names the violated invariant.
-// `Err` is a broken invariant's message for the fuzz harness, by design.
 pub type Check = fn(&[u8]) -> Result<(), String>;
 
 /// Every fuzz target: its name (the `fuzz/fuzz_targets/<name>.rs` file and

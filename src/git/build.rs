@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository, Tree};
 
-use super::error::PushError;
+use super::error::{PushError, ScratchError};
 use super::overlay::{self, blob_at, check_path, checkout_to};
 use super::refresh::{self, Outcome, Runner};
 use super::sandbox::{self, Bwrap, RefreshSandbox};
@@ -48,9 +48,7 @@ pub(crate) fn build_tree(
                 format!("pull_requests.refresh_sandbox is `required` but no sandbox: {why}"),
             ));
         }
-        Err(why) => Err(format!(
-            "no sandbox: {why} (install bubblewrap or set pull_requests.refresh_sandbox: none)"
-        )),
+        Err(why) => Err(why),
     };
     let tree = repo
         .find_tree(tree_id)
@@ -58,7 +56,12 @@ pub(crate) fn build_tree(
     if let Err(why) = &sandbox {
         let notes = refreshes
             .iter()
-            .map(|r| format!("`{}` not refreshed: {why}", r.lockfile))
+            .map(|r| {
+                format!(
+                    "`{}` not refreshed: no sandbox: {why} (install bubblewrap or set pull_requests.refresh_sandbox: none)",
+                    r.lockfile
+                )
+            })
             .collect();
         return Ok(Built {
             tree: tree_id,
@@ -143,35 +146,37 @@ fn refresh_one(
 
 /// `root/rel` as a real directory inside `root` (no symbolic link leads
 /// out of it).
-// `Err` is the lock note shown in the PR body ("lockfile not refreshed:
-// …"), not an error handed up: a message is what its one caller needs.
-fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
+fn inside(root: &Path, rel: &str) -> Result<PathBuf, ScratchError> {
     if rel.is_empty() {
         return Ok(root.to_path_buf());
     }
-    check_path(rel).map_err(|e| e.to_string())?;
+    check_path(rel)?;
     let dir = root
         .join(rel)
         .canonicalize()
-        .map_err(|e| format!("directory `{rel}`: {e}"))?;
+        .map_err(|source| ScratchError::Resolve {
+            rel: rel.to_string(),
+            source,
+        })?;
     if !dir.starts_with(root) || !dir.is_dir() {
-        return Err(format!("directory `{rel}` is not inside the checkout"));
+        return Err(ScratchError::DirOutside {
+            rel: rel.to_string(),
+        });
     }
     Ok(dir)
 }
 
 /// The bytes of the regular file `root/rel`, refusing symbolic links and
 /// anything outside `root`.
-// `Err` is a lock note too (see `inside`).
-fn read_inside(root: &Path, rel: &str) -> Result<Vec<u8>, String> {
+fn read_inside(root: &Path, rel: &str) -> Result<Vec<u8>, ScratchError> {
     let path = root.join(rel);
-    let meta = std::fs::symlink_metadata(&path).map_err(|e| e.to_string())?;
+    let meta = std::fs::symlink_metadata(&path)?;
     if !meta.is_file() {
-        return Err("not a regular file".to_string());
+        return Err(ScratchError::NotAFile);
     }
-    let real = path.canonicalize().map_err(|e| e.to_string())?;
+    let real = path.canonicalize()?;
     if !real.starts_with(root) {
-        return Err("outside the checkout".to_string());
+        return Err(ScratchError::FileOutside);
     }
-    std::fs::read(&real).map_err(|e| e.to_string())
+    Ok(std::fs::read(&real)?)
 }

@@ -5,6 +5,8 @@
 //! once more on the way out.
 
 use super::credentials::{AuthState, Credentials, scrub, strip_userinfo};
+use std::path::PathBuf;
+
 use crate::forge::ForgeError;
 
 /// Why a push did not happen.
@@ -109,4 +111,78 @@ impl PushError {
             },
         }
     }
+}
+
+/// Why no usable sandbox was found for lock refreshes (`sandbox::resolve`).
+/// With `refresh_sandbox: required` it fails the push; otherwise it is the
+/// note every skipped refresh carries.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SandboxError {
+    #[error("`bwrap` is not on PATH")]
+    NotOnPath,
+    #[error("`{}` does not exist", .0.display())]
+    Missing(PathBuf),
+    /// The probe ran and failed (user namespaces off, say): its exit status
+    /// and the first line of its stderr.
+    #[error(
+        "`{}` cannot run here ({status}{}{first_line})",
+        .program.display(),
+        if .first_line.is_empty() { "" } else { ": " }
+    )]
+    CannotRun {
+        program: PathBuf,
+        status: String,
+        first_line: String,
+    },
+    /// The probe could not be started.
+    #[error("`{}` cannot start: {message}", .program.display())]
+    CannotStart { program: PathBuf, message: String },
+}
+
+/// Why one lock refresh command did not succeed: the note the PR body
+/// carries (the bump itself is still pushed).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommandFailure {
+    #[error("`{shown}` could not start: {source}")]
+    Start {
+        shown: String,
+        source: std::io::Error,
+    },
+    #[error("`{shown}` timed out after {}s and was stopped", .timeout.as_secs_f64())]
+    TimedOut {
+        shown: String,
+        timeout: std::time::Duration,
+    },
+    #[error("`{shown}`: waiting failed: {source}")]
+    Wait {
+        shown: String,
+        source: std::io::Error,
+    },
+    /// A non-zero exit: `status` is "status N" or "a signal", `stderr` the
+    /// last lines (token scrubbed), empty when there were none.
+    #[error("`{shown}` failed with {status}{}{stderr}", if .stderr.is_empty() { "" } else { ": " })]
+    Exit {
+        shown: String,
+        status: String,
+        stderr: String,
+    },
+}
+
+/// Why a path of the scratch checkout is not taken for a lock refresh (a
+/// note in the PR body, never a failed push).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ScratchError {
+    /// The path itself is malformed (`check_path`).
+    #[error(transparent)]
+    Path(#[from] PushError),
+    #[error("directory `{rel}`: {source}")]
+    Resolve { rel: String, source: std::io::Error },
+    #[error("directory `{rel}` is not inside the checkout")]
+    DirOutside { rel: String },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("outside the checkout")]
+    FileOutside,
 }

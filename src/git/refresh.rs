@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::credentials::{Credentials, scrub};
+use super::error::CommandFailure;
 use super::sandbox::{Bwrap, RefreshSandbox};
 
 /// How long one refresh command may run before it is killed.
@@ -115,8 +116,8 @@ pub(crate) fn run_commands(
             return Outcome::Stopped(format!("tool missing: `{program}` is not on PATH"));
         };
         let at = Place { root, dir, sandbox };
-        if let Err(note) = run_one(&exe, args, &at, runner, path.as_deref(), &shown) {
-            return Outcome::Stopped(note);
+        if let Err(failure) = run_one(&exe, args, &at, runner, path.as_deref(), &shown) {
+            return Outcome::Stopped(failure.to_string());
         }
         ran.push(shown);
     }
@@ -130,8 +131,6 @@ struct Place<'a> {
     sandbox: Option<&'a Bwrap>,
 }
 
-// `Err` is the note `Outcome::Stopped` carries into the PR body, not an
-// error handed up.
 fn run_one(
     exe: &Path,
     args: &[String],
@@ -139,7 +138,7 @@ fn run_one(
     runner: &Runner<'_>,
     path: Option<&OsStr>,
     shown: &str,
-) -> Result<(), String> {
+) -> Result<(), CommandFailure> {
     let (timeout, creds) = (runner.timeout, runner.creds);
     let mut env = allowed_env(creds);
     if let Some(path) = path {
@@ -157,9 +156,10 @@ fn run_one(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("`{shown}` could not start: {e}"))?;
+    let mut child = cmd.spawn().map_err(|source| CommandFailure::Start {
+        shown: shown.to_string(),
+        source,
+    })?;
     let (tx, rx) = mpsc::channel();
     if let Some(mut stderr) = child.stderr.take() {
         std::thread::spawn(move || {
@@ -186,16 +186,21 @@ fn run_one(
             Ok(None) if started.elapsed() >= timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "`{shown}` timed out after {}s and was stopped",
-                    timeout.as_secs_f64()
-                ));
+                return Err(CommandFailure::TimedOut {
+                    shown: shown.to_string(),
+                    timeout,
+                });
             }
             Ok(None) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(e) => return Err(format!("`{shown}`: waiting failed: {e}")),
+            Err(source) => {
+                return Err(CommandFailure::Wait {
+                    shown: shown.to_string(),
+                    source,
+                });
+            }
         }
     };
     if status.success() {
@@ -207,12 +212,11 @@ fn run_one(
         .code()
         .map_or_else(|| "a signal".to_string(), |c| format!("status {c}"));
     let tail = last_lines(&String::from_utf8_lossy(&stderr));
-    let mut note = format!("`{shown}` failed with {code}");
-    if !tail.is_empty() {
-        note.push_str(": ");
-        note.push_str(&tail.join(" / "));
-    }
-    Err(scrub(&note, creds))
+    Err(CommandFailure::Exit {
+        shown: scrub(shown, creds),
+        status: code,
+        stderr: scrub(&tail.join(" / "), creds),
+    })
 }
 
 /// The allowed variables of this process's environment, minus any whose

@@ -28,6 +28,8 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
+use super::error::SandboxError;
+
 /// `pull_requests.refresh_sandbox`: how lockfile refresh commands are
 /// isolated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -80,7 +82,7 @@ pub(crate) fn resolve(
     mode: RefreshSandbox,
     program: Option<&Path>,
     path: Option<&OsStr>,
-) -> Result<Option<Bwrap>, String> {
+) -> Result<Option<Bwrap>, SandboxError> {
     if mode == RefreshSandbox::None {
         return Ok(None);
     }
@@ -88,18 +90,18 @@ pub(crate) fn resolve(
         Some(p) => p.to_path_buf(),
         None => path
             .and_then(|p| super::refresh::find_on_path(p, "bwrap"))
-            .ok_or_else(|| "`bwrap` is not on PATH".to_string())?,
+            .ok_or(SandboxError::NotOnPath)?,
     };
     if !program.is_file() {
-        return Err(format!("`{}` does not exist", program.display()));
+        return Err(SandboxError::Missing(program));
     }
     probe(&program)?;
     Ok(Some(Bwrap { program }))
 }
 
 /// Run `bwrap` once with the namespaces a refresh uses (cached per path).
-fn probe(program: &Path) -> Result<(), String> {
-    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Result<(), String>>>> = OnceLock::new();
+fn probe(program: &Path) -> Result<(), SandboxError> {
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Result<(), SandboxError>>>> = OnceLock::new();
     let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
     if let Ok(map) = seen.lock()
         && let Some(known) = map.get(program)
@@ -127,15 +129,16 @@ fn probe(program: &Path) -> Result<(), String> {
         Ok(out) => {
             let err = String::from_utf8_lossy(&out.stderr);
             let first = err.lines().next().unwrap_or("").trim();
-            Err(format!(
-                "`{}` cannot run here ({}{}{})",
-                program.display(),
-                out.status,
-                if first.is_empty() { "" } else { ": " },
-                first
-            ))
+            Err(SandboxError::CannotRun {
+                program: program.to_path_buf(),
+                status: out.status.to_string(),
+                first_line: first.to_string(),
+            })
         }
-        Err(e) => Err(format!("`{}` cannot start: {e}", program.display())),
+        Err(e) => Err(SandboxError::CannotStart {
+            program: program.to_path_buf(),
+            message: e.to_string(),
+        }),
     };
     if let Ok(mut map) = seen.lock() {
         map.insert(program.to_path_buf(), result.clone());
@@ -243,10 +246,10 @@ mod tests {
     fn a_missing_program_is_named() {
         for mode in [RefreshSandbox::Bwrap, RefreshSandbox::Required] {
             let err = resolve(mode, Some(Path::new("/no/such/bwrap")), None).unwrap_err();
-            assert_eq!(err, "`/no/such/bwrap` does not exist");
+            assert_eq!(err.to_string(), "`/no/such/bwrap` does not exist");
         }
         let err = resolve(RefreshSandbox::Bwrap, None, Some(OsStr::new("/no/such"))).unwrap_err();
-        assert_eq!(err, "`bwrap` is not on PATH");
+        assert_eq!(err.to_string(), "`bwrap` is not on PATH");
     }
 
     #[test]

@@ -19,8 +19,6 @@
 //! command line yields a [`Command`] or a [`CommandError`] whose message is
 //! meant to be posted back to the person as a comment.
 
-use std::fmt;
-
 use crate::rollout::service::Verb;
 
 /// The command prefix.
@@ -48,22 +46,44 @@ pub enum Command {
 }
 
 /// A line that starts with `/wavebump` but is not a valid command; the
-/// message is written for the person who typed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// message is written for the person who typed it (a user error, never
+/// retried).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
 pub struct CommandError {
     /// The 1-based line of the comment.
     pub line: usize,
     /// What is wrong and what would be right.
-    pub message: String,
+    pub problem: LineError,
 }
 
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
+/// What is wrong with one `/wavebump` line, said to the person who wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// `/wavebump` alone.
+    #[error("`{PREFIX}` needs a command: {}. Try `{PREFIX} help`.", list())]
+    NoCommand,
+    /// `retry` or `help` followed by text.
+    #[error("`{PREFIX} {command}` takes no arguments (found `{found}`).")]
+    TakesNoArguments {
+        /// The sub-command, lower-cased.
+        command: String,
+        /// The arguments, clipped for the answer.
+        found: String,
+    },
+    /// A word that is no sub-command.
+    #[error(
+        "unknown command `{PREFIX} {word}`.{} Known commands: {}.",
+        hint(*.suggestion),
+        list()
+    )]
+    Unknown {
+        /// The word, clipped for the answer.
+        word: String,
+        /// The sub-command it looks like a typo of.
+        suggestion: Option<&'static str>,
+    },
 }
-
-impl std::error::Error for CommandError {}
 
 /// The help text wavebump answers `/wavebump help` with (Markdown).
 pub fn help_text() -> &'static str {
@@ -98,9 +118,9 @@ pub fn parse_commands(body: &str) -> Vec<Result<Command, CommandError>> {
             continue;
         }
         if let Some(rest) = strip_prefix(trimmed) {
-            out.push(parse_line(rest).map_err(|message| CommandError {
+            out.push(parse_line(rest).map_err(|problem| CommandError {
                 line: i + 1,
-                message,
+                problem,
             }));
         }
     }
@@ -121,29 +141,24 @@ fn strip_prefix(line: &str) -> Option<&str> {
     }
 }
 
-// `Err` is the answer posted to the person (wrapped into `CommandError`
-// with its line): a message is the product here.
-fn parse_line(rest: &str) -> Result<Command, String> {
+fn parse_line(rest: &str) -> Result<Command, LineError> {
     let rest = rest.trim();
     let (word, args) = match rest.split_once(char::is_whitespace) {
         Some((w, a)) => (w, a.trim()),
         None => (rest, ""),
     };
     if word.is_empty() {
-        return Err(format!(
-            "`{PREFIX}` needs a command: {}. Try `{PREFIX} help`.",
-            list()
-        ));
+        return Err(LineError::NoCommand);
     }
     let lower = word.to_lowercase();
     let no_args = |cmd: Command| {
         if args.is_empty() {
             Ok(cmd)
         } else {
-            Err(format!(
-                "`{PREFIX} {lower}` takes no arguments (found `{}`).",
-                clip(args, 60)
-            ))
+            Err(LineError::TakesNoArguments {
+                command: lower.clone(),
+                found: clip(args, 60),
+            })
         }
     };
     match lower.as_str() {
@@ -156,16 +171,10 @@ fn parse_line(rest: &str) -> Result<Command, String> {
             verb: Verb::Skip,
             reason: (!args.is_empty()).then(|| args.chars().take(MAX_REASON_CHARS).collect()),
         }),
-        _ => {
-            let hint = suggestion(&lower)
-                .map(|s| format!(" Did you mean `{PREFIX} {s}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown command `{PREFIX} {}`.{hint} Known commands: {}.",
-                clip(word, 40),
-                list()
-            ))
-        }
+        _ => Err(LineError::Unknown {
+            word: clip(word, 40),
+            suggestion: suggestion(&lower),
+        }),
     }
 }
 
@@ -175,6 +184,13 @@ fn list() -> String {
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The "did you mean" sentence of an unknown command, if any.
+fn hint(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!(" Did you mean `{PREFIX} {s}`?"))
+        .unwrap_or_default()
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -203,10 +219,10 @@ mod tests {
         reason: None,
     };
 
-    fn one(body: &str) -> Result<Command, String> {
+    fn one(body: &str) -> Result<Command, LineError> {
         let mut all = parse_commands(body);
         assert_eq!(all.len(), 1, "{body:?} -> {all:?}");
-        all.remove(0).map_err(|e| e.message)
+        all.remove(0).map_err(|e| e.problem)
     }
 
     #[test]
@@ -274,7 +290,7 @@ mod tests {
             ("/wavebump `rm`", "unknown command `/wavebump 'rm'`"),
         ];
         for (body, want) in cases {
-            let err = one(body).unwrap_err();
+            let err = one(body).unwrap_err().to_string();
             assert!(err.contains(want), "{body:?}: {err}");
         }
     }

@@ -172,7 +172,7 @@ proptest! {
         for r in parse_commands(&body) {
             if let Err(e) = r {
                 prop_assert!(e.line >= 1);
-                prop_assert!(!e.message.is_empty());
+                prop_assert!(!e.problem.to_string().is_empty());
             }
         }
     }

@@ -21,7 +21,7 @@ use toml_edit::Document;
 use self::manifest::{DepEntry, Spec};
 use crate::ecosystem::{
     Ecosystem, GitRef, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
-    Source, SourceTree, Splice, line_col,
+    RewriteError, Source, SourceTree, Splice, line_col,
 };
 
 pub struct Cargo;
@@ -138,22 +138,26 @@ impl Handler for Cargo {
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
-    ) -> Result<Vec<Splice>, String> {
-        let span = req.span.clone().ok_or_else(|| not_verbatim(req))?;
-        let file = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Splice>, RewriteError> {
+        let span = req
+            .span
+            .clone()
+            .ok_or_else(|| RewriteError::refused(not_verbatim(req)))?;
+        let file = tree.read_text(&req.span_path)?;
         if file.get(span.clone()) != Some(req.requirement.as_str()) {
-            return Err(format!(
+            return Err(RewriteError::changed(format!(
                 "{}: bytes {}..{} no longer hold `{}`",
                 req.span_path, span.start, span.end, req.requirement
-            ));
+            )));
         }
         let mut splices: Vec<Splice> = match &req.source {
             Source::Git {
                 reference: GitRef::Tag(tag),
                 ..
             } => {
-                let new = git::new_tag(tag, to)
-                    .ok_or_else(|| format!("git tag `{tag}` names no version"))?;
+                let new = git::new_tag(tag, to).ok_or_else(|| {
+                    RewriteError::refused(format!("git tag `{tag}` names no version"))
+                })?;
                 let edit = req::TokenEdit {
                     span: 0..tag.len(),
                     text: new,
@@ -165,22 +169,29 @@ impl Handler for Cargo {
             Source::Git {
                 reference: GitRef::Rev(rev),
                 ..
-            } => return Err(format!("pinned to commit {rev}")),
+            } => return Err(RewriteError::refused(format!("pinned to commit {rev}"))),
             Source::Git { .. } if versioned_branch(req) => splices_at(
                 &req.span_path,
                 span.start,
-                req::bump(written(req), to).map_err(|e| e.to_string())?,
+                req::bump(written(req), to).map_err(|e| RewriteError::refused(e.to_string()))?,
             ),
-            Source::Git { .. } => return Err("a branch pin moves with the lockfile".into()),
-            Source::Path { .. } => return Err("a path dependency has no version".into()),
+            Source::Git { .. } => {
+                return Err(RewriteError::refused(
+                    "a branch pin moves with the lockfile",
+                ));
+            }
+            Source::Path { .. } => {
+                return Err(RewriteError::refused("a path dependency has no version"));
+            }
             Source::Registry | Source::Workspace { .. } => splices_at(
                 &req.span_path,
                 span.start,
-                req::bump(written(req), to).map_err(|e| e.to_string())?,
+                req::bump(written(req), to).map_err(|e| RewriteError::refused(e.to_string()))?,
             ),
         };
         splices.sort_by_key(|s| s.span.start);
-        verify(&file, &req.span_path, &splices).map_err(|e| e.to_string())?;
+        verify(&file, &req.span_path, &splices)
+            .map_err(|e| RewriteError::unverified(e.to_string()))?;
         Ok(splices)
     }
 
@@ -255,16 +266,14 @@ fn publishes(doc: &Document<&str>) -> Option<String> {
 
 /// The splices that move a `version` written beside a git tag so that it
 /// admits `to` too (Cargo checks both).
-// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn version_beside_tag(
     file: &str,
     req: &Requirement,
     tag_span: &std::ops::Range<usize>,
     to: &semver::Version,
-) -> Result<Vec<Splice>, String> {
-    let doc = manifest::parse(&req.span_path, file).map_err(|e| e.to_string())?;
-    let version =
-        manifest::version_beside_pin(&doc, &req.span_path, tag_span).map_err(|e| e.to_string())?;
+) -> Result<Vec<Splice>, RewriteError> {
+    let doc = manifest::parse(&req.span_path, file)?;
+    let version = manifest::version_beside_pin(&doc, &req.span_path, tag_span)?;
     let Some(version) = version else {
         return Ok(Vec::new());
     };
@@ -272,13 +281,13 @@ fn version_beside_tag(
         return Ok(Vec::new());
     }
     let span = version.span.ok_or_else(|| {
-        format!(
+        RewriteError::refused(format!(
             "the `version = \"{}\"` beside the tag is not written verbatim",
             version.value
-        )
+        ))
     })?;
-    let edits =
-        req::bump(&version.value, to).map_err(|e| format!("the `version` beside the tag: {e}"))?;
+    let edits = req::bump(&version.value, to)
+        .map_err(|e| RewriteError::refused(format!("the `version` beside the tag: {e}")))?;
     Ok(splices_at(&req.span_path, span.start, edits))
 }
 

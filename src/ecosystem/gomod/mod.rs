@@ -27,7 +27,7 @@ pub use judge::{Move, plan_move};
 
 use crate::ecosystem::{
     Ecosystem, Handler, Judgement, LockRefresh, ManifestError, PackageInfo, Requirement,
-    SourceTree, Splice,
+    RewriteError, SourceTree, Splice,
 };
 
 pub struct GoMod;
@@ -68,7 +68,7 @@ impl Handler for GoMod {
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &::semver::Version,
-    ) -> Result<Vec<Splice>, String> {
+    ) -> Result<Vec<Splice>, RewriteError> {
         rewrite::rewrite(tree, req, to)
     }
 

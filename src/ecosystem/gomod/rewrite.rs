@@ -12,32 +12,34 @@ use super::find::{self, FORK_SECTION};
 use super::imports;
 use super::judge::{Move, plan_move};
 use super::module;
-use crate::ecosystem::{Requirement, SourceTree, Splice};
+use crate::ecosystem::{Requirement, RewriteError, SourceTree, Splice};
 
 /// The splices moving `req` to `to`, or why none is safe.
-// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
     to: &semver::Version,
-) -> Result<Vec<Splice>, String> {
-    let span = req.span.clone().ok_or("no version token to edit")?;
+) -> Result<Vec<Splice>, RewriteError> {
+    let span = req
+        .span
+        .clone()
+        .ok_or_else(|| RewriteError::refused("no version token to edit"))?;
     let file_path = req.span_path.as_str();
-    let text = tree.read_text(file_path).map_err(|e| e.to_string())?;
+    let text = tree.read_text(file_path)?;
     if text.get(span.clone()) != Some(req.requirement.as_str()) {
-        return Err(format!(
+        return Err(RewriteError::changed(format!(
             "{file_path}: the version at line {} is no longer {}",
             req.line, req.requirement
-        ));
+        )));
     }
     let mv = plan_move(&req.key, &req.requirement, to);
     let mut splices = vec![splice(file_path, span.clone(), &mv.version)];
     if mv.major {
         splices.extend(path_splices(req, &text, &span, &mv)?);
     }
-    let new_text = apply(&text, &splices).map_err(|e| e.to_string())?;
+    let new_text = apply(&text, &splices).map_err(|e| RewriteError::unverified(e.to_string()))?;
     find::parse(file_path, &new_text)
-        .map_err(|e| format!("the rewritten file does not parse: {e}"))?;
+        .map_err(|e| RewriteError::unverified(format!("the rewritten file does not parse: {e}")))?;
     if mv.major && req.section.starts_with("require") {
         splices.extend(import_splices(tree, req, &mv)?);
     }
@@ -53,26 +55,27 @@ fn splice(path: &str, span: Range<usize>, replacement: &str) -> Splice {
 }
 
 /// The module path tokens of the directive holding the version at `span`.
-// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn path_splices(
     req: &Requirement,
     text: &str,
     span: &Range<usize>,
     mv: &Move,
-) -> Result<Vec<Splice>, String> {
-    let file = find::parse(&req.span_path, text).map_err(|e| e.to_string())?;
+) -> Result<Vec<Splice>, RewriteError> {
+    let file = find::parse(&req.span_path, text)?;
     let plain = |tok: &super::lexer::Token| {
         if tok.is_plain(text) {
             Ok(splice(&req.span_path, tok.inner.clone(), &mv.path))
         } else {
-            Err(format!(
+            Err(RewriteError::refused(format!(
                 "{}:{}: the module path is written with escapes: edit it by hand",
                 req.span_path, req.line
-            ))
+            )))
         }
     };
     if req.section == FORK_SECTION {
-        return Err("the library is replaced by another module".into());
+        return Err(RewriteError::refused(
+            "the library is replaced by another module",
+        ));
     }
     if let Some(r) = file.requires.iter().find(|r| r.version.inner == *span) {
         let mut out = vec![plain(&r.path)?];
@@ -91,19 +94,19 @@ fn path_splices(
         .iter()
         .find(|r| r.new_version.as_ref().is_some_and(|v| v.inner == *span))
         .ok_or_else(|| {
-            format!(
+            RewriteError::changed(format!(
                 "{}:{}: no directive holds this version",
                 req.span_path, req.line
-            )
+            ))
         })?;
     let mut out = vec![plain(&r.new)?];
     let prefix = module::split_path_version(&req.key).0;
     if module::split_path_version(&r.old.value).0 == prefix {
         if let Some(v) = &r.old_version {
-            return Err(format!(
+            return Err(RewriteError::refused(format!(
                 "the replace pins {} {} on its left side: a new major version needs a hand edit",
                 r.old.value, v.value
-            ));
+            )));
         }
         out.push(plain(&r.old)?);
     }
@@ -172,12 +175,11 @@ fn in_module(root: &str, file: &str, module_dirs: &[&str]) -> bool {
 
 /// Every import of the library's old path in the module's `.go` files,
 /// moved to the new path.
-// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 fn import_splices(
     tree: &dyn SourceTree,
     req: &Requirement,
     mv: &Move,
-) -> Result<Vec<Splice>, String> {
+) -> Result<Vec<Splice>, RewriteError> {
     let root = dir_of(&req.path);
     let files = tree.files();
     let module_dirs: Vec<&str> = files
@@ -193,12 +195,14 @@ fn import_splices(
         .iter()
         .filter(|f| f.ends_with(".go") && in_module(root, f, &module_dirs))
     {
-        let src = tree.read_text(file).map_err(|e| e.to_string())?;
+        let src = tree.read_text(file)?;
         if !src.contains(old) {
             continue;
         }
-        let found =
-            imports::imports(&src).map_err(|e| format!("{file}: cannot read its imports: {e}"))?;
+        let found = imports::imports(&src).map_err(|e| RewriteError::Unparsable {
+            path: file.clone(),
+            message: format!("cannot read its imports: {e}"),
+        })?;
         let mut edits = Vec::new();
         for imp in found {
             let Some(rest) = imp.path.strip_prefix(old) else {
@@ -224,9 +228,10 @@ fn import_splices(
         if edits.is_empty() {
             continue;
         }
-        let new_src = apply(&src, &edits).map_err(|e| e.to_string())?;
-        imports::imports(&new_src)
-            .map_err(|e| format!("{file}: rewritten imports do not parse: {e}"))?;
+        let new_src = apply(&src, &edits).map_err(|e| RewriteError::unverified(e.to_string()))?;
+        imports::imports(&new_src).map_err(|e| {
+            RewriteError::unverified(format!("{file}: rewritten imports do not parse: {e}"))
+        })?;
         out.extend(edits);
     }
     Ok(out)

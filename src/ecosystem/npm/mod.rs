@@ -15,7 +15,7 @@ mod spec;
 
 use crate::ecosystem::{
     Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError, NpmUnions,
-    PackageInfo, Requirement, RewriteOptions, Source, SourceTree, Splice,
+    PackageInfo, Requirement, RewriteError, RewriteOptions, Source, SourceTree, Splice,
 };
 
 use node_semver::{Options, Version};
@@ -78,7 +78,7 @@ impl Handler for Npm {
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
-    ) -> Result<Vec<Splice>, String> {
+    ) -> Result<Vec<Splice>, RewriteError> {
         self.rewrite_with(tree, req, to, &RewriteOptions::default())
     }
 
@@ -88,36 +88,49 @@ impl Handler for Npm {
         req: &Requirement,
         to: &semver::Version,
         options: &RewriteOptions,
-    ) -> Result<Vec<Splice>, String> {
+    ) -> Result<Vec<Splice>, RewriteError> {
         let unions = options.npm_unions;
         let new = match &req.source {
             Source::Git { reference, .. } => match reference {
-                GitRef::Tag(tag) => GitTag::parse(tag)
-                    .map(|t| t.with_version(to))
-                    .ok_or_else(|| format!("git tag `{tag}` names no version"))?,
+                GitRef::Tag(tag) => {
+                    GitTag::parse(tag)
+                        .map(|t| t.with_version(to))
+                        .ok_or_else(|| {
+                            RewriteError::refused(format!("git tag `{tag}` names no version"))
+                        })?
+                }
                 GitRef::Semver(range) => bump::new_range(range, &Version::from_semver(to), unions)
-                    .map_err(|e| e.to_string())?,
-                GitRef::Rev(rev) => return Err(format!("pinned to commit {rev}: move it by hand")),
+                    .map_err(|e| RewriteError::refused(e.to_string()))?,
+                GitRef::Rev(rev) => {
+                    return Err(RewriteError::refused(format!(
+                        "pinned to commit {rev}: move it by hand"
+                    )));
+                }
                 GitRef::Branch(_) | GitRef::DefaultBranch => {
-                    return Err("a branch moves with the lockfile, not the manifest".into());
+                    return Err(RewriteError::refused(
+                        "a branch moves with the lockfile, not the manifest",
+                    ));
                 }
             },
             Source::Registry | Source::Workspace { .. } => {
                 bump::new_range(&req.requirement, &Version::from_semver(to), unions)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| RewriteError::refused(e.to_string()))?
             }
-            Source::Path { .. } => return Err("a path dependency has no version".into()),
+            Source::Path { .. } => {
+                return Err(RewriteError::refused("a path dependency has no version"));
+            }
         };
         let span = req.span.clone().ok_or_else(|| {
-            "the requirement is not written as plain text (escaped or empty): edit it by hand"
-                .to_string()
+            RewriteError::refused(
+                "the requirement is not written as plain text (escaped or empty): edit it by hand",
+            )
         })?;
-        let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
+        let text = tree.read_text(&req.span_path)?;
         if text.get(span.clone()) != Some(req.requirement.as_str()) {
-            return Err(format!(
+            return Err(RewriteError::changed(format!(
                 "{}: the requirement `{}` is no longer at its recorded place",
                 req.span_path, req.requirement
-            ));
+            )));
         }
         let rewritten = format!(
             "{}{new}{}",
@@ -126,10 +139,10 @@ impl Handler for Npm {
         );
         serde_json::from_str::<serde_json::Value>(rewritten.trim_start_matches('\u{feff}'))
             .map_err(|e| {
-                format!(
+                RewriteError::unverified(format!(
                     "{}: the rewrite would not parse as JSON: {e}",
                     req.span_path
-                )
+                ))
             })?;
         Ok(vec![Splice {
             path: req.span_path.clone(),

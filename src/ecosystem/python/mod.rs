@@ -32,7 +32,7 @@ use version::Version;
 
 use crate::ecosystem::{
     Classification, Ecosystem, Found, GitRef, Handler, Judgement, LockRefresh, ManifestError,
-    PackageInfo, Requirement, Source, SourceTree, Splice,
+    PackageInfo, Requirement, RewriteError, Source, SourceTree, Splice,
 };
 
 pub struct Python;
@@ -399,39 +399,44 @@ impl Handler for Python {
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
-    ) -> Result<Vec<Splice>, String> {
-        let span = req.span.clone().ok_or(
-            "the requirement has no single span to edit (escaped string or line continuation)",
-        )?;
+    ) -> Result<Vec<Splice>, RewriteError> {
+        let span = req.span.clone().ok_or_else(|| {
+            RewriteError::refused(
+                "the requirement has no single span to edit (escaped string or line continuation)",
+            )
+        })?;
         let to = target(to);
         let edits: Vec<(std::ops::Range<usize>, String)> = match &req.source {
             Source::Git {
                 reference: GitRef::Tag(t),
                 ..
             } => {
-                let new =
-                    tag::retag(t, &to).ok_or_else(|| format!("tag `{t}` names no version"))?;
+                let new = tag::retag(t, &to)
+                    .ok_or_else(|| RewriteError::refused(format!("tag `{t}` names no version")))?;
                 vec![(span.clone(), new)]
             }
             Source::Git {
                 reference: GitRef::Rev(r),
                 ..
             } => {
-                return Err(format!("pinned to commit {r}"));
+                return Err(RewriteError::refused(format!("pinned to commit {r}")));
             }
             Source::Registry => {
                 let (_, edits) = judge::rewrite_text(&req.requirement, dialect(req), &to)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| RewriteError::refused(e.to_string()))?;
                 edits
                     .into_iter()
                     .map(|e| (span.start + e.span.start..span.start + e.span.end, e.text))
                     .collect()
             }
-            _ => return Err("nothing to rewrite".into()),
+            _ => return Err(RewriteError::refused("nothing to rewrite")),
         };
-        let text = tree.read_text(&req.span_path).map_err(|e| e.to_string())?;
+        let text = tree.read_text(&req.span_path)?;
         if text.get(span.clone()) != Some(req.requirement.as_str()) {
-            return Err(format!("{} changed since it was read", req.span_path));
+            return Err(RewriteError::changed(format!(
+                "{} changed since it was read",
+                req.span_path
+            )));
         }
         // Hash-checking mode: a new version needs new `--hash=` pins, which
         // only a lockfile command that writes hashes can give.
@@ -443,27 +448,33 @@ impl Handler for Python {
             })
             && !lockfile::find(tree, &req.span_path).is_some_and(|l| lockfile::generates_hashes(&l))
         {
-            return Err(
-                "the line carries --hash pins and no lockfile command here regenerates them (pip-compile --generate-hashes): pip would refuse stale hashes, so update it by hand"
-                    .into(),
-            );
+            return Err(RewriteError::refused(
+                "the line carries --hash pins and no lockfile command here regenerates them (pip-compile --generate-hashes): pip would refuse stale hashes, so update it by hand",
+            ));
         }
         let mut new = String::with_capacity(text.len() + 8);
         let mut cursor = 0;
         for (range, replacement) in &edits {
             new.push_str(
                 text.get(cursor..range.start)
-                    .ok_or("edit outside the file")?,
+                    .ok_or_else(|| RewriteError::unverified("edit outside the file"))?,
             );
             new.push_str(replacement);
             cursor = range.end;
         }
-        new.push_str(text.get(cursor..).ok_or("edit outside the file")?);
+        new.push_str(
+            text.get(cursor..)
+                .ok_or_else(|| RewriteError::unverified("edit outside the file"))?,
+        );
         let still_found = self
             .find(tree, &req.span_path, &new, &req.key)
-            .map_err(|e| format!("the rewritten manifest does not parse: {e}"))?;
+            .map_err(|e| {
+                RewriteError::unverified(format!("the rewritten manifest does not parse: {e}"))
+            })?;
         if still_found.is_empty() {
-            return Err("the rewritten manifest no longer names the library".into());
+            return Err(RewriteError::unverified(
+                "the rewritten manifest no longer names the library",
+            ));
         }
         Ok(edits
             .into_iter()

@@ -21,7 +21,7 @@ pub use version::GemVersion;
 
 use crate::ecosystem::{
     Classification, Ecosystem, GitRef, Handler, Judgement, LineIndex, LockRefresh, ManifestError,
-    PackageInfo, Requirement, Source, SourceTree, Splice,
+    PackageInfo, Requirement, RewriteError, Source, SourceTree, Splice,
 };
 
 use manifest::{DeclSource, RefLit};
@@ -244,7 +244,7 @@ impl Handler for Ruby {
         tree: &dyn SourceTree,
         req: &Requirement,
         to: &semver::Version,
-    ) -> Result<Vec<Splice>, String> {
+    ) -> Result<Vec<Splice>, RewriteError> {
         rewrite::rewrite(tree, req, to)
     }
 

@@ -5,7 +5,7 @@
 //! file is lexed and parsed again and must still declare the gem with the
 //! new requirement, else the rewrite is refused.
 
-use crate::ecosystem::{Requirement, SourceTree, Splice};
+use crate::ecosystem::{Requirement, RewriteError, SourceTree, Splice};
 
 use super::judge::{Target, new_tag, plan_strings};
 use super::manifest::{DeclSource, GemDecl, RefLit, parse};
@@ -17,24 +17,30 @@ pub fn is_gemspec(path: &str) -> bool {
 }
 
 /// The splices moving `req` to `to`.
-// `Err` is the reason `Handler::rewrite` reports (a message, see there).
 pub fn rewrite(
     tree: &dyn SourceTree,
     req: &Requirement,
     to: &semver::Version,
-) -> Result<Vec<Splice>, String> {
+) -> Result<Vec<Splice>, RewriteError> {
     let path = &req.span_path;
-    let text = tree.read_text(path).map_err(|e| e.to_string())?;
+    let text = tree.read_text(path)?;
     let span = req
         .span
         .clone()
-        .ok_or_else(|| "no requirement is written: nothing to edit".to_string())?;
-    let manifest = parse(&text, is_gemspec(path)).map_err(|(_, m)| format!("{path}: {m}"))?;
+        .ok_or_else(|| RewriteError::refused("no requirement is written: nothing to edit"))?;
+    let manifest = parse(&text, is_gemspec(path)).map_err(|(_, m)| RewriteError::Unparsable {
+        path: path.clone(),
+        message: m.to_string(),
+    })?;
     let decl = manifest
         .decls
         .iter()
         .find(|d| d.name == req.key && owns_span(d, &span))
-        .ok_or_else(|| format!("{path}: the requirement at bytes {span:?} is no longer there"))?;
+        .ok_or_else(|| {
+            RewriteError::changed(format!(
+                "{path}: the requirement at bytes {span:?} is no longer there"
+            ))
+        })?;
     let target = Target::new(to);
     let mut splices = Vec::new();
     if let DeclSource::Git {
@@ -42,8 +48,9 @@ pub fn rewrite(
         ..
     } = &decl.source
     {
-        let new = new_tag(tag.value, &target)
-            .ok_or_else(|| format!("tag {:?} names no version", tag.value))?;
+        let new = new_tag(tag.value, &target).ok_or_else(|| {
+            RewriteError::refused(format!("tag {:?} names no version", tag.value))
+        })?;
         splices.push(Splice {
             path: path.clone(),
             span: tag.content.clone(),
@@ -53,14 +60,16 @@ pub fn rewrite(
     let strings: Vec<&str> = decl.strings.iter().map(|s| s.value).collect();
     let needs_strings = !strings.is_empty()
         && !GemRequirement::parse(&strings)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| RewriteError::refused(e.to_string()))?
             .dependency_match(&target.version, false);
     if needs_strings {
-        for edit in plan_strings(&strings, &target).map_err(|e| e.to_string())? {
+        for edit in
+            plan_strings(&strings, &target).map_err(|e| RewriteError::refused(e.to_string()))?
+        {
             let lit = decl
                 .strings
                 .get(edit.index)
-                .ok_or("requirement string vanished")?;
+                .ok_or_else(|| RewriteError::changed("requirement string vanished"))?;
             let start = lit.content.start + edit.version_span.start;
             let end = lit.content.start + edit.version_span.end;
             splices.push(Splice {
@@ -70,7 +79,7 @@ pub fn rewrite(
             });
         }
     }
-    verify(&text, path, req, &splices).map_err(|e| e.to_string())?;
+    verify(&text, path, req, &splices).map_err(|e| RewriteError::unverified(e.to_string()))?;
     Ok(splices)
 }
 

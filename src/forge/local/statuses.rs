@@ -57,18 +57,22 @@ impl fmt::Display for StatusState {
     }
 }
 
-impl FromStr for StatusState {
-    type Err = String;
+/// A commit status state name that is not one (a user error: the command
+/// line or a hand-edited file said it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a status state (success, failure, pending or error)")]
+pub struct UnknownStatusState(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for StatusState {
+    type Err = UnknownStatusState;
+
+    fn from_str(s: &str) -> Result<Self, UnknownStatusState> {
         match s {
             "success" => Ok(StatusState::Success),
             "failure" => Ok(StatusState::Failure),
             "pending" => Ok(StatusState::Pending),
             "error" => Ok(StatusState::Error),
-            other => Err(format!(
-                "{other:?} is not a status state (success, failure, pending or error)"
-            )),
+            other => Err(UnknownStatusState(other.to_owned())),
         }
     }
 }
@@ -271,7 +275,7 @@ mod tests {
         for s in ["success", "failure", "pending", "error"] {
             assert_eq!(s.parse::<StatusState>().unwrap().as_str(), s);
         }
-        let err = "green".parse::<StatusState>().unwrap_err();
+        let err = "green".parse::<StatusState>().unwrap_err().to_string();
         assert!(err.contains("green") && err.contains("success"), "{err}");
     }
 

@@ -225,6 +225,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Runs the load against a fresh app over a SQLite store in `dir`.
+// `Err` is a message: a test/bench harness (feature `bench-harness`) prints it.
 pub async fn run(dir: &std::path::Path, options: &LoadOptions) -> Result<LoadReport, String> {
     let started = Instant::now();
     let until = started + options.time_limit;

@@ -174,6 +174,7 @@ impl BenchRollout {
 
 /// `/rollouts/{id}` as served (no session, no filter) from `records`, at
 /// `now`: the view model, the consumer graph and the handlebars render.
+// `Err` is a message: a bench harness (feature `bench-harness`) prints it.
 pub fn render_rollout_page_for_bench(
     records: &BenchRollout,
     now: Timestamp,

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use super::StatusState;
 use super::pages::{html_page, refusal};
-use crate::store::StoredSession;
+use crate::store::{StoreError, StoredSession};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "wavebump_session";
@@ -57,11 +57,21 @@ fn id_hash(id: &str) -> String {
     hex::encode(Sha256::digest(id.as_bytes()))
 }
 
+/// Why no session could be created: internal and temporary either way (the
+/// person is told to try again, the cause is logged).
+#[derive(Debug, thiserror::Error)]
+enum SessionError {
+    #[error("no randomness available")]
+    NoRandomness,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// A new session of `operator` in the store (every replica sees it);
 /// its id, or why not.
-async fn create_session(state: &StatusState, operator: &str) -> Result<String, String> {
-    let id = random_token().ok_or("no randomness available")?;
-    let csrf = random_token().ok_or("no randomness available")?;
+async fn create_session(state: &StatusState, operator: &str) -> Result<String, SessionError> {
+    let id = random_token().ok_or(SessionError::NoRandomness)?;
+    let csrf = random_token().ok_or(SessionError::NoRandomness)?;
     let now = now_ms();
     let ttl = i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
     if let Err(e) = state.store.prune_sessions(now).await {
@@ -74,8 +84,7 @@ async fn create_session(state: &StatusState, operator: &str) -> Result<String, S
     state
         .store
         .create_session(&id_hash(&id), &session, now.saturating_add(ttl))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(id)
 }
 
