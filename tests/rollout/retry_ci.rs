@@ -47,8 +47,9 @@ async fn until(engine: &Gh, fleet: &GhFleet, id: i64, now: &mut Timestamp, state
 }
 
 /// A two-repository fleet whose canary's CI is the commit status
-/// [`EXTERNAL`] (required by its branch rules), failed on its PR head.
-async fn status_failure(db: Db) -> (GhFleet, Gh, i64, Timestamp) {
+/// [`EXTERNAL`] (required by its branch rules), failed on its PR head. The
+/// caller keeps `db` alive (a SQLite store's directory goes with it).
+async fn status_failure(db: &Db) -> (GhFleet, Gh, i64, Timestamp) {
     let fleet = GhFleet::new(2, "[1]", "0s").await;
     fleet.fake.protect(CANARY, &[EXTERNAL], 0);
     let engine = fleet.engine(db.open().await).await;
@@ -109,7 +110,7 @@ async fn check_run_failure_is_rerequested(db: Db) {
 }
 
 async fn commit_status_failure_gets_an_empty_commit(db: Db) {
-    let (fleet, engine, id, mut now) = status_failure(db).await;
+    let (fleet, engine, id, mut now) = status_failure(&db).await;
     let before = canary(&engine, id).await;
     let old = before.head_sha.clone().unwrap();
     let branch = fleet.fake.pulls(CANARY)[0].head.clone();
@@ -176,7 +177,7 @@ async fn commit_status_failure_gets_an_empty_commit(db: Db) {
 }
 
 async fn human_pushed_branch_with_status_only_ci_is_refused(db: Db) {
-    let (fleet, engine, id, now) = status_failure(db).await;
+    let (fleet, engine, id, now) = status_failure(&db).await;
     let branch = fleet.fake.pulls(CANARY)[0].head.clone();
     // A person pushes a fix to the bump branch; the store knows (as the
     // `synchronize` webhook records it).

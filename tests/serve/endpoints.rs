@@ -50,6 +50,16 @@ async fn health_ready_and_metrics() {
             (n == 0).then_some(())
         })
         .await;
+        // The worker counts a delivery just after storing it processed.
+        wait_for("the worker to count the delivery", || async {
+            let (_, text) = get(&router, "/metrics").await;
+            text.lines()
+                .any(|l| {
+                    l == "wavebump_deliveries_total{event=\"release\",outcome=\"processed\"} 1"
+                })
+                .then_some(())
+        })
+        .await;
 
         let (status, text) = get(&router, "/metrics").await;
         assert_eq!(status, StatusCode::OK);
