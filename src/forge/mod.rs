@@ -375,6 +375,18 @@ pub trait ForgeWrite: Forge {
         async { Ok(None) }
     }
 
+    /// Who closed pull request `number`, when the forge says (GitHub's
+    /// pull request answer does not; its issue answer does). `None`: not
+    /// known.
+    fn closed_by(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<Option<String>, ForgeError>> + Send {
+        let _ = (repo, number);
+        async { Ok(None) }
+    }
+
     /// The reviews of a pull request, oldest first. A forge without
     /// reviews (the local one) has none.
     fn pr_reviews(

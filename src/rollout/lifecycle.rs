@@ -225,7 +225,30 @@ impl<F: ForgeWrite> Engine<F> {
                 }
             }
             PrState::Closed => {
-                let who = closer.unwrap_or("someone").to_owned();
+                let live_here = ix.iter().any(|&i| {
+                    let t = &targets[i];
+                    t.pr_number == Some(number)
+                        && (t.state.has_open_pr() || matches!(t.state, TargetState::Error(_)))
+                });
+                if !live_here {
+                    return Ok(seen);
+                }
+                // A webhook names who closed it; the tick asks the forge
+                // (one more read, once per close).
+                let asked = match closer {
+                    Some(_) => None,
+                    None => match self.forge.closed_by(&repo, number).await {
+                        Ok(who) => who,
+                        Err(e) => {
+                            tracing::warn!(repo = %repo, number, error = %e, "who closed the PR is not known");
+                            None
+                        }
+                    },
+                };
+                let who = closer
+                    .map(str::to_owned)
+                    .or(asked)
+                    .unwrap_or_else(|| "someone".to_owned());
                 let why = format!("PR #{number} closed without merging by {who}");
                 for &i in ix {
                     let t = &mut targets[i];

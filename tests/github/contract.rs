@@ -205,6 +205,7 @@ async fn every_call(fake: &FakeGitHub, forge: &GitHubForge) {
         .unwrap();
     forge.pull_request(&full, pr.number).await.unwrap();
     forge.pr_status(&full, pr.number).await.unwrap();
+    assert_eq!(forge.closed_by(&full, pr.number).await.unwrap(), None);
     fake.review_as(&full, pr.number, "carol", "APPROVED");
     let reviews = forge.pr_reviews(&full, pr.number).await.unwrap();
     assert_eq!(reviews.len(), 1, "{reviews:?}");

@@ -119,6 +119,14 @@ pub struct Pull {
     pub head: PullRef,
 }
 
+/// `GET /repos/{o}/{r}/issues/{n}` (a pull request is an issue): who
+/// closed it.
+#[derive(Debug, Deserialize)]
+pub struct Issue {
+    #[serde(default)]
+    pub closed_by: Option<Login>,
+}
+
 /// One entry of `GET /repos/{o}/{r}/pulls/{n}/reviews`.
 #[derive(Debug, Deserialize)]
 pub struct Review {

@@ -234,6 +234,16 @@ impl ForgeWrite for GitHubForge {
         self.push_with_git(&full, push).await
     }
 
+    async fn closed_by(&self, repo: &str, number: u64) -> Result<Option<String>, ForgeError> {
+        let full = self.full_name(repo)?;
+        let issue: wire::Issue = self
+            .api
+            .get_json(&format!("/repos/{full}/issues/{number}"))
+            .await
+            .map_err(|e| repo_error(&full, e))?;
+        Ok(issue.closed_by.map(|u| u.login))
+    }
+
     async fn pr_reviews(&self, repo: &str, number: u64) -> Result<Vec<ForgeReview>, ForgeError> {
         let full = self.full_name(repo)?;
         let reviews = self

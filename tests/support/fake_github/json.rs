@@ -189,6 +189,41 @@ pub fn pull(base: &str, r: &Repo, p: &Pull, head_sha: &str, base_sha: &str) -> V
     })
 }
 
+/// A pull request as the issues API answers it.
+pub fn issue(base: &str, r: &Repo, p: &Pull) -> Value {
+    let full = r.full_name();
+    let closed = p.state != PullState::Open;
+    complete(
+        "issue",
+        json!({
+            "id": p.id,
+            "node_id": format!("I_{}", p.id),
+            "url": format!("{base}/repos/{full}/issues/{}", p.number),
+            "repository_url": format!("{base}/repos/{full}"),
+            "labels_url": format!("{base}/repos/{full}/issues/{}/labels{{/name}}", p.number),
+            "comments_url": format!("{base}/repos/{full}/issues/{}/comments", p.number),
+            "events_url": format!("{base}/repos/{full}/issues/{}/events", p.number),
+            "html_url": format!("{base}/{full}/pull/{}", p.number),
+            "number": p.number,
+            "state": if closed { "closed" } else { "open" },
+            "title": p.title,
+            "body": p.body,
+            "user": user(base, &p.user),
+            "labels": [],
+            "assignee": null,
+            "milestone": null,
+            "locked": false,
+            "comments": p.comments.len(),
+            "closed_at": closed.then(|| time(p.merged_at.unwrap_or(p.created_at))),
+            "closed_by": p.closed_by.as_deref().or(p.merged_by.as_deref()).map(|l| user(base, l)),
+            "created_at": time(p.created_at),
+            "updated_at": time(p.created_at + std::time::Duration::from_secs(p.revision)),
+            "author_association": "NONE",
+        }),
+        base,
+    )
+}
+
 /// One entry of a pull request's reviews.
 pub fn review(base: &str, r: &Repo, p: &Pull, id: u64, login: &str, state: &str) -> Value {
     let full = r.full_name();

@@ -426,8 +426,13 @@ impl FakeGitHub {
     }
 
     /// A person closes PR `number` without merging it.
-    pub fn close_as(&self, full: &str, number: u64, _login: &str) {
+    pub fn close_as(&self, full: &str, number: u64, login: &str) {
         self.set_pull_state(full, number, PullState::Closed);
+        self.with_repo(full, |r| {
+            if let Some(p) = r.pulls.iter_mut().find(|p| p.number == number) {
+                p.closed_by = Some(login.to_owned());
+            }
+        });
     }
 
     /// A person reopens PR `number`.

@@ -142,6 +142,11 @@ pub const TABLE: &[(&str, &str, Needs)] = &[
     ),
     (
         "GET",
+        "/repos/{owner}/{repo}/issues/{issue_number}",
+        Needs::AnyOf(&[("issues", Read), ("pull_requests", Read)]),
+    ),
+    (
+        "GET",
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         Needs::AnyOf(&[("issues", Read), ("pull_requests", Read)]),
     ),

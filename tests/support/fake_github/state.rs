@@ -89,6 +89,8 @@ pub struct Pull {
     pub merge_sha: Option<String>,
     /// Who merged it (the App's bot through the API, or a person).
     pub merged_by: Option<String>,
+    /// Who closed it unmerged.
+    pub closed_by: Option<String>,
     /// Reviews in order: `(login, APPROVED | CHANGES_REQUESTED |
     /// COMMENTED | DISMISSED)`.
     pub reviews: Vec<(String, String)>,

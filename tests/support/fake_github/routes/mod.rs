@@ -174,6 +174,7 @@ pub fn router(shared: Shared) -> Router {
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
             get(pulls::reviews),
         )
+        .route("/repos/{owner}/{repo}/issues/{number}", get(pulls::issue))
         .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(pulls::comments).post(pulls::add_comment),

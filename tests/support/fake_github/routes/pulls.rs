@@ -157,6 +157,7 @@ pub async fn create(
         merged_at: None,
         merge_sha: None,
         merged_by: None,
+        closed_by: None,
         reviews: vec![],
         revision: 0,
     };
@@ -202,6 +203,22 @@ pub async fn update(
         .find(|p| p.number == number)
         .expect("pull just seen");
     ok(StatusCode::OK, pull_json(st, r, p))
+}
+
+/// `GET /repos/{owner}/{repo}/issues/{number}`: the issue side of a pull
+/// request (who closed it).
+pub async fn issue(
+    AxState(sh): AxState<Shared>,
+    Path((owner, name, number)): Path<(String, String, u64)>,
+) -> Response {
+    let st = lock(&sh.state);
+    let Some(r) = st.repo(&owner, &name) else {
+        return not_found();
+    };
+    match r.pulls.iter().find(|p| p.number == number) {
+        Some(p) => ok(StatusCode::OK, json::issue(&st.base_url, r, p)),
+        None => not_found(),
+    }
 }
 
 /// `GET /repos/{owner}/{repo}/pulls/{number}/reviews`.
