@@ -521,3 +521,34 @@ fn failure_clusters_name_the_check_and_the_repositories() {
         )
     );
 }
+
+/// `rollout.on_declined`: a PR a person closed unmerged is a failure
+/// (`fail`: it spends the budget and lowers the ratio) or left out like a
+/// skip (`skip`); either way it is settled (the last wave can complete).
+#[test]
+fn declined_counts_per_policy() {
+    use TargetState::*;
+    let states = [Merged, Merged, Merged, Declined];
+    for (on_declined, failed, excluded, ratio) in [
+        (OnDeclined::Fail, 1, 0, 0.75),
+        (OnDeclined::Skip, 0, 1, 1.0),
+    ] {
+        let p = GatePolicy {
+            require: Require::Merged,
+            on_declined,
+            ..GatePolicy::default()
+        };
+        let c = Counts::of(states, &p);
+        assert_eq!(
+            (c.failed, c.excluded, c.unsettled),
+            (failed, excluded, 0),
+            "{on_declined:?}"
+        );
+        assert!(
+            (c.ratio() - ratio).abs() < 1e-9,
+            "{on_declined:?}: {}",
+            c.ratio()
+        );
+        assert!(is_settled(Declined, &p));
+    }
+}

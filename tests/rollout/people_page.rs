@@ -230,3 +230,65 @@ async fn people_on_the_page_and_in_the_api() {
     assert!(text(3).contains("approved by dave"), "{}", text(3));
     assert!(!text(3).contains("changes requested"), "{}", text(3));
 }
+
+/// Closed unmerged, then reopened: `declined` (who unknown to this forge:
+/// "someone"), then tracked again from `ci_pending`, then merged by a
+/// person -- on both store backends.
+async fn reopened_pr_is_tracked_again(db: Db) {
+    let forge = fleet::forge();
+    forge.set_default_ci(CiState::Pending);
+    let engine = Engine::new(db.open().await, forge, EngineOptions::default());
+    let config = Config::parse_in(CONFIG, "test.yaml", std::path::Path::new("/tmp")).unwrap();
+    let noop = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &noop)
+        .await
+        .unwrap();
+    let id = engine
+        .create(&new_rollout(&outcome, &config, "alice"), START)
+        .await
+        .unwrap();
+    engine.start(id, "alice", START).await.unwrap();
+    engine.tick(START).await.unwrap();
+    let n = engine
+        .forge()
+        .prs()
+        .into_iter()
+        .find(|(r, _)| r == "svc-01")
+        .map(|(_, p)| p.number)
+        .unwrap();
+    let state = |engine: &Engine<MemForge>| {
+        let engine = engine.store().clone();
+        async move {
+            engine
+                .targets(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.repo == "svc-01")
+                .unwrap()
+        }
+    };
+    engine.forge().close_pr("svc-01", n, None).await.unwrap();
+    engine.tick(START).await.unwrap();
+    let t = state(&engine).await;
+    assert_eq!(t.state, TargetState::Declined, "{t:?}");
+    assert_eq!(t.activity.closed_by.as_deref(), Some("someone"));
+    engine.forge().reopen("svc-01", n);
+    engine.tick(START).await.unwrap();
+    let t = state(&engine).await;
+    assert_eq!(t.state, TargetState::CiPending, "{t:?}");
+    assert_eq!(t.activity.closed_by, None, "{t:?}");
+    assert!(
+        t.last_reason.as_deref().unwrap_or("").contains("reopened"),
+        "{t:?}"
+    );
+    engine
+        .forge()
+        .merge_as("svc-01", n, "bob", "2026-02-03T04:05:06Z");
+    engine.tick(START).await.unwrap();
+    let t = state(&engine).await;
+    assert_eq!(t.state, TargetState::Merged, "{t:?}");
+    assert_eq!(t.activity.merged_by.as_deref(), Some("bob"));
+}
+
+crate::both!(reopened_pr_is_tracked_again);

@@ -164,6 +164,18 @@ impl MemForge {
             .map(|(_, _, new)| new.body.clone())
     }
 
+    /// A person reopens PR `number` of `repo`.
+    pub fn reopen(&self, repo: &str, number: u64) {
+        let mut s = self.state.lock().unwrap();
+        if let Some((_, p, _)) = s
+            .prs
+            .iter_mut()
+            .find(|(r, p, _)| r == repo && p.number == number)
+        {
+            p.state = PrState::Open;
+        }
+    }
+
     /// Every PR: (repo, PR).
     pub fn prs(&self) -> Vec<(String, PullRequest)> {
         let s = self.state.lock().unwrap();
