@@ -471,4 +471,11 @@ fn owners_merge_fix_and_report_until_the_last_wave() {
         .clone();
     assert_eq!(t["head_sha"], fixed.as_str(), "{t:#}");
     assert_eq!(t["activity"]["merged_by"], "Owner", "{t:#}");
+    let human = org.rollout(&["status"]);
+    assert!(
+        human
+            .lines()
+            .any(|l| l.contains("notifications") && l.contains("[merged by Owner]")),
+        "{human}"
+    );
 }
