@@ -73,7 +73,8 @@ async fn wave_one(engine: &Engine<MemForge>, id: i64) -> Vec<String> {
     repos
 }
 
-fn router(engine: &Arc<Engine<MemForge>>, now: Timestamp) -> axum::Router {
+/// The status page and API over `engine`, its clock stopped at `now`.
+pub(super) fn router(engine: &Arc<Engine<MemForge>>, now: Timestamp) -> axum::Router {
     let clock = wavebump::clock::from_fn(move || now);
     let (changes, _) = broadcast::channel(4);
     let commands = Arc::new(RolloutService::new(

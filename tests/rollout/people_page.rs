@@ -5,12 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
 use wavebump::config::Config;
 use wavebump::forge::{CiState, ForgeWrite};
-use wavebump::rollout::service::{RolloutService, ServiceOptions};
-use wavebump::rollout::{Engine, EngineOptions, TargetState, Timestamp, new_rollout};
-use wavebump::status::{StatusState, status_router};
+use wavebump::rollout::{Engine, EngineOptions, TargetState, new_rollout};
 use wavebump::store::ReviewState;
 
 use super::fleet::{self, START};
@@ -38,26 +35,19 @@ pull_requests:
   automerge: false
 "#;
 
-fn router(engine: &Arc<Engine<MemForge>>, now: Timestamp) -> axum::Router {
-    let clock = wavebump::clock::from_fn(move || now);
-    let (changes, _) = broadcast::channel(4);
-    let commands = Arc::new(RolloutService::new(
-        engine.clone(),
-        ServiceOptions { settle: true },
-        clock.clone(),
-        changes.clone(),
-    ));
-    status_router(
-        StatusState::new(
-            engine.store().clone(),
-            commands,
-            changes,
-            vec![],
-            true,
-            None,
-        )
-        .with_clock(clock),
-    )
+/// Plan the fleet with [`CONFIG`], store and start the rollout.
+async fn start(engine: &Engine<MemForge>) -> i64 {
+    let config = Config::parse_in(CONFIG, "test.yaml", std::path::Path::new("/tmp")).unwrap();
+    let noop = |_: usize, _: usize| {};
+    let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &noop)
+        .await
+        .unwrap();
+    let id = engine
+        .create(&new_rollout(&outcome, &config, "alice"), START)
+        .await
+        .unwrap();
+    engine.start(id, "alice", START).await.unwrap();
+    id
 }
 
 fn review(login: &str, state: ReviewState) -> wavebump::rollout::ReviewSeen {
@@ -89,16 +79,7 @@ async fn people_on_the_page_and_in_the_api() {
         forge,
         EngineOptions::default(),
     ));
-    let config = Config::parse_in(CONFIG, "test.yaml", std::path::Path::new("/tmp")).unwrap();
-    let noop = |_: usize, _: usize| {};
-    let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &noop)
-        .await
-        .unwrap();
-    let id = engine
-        .create(&new_rollout(&outcome, &config, "alice"), START)
-        .await
-        .unwrap();
-    engine.start(id, "alice", START).await.unwrap();
+    let id = start(&engine).await;
     let report = engine.tick(START).await.unwrap();
     assert_eq!(report.opened, 4, "{report:?}");
 
@@ -166,7 +147,7 @@ async fn people_on_the_page_and_in_the_api() {
         ]
     );
 
-    let app = router(&engine, now);
+    let app = super::clustering::router(&engine, now);
     let (status, _, body) = get(&app, &format!("/api/rollouts/{id}"), None).await;
     assert!(status.is_success(), "{status}: {body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -238,16 +219,7 @@ async fn reopened_pr_is_tracked_again(db: Db) {
     let forge = fleet::forge();
     forge.set_default_ci(CiState::Pending);
     let engine = Engine::new(db.open().await, forge, EngineOptions::default());
-    let config = Config::parse_in(CONFIG, "test.yaml", std::path::Path::new("/tmp")).unwrap();
-    let noop = |_: usize, _: usize| {};
-    let outcome = wavebump::planning::run(engine.forge(), &config, Some("2.0.0"), &noop)
-        .await
-        .unwrap();
-    let id = engine
-        .create(&new_rollout(&outcome, &config, "alice"), START)
-        .await
-        .unwrap();
-    engine.start(id, "alice", START).await.unwrap();
+    let id = start(&engine).await;
     engine.tick(START).await.unwrap();
     let n = engine
         .forge()
