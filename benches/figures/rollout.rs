@@ -233,37 +233,65 @@ pub fn webhooks(rt: &tokio::runtime::Runtime, figures: &mut Figures) {
 
 /// A whole rollout of `n` repositories through the engine and the GitHub
 /// forge against the fake, CI green the moment a PR appears.
-pub fn github_rollout(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figures) {
+/// The fake GitHub with the App on `acme`, the library (release v2.0.0)
+/// and `n` Cargo services `svc-NN`; a GitHub forge on it (write budget
+/// lifted), a SQLite store, and the scratch directory holding both.
+struct GhWorld {
+    fake: support::fake_github::FakeGitHub,
+    repos: Vec<String>,
+    forge: wavebump::forge::github::GitHubForge,
+    store: Store,
+    dir: tempfile::TempDir,
+}
+
+async fn gh_world(n: usize) -> GhWorld {
     use support::fake_github::{self, FakeGitHub};
     use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, MemoryEtagCache};
+    let fake = FakeGitHub::start().await;
+    fake.install("acme");
+    fake.add_repo("acme", "core-utils", &cargo("core-utils", None));
+    fake.add_release("acme/core-utils", "v2.0.0", "Faster.", false);
+    let repos: Vec<String> = (0..n)
+        .map(|i| {
+            let name = format!("svc-{i:02}");
+            fake.add_repo("acme", &name, &cargo(&name, Some("1.4")))
+        })
+        .collect();
+    let dir = support::scratch::tempdir();
+    let mut o = GitHubOptions::new(
+        fake.url(),
+        "acme",
+        GitHubAuth::App {
+            app_id: fake_github::APP_ID,
+            private_key_pem: Secret::new(fake_github::app_private_key()),
+            installation_id: None,
+        },
+    );
+    o.cache = Arc::new(MemoryEtagCache::new());
+    o.writes_per_minute = 100_000;
+    o.git_cache_dir = dir.path().join("git-cache");
+    let forge = GitHubForge::connect(o).await.expect("connect");
+    let store = Store::open_url(&format!("sqlite://{}", dir.path().join("wb.db").display()))
+        .await
+        .expect("store");
+    GhWorld {
+        fake,
+        repos,
+        forge,
+        store,
+        dir,
+    }
+}
+
+pub fn github_rollout(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figures) {
     rt.block_on(async {
-        let fake = FakeGitHub::start().await;
-        fake.install("acme");
-        fake.add_repo("acme", "core-utils", &cargo("core-utils", None));
-        fake.add_release("acme/core-utils", "v2.0.0", "Faster.", false);
-        let repos: Vec<String> = (0..n)
-            .map(|i| {
-                let name = format!("svc-{i:02}");
-                fake.add_repo("acme", &name, &cargo(&name, Some("1.4")))
-            })
-            .collect();
-        let dir = support::scratch::tempdir();
-        let mut o = GitHubOptions::new(
-            fake.url(),
-            "acme",
-            GitHubAuth::App {
-                app_id: fake_github::APP_ID,
-                private_key_pem: Secret::new(fake_github::app_private_key()),
-                installation_id: None,
-            },
-        );
-        o.cache = Arc::new(MemoryEtagCache::new());
-        o.writes_per_minute = 100_000;
-        o.git_cache_dir = dir.path().join("git-cache");
-        let forge = GitHubForge::connect(o).await.expect("connect");
-        let store = Store::open_url(&format!("sqlite://{}", dir.path().join("wb.db").display()))
-            .await
-            .expect("store");
+        let GhWorld {
+            fake,
+            repos,
+            forge,
+            store,
+            dir,
+        } = gh_world(n).await;
         let config = Config::parse_in(
             "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
              rollout:\n  canaries: [svc-00]\n  waves: [5, 15]\n  gate:\n    success_ratio: 1.0\n    soak: 0s\n    failure_budget: 0\n\
@@ -324,36 +352,14 @@ pub fn github_rollout(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figu
 /// merged (automerge off: people merge), nothing moving. What one
 /// reconcile tick costs: one conditional read of each PR, answered 304.
 pub fn quiet_people_tick(rt: &tokio::runtime::Runtime, n: usize, figures: &mut Figures) {
-    use support::fake_github::{self, FakeGitHub};
-    use wavebump::forge::github::{GitHubAuth, GitHubForge, GitHubOptions, MemoryEtagCache};
     rt.block_on(async {
-        let fake = FakeGitHub::start().await;
-        fake.install("acme");
-        fake.add_repo("acme", "core-utils", &cargo("core-utils", None));
-        fake.add_release("acme/core-utils", "v2.0.0", "Faster.", false);
-        let repos: Vec<String> = (0..n)
-            .map(|i| {
-                let name = format!("svc-{i:02}");
-                fake.add_repo("acme", &name, &cargo(&name, Some("1.4")))
-            })
-            .collect();
-        let dir = support::scratch::tempdir();
-        let mut o = GitHubOptions::new(
-            fake.url(),
-            "acme",
-            GitHubAuth::App {
-                app_id: fake_github::APP_ID,
-                private_key_pem: Secret::new(fake_github::app_private_key()),
-                installation_id: None,
-            },
-        );
-        o.cache = Arc::new(MemoryEtagCache::new());
-        o.writes_per_minute = 100_000;
-        o.git_cache_dir = dir.path().join("git-cache");
-        let forge = GitHubForge::connect(o).await.expect("connect");
-        let store = Store::open_url(&format!("sqlite://{}", dir.path().join("wb.db").display()))
-            .await
-            .expect("store");
+        let GhWorld {
+            fake,
+            repos,
+            forge,
+            store,
+            dir,
+        } = gh_world(n).await;
         let config = Config::parse_in(
             &format!(
                 "library:\n  repository: acme/core-utils\n  packages:\n    cargo: core-utils\n\
