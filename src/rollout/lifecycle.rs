@@ -322,7 +322,17 @@ impl<F: ForgeWrite> Engine<F> {
                 }
                 self.read_reviews(targets, ix, status, now, &mut seen)
                     .await?;
-                if let Some(why) = moved_note {
+                // A webhook naming the pusher may have flagged it already.
+                let flagged = match moved_note {
+                    Some(_) => self
+                        .store
+                        .pr_versions(rollout.id)
+                        .await?
+                        .iter()
+                        .any(|v| v.repo == repo && v.human_edited),
+                    None => true,
+                };
+                if let (Some(why), false) = (moved_note, flagged) {
                     // From now on the branch is its owners': supersede and
                     // retry never push to it again.
                     let note = format!("{why}; wavebump will not push to it again");
